@@ -1,0 +1,46 @@
+"""Statisfactory: replicable statistical pipelines.
+
+Public names are imported lazily so that ``import statisfactory`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "1.0.0.dev0"
+
+_EXPORTS = {
+    "Session": "statisfactory.session",
+    "BaseSession": "statisfactory.session",
+    "Scoped": "statisfactory.session",
+    "Craft": "statisfactory.pipeline",
+    "Pipeline": "statisfactory.pipeline",
+    "Artifact": "statisfactory.pipeline",
+    "Volatile": "statisfactory.pipeline",
+    "Catalog": "statisfactory.IO",
+    "ArtifactInteractor": "statisfactory.IO",
+    "Backend": "statisfactory.IO",
+    "StatisfactoryError": "statisfactory.errors",
+}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+if TYPE_CHECKING:
+    from statisfactory.errors import StatisfactoryError
+    from statisfactory.IO import ArtifactInteractor, Backend, Catalog
+    from statisfactory.pipeline import Artifact, Craft, Pipeline, Volatile
+    from statisfactory.session import BaseSession, Scoped, Session
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'statisfactory' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

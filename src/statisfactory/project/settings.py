@@ -1,0 +1,78 @@
+"""Build the session's settings: pyproject table < globals < locals < ``STATISFACTORY_*`` variables."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from statisfactory.errors import ConfigurationError
+from statisfactory.project.pyproject import ProjectConfig
+from statisfactory.project.templating import parse_yaml
+
+if TYPE_CHECKING:
+    from dynaconf import Dynaconf
+
+ENVVAR_PREFIX = "STATISFACTORY"
+SECRET_MARKERS = ("password", "secret", "token", "key")
+
+
+def is_secret(key: str) -> bool:
+    """Whether a settings key holds a secret that must never be printed."""
+    lowered = str(key).lower()
+    return any(marker in lowered for marker in SECRET_MARKERS)
+
+
+def _find_file(folder: Path, stem: str) -> Path | None:
+    for suffix in (".yaml", ".yml"):
+        candidate = folder / f"{stem}{suffix}"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _read_settings_file(path: Path) -> dict[str, Any]:
+    data = parse_yaml(path.read_text(encoding="utf-8"), source=path)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigurationError(
+            f"{path}: settings must be a YAML mapping of key: value, got {type(data).__name__}."
+        )
+    return data
+
+
+def build_settings(config: ProjectConfig) -> Dynaconf:
+    """The layered settings of a project; a missing globals or locals file is only a warning."""
+    from dynaconf import Dynaconf
+    from dynaconf.loaders import env_loader
+
+    if not config.configuration.is_dir():
+        raise ConfigurationError(
+            f"{config.pyproject}: configuration folder {config.configuration} does not exist; "
+            f"create it with globals.yaml and locals.yaml, or fix tool.statisfactory.configuration."
+        )
+    settings = Dynaconf(
+        envvar_prefix=ENVVAR_PREFIX,
+        environments=False,
+        merge_enabled=True,
+        settings_files=[],
+    )
+    section = {k: v for k, v in config.raw.items() if not isinstance(v, dict)}
+    settings.update(section)
+    for stem in ("globals", "locals"):
+        path = _find_file(config.configuration, stem)
+        if path is None:
+            warnings.warn(
+                f"{config.configuration}: no {stem}.yaml; settings will not include it.",
+                stacklevel=4,
+            )
+            continue
+        settings.update(_read_settings_file(path), merge=True)
+    env_loader.load(settings)  # environment variables win over every file
+    return settings
+
+
+def template_variables(settings: Dynaconf) -> dict[str, Any]:
+    """Settings as a plain dict with lower-cased top-level keys, for Jinja templates."""
+    return {str(key).lower(): value for key, value in settings.as_dict().items()}

@@ -1,0 +1,81 @@
+"""Read the project's YAML files: Jinja2 first (strict: undefined variables are errors), then YAML.
+
+Every error names the file, and the line when the parser knows it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from statisfactory.errors import ConfigurationError
+
+YAML_SUFFIXES = (".yaml", ".yml")
+_JINJA_MARKERS = ("{{", "{%", "{#")
+
+
+def yaml_files(path: Path) -> list[Path]:
+    """The YAML files at ``path``: the file itself, or a folder's ``*.yaml``/``*.yml``, recursively.
+
+    Files are sorted so that a folder always loads in the same order.
+    """
+    if path.is_file():
+        return [path]
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+    raise ConfigurationError(f"{path} does not exist: create it, or fix the path in pyproject.toml")
+
+
+@functools.cache
+def _environment():  # jinja2 is imported only when a file actually uses Jinja syntax
+    import jinja2
+
+    return jinja2.Environment(
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
+    )
+
+
+def render_template(text: str, variables: Mapping[str, Any], *, source: Path | str) -> str:
+    """Render ``text`` with Jinja2; an undefined variable is an error naming it and the file."""
+    if not any(marker in text for marker in _JINJA_MARKERS):
+        return text
+    import jinja2
+
+    try:
+        return _environment().from_string(text).render(**variables)
+    except jinja2.UndefinedError as error:
+        raise ConfigurationError(
+            f"{source}: Jinja variable {error.message}. Define it in conf/globals.yaml or "
+            f"conf/locals.yaml (or a STATISFACTORY_ environment variable), or fix the template."
+        ) from error
+    except jinja2.TemplateSyntaxError as error:
+        raise ConfigurationError(
+            f"{source}, line {error.lineno}: Jinja syntax error: {error.message}"
+        ) from error
+    except jinja2.TemplateError as error:
+        raise ConfigurationError(f"{source}: Jinja error: {error}") from error
+
+
+def parse_yaml(text: str, *, source: Path | str) -> Any:
+    """Parse YAML with the C loader when available; a syntax error names the file and line."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigurationError(f"{source}{where}: invalid YAML: {problem}") from error
+
+
+def read_yaml_template(path: Path, variables: Mapping[str, Any]) -> Any:
+    """Render ``path`` with Jinja2 from ``variables`` then parse it as YAML."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigurationError(f"{path}: cannot be read ({error.strerror})") from error
+    return parse_yaml(render_template(text, variables, source=path), source=path)

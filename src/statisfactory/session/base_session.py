@@ -1,0 +1,199 @@
+"""The session: the entry point that reads a project and wires catalog, parameters and pipelines."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from statisfactory.errors import HookError, StatisfactoryError
+from statisfactory.logger import MixinLogable
+from statisfactory.project.pyproject import ProjectConfig, find_root, read_project_config
+from statisfactory.project.settings import build_settings, template_variables
+from statisfactory.session import defaults, integrations, scope
+
+if TYPE_CHECKING:
+    from dynaconf import Dynaconf
+
+    from statisfactory.IO.catalog import Catalog
+
+Hook = TypeVar("Hook", bound=Callable[["BaseSession"], None])
+
+
+def load_project_config(root_folder: str | Path | None) -> ProjectConfig:
+    """The config of the project at ``root_folder``, or of the nearest one above the cwd."""
+    root = Path(root_folder).expanduser() if root_folder is not None else find_root()
+    return read_project_config(root)
+
+
+def put_on_sys_path(config: ProjectConfig) -> None:
+    """Make the project's ``sources`` (then its root) importable, ahead of installed packages."""
+    for folder in (config.root, config.sources):
+        entry = str(folder)
+        if entry not in sys.path:
+            sys.path.insert(0, entry)
+
+
+class BaseSession(MixinLogable):
+    """Base class of every session: reads the project, then runs the registered post-init hooks.
+
+    Hooks run in class order, the base class's first: ``BaseSession``'s defaults build the catalog,
+    the parameter sets and the pipeline definitions, then each subclass's own hooks run. Hooks
+    registered on a subclass never run for its siblings. ``_`` is free for the user's own data.
+    """
+
+    _hooks: list[Callable[[BaseSession], None]] = list(defaults.DEFAULT_HOOKS)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._hooks = []  # each class keeps its own hooks
+
+    def __init__(self, root_folder: str | Path | None = None) -> None:
+        config = self.__dict__.pop("_preloaded_config", None) or load_project_config(root_folder)
+        self._config = config
+        self._lock = threading.RLock()
+        self._settings = build_settings(config)
+        self._template_variables: dict[str, Any] | None = None
+        self._catalog = None
+        self._parameters = None
+        self._pipelines_definitions = None
+        self._integrations: dict[str, Any] = {}
+        self._ = SimpleNamespace()
+        put_on_sys_path(config)
+        self._run_post_init_hooks()
+
+    # --- hooks -----------------------------------------------------------------------------
+    @classmethod
+    def hook_post_init(cls, last: bool = True) -> Callable[[Hook], Hook]:
+        """Register ``callable_(session)`` to run at the end of every ``__init__`` of this class.
+
+        ``last=False`` puts it before the hooks already registered on the same class.
+        """
+
+        def register(callable_: Hook) -> Hook:
+            if last:
+                cls._hooks.append(callable_)
+            else:
+                cls._hooks.insert(0, callable_)
+            return callable_
+
+        return register
+
+    def _run_post_init_hooks(self) -> None:
+        for klass in reversed(type(self).__mro__):
+            for hook in list(klass.__dict__.get("_hooks", ())):
+                if hook in defaults.DEFAULT_HOOKS:
+                    hook(self)  # their errors already name the file and key
+                    continue
+                try:
+                    hook(self)
+                except Exception as error:
+                    name = f"{getattr(hook, '__module__', '?')}.{getattr(hook, '__qualname__', hook)}"
+                    detail = str(error) if isinstance(error, StatisfactoryError) else repr(error)
+                    raise HookError(
+                        f"The post-init hook {name} of {klass.__name__} raised: {detail}. "
+                        f"Fix the hook, or remove its registration."
+                    ) from error
+
+    # --- the stack of active sessions ------------------------------------------------------
+    def __enter__(self) -> BaseSession:
+        """Push the session on top of the stack of the current thread / asyncio task."""
+        scope.push_session(self)
+        return self
+
+    def __exit__(self, exception_type, exception_value, exception_traceback) -> None:
+        """Remove the session from the top of the stack, restoring any outer session."""
+        scope.pop_session(self)
+
+    @staticmethod
+    def get_active_session() -> BaseSession:
+        """The session on top of the stack; outside any ``with session:`` it is an error."""
+        return scope.get_active_session()
+
+    # --- what the project declares ---------------------------------------------------------
+    @property
+    def root(self) -> Path:
+        """The project root: the folder holding pyproject.toml."""
+        return self._config.root
+
+    @property
+    def config(self) -> ProjectConfig:
+        """The validated ``[tool.statisfactory]`` table, paths made absolute."""
+        return self._config
+
+    @property
+    def settings(self) -> Dynaconf:
+        """pyproject table < globals < locals < ``STATISFACTORY_*`` environment variables."""
+        return self._settings
+
+    @property
+    def template_variables(self) -> dict[str, Any]:
+        """The settings as a dict with lower-cased keys, as Jinja templates see them."""
+        if self._template_variables is None:
+            self._template_variables = template_variables(self._settings)
+        return self._template_variables
+
+    @property
+    def catalog(self) -> Catalog:
+        """The project's catalog of artifacts."""
+        if self._catalog is None:
+            defaults.load_catalog(self)
+        return self._catalog
+
+    @property
+    def parameters(self):
+        """The resolved parameter sets (name → mapping); tags are kept apart."""
+        if self._parameters is None:
+            defaults.load_parameters(self)
+        return self._parameters
+
+    @property
+    def pipelines_definitions(self):
+        """The pipelines declared in YAML (name → Pipeline, built on first access)."""
+        if self._pipelines_definitions is None:
+            defaults.load_pipelines_definitions(self)
+        return self._pipelines_definitions
+
+    # --- integrations, built on first access -----------------------------------------------
+    def _integration(self, name: str, build: Callable[[], Any]) -> Any:
+        with self._lock:
+            if name not in self._integrations:
+                self._integrations[name] = build()
+            return self._integrations[name]
+
+    @property
+    def aws_session(self):
+        """A ``boto3.Session`` from ``aws_access_key``, ``aws_secret_access_key``, ``aws_region``."""
+        return self._integration("aws", lambda: integrations.build_aws_session(self._settings))
+
+    @property
+    def git(self):
+        """The ``pygit2.Repository`` the project belongs to."""
+        return self._integration("git", lambda: integrations.build_git_repository(self.root))
+
+    @property
+    def lakefs_client(self):
+        """A ``lakefs.Client`` from ``lakefs_endpoint``, ``lakefs_access_key``, ``lakefs_secret_access_key``."""
+        return self._integration("lakefs", lambda: integrations.build_lakefs_client(self._settings))
+
+    @property
+    def lakefs_repo(self):
+        """The lakeFS repository named after ``project_slug``, created when absent."""
+        return self._integration(
+            "lakefs_repo",
+            lambda: integrations.build_lakefs_repository(
+                self.lakefs_client, slug=self._config.project_slug, settings=self._settings
+            ),
+        )
+
+    def __reduce__(self):
+        # A session travels to another process as its root: the receiver rebuilds it.
+        from statisfactory.session.session import Session
+
+        return (Session, (str(self.root),))
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._config.project_slug!r} at {self.root}>"

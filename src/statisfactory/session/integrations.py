@@ -1,0 +1,100 @@
+"""Builders for the session's integrations: AWS (boto3), git (pygit2) and lakeFS (``lakefs`` SDK).
+
+Each builder imports its SDK only when called, so that a project that does not use it never pays
+for the import. Missing settings raise an :class:`IntegrationError` naming the keys to provide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from statisfactory.errors import IntegrationError
+
+AWS_KEYS = ("aws_access_key", "aws_secret_access_key", "aws_region")
+AWS_OPTIONAL_KEYS = ("aws_s3_endpoint",)
+LAKEFS_KEYS = ("lakefs_access_key", "lakefs_secret_access_key", "lakefs_endpoint")
+LAKEFS_DEFAULT_BUCKET = "s3://lakefs/"
+
+
+def require_settings(
+    settings: Mapping[str, Any] | Any, keys: tuple[str, ...], *, what: str, extra: str = ""
+) -> dict[str, Any]:
+    """The values of ``keys``; when any is missing, an error naming all of them and where to set them."""
+    values = {key: settings.get(key) for key in keys}
+    missing = [key for key, value in values.items() if value in (None, "")]
+    if missing:
+        raise IntegrationError(
+            f"{what} is not configured: set {', '.join(missing)} in conf/locals.yaml "
+            f"(or as STATISFACTORY_{missing[0].upper()}=... environment variables)."
+            f"{extra}"
+        )
+    return values
+
+
+def _import(module: str, extra: str):
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as error:
+        raise IntegrationError(
+            f"{module} is not installed: pip install 'statisfactory[{extra}]'."
+        ) from error
+
+
+def build_aws_session(settings: Any):
+    """A ``boto3.Session`` from the ``aws_*`` settings."""
+    values = require_settings(
+        settings,
+        AWS_KEYS,
+        what="AWS",
+        extra=" aws_s3_endpoint is optional (an S3-compatible server's URL).",
+    )
+    boto3 = _import("boto3", "s3")
+    return boto3.Session(
+        aws_access_key_id=str(values["aws_access_key"]),
+        aws_secret_access_key=str(values["aws_secret_access_key"]),
+        region_name=str(values["aws_region"]),
+    )
+
+
+def build_git_repository(root: Path):
+    """The ``pygit2.Repository`` enclosing ``root``."""
+    pygit2 = _import("pygit2", "git")
+    found = pygit2.discover_repository(str(root))
+    if found is None:
+        raise IntegrationError(
+            f"{root} is not inside a git repository: run `git init` in the project root "
+            f"(or clone the project) to use session.git."
+        )
+    return pygit2.Repository(found)
+
+
+def build_lakefs_client(settings: Any):
+    """A ``lakefs.Client`` from the ``lakefs_*`` settings (the maintained ``lakefs`` SDK)."""
+    values = require_settings(settings, LAKEFS_KEYS, what="lakeFS")
+    lakefs = _import("lakefs", "lakefs")
+    return lakefs.Client(
+        host=str(values["lakefs_endpoint"]),
+        username=str(values["lakefs_access_key"]),
+        password=str(values["lakefs_secret_access_key"]),
+    )
+
+
+def build_lakefs_repository(client: Any, *, slug: str, settings: Any):
+    """The lakeFS repository named after the project slug, created when absent."""
+    lakefs = _import("lakefs", "lakefs")
+    bucket = str(settings.get("lakefs_bucket") or LAKEFS_DEFAULT_BUCKET)
+    namespace = f"{bucket.rstrip('/')}/{slug}"
+    try:
+        return lakefs.Repository(slug, client=client).create(
+            storage_namespace=namespace, default_branch="main", exist_ok=True
+        )
+    except Exception as error:  # the SDK raises many transport and server errors
+        raise IntegrationError(
+            f"lakeFS repository {slug!r} at {settings.get('lakefs_endpoint')} cannot be opened "
+            f"or created (storage namespace {namespace}): {type(error).__name__}. Check "
+            f"lakefs_endpoint and the credentials in conf/locals.yaml."
+        ) from error

@@ -26,11 +26,11 @@ _EXPORTS = {
 
 __all__ = [*_EXPORTS, "__version__"]
 
-if TYPE_CHECKING:
-    from statisfactory.errors import StatisfactoryError
-    from statisfactory.IO import ArtifactInteractor, Backend, Catalog
-    from statisfactory.pipeline import Artifact, Craft, Pipeline, Volatile
-    from statisfactory.session import BaseSession, Scoped, Session
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time __getattr__ imports lazily
+    from statisfactory.errors import StatisfactoryError  # noqa: F401
+    from statisfactory.IO import ArtifactInteractor, Backend, Catalog  # noqa: F401
+    from statisfactory.pipeline import Artifact, Craft, Pipeline, Volatile  # noqa: F401
+    from statisfactory.session import BaseSession, Scoped, Session  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:

@@ -168,7 +168,9 @@ def _session_factory(table: dict[str, Any], pyproject: Path) -> SessionFactory |
     section = table[name]
     where = f"{pyproject}: [tool.statisfactory.{name}]"
     if not isinstance(section, dict):
-        raise ConfigurationError(f"{where} must be a table with {module_key!r} and {factory_key!r}.")
+        raise ConfigurationError(
+            f"{where} must be a table with {module_key!r} and {factory_key!r}."
+        )
     unknown = sorted(set(section) - {module_key, factory_key})
     if unknown:
         raise ConfigurationError(

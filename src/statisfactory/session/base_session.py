@@ -91,7 +91,9 @@ class BaseSession(MixinLogable):
                 try:
                     hook(self)
                 except Exception as error:
-                    name = f"{getattr(hook, '__module__', '?')}.{getattr(hook, '__qualname__', hook)}"
+                    name = (
+                        f"{getattr(hook, '__module__', '?')}.{getattr(hook, '__qualname__', hook)}"
+                    )
                     detail = str(error) if isinstance(error, StatisfactoryError) else repr(error)
                     raise HookError(
                         f"The post-init hook {name} of {klass.__name__} raised: {detail}. "

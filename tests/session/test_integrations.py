@@ -1,0 +1,74 @@
+"""Integrations are built on first access; missing settings name the keys to provide."""
+
+from __future__ import annotations
+
+import pytest
+
+from statisfactory.errors import IntegrationError
+
+
+def test_aws_missing_settings_names_every_key(session_factory):
+    sess = session_factory({"conf/locals.yaml": "aws_region: eu-west-1\n"})
+    with pytest.raises(IntegrationError) as caught:
+        sess.aws_session
+    message = str(caught.value)
+    assert "aws_access_key" in message
+    assert "aws_secret_access_key" in message
+    assert "aws_region," not in message  # it is set
+    assert "locals.yaml" in message
+
+
+def test_aws_session_is_a_boto3_session_built_once(session_factory):
+    import boto3
+
+    sess = session_factory(
+        {
+            "conf/locals.yaml": """
+                aws_access_key: AKIATEST
+                aws_secret_access_key: not-a-real-secret
+                aws_region: eu-west-3
+            """
+        }
+    )
+    aws = sess.aws_session
+    assert isinstance(aws, boto3.Session)
+    assert aws.region_name == "eu-west-3"
+    assert aws.get_credentials().access_key == "AKIATEST"
+    assert sess.aws_session is aws
+
+
+def test_aws_settings_from_environment(session_factory, monkeypatch):
+    monkeypatch.setenv("STATISFACTORY_AWS_ACCESS_KEY", "AKIAENV")
+    monkeypatch.setenv("STATISFACTORY_AWS_SECRET_ACCESS_KEY", "env-secret")
+    monkeypatch.setenv("STATISFACTORY_AWS_REGION", "us-east-1")
+    assert session_factory().aws_session.get_credentials().access_key == "AKIAENV"
+
+
+def test_git_outside_a_repository(session_factory):
+    sess = session_factory()
+    with pytest.raises(IntegrationError, match="not inside a git repository"):
+        sess.git
+
+
+def test_git_repository_enclosing_the_project(project_factory):
+    import pygit2
+
+    from statisfactory import Session
+
+    root = project_factory()
+    pygit2.init_repository(str(root), initial_head="feature/x")
+    (root / "lib" / "nested").mkdir()
+    sess = Session(root_folder=root)
+    assert isinstance(sess.git, pygit2.Repository)
+    assert sess.git.workdir.rstrip("/") == str(root.resolve())
+    assert sess.git.head_is_unborn
+
+
+def test_lakefs_missing_settings(session_factory):
+    sess = session_factory({"conf/locals.yaml": "lakefs_endpoint: http://127.0.0.1:1\n"})
+    with pytest.raises(IntegrationError) as caught:
+        sess.lakefs_client
+    assert "lakefs_access_key" in str(caught.value)
+    assert "lakefs_secret_access_key" in str(caught.value)
+    with pytest.raises(IntegrationError):
+        sess.lakefs_repo

@@ -1,0 +1,40 @@
+"""Helpers shared by the benchmark modules: timing commands and Python snippets in fresh processes."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+VENV_BIN = Path(sys.executable).parent
+
+
+def wall_of_command(argv: list[str], *, repeat: int = 5, cwd: Path | None = None) -> float:
+    """Median wall time, in seconds, of running ``argv`` to completion (after one warm-up run)."""
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1"}
+    subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=True)
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        subprocess.run(argv, cwd=cwd, env=env, capture_output=True, check=True)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def run_python(code: str, *, cwd: Path | None = None) -> str:
+    """Run ``code`` in a fresh interpreter of this venv and return its standard output."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return result.stdout
+
+
+def ratio(ours: float, theirs: float) -> str:
+    """``theirs / ours`` as 'N.N× faster' (or slower) text."""
+    if ours <= 0 or theirs <= 0:
+        return ""
+    factor = theirs / ours
+    return f"{factor:.1f}× faster" if factor >= 1 else f"{1 / factor:.1f}× slower"

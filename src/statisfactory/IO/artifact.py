@@ -1,0 +1,77 @@
+"""One catalog entry: what an artifact is called, its type, where it lives and how to read it."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SECRET_MARKERS = ("password", "secret", "token", "key")
+REDACTED = "***"
+_URL_CREDENTIALS = re.compile(r"(://[^/:@\s]*:)[^/@\s]+@")
+
+
+def is_secret_key(key: object) -> bool:
+    """True when a setting's key names a secret (``password``, ``secret``, ``token``, ``key``)."""
+    lowered = str(key).lower()
+    return any(marker in lowered for marker in SECRET_MARKERS)
+
+
+def redact(value: Any) -> Any:
+    """A copy of ``value`` with secret keys masked and passwords removed from URLs."""
+    if isinstance(value, Mapping):
+        return {k: REDACTED if is_secret_key(k) else redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(item) for item in value]
+    if isinstance(value, str):
+        return _URL_CREDENTIALS.sub(rf"\g<1>{REDACTED}@", value)
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """A declared artifact.
+
+    ``extra`` is the mapping written in the catalog; inside an interactor's ``load``/``save`` it
+    is the interactor's validated ``Extra`` instance, with ``!{}`` and ``+{ }+`` resolved.
+    ``source`` is the catalog file that declares the entry (``None`` when built in code).
+    """
+
+    name: str
+    type: str
+    extra: Any = field(default_factory=dict)
+    load_options: Mapping[str, Any] = field(default_factory=dict)
+    save_options: Mapping[str, Any] = field(default_factory=dict)
+    tags: tuple[str, ...] = ()
+    source: Path | None = None
+
+    @property
+    def where(self) -> str:
+        """``artifact 'name' (declared in file)``: the prefix of every message about it."""
+        declared = f", declared in {self.source}" if self.source else ""
+        return f"artifact {self.name!r} (type {self.type!r}{declared})"
+
+    def describe(self) -> dict[str, Any]:
+        """The entry as a plain mapping, secrets redacted: safe to print or log."""
+        extra = self.extra
+        if not isinstance(extra, Mapping):
+            extra = _model_to_mapping(extra)
+        return {
+            "name": self.name,
+            "type": self.type,
+            "extra": redact(extra),
+            "load_options": redact(self.load_options),
+            "save_options": redact(self.save_options),
+            "tags": list(self.tags),
+            "source": str(self.source) if self.source else None,
+        }
+
+
+def _model_to_mapping(model: Any) -> Mapping[str, Any]:
+    """A validated ``Extra`` (pydantic model or dataclass) as a mapping."""
+    dump = getattr(model, "model_dump", None)
+    if dump is not None:
+        return dump()
+    return dict(getattr(model, "__dict__", {}))

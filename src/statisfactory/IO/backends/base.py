@@ -1,0 +1,131 @@
+"""Where bytes live: the storage backends, chosen by the scheme of ``extra.path``.
+
+A backend is a subclass with ``prefix="myscheme"`` implementing ``put`` and ``get`` on whole
+payloads. The streaming methods ``open_read``/``open_write`` fall back to those two; built-in
+backends override them so large files never go through one ``bytes`` copy. A scheme with no
+registered backend goes to fsspec (``memory://``, ``gs://``, ``http://``, ...).
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, BinaryIO, ClassVar
+from urllib.parse import ParseResult
+
+from statisfactory.errors import CatalogError
+from statisfactory.IO.signatures import select
+from statisfactory.logger import MixinLogable
+
+# Built-in schemes -> module defining their backend, imported on first use. A module that does not
+# exist (yet) leaves its scheme to fsspec.
+BUILTIN_MODULES: dict[str, str] = {"": "local", "file": "local", "s3": "s3", "lakefs": "lakefs"}
+
+_registry: dict[str, type[Backend]] = {}
+
+
+class BackendRegistrationError(CatalogError):
+    """Two different backend classes claim the same scheme."""
+
+
+class Backend(MixinLogable):
+    """Stores and fetches an artifact's bytes for one URL scheme.
+
+    ``fragment`` is the :class:`urllib.parse.ParseResult` of the interpolated ``extra.path``.
+    Extra keyword arguments (the call's context and the entry's other ``extra`` fields) reach
+    ``put``/``get`` only when their signature accepts them.
+    """
+
+    prefix: ClassVar[str | None] = None
+
+    def __init_subclass__(
+        cls, prefix: str | None = None, aliases: tuple[str, ...] = (), **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if prefix is not None:
+            cls.prefix = prefix
+            for scheme in (prefix, *aliases):
+                _register(scheme, cls)
+
+    def __init__(self, *, root: Path, session: Any = None) -> None:
+        self.root = root
+        self._session = session
+
+    @property
+    def session(self) -> Any:
+        """The catalog's session, else the active one (``with session:``)."""
+        if self._session is None:
+            from statisfactory.session.scope import get_active_session
+
+            return get_active_session()
+        return self._session
+
+    # --- the contract of a custom backend -------------------------------------------------------
+    def put(self, *, payload: bytes, fragment: ParseResult, **kwargs: Any) -> None:
+        """Store ``payload`` at ``fragment``, replacing what was there."""
+        raise NotImplementedError(f"backend {type(self).__name__} cannot write")
+
+    def get(self, *, fragment: ParseResult, **kwargs: Any) -> bytes:
+        """The bytes stored at ``fragment``; raise ``FileNotFoundError`` when there are none."""
+        raise NotImplementedError(f"backend {type(self).__name__} cannot read")
+
+    # --- derived operations, overridden by built-in backends ---------------------------------
+    def exists(self, *, fragment: ParseResult, **kwargs: Any) -> bool:
+        """Whether something is stored at ``fragment`` (by default: whether ``get`` succeeds)."""
+        try:
+            self.get(fragment=fragment, **select(self.get, kwargs)[0])
+        except FileNotFoundError:
+            return False
+        return True
+
+    @contextmanager
+    def open_read(self, fragment: ParseResult, **kwargs: Any) -> Iterator[BinaryIO]:
+        """A binary file object to read the artifact from."""
+        yield io.BytesIO(self.get(fragment=fragment, **select(self.get, kwargs)[0]))
+
+    @contextmanager
+    def open_write(self, fragment: ParseResult, **kwargs: Any) -> Iterator[BinaryIO]:
+        """A binary file object to write to; stored only if the block ends without error."""
+        buffer = io.BytesIO()
+        yield buffer
+        self.put(payload=buffer.getvalue(), fragment=fragment, **select(self.put, kwargs)[0])
+
+    def local_path(self, fragment: ParseResult) -> Path | None:
+        """The local file behind ``fragment``, when there is one (readers then open it directly)."""
+        return None
+
+    def locate(self, fragment: ParseResult) -> str:
+        """The location to show the user: the URL."""
+        return fragment.geturl()
+
+
+def _register(prefix: str, cls: type[Backend]) -> None:
+    known = _registry.get(prefix)
+    qualified = f"{cls.__module__}.{cls.__qualname__}"
+    if known is not None and f"{known.__module__}.{known.__qualname__}" != qualified:
+        raise BackendRegistrationError(
+            f"the storage scheme {prefix!r} is already handled by {known.__module__}."
+            f"{known.__qualname__}; {qualified} must use another prefix"
+        )
+    _registry[prefix] = cls
+
+
+def backend_class(scheme: str) -> type[Backend]:
+    """The backend registered for ``scheme``, a built-in one, or the fsspec fallback."""
+    cls = _registry.get(scheme)
+    if cls is None and scheme in BUILTIN_MODULES:
+        module = f"statisfactory.IO.backends.{BUILTIN_MODULES[scheme]}"
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            if error.name != module:  # the module exists but one of its imports is missing
+                raise
+        cls = _registry.get(scheme)
+    if cls is None:
+        from statisfactory.IO.backends.fsspec_backend import FsspecBackend
+
+        cls = FsspecBackend
+    return cls

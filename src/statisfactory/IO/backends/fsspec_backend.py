@@ -1,0 +1,60 @@
+"""Any other scheme, through fsspec: ``memory://``, ``gs://``, ``az://``, ``http://``..."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, BinaryIO
+from urllib.parse import ParseResult
+
+from statisfactory.errors import StorageError
+from statisfactory.IO.backends.base import Backend
+
+
+class FsspecBackend(Backend):
+    """Reads and writes through the fsspec file system of the URL's scheme.
+
+    A write happens inside an fsspec transaction, so that a failed save does not leave half a
+    file where the file systems support deferred commits. Writes to one file system are
+    serialised because an fsspec transaction belongs to the whole file system instance.
+    """
+
+    _write_lock = threading.Lock()
+
+    def _filesystem(self, fragment: ParseResult) -> Any:
+        import fsspec
+
+        try:
+            return fsspec.filesystem(fragment.scheme)
+        except (ImportError, ValueError) as error:
+            raise StorageError(
+                f"no storage backend for the scheme {fragment.scheme!r} of {fragment.geturl()!r}: "
+                f"{error}. Install the fsspec implementation it needs, or register a Backend "
+                f"subclass with prefix={fragment.scheme!r}"
+            ) from error
+
+    def exists(self, *, fragment: ParseResult, **kwargs: Any) -> bool:
+        return bool(self._filesystem(fragment).isfile(fragment.geturl()))
+
+    def get(self, *, fragment: ParseResult, **kwargs: Any) -> bytes:
+        return self._filesystem(fragment).cat_file(fragment.geturl())
+
+    def put(self, *, payload: bytes, fragment: ParseResult, **kwargs: Any) -> None:
+        with self.open_write(fragment) as handle:
+            handle.write(payload)
+
+    @contextmanager
+    def open_read(self, fragment: ParseResult, **kwargs: Any) -> Iterator[BinaryIO]:
+        with self._filesystem(fragment).open(fragment.geturl(), "rb") as handle:
+            yield handle
+
+    @contextmanager
+    def open_write(self, fragment: ParseResult, **kwargs: Any) -> Iterator[BinaryIO]:
+        filesystem = self._filesystem(fragment)
+        with (
+            self._write_lock,
+            filesystem.transaction,
+            filesystem.open(fragment.geturl(), "wb") as handle,
+        ):
+            yield handle

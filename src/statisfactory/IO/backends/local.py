@@ -1,0 +1,100 @@
+"""The local file system: paths relative to the project root, atomic and streamed saves."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, BinaryIO
+from urllib.parse import ParseResult
+
+from statisfactory.IO.backends.base import Backend
+
+
+class LocalBackend(Backend, prefix="file", aliases=("",)):
+    """Files on this machine: ``data/x.csv`` (under the project root) or ``file:///abs/x.csv``.
+
+    A save writes a temporary file in the target's folder, flushes and fsyncs it, then renames
+    it over the target (``os.replace``): a crash leaves the old file or the new one, never a
+    torn one. A failed save leaves the previous file untouched.
+    """
+
+    def path(self, fragment: ParseResult) -> Path:
+        """The absolute path of ``fragment``."""
+        raw = fragment.netloc + fragment.path if fragment.scheme == "file" else fragment.path
+        path = Path(raw).expanduser() if raw.startswith("~") else Path(raw)
+        return path if path.is_absolute() else self.root / path
+
+    def local_path(self, fragment: ParseResult) -> Path:
+        return self.path(fragment)
+
+    def locate(self, fragment: ParseResult) -> str:
+        return str(self.path(fragment))
+
+    def exists(self, *, fragment: ParseResult, **kwargs: Any) -> bool:
+        return self.path(fragment).is_file()
+
+    def get(self, *, fragment: ParseResult, **kwargs: Any) -> bytes:
+        return self.path(fragment).read_bytes()
+
+    def put(self, *, payload: bytes, fragment: ParseResult, **kwargs: Any) -> None:
+        with self.open_write(fragment) as handle:
+            handle.write(payload)
+
+    @contextmanager
+    def open_read(self, fragment: ParseResult, **kwargs: Any) -> Iterator[BinaryIO]:
+        with open(self.path(fragment), "rb") as handle:
+            yield handle
+
+    @contextmanager
+    def open_write(self, fragment: ParseResult, **kwargs: Any) -> Iterator[BinaryIO]:
+        target = self.path(fragment)
+        with atomic_write(target) as handle:
+            yield handle
+
+
+@contextmanager
+def atomic_write(target: Path) -> Iterator[BinaryIO]:
+    """Write ``target`` through a temporary sibling file renamed over it on success."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+    )
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, _default_file_mode())  # mkstemp creates files readable by us only
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _fsync_folder(target.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Persist the rename itself, so that a power loss does not bring the old file back."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass  # some file systems cannot fsync a folder; the rename is still atomic
+    finally:
+        os.close(descriptor)
+
+
+@functools.cache
+def _default_file_mode() -> int:
+    """The mode ``open()`` would give a new file (0o666 minus the umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask

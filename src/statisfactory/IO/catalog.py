@@ -1,0 +1,245 @@
+"""The catalog: every artifact of a project, by name, and the way to load and save them."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from statisfactory.errors import (
+    ArtifactNotFoundError,
+    CatalogError,
+    StatisfactoryError,
+    StorageError,
+)
+from statisfactory.IO.artifact import Artifact, redact
+from statisfactory.IO.backends.base import Backend, backend_class
+from statisfactory.IO.declarations import read_catalog
+from statisfactory.IO.interactors.base import ArtifactInteractor, interactor_class
+from statisfactory.IO.interpolation import has_markers, interpolate
+from statisfactory.IO.signatures import select
+from statisfactory.logger import MixinLogable
+
+SaveListener = Callable[..., None]
+
+
+class Catalog(MixinLogable):
+    """The artifacts of a project: ``load``, ``save``, ``exists`` and ``locate`` them by name.
+
+    Keyword arguments of those methods are the context: they fill the entries' ``!{var}`` and
+    reach the reader, writer or backend that names them in its signature. Relative local paths
+    start at ``root``; ``session`` is handed to interactors and backends (when ``None`` they use
+    the active session).
+    """
+
+    def __init__(
+        self,
+        artifacts: Mapping[str, Artifact] | None = None,
+        *,
+        root: Path | None = None,
+        session: Any = None,
+    ) -> None:
+        self._artifacts = dict(artifacts or {})
+        if root is None:
+            root = Path(session.root) if session is not None else Path.cwd()
+        self.root = Path(root).resolve()
+        self._session = session
+        self._resolved: dict[str, Artifact] = {}  # entries with nothing dynamic, validated once
+        self._backends: dict[type[Backend], Backend] = {}
+        self._listeners: list[SaveListener] = []
+
+    @classmethod
+    def from_path(
+        cls, path: Path, *, variables: Mapping[str, Any], root: Path, session: Any = None
+    ) -> Catalog:
+        """Read a catalog file, or a folder of them (recursively), rendered with ``variables``."""
+        return cls(read_catalog(Path(path), variables), root=root, session=session)
+
+    # --- what is declared --------------------------------------------------------------------
+    @property
+    def artifacts(self) -> Mapping[str, Artifact]:
+        """Name -> declared :class:`Artifact` (read-only)."""
+        return MappingProxyType(self._artifacts)
+
+    @property
+    def session(self) -> Any:
+        """The session given at construction, else the active one (``with session:``)."""
+        if self._session is not None:
+            return self._session
+        from statisfactory.session.scope import get_active_session
+
+        return get_active_session()
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._artifacts
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._artifacts)
+
+    def __len__(self) -> int:
+        return len(self._artifacts)
+
+    def __getitem__(self, name: str) -> Artifact:
+        return self._declared(name)
+
+    # --- operations --------------------------------------------------------------------------
+    def load(self, name: str, /, **context: Any) -> Any:
+        """The value of artifact ``name``."""
+        interactor = self.interactor(name, context)
+        with self._failures(interactor, "load", context):
+            return interactor.load(**select(interactor.load, context)[0])
+
+    def save(self, name: str, asset: Any, /, **context: Any) -> None:
+        """Store ``asset`` as artifact ``name``, then tell the save listeners."""
+        interactor = self.interactor(name, context)
+        with self._failures(interactor, "save", context):
+            interactor.save(asset, **select(interactor.save, context, positional=1)[0])
+        if self._listeners:
+            location = self._locate(interactor, context)
+            for listener in list(self._listeners):
+                listener(
+                    name=name,
+                    context=dict(context),
+                    location=location,
+                    artifact=interactor.artifact,
+                )
+
+    def exists(self, name: str, /, **context: Any) -> bool:
+        """Whether something is stored for artifact ``name`` (with this context)."""
+        interactor = self.interactor(name, context)
+        with self._failures(interactor, "check", context):
+            return bool(interactor.exists(**select(interactor.exists, context)[0]))
+
+    def locate(self, name: str, /, **context: Any) -> str:
+        """Where artifact ``name`` lives once interpolated: an absolute local path or a URL."""
+        interactor = self.interactor(name, context)
+        with self._failures(interactor, "locate", context):
+            return self._locate(interactor, context)
+
+    def add_save_listener(self, listener: SaveListener) -> SaveListener:
+        """Call ``listener(name=, context=, location=, artifact=)`` after each successful save."""
+        self._listeners.append(listener)
+        return listener
+
+    def remove_save_listener(self, listener: SaveListener) -> None:
+        """Stop calling ``listener`` after saves."""
+        self._listeners.remove(listener)
+
+    # --- building blocks -----------------------------------------------------------------------
+    def interactor(self, name: str, context: Mapping[str, Any]) -> ArtifactInteractor:
+        """The interactor of ``name`` with its entry resolved for ``context`` and validated."""
+        declared = self._declared(name)
+        cls = interactor_class(declared.type)
+        return cls(self._resolve(declared, cls, context), catalog=self)
+
+    def backend(self, scheme: str) -> Backend:
+        """The storage backend of a URL ``scheme`` (``""`` for a plain path), built once."""
+        cls = backend_class(scheme)
+        backend = self._backends.get(cls)
+        if backend is None:
+            backend = self._backends[cls] = cls(root=self.root, session=self._session)
+        return backend
+
+    def _declared(self, name: str) -> Artifact:
+        try:
+            return self._artifacts[name]
+        except KeyError:
+            close = difflib.get_close_matches(str(name), self._artifacts, n=3)
+            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            raise ArtifactNotFoundError(
+                f"artifact {name!r} is not declared in the catalog{hint} Declare it in a "
+                f"catalog file (an entry with name, type and extra)"
+            ) from None
+
+    def _resolve(
+        self, artifact: Artifact, cls: type[ArtifactInteractor], context: Mapping[str, Any]
+    ) -> Artifact:
+        """The entry with ``!{}`` and ``+{ }+`` resolved and ``extra`` validated by ``cls``."""
+        cached = self._resolved.get(artifact.name)
+        if cached is not None:
+            return cached
+        where = artifact.where
+        resolved = replace(
+            artifact,
+            extra=cls.validate_extra(
+                interpolate(
+                    artifact.extra, context, where=where, key="extra", checks=cls.dynamic_checks
+                ),
+                artifact=artifact,
+            ),
+            load_options=interpolate(
+                artifact.load_options, context, where=where, key="load_options"
+            ),
+            save_options=interpolate(
+                artifact.save_options, context, where=where, key="save_options"
+            ),
+        )
+        static = not any(
+            has_markers(part)
+            for part in (artifact.extra, artifact.load_options, artifact.save_options)
+        )
+        if static:
+            self._resolved[artifact.name] = resolved
+        return resolved
+
+    def _locate(self, interactor: ArtifactInteractor, context: Mapping[str, Any]) -> str:
+        return str(interactor.locate(**select(interactor.locate, context)[0]))
+
+    @contextmanager
+    def _failures(
+        self, interactor: ArtifactInteractor, action: str, context: Mapping[str, Any]
+    ) -> Iterator[None]:
+        """Turn what a reader, writer or backend raises into an error naming the artifact."""
+        try:
+            yield
+        except StatisfactoryError:
+            raise
+        except NotImplementedError as error:
+            raise CatalogError(
+                f"{interactor.artifact.where}: its type cannot {action} ({error}); implement "
+                f"{action if action != 'check' else 'exists'}() in {type(interactor).__qualname__}"
+            ) from error
+        except Exception as error:
+            try:
+                where = f" at {self._locate(interactor, context)}" if action != "locate" else ""
+            except Exception:
+                where = ""
+            kind = StorageError if isinstance(error, OSError) else CatalogError
+            raise kind(
+                f"{interactor.artifact.where}: cannot {action}{where}: "
+                f"{type(error).__name__}: {error}"
+            ) from error
+
+    # --- presentation and composition ---------------------------------------------------------
+    def __str__(self) -> str:
+        lines = [f"Catalog of {len(self)} artifact(s), root {self.root}"]
+        for artifact in self._artifacts.values():
+            extra = redact(artifact.extra)
+            where = extra.get("path") or ", ".join(f"{k}={v}" for k, v in extra.items())
+            tags = f"  [{', '.join(artifact.tags)}]" if artifact.tags else ""
+            lines.append(f"  {artifact.name} ({artifact.type}): {where}{tags}")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return f"<Catalog of {len(self)} artifact(s), root {str(self.root)!r}>"
+
+    def __add__(self, other: Catalog) -> Catalog:
+        """A new catalog with the entries of both; a name declared in both is an error."""
+        if not isinstance(other, Catalog):
+            return NotImplemented
+        shared = [name for name in other._artifacts if name in self._artifacts]
+        if shared:
+            details = "; ".join(
+                f"{name!r} ({self._artifacts[name].source} and {other._artifacts[name].source})"
+                for name in shared
+            )
+            raise CatalogError(f"cannot add catalogs: declared in both: {details}")
+        merged = Catalog(
+            {**self._artifacts, **other._artifacts}, root=self.root, session=self._session
+        )
+        merged._listeners = [*self._listeners, *other._listeners]
+        return merged

@@ -1,0 +1,105 @@
+"""Read catalog files into :class:`Artifact` entries, with cheap up-front checks.
+
+Each file is a Jinja2 template (rendered from the settings) holding either a list of entries with
+a ``name``, or a mapping name -> entry. Only what is cheap is checked here (names, types, the
+presence of ``extra.path``); each interactor validates ``extra`` fully on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from statisfactory.errors import CatalogError
+from statisfactory.IO.artifact import Artifact
+from statisfactory.IO.interactors.base import FILE_TYPES, is_known_type, known_types
+from statisfactory.project.templating import read_yaml_template, yaml_files
+
+ENTRY_KEYS = ("name", "type", "extra", "load_options", "save_options", "+tags")
+
+
+def read_catalog(path: Path, variables: Mapping[str, Any]) -> dict[str, Artifact]:
+    """Every entry declared in ``path`` (a YAML file, or a folder searched recursively)."""
+    artifacts: dict[str, Artifact] = {}
+    for file in yaml_files(path):
+        for artifact in read_catalog_file(file, variables):
+            known = artifacts.get(artifact.name)
+            if known is not None:
+                places = (
+                    f"twice in {file}"
+                    if known.source == file
+                    else (f"twice: in {known.source} and in {file}")
+                )
+                raise CatalogError(
+                    f"artifact {artifact.name!r} is declared {places}; rename or remove one"
+                )
+            artifacts[artifact.name] = artifact
+    return artifacts
+
+
+def read_catalog_file(file: Path, variables: Mapping[str, Any]) -> list[Artifact]:
+    """The entries of one catalog file, in the order they are written."""
+    content = read_yaml_template(file, variables)
+    if content is None:
+        return []
+    if isinstance(content, list):
+        entries = [(None, entry, index) for index, entry in enumerate(content)]
+    elif isinstance(content, Mapping):
+        entries = [(name, entry, index) for index, (name, entry) in enumerate(content.items())]
+    else:
+        raise CatalogError(
+            f"{file}: a catalog file holds a list of entries (each with a 'name') or a mapping "
+            f"of name -> entry, not a {type(content).__name__}"
+        )
+    return [_entry(file, name, entry, index) for name, entry, index in entries]
+
+
+def _entry(file: Path, key: Any, entry: Any, index: int) -> Artifact:
+    label = f"{file}, entry {key!r}" if key is not None else f"{file}, entry #{index + 1}"
+    if not isinstance(entry, Mapping):
+        raise CatalogError(f"{label}: an entry is a mapping of {', '.join(ENTRY_KEYS)}")
+    name = entry.get("name", key)
+    if key is not None and "name" in entry and entry["name"] != key:
+        raise CatalogError(f"{label}: its 'name' ({entry['name']!r}) differs from its key")
+    if not isinstance(name, str) or not name:
+        raise CatalogError(f"{label}: 'name' is missing; give every entry a name")
+    where = f"{file}, artifact {name!r}"
+    unknown = [k for k in entry if k not in ENTRY_KEYS]
+    if unknown:
+        raise CatalogError(
+            f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; an entry accepts "
+            f"{', '.join(ENTRY_KEYS)}"
+        )
+    kind = entry.get("type")
+    if not isinstance(kind, str) or not kind:
+        raise CatalogError(f"{where}: 'type' is missing; one of {', '.join(known_types())}")
+    if not is_known_type(kind):
+        raise CatalogError(
+            f"{where}: unknown type {kind!r}; known types: {', '.join(known_types())}. A custom "
+            f"type must be registered (its module imported) before the catalog is built"
+        )
+    extra = _mapping(entry, "extra", where)
+    if kind in FILE_TYPES and not isinstance(extra.get("path"), str):
+        raise CatalogError(f"{where}: 'extra.path' is missing; a {kind} artifact is a file")
+    tags = entry.get("+tags") or []
+    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+        raise CatalogError(f"{where}: '+tags' is a list of strings")
+    return Artifact(
+        name=name,
+        type=kind,
+        extra=extra,
+        load_options=_mapping(entry, "load_options", where),
+        save_options=_mapping(entry, "save_options", where),
+        tags=tuple(tags),
+        source=file,
+    )
+
+
+def _mapping(entry: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+    value = entry.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise CatalogError(f"{where}: {key!r} is a mapping, not a {type(value).__name__}")
+    return dict(value)

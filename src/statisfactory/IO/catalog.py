@@ -237,7 +237,9 @@ class Catalog(MixinLogable):
                 f"{name!r} ({self._artifacts[name].source} and {other._artifacts[name].source})"
                 for name in shared
             )
-            raise CatalogError(f"cannot add catalogs: declared in both: {details}")
+            raise CatalogError(
+                f"cannot add catalogs: {details} declared in both; rename or remove one"
+            )
         merged = Catalog(
             {**self._artifacts, **other._artifacts}, root=self.root, session=self._session
         )

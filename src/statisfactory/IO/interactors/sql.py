@@ -1,0 +1,210 @@
+"""Tables and queries in SQL databases (``sql``, alias ``odbc``) through SQLAlchemy 2.
+
+The database is a URL (``url``) or its parts (``drivername`` — or the original's ``protocole`` —,
+``username``, ``password``, ``host``, ``port``, ``database``, ``URL_query``). ``query`` loads a
+DataFrame; ``table`` (with ``if_exists``: replace, append or fail) saves and loads one.
+
+In ``query`` and ``table``, ``!{var}`` accepts only identifiers and numbers; any other value is
+refused before any SQL runs. Values a query needs otherwise are bound parameters: write ``:name``
+in the query and pass ``name`` in the context. Engines are built once per URL and process, and
+disposed at exit. A relative SQLite database path starts at the project root.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
+
+from statisfactory.errors import CatalogError, IntegrationError, InterpolationError
+from statisfactory.IO.interactors.base import ArtifactInteractor
+from statisfactory.IO.interpolation import check_sql_values
+
+_engines: dict[tuple[int, str, str], Any] = {}
+_engines_lock = threading.Lock()
+
+
+class SqlExtra(BaseModel):
+    """``extra`` of a ``sql`` artifact."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    url: str | None = None
+    drivername: str | None = Field(None, validation_alias=AliasChoices("drivername", "protocole"))
+    username: str | None = None
+    password: str | None = None
+    host: str | None = None
+    port: int | None = None
+    database: str | None = None
+    URL_query: dict[str, str | list[str]] = Field(default_factory=dict)
+    query: str | None = None
+    table: str | None = None
+    db_schema: str | None = Field(None, validation_alias=AliasChoices("schema", "db_schema"))
+    if_exists: Literal["replace", "append", "fail"] = "replace"
+    engine_options: dict[str, Any] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _complete(self) -> SqlExtra:
+        if (self.url is None) == (self.drivername is None):
+            raise ValueError("give either 'url' or its parts ('drivername' and the others)")
+        if self.query is None and self.table is None:
+            raise ValueError("give 'query' (to load) or 'table' (to save and load)")
+        return self
+
+
+class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)):
+    """A table or a query result as a ``pandas.DataFrame``.
+
+    ``load_options`` go to ``pandas.read_sql_query`` (or ``read_sql_table``), ``save_options``
+    to ``DataFrame.to_sql`` (the index is not written unless ``index: true``).
+    """
+
+    Extra = SqlExtra
+    dynamic_checks = dict.fromkeys(("query", "table", "schema"), check_sql_values)
+
+    def load(self, **context: Any) -> Any:
+        import pandas as pd
+
+        extra: SqlExtra = self.artifact.extra
+        options = dict(self.artifact.load_options)
+        with self.engine().connect() as connection:
+            if extra.query is not None:
+                statement = self._statement(extra.query)
+                return pd.read_sql_query(
+                    statement, connection, params=self._parameters(statement, context), **options
+                )
+            return pd.read_sql_table(extra.table, connection, schema=extra.db_schema, **options)
+
+    def save(self, asset: Any, **context: Any) -> None:
+        import pandas as pd
+
+        extra: SqlExtra = self.artifact.extra
+        if extra.table is None:
+            raise CatalogError(
+                f"{self.artifact.where}: only a 'table' can be saved; add extra.table"
+            )
+        if not isinstance(asset, pd.DataFrame):
+            raise CatalogError(
+                f"{self.artifact.where}: a sql artifact holds a pandas DataFrame, not a "
+                f"{type(asset).__name__}"
+            )
+        options = {"index": False, **self.artifact.save_options}
+        # One transaction: a failed 'replace' keeps the previous table where the database allows.
+        with self.engine().begin() as connection:
+            asset.to_sql(
+                extra.table,
+                connection,
+                schema=extra.db_schema,
+                if_exists=extra.if_exists,
+                **options,
+            )
+
+    def exists(self, **context: Any) -> bool:
+        from sqlalchemy import inspect
+
+        extra: SqlExtra = self.artifact.extra
+        if extra.table is None:  # a query always has a result once the database answers
+            with self.engine().connect():
+                return True
+        return inspect(self.engine()).has_table(extra.table, schema=extra.db_schema)
+
+    def locate(self, **context: Any) -> str:
+        extra: SqlExtra = self.artifact.extra
+        where = self.url().render_as_string(hide_password=True)
+        if extra.table is not None:
+            table = f"{extra.db_schema}.{extra.table}" if extra.db_schema else extra.table
+            return f"{where}#table={table}"
+        return f"{where}#query"
+
+    # --- the connection ------------------------------------------------------------------------
+    def url(self) -> Any:
+        """The ``sqlalchemy.URL`` of the database, a relative SQLite path made absolute."""
+        from sqlalchemy import URL, make_url
+
+        extra: SqlExtra = self.artifact.extra
+        if extra.url is not None:
+            url = make_url(extra.url)
+        else:
+            url = URL.create(
+                extra.drivername,
+                username=extra.username,
+                password=extra.password,
+                host=extra.host,
+                port=extra.port,
+                database=extra.database,
+                query=extra.URL_query,
+            )
+        if _is_relative_sqlite(url):
+            url = url.set(database=str(self.root / url.database))
+        if _is_sqlite_file(url):  # SQLite creates the file, not its folder
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        return url
+
+    def engine(self) -> Any:
+        """The engine of this database, shared by every artifact of this process."""
+        from sqlalchemy import create_engine
+
+        url = self.url()
+        options = self.artifact.extra.engine_options
+        key = (
+            os.getpid(),  # an engine's pooled connections must not cross a fork
+            url.render_as_string(hide_password=False),
+            json.dumps(options, sort_keys=True, default=str),
+        )
+        with _engines_lock:
+            engine = _engines.get(key)
+            if engine is None:
+                try:
+                    engine = _engines[key] = create_engine(url, **options)
+                except Exception as error:
+                    raise IntegrationError(
+                        f"{self.artifact.where}: cannot create an engine for "
+                        f"{url.render_as_string(hide_password=True)}: {error}. Check the URL "
+                        f"parts and that the database driver is installed"
+                    ) from error
+        return engine
+
+    # --- queries -------------------------------------------------------------------------------
+    def _statement(self, query: str) -> Any:
+        from sqlalchemy import text
+
+        return text(query)
+
+    def _parameters(self, statement: Any, context: Mapping[str, Any]) -> dict[str, Any]:
+        """The values of the query's ``:name`` bound parameters, taken from the context."""
+        names = list(statement.compile().params)
+        missing = [name for name in names if name not in context]
+        if missing:
+            raise InterpolationError(
+                f"{self.artifact.where}: the query's bound parameter(s) "
+                f"{', '.join(':' + name for name in missing)} have no value; pass them as "
+                f"keyword arguments (catalog.load(..., {missing[0]}=...)) or pipeline parameters"
+            )
+        return {name: context[name] for name in names}
+
+
+def _is_sqlite_file(url: Any) -> bool:
+    database = url.database or ""
+    return (
+        url.get_backend_name() == "sqlite"
+        and database not in ("", ":memory:")
+        and not database.startswith("file:")
+    )
+
+
+def _is_relative_sqlite(url: Any) -> bool:
+    return _is_sqlite_file(url) and not os.path.isabs(url.database)
+
+
+@atexit.register
+def _dispose_engines() -> None:
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()

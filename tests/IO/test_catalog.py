@@ -1,0 +1,210 @@
+"""Declaring artifacts, the catalog's API, and the errors a user meets."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+from catalog_files import make_catalog
+
+from statisfactory.errors import ArtifactNotFoundError, CatalogError, ConfigurationError
+from statisfactory.IO import Artifact, Catalog
+
+
+def test_a_folder_of_files_in_list_and_mapping_forms(tmp_path: Path):
+    catalog = make_catalog(
+        tmp_path,
+        {
+            "raw.yaml": """
+                - name: raw
+                  type: csv
+                  extra: {path: data/raw.csv}
+                  +tags: [input]
+            """,
+            "models/models.yml": """
+                model:
+                  type: pickle
+                  extra: {path: models/model.pkl}
+                  save_options: {protocol: 4}
+            """,
+            "notes.txt": "not a catalog file",
+        },
+    )
+    assert set(catalog.artifacts) == {"raw", "model"}
+    raw = catalog.artifacts["raw"]
+    assert isinstance(raw, Artifact)
+    assert (raw.type, raw.extra, raw.tags) == ("csv", {"path": "data/raw.csv"}, ("input",))
+    assert raw.source.name == "raw.yaml"
+    assert catalog.artifacts["model"].save_options == {"protocol": 4}
+    assert "raw" in catalog and "missing" not in catalog
+    assert len(catalog) == 2
+
+
+def test_str_lists_entries_without_secrets(tmp_path: Path):
+    catalog = make_catalog(
+        tmp_path,
+        """
+        - name: sales
+          type: sql
+          extra: {url: "postgresql://ana:hunter2@db:5432/shop", table: sales}
+        - name: raw
+          type: csv
+          extra: {path: data/raw.csv, token: abc123}
+          +tags: [input]
+        - name: remote
+          type: sql
+          extra: {drivername: postgresql, username: ana, password: hunter2, table: t}
+        """,
+    )
+    text = str(catalog)
+    assert "sales (sql)" in text and "raw (csv): data/raw.csv" in text and "[input]" in text
+    assert "hunter2" not in text and "abc123" not in text
+    described = catalog.artifacts["remote"].describe()
+    assert described["extra"]["password"] == "***"
+    assert described["extra"]["username"] == "ana"
+    assert "hunter2" not in str(catalog.artifacts["sales"].describe())
+    assert "abc123" not in str(catalog.artifacts["raw"].describe())
+
+
+def test_adding_catalogs(tmp_path: Path):
+    first = make_catalog(tmp_path, "[{name: a, type: text, extra: {path: a.txt}}]")
+    second = Catalog({"b": Artifact("b", "text", {"path": "b.txt"})}, root=tmp_path)
+    both = first + second
+    assert set(both.artifacts) == {"a", "b"}
+    assert set(first.artifacts) == {"a"}  # operands unchanged
+    both.save("b", "bee")
+    assert (tmp_path / "b.txt").read_text() == "bee"
+    with pytest.raises(CatalogError, match="'a'.*both"):
+        both + first
+
+
+def test_unknown_name_suggests_close_names(tmp_path: Path):
+    catalog = make_catalog(tmp_path, "[{name: samples, type: text, extra: {path: s.txt}}]")
+    with pytest.raises(ArtifactNotFoundError, match="'sample'.*did you mean 'samples'"):
+        catalog.load("sample")
+    with pytest.raises(KeyError):  # also a KeyError, as a mapping lookup would be
+        catalog.exists("nothing")
+
+
+def test_save_listeners_hear_each_successful_save(tmp_path: Path):
+    catalog = make_catalog(tmp_path, "[{name: out, type: text, extra: {path: 'out_!{n}.txt'}}]")
+    heard = []
+    catalog.add_save_listener(lambda **event: heard.append(event))
+    catalog.save("out", "x", n=1)
+    with pytest.raises(CatalogError):
+        catalog.save("out", 42, n=2)  # refused: not heard
+    assert len(heard) == 1
+    event = heard[0]
+    assert event["name"] == "out" and event["context"] == {"n": 1}
+    assert event["location"] == str(tmp_path / "out_1.txt")
+    assert event["artifact"].extra.path == "out_1.txt"
+
+
+def test_context_reaches_readers_that_name_it(tmp_path: Path):
+    (tmp_path / "t.csv").write_text("a\n1\n2\n3\n")
+    catalog = make_catalog(tmp_path, "[{name: t, type: csv, extra: {path: t.csv}}]")
+    assert len(catalog.load("t", nrows=2, unrelated="ignored")) == 2
+
+
+def test_options_a_reader_does_not_accept_are_ignored(tmp_path: Path, caplog):
+    (tmp_path / "t.txt").write_text("x")
+    catalog = make_catalog(
+        tmp_path,
+        "[{name: t, type: pickle, extra: {path: t.pkl}, save_options: {not_an_option: 1}}]",
+    )
+    catalog.save("t", [1])
+    assert catalog.load("t") == [1]
+    assert "not_an_option" in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[{type: csv, extra: {path: a.csv}}]", r"entry #1: 'name' is missing"),
+        ("[{name: a, extra: {path: a.csv}}]", r"'a': 'type' is missing"),
+        ("[{name: a, type: csv}]", r"'a': 'extra.path' is missing"),
+        ("[{name: a, type: csv, extra: {}}]", r"'a': 'extra.path' is missing"),
+        ("[{name: a, type: hdf9, extra: {path: a}}]", r"unknown type 'hdf9'; known types: .*csv"),
+        ("[{name: a, type: csv, extra: {path: a}, colour: red}]", r"unknown key\(s\) 'colour'"),
+        ("[{name: a, type: csv, extra: [1]}]", r"'extra' is a mapping"),
+        ("[{name: a, type: csv, extra: {path: a}, +tags: x}]", r"'\+tags' is a list"),
+        ("just text", r"a catalog file holds a list"),
+        ("{a: {name: b, type: csv, extra: {path: a}}}", r"differs from its key"),
+    ],
+)
+def test_malformed_entries_name_the_file_and_entry(tmp_path, text, message):
+    with pytest.raises(CatalogError, match=message) as caught:
+        make_catalog(tmp_path, text)
+    assert str(tmp_path / "catalog.yaml") in str(caught.value)
+
+
+def test_a_name_declared_twice_names_both_files(tmp_path: Path):
+    with pytest.raises(
+        CatalogError, match=r"'a' is declared twice: in .*one.yaml and in .*two.yaml"
+    ):
+        make_catalog(
+            tmp_path,
+            {
+                "one.yaml": "[{name: a, type: text, extra: {path: a}}]",
+                "two.yaml": "[{name: a, type: text, extra: {path: b}}]",
+            },
+        )
+    with pytest.raises(CatalogError, match="declared twice in"):
+        make_catalog(
+            tmp_path,
+            "[{name: a, type: text, extra: {path: a}}, {name: a, type: text, extra: {path: b}}]",
+        )
+
+
+def test_yaml_and_jinja_errors_name_the_file(tmp_path: Path):
+    with pytest.raises(
+        ConfigurationError, match=r"catalog.yaml, line \d+, column \d+: invalid YAML"
+    ):
+        make_catalog(tmp_path, "- name: a\n  type: csv\n  extra: {path: [unclosed\n")
+    with pytest.raises(ConfigurationError, match=r"catalog.yaml.*'data_root' is undefined"):
+        make_catalog(tmp_path, "[{name: a, type: csv, extra: {path: '{{ data_root }}/a.csv'}}]")
+
+
+def test_a_missing_catalog_path_is_an_error(tmp_path: Path):
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        Catalog.from_path(tmp_path / "nowhere", variables={}, root=tmp_path)
+
+
+def test_an_empty_catalog_file_declares_nothing(tmp_path: Path):
+    assert len(make_catalog(tmp_path, "")) == 0
+
+
+def test_a_large_catalog_builds_quickly(tmp_path: Path):
+    lines = [
+        f"- {{name: a{i}, type: parquet, extra: {{path: 'data/a{i}_!{{run}}.parquet'}}, "
+        f"+tags: [t{i % 7}]}}"
+        for i in range(10_000)
+    ]
+    start = time.perf_counter()
+    catalog = make_catalog(tmp_path, "\n".join(lines))
+    elapsed = time.perf_counter() - start
+    assert len(catalog) == 10_000
+    assert catalog.locate("a9999", run=1) == str(tmp_path / "data/a9999_1.parquet")
+    # Far above the ~0.1 s it takes: only catches an accidental quadratic.
+    assert elapsed < 3
+
+
+def test_the_session_builds_the_catalog(session_factory):
+    session = session_factory(
+        {
+            "conf/globals.yaml": "data_root: data\n",
+            "catalog/main.yaml": """
+                - name: notes
+                  type: text
+                  extra: {path: "{{ data_root }}/notes_!{day}.txt"}
+            """,
+        }
+    )
+    session.catalog.save("notes", "hello", day="monday")
+    assert (session.root / "data/notes_monday.txt").read_text() == "hello"
+    with session:
+        rebuilt = Catalog.from_path(
+            session.config.catalog, variables={"data_root": "data"}, root=session.root
+        )
+        assert rebuilt.load("notes", day="monday") == "hello"

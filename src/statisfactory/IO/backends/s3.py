@@ -1,0 +1,216 @@
+"""Amazon S3, or any S3-compatible server: ``s3://bucket/key`` through the session's boto3 session.
+
+Settings (``conf/locals.yaml`` or ``STATISFACTORY_*`` variables): ``aws_access_key``,
+``aws_secret_access_key``, ``aws_region``, ``aws_s3_endpoint`` (optional: the URL of an
+S3-compatible server), and optionally ``aws_connect_timeout`` (s, default 3),
+``aws_read_timeout`` (s, default 60) and ``aws_max_attempts`` (default 3, first try included).
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+from urllib.parse import ParseResult
+
+from statisfactory.IO.backends.base import Backend
+
+# Objects up to this size stay in memory on their way to or from S3; larger ones go to a
+# temporary file, so that a big artifact never exists as one ``bytes`` object.
+SPOOL_IN_MEMORY_UP_TO = 32 * 1024 * 1024
+PART_SIZE = 16 * 1024 * 1024
+TRANSFER_THREADS = 8
+DEFAULT_CONNECT_TIMEOUT = 3.0
+DEFAULT_READ_TIMEOUT = 60.0
+DEFAULT_MAX_ATTEMPTS = 3
+
+CREDENTIAL_CODES = frozenset(
+    {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "AccessDenied"}
+)
+MISSING_CODES = frozenset({"404", "NoSuchKey", "NoSuchBucket", "NotFound"})
+
+
+@dataclass
+class S3Connection:
+    """A boto3 S3 client, the transfer settings and the buckets known to exist."""
+
+    client: Any
+    endpoint: str
+    attempts: int
+    transfer: Any
+    buckets: set[str] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+# One connection per boto3 session, that is per Statisfactory session: dropped with it.
+_connections: weakref.WeakKeyDictionary[Any, S3Connection] = weakref.WeakKeyDictionary()
+_connections_lock = threading.Lock()
+
+
+class S3Backend(Backend, prefix="s3"):
+    """Objects in S3 buckets: ``s3://bucket/path/to/key``.
+
+    Transfers go through boto3's transfer manager (multipart, parallel parts) from or to a
+    spooled temporary file. An object is replaced as a whole when the upload completes, so a
+    failed save leaves the previous object. The bucket is created on the first save when it does
+    not exist. Errors name the endpoint, never a secret; the catalog adds the artifact.
+    """
+
+    def exists(self, *, fragment: ParseResult, **kwargs: Any) -> bool:
+        connection = self.connection()
+        bucket, key = split_url(fragment)
+        try:
+            with translated_errors(connection, fragment):
+                connection.client.head_object(Bucket=bucket, Key=key)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def get(self, *, fragment: ParseResult, **kwargs: Any) -> bytes:
+        with self.open_read(fragment) as handle:
+            return handle.read()
+
+    def put(self, *, payload: bytes, fragment: ParseResult, **kwargs: Any) -> None:
+        self._upload(io.BytesIO(payload), fragment)
+
+    @contextmanager
+    def open_read(self, fragment: ParseResult, **kwargs: Any) -> Iterator[BinaryIO]:
+        connection = self.connection()
+        bucket, key = split_url(fragment)
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_UP_TO) as spool:
+            with translated_errors(connection, fragment):
+                connection.client.download_fileobj(bucket, key, spool, Config=connection.transfer)
+            spool.seek(0)
+            yield spool
+
+    @contextmanager
+    def open_write(self, fragment: ParseResult, **kwargs: Any) -> Iterator[BinaryIO]:
+        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_UP_TO) as spool:
+            yield spool
+            spool.seek(0)
+            self._upload(spool, fragment)
+
+    def _upload(self, source: BinaryIO, fragment: ParseResult) -> None:
+        connection = self.connection()
+        bucket, key = split_url(fragment)
+        with translated_errors(connection, fragment):
+            ensure_bucket(connection, bucket)
+            connection.client.upload_fileobj(source, bucket, key, Config=connection.transfer)
+
+    def connection(self) -> S3Connection:
+        """The S3 client of this backend's session, built on first use."""
+        aws = self.session.aws_session
+        with _connections_lock:
+            connection = _connections.get(aws)
+            if connection is None:
+                connection = _connections[aws] = connect(aws, self.session.settings)
+            return connection
+
+
+def split_url(fragment: ParseResult) -> tuple[str, str]:
+    """``(bucket, key)`` of ``s3://bucket/key``."""
+    bucket, key = fragment.netloc, fragment.path.lstrip("/")
+    if not bucket or not key:
+        raise ValueError(
+            f"{fragment.geturl()!r} is not a valid S3 location: write s3://bucket/path/to/key"
+        )
+    return bucket, key
+
+
+def connect(aws_session: Any, settings: Any) -> S3Connection:
+    """A client with bounded timeouts and retries, on ``aws_s3_endpoint`` when it is set."""
+    from boto3.s3.transfer import TransferConfig
+    from botocore.config import Config
+
+    attempts = int(settings.get("aws_max_attempts") or DEFAULT_MAX_ATTEMPTS)
+    config = Config(
+        connect_timeout=float(settings.get("aws_connect_timeout") or DEFAULT_CONNECT_TIMEOUT),
+        read_timeout=float(settings.get("aws_read_timeout") or DEFAULT_READ_TIMEOUT),
+        retries={"total_max_attempts": attempts, "mode": "standard"},
+        max_pool_connections=TRANSFER_THREADS * 2,
+    )
+    endpoint = settings.get("aws_s3_endpoint") or None
+    client = aws_session.client("s3", endpoint_url=endpoint, config=config)
+    transfer = TransferConfig(
+        multipart_threshold=PART_SIZE,
+        multipart_chunksize=PART_SIZE,
+        max_concurrency=TRANSFER_THREADS,
+    )
+    return S3Connection(client, client.meta.endpoint_url, attempts, transfer)
+
+
+def ensure_bucket(connection: S3Connection, bucket: str) -> None:
+    """Create ``bucket`` unless it exists (checked once per session and bucket)."""
+    from botocore.exceptions import ClientError
+
+    with connection.lock:
+        if bucket in connection.buckets:
+            return
+        client = connection.client
+        try:
+            client.head_bucket(Bucket=bucket)
+        except ClientError as error:
+            if error_code(error) not in MISSING_CODES:
+                raise
+            region = client.meta.region_name
+            where = {} if region == "us-east-1" else {"LocationConstraint": region}
+            try:
+                client.create_bucket(Bucket=bucket, **_bucket_configuration(where))
+            except ClientError as race:  # created meanwhile by another process: fine
+                if error_code(race) != "BucketAlreadyOwnedByYou":
+                    raise
+        connection.buckets.add(bucket)
+
+
+def _bucket_configuration(where: dict[str, str]) -> dict[str, Any]:
+    return {"CreateBucketConfiguration": where} if where else {}
+
+
+def error_code(error: Any) -> str:
+    """The S3 error code of a botocore ``ClientError`` (``"404"`` for a bare HEAD miss)."""
+    return str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
+
+
+@contextmanager
+def translated_errors(connection: S3Connection, fragment: ParseResult) -> Iterator[None]:
+    """Turn botocore's errors into ``OSError``s that say what to fix (the catalog wraps them)."""
+    from boto3.exceptions import Boto3Error
+    from botocore.exceptions import BotoCoreError, ClientError
+    from s3transfer.exceptions import RetriesExceededError
+
+    try:
+        yield
+    except (ClientError, BotoCoreError, Boto3Error, RetriesExceededError) as raised:
+        error = _root_cause(raised)
+        url, endpoint = fragment.geturl(), connection.endpoint
+        if isinstance(error, ClientError):
+            code = error_code(error)
+            if code in MISSING_CODES:
+                raise FileNotFoundError(f"no S3 object at {url} (endpoint {endpoint})") from raised
+            if code in CREDENTIAL_CODES or code == "403":
+                raise PermissionError(
+                    f"the S3 endpoint {endpoint} refused the request ({code}): check "
+                    f"aws_access_key and aws_secret_access_key in conf/locals.yaml, and that "
+                    f"they grant access to this bucket"
+                ) from raised
+            raise OSError(f"the S3 endpoint {endpoint} answered {code} for {url}: {error}") from (
+                raised
+            )
+        raise ConnectionError(
+            f"the S3 endpoint {endpoint} cannot be reached "
+            f"({type(error).__name__}, {connection.attempts} attempt(s)); check aws_s3_endpoint "
+            f"in conf/locals.yaml and that the server is up"
+        ) from raised
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    """The botocore error behind the transfer manager's wrappers."""
+    last = getattr(error, "last_exception", None)
+    if isinstance(last, BaseException):
+        return last
+    return error

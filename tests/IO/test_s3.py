@@ -1,0 +1,138 @@
+"""``s3://`` artifacts on a real S3 server (moto, in its own process, with authentication on)."""
+
+from __future__ import annotations
+
+import os
+
+import pandas as pd
+import pytest
+
+from services import free_port, unique_name
+from statisfactory.errors import StorageError
+from statisfactory.IO.interactors.files import MissingArtifactError
+
+
+def catalog_yaml(bucket: str) -> str:
+    return f"""
+        - name: table
+          type: parquet
+          extra: {{path: "s3://{bucket}/tables/table.parquet"}}
+        - name: by_day
+          type: csv
+          extra: {{path: "s3://{bucket}/days/!{{day}}.csv"}}
+        - name: blob
+          type: binary
+          extra: {{path: "s3://{bucket}/blobs/blob.bin"}}
+    """
+
+
+@pytest.fixture
+def s3_session(session_factory, s3_locals):
+    """``make(**locals_overrides) -> (session, bucket)``: a project whose catalog lives in S3."""
+
+    def make(**overrides: str):
+        bucket = unique_name("bucket")
+        session = session_factory(
+            {
+                "catalog/catalog.yaml": catalog_yaml(bucket),
+                "conf/locals.yaml": s3_locals(**overrides),
+            }
+        )
+        return session, bucket
+
+    return make
+
+
+def test_save_creates_the_bucket_and_load_reads_it_back(s3_session, moto_server):
+    session, bucket = s3_session()
+    frame = pd.DataFrame({"x": range(1000), "y": [f"v{i}" for i in range(1000)]})
+    assert not session.catalog.exists("table")
+    session.catalog.save("table", frame)
+    assert session.catalog.exists("table")
+    pd.testing.assert_frame_equal(session.catalog.load("table"), frame)
+    # The object is where the entry says, on the configured endpoint.
+    stored = moto_server.client().head_object(Bucket=bucket, Key="tables/table.parquet")
+    assert stored["ContentLength"] > 0
+
+
+def test_dynamic_keys_select_the_object(s3_session, moto_server):
+    session, bucket = s3_session()
+    for day in ("monday", "tuesday"):
+        session.catalog.save("by_day", pd.DataFrame({"day": [day]}), day=day)
+    assert session.catalog.load("by_day", day="tuesday")["day"].tolist() == ["tuesday"]
+    keys = moto_server.client().list_objects_v2(Bucket=bucket, Prefix="days/")["Contents"]
+    assert sorted(item["Key"] for item in keys) == ["days/monday.csv", "days/tuesday.csv"]
+
+
+def test_large_objects_travel_in_parts(s3_session, moto_server):
+    session, bucket = s3_session()
+    payload = os.urandom(40 * 1024 * 1024)
+    session.catalog.save("blob", payload)
+    head = moto_server.client().head_object(Bucket=bucket, Key="blobs/blob.bin")
+    assert head["ETag"].strip('"').endswith("-3")  # a multipart upload of three 16 MiB parts
+    assert session.catalog.load("blob") == payload
+
+
+def test_a_failed_save_leaves_the_previous_object(s3_session):
+    session, _ = s3_session()
+    session.catalog.save("table", pd.DataFrame({"x": [1, 2]}))
+    unwritable = pd.DataFrame({"x": [object(), object()]})  # pyarrow cannot serialise it
+    with pytest.raises(Exception, match="table"):
+        session.catalog.save("table", unwritable)
+    assert session.catalog.load("table")["x"].tolist() == [1, 2]
+
+
+def test_a_missing_object_names_the_artifact_and_the_url(s3_session):
+    session, bucket = s3_session()
+    with pytest.raises(MissingArtifactError) as caught:
+        session.catalog.load("table")
+    message = str(caught.value)
+    assert "'table'" in message
+    assert f"s3://{bucket}/tables/table.parquet" in message
+
+
+def test_wrong_credentials_name_the_endpoint_never_the_secret(s3_session, moto_server):
+    session, _ = s3_session(aws_secret_access_key="wrong-secret-value-123")
+    with pytest.raises(StorageError) as caught:
+        session.catalog.save("table", pd.DataFrame({"x": [1]}))
+    message = str(caught.value)
+    assert "'table'" in message
+    assert moto_server.endpoint in message
+    assert "aws_secret_access_key" in message
+    assert "wrong-secret-value-123" not in message
+
+
+def test_an_unreachable_endpoint_fails_after_bounded_retries(s3_session):
+    endpoint = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    session, _ = s3_session(aws_s3_endpoint=endpoint, aws_max_attempts=2)
+    with pytest.raises(StorageError) as caught:
+        session.catalog.load("table")
+    message = str(caught.value)
+    assert "'table'" in message
+    assert endpoint in message
+    assert "2 attempt(s)" in message
+    assert "aws_s3_endpoint" in message
+
+
+def test_settings_from_environment_variables(session_factory, moto_server, monkeypatch):
+    bucket = unique_name("bucket")
+    monkeypatch.setenv("STATISFACTORY_AWS_ACCESS_KEY", moto_server.access_key)
+    monkeypatch.setenv("STATISFACTORY_AWS_SECRET_ACCESS_KEY", moto_server.secret_key)
+    monkeypatch.setenv("STATISFACTORY_AWS_REGION", moto_server.region)
+    monkeypatch.setenv("STATISFACTORY_AWS_S3_ENDPOINT", moto_server.endpoint)
+    session = session_factory({"catalog/catalog.yaml": catalog_yaml(bucket)})
+    session.catalog.save("blob", b"from the environment")
+    assert moto_server.client().get_object(Bucket=bucket, Key="blobs/blob.bin")["Body"].read() == (
+        b"from the environment"
+    )
+
+
+def test_one_client_per_session(s3_session):
+    from statisfactory.IO.backends.s3 import S3Backend
+
+    first, _ = s3_session()
+    second, _ = s3_session()
+    backend = first.catalog.backend("s3")
+    assert isinstance(backend, S3Backend)
+    assert backend.connection() is backend.connection()
+    assert backend.connection().client is not second.catalog.backend("s3").connection().client

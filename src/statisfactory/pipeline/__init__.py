@@ -1,0 +1,28 @@
+"""Crafts, pipelines and the runners that execute them."""
+
+from statisfactory.pipeline.craft import Craft
+from statisfactory.pipeline.markers import Artifact, Volatile
+from statisfactory.pipeline.pipeline import Pipeline
+from statisfactory.pipeline.runners import Runner, get_runner, known_runners, register_runner
+
+__all__ = [
+    "Artifact",
+    "Craft",
+    "Pipeline",
+    "ProcessRunner",
+    "Runner",
+    "SequentialRunner",
+    "ThreadRunner",
+    "Volatile",
+    "get_runner",
+    "known_runners",
+    "register_runner",
+]
+
+
+def __getattr__(name: str):  # runner classes are imported when first asked for
+    if name in ("SequentialRunner", "ThreadRunner", "ProcessRunner"):
+        from statisfactory.pipeline import runners
+
+        return getattr(runners, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,243 @@
+"""``@Craft()``: a plain function whose annotated parameters and return value the framework
+loads, saves and passes along.
+
+>>> @Craft()
+... def fit(train: Artifact, alpha: float = 1.0) -> Volatile("model"):
+...     ...
+
+Called alone (``fit(alpha=0.5)`` inside ``with session:``), a craft loads its artifacts with the
+call's keyword arguments as the interpolation context, calls the function, saves its output
+artifacts and returns the function's value. In a pipeline, the runner calls :meth:`Craft.execute`
+with the context and arguments prepared once for the run.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from statisfactory.errors import CraftError, NoActiveSessionError
+from statisfactory.pipeline.hooks import Hookable, call_hooks
+from statisfactory.pipeline.signature import NO_DEFAULT, CraftSignature, read_signature
+
+if TYPE_CHECKING:
+    from statisfactory.pipeline.pipeline import Pipeline
+
+_NOTHING: dict[str, Any] = {}  # shared, never mutated: a craft that keeps no volatile
+
+
+class CraftUsageError(CraftError):
+    """A craft was given or returned something it cannot handle; the message names the craft."""
+
+
+class CraftOutputError(CraftUsageError):
+    """A craft returned values that do not match its return annotation."""
+
+
+class Craft(Hookable):
+    """Wrap a function into a craft; use as ``@Craft()`` or ``@Craft``."""
+
+    def __new__(cls, function: Callable | None = None, /) -> Any:
+        if function is None:
+            return cls  # `@Craft()` is the same decorator as `@Craft`
+        return super().__new__(cls)
+
+    def __init__(self, function: Callable, /) -> None:
+        if not callable(function):
+            raise CraftError(f"@Craft() decorates a function, got {function!r}")
+        functools.update_wrapper(self, function)
+        self.function = function
+        self.name: str = function.__name__
+        self.fqname: str = f"{function.__module__}.{self.name}"
+        self.signature: CraftSignature = read_signature(function, self.fqname)
+        self._parameter_names = self.signature.parameters
+        # Whether the craft loads or saves artifacts, and so needs an active session.
+        self.uses_catalog: bool = bool(self.signature.artifacts) or any(
+            output.kind == "artifact" for output in self.signature.outputs
+        )
+
+    # --- what the craft needs and gives -----------------------------------------------------
+    @property
+    def requires(self) -> tuple[str, ...]:
+        """Names of the artifacts and volatiles the craft reads, in signature order."""
+        return tuple(name for _, name in self.signature.artifacts) + tuple(
+            name for _, name, _ in self.signature.volatiles
+        )
+
+    @property
+    def produces(self) -> tuple[str, ...]:
+        """Names of the artifacts and volatiles the craft returns, in order."""
+        return tuple(output.name for output in self.signature.outputs)
+
+
+    # --- composition --------------------------------------------------------------------------
+    def __add__(self, other: Craft | Pipeline) -> Pipeline:
+        from statisfactory.pipeline.pipeline import Pipeline
+
+        if not isinstance(other, Craft | Pipeline):
+            return NotImplemented
+        return Pipeline(self, other)
+
+    def __radd__(self, other: Any) -> Pipeline:
+        from statisfactory.pipeline.pipeline import Pipeline
+
+        if isinstance(other, int) and other == 0:  # sum([craft_a, craft_b])
+            return Pipeline(self)
+        return NotImplemented
+
+    # --- calling ------------------------------------------------------------------------------
+    def prepare(self, params: Mapping[str, Any]) -> tuple[Mapping[str, Any], dict[str, Any]]:
+        """Return ``(context, arguments)`` for a call with the run parameters ``params``.
+
+        ``arguments`` binds the keyword parameters (from ``params`` or their default) and, with
+        ``**kwargs``, every other key; ``context`` is ``params`` plus the defaults it lacked, so
+        a default fills ``!{}`` in the craft's artifacts. A missing parameter is a CraftError.
+        """
+        arguments: dict[str, Any] = {}
+        defaults: dict[str, Any] = {}
+        missing = []
+        for parameter, default in self.signature.keywords:
+            if parameter in params:
+                arguments[parameter] = params[parameter]
+            elif default is not NO_DEFAULT:
+                arguments[parameter] = defaults[parameter] = default
+            else:
+                missing.append(parameter)
+        if missing:
+            raise CraftError(
+                f"Craft '{self.fqname}' needs parameter(s) {missing} and nothing provides them: "
+                f"pass them to the run (shared: p(**{{'{missing[0]}': ...}}), or for this craft "
+                f"only: p({self.name}={{'{missing[0]}': ...}})), or give them a default"
+            )
+        if self.signature.var_keyword is not None:
+            names = self._parameter_names
+            arguments.update((key, value) for key, value in params.items() if key not in names)
+        return ({**params, **defaults} if defaults else params), arguments
+
+    def execute(
+        self,
+        context: Mapping[str, Any],
+        arguments: Mapping[str, Any],
+        volatiles: Mapping[str, Any],
+    ) -> tuple[Any, dict[str, Any]]:
+        """Load artifacts, call the function, save artifacts; return ``(value, volatiles kept)``.
+
+        ``arguments`` come from :meth:`prepare`; an artifact parameter already in them is not
+        loaded. A volatile parameter missing from ``volatiles`` takes its default.
+        """
+        signature = self.signature
+        kwargs = dict(arguments)
+        catalog = None
+        for parameter, name in signature.artifacts:
+            if parameter not in kwargs:
+                catalog = catalog or self._catalog()
+                kwargs[parameter] = catalog.load(name, **context)
+        for parameter, name, _ in signature.volatiles:
+            if name in volatiles:
+                kwargs[parameter] = volatiles[name]
+        value = self.function(**kwargs)
+
+        outputs = signature.outputs
+        if not outputs:
+            return value, _NOTHING
+        values = (value,) if len(outputs) == 1 else self._split(value, len(outputs))
+        kept: dict[str, Any] = {}
+        for output, item in zip(outputs, values, strict=True):
+            if output.kind == "volatile":
+                kept[output.name] = item
+            else:
+                catalog = catalog or self._catalog()
+                catalog.save(output.name, item, **context)
+        return value, kept
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Run the craft alone: keyword arguments are its context; returns the function's value.
+
+        An artifact or volatile parameter passed explicitly is used as is (nothing is loaded).
+        """
+        given = self._bind_positional(args, kwargs)
+        own = [
+            given.pop(key)
+            for key in (self.name, self.fqname)
+            if isinstance(given.get(key), Mapping)
+        ]
+        direct = {p: given.pop(p) for p, _ in self.signature.artifacts if p in given}
+        volatiles = {}
+        for parameter, name, has_default in self.signature.volatiles:
+            if parameter in given:
+                volatiles[name] = given.pop(parameter)
+            elif not has_default:
+                raise CraftError(
+                    f"Craft '{self.fqname}' needs volatile '{name}': pass {parameter}=... "
+                    "or run it in a pipeline with a craft that returns Volatile"
+                    f"('{name}')"
+                )
+        params = functools.reduce(lambda merged, more: {**merged, **more}, own, given)
+        context, arguments = self.prepare(params)
+        arguments.update(direct)
+
+        call_hooks(self.hooks("pre_run"), self)
+        try:
+            value, _ = self.execute(context, arguments, volatiles)
+        except Exception as error:
+            raise self.failure(error)  # noqa: B904 - failure() chains the cause itself
+        call_hooks(self.hooks("post_run"), self)
+        return value
+
+    def failure(self, error: Exception) -> CraftError:
+        """Run the on-error hooks for ``error`` and return the error to raise, naming the craft."""
+        try:
+            call_hooks(self.hooks("on_error"), self, error=error)
+        except Exception as hook_error:  # the craft's own failure stays the reported one
+            from statisfactory.logger import get_logger
+
+            get_logger("pipeline").error("%s", hook_error)
+        if isinstance(error, CraftUsageError | NoActiveSessionError):
+            return error  # already names this craft and says what to do
+        failure = CraftError(f"Craft '{self.fqname}' failed: {type(error).__name__}: {error}")
+        failure.__cause__ = error
+        return failure
+
+    # --- helpers ------------------------------------------------------------------------------
+    def _bind_positional(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
+        positional = self.signature.positional
+        if len(args) > len(positional):
+            raise CraftError(
+                f"Craft '{self.fqname}' takes at most {len(positional)} positional argument(s), "
+                f"got {len(args)}; pass the others by name"
+            )
+        given = dict(kwargs)
+        for parameter, value in zip(positional, args, strict=False):
+            if parameter in given:
+                raise CraftError(f"Craft '{self.fqname}' got '{parameter}' twice")
+            given[parameter] = value
+        return given
+
+    def _split(self, value: Any, expected: int) -> tuple | list:
+        if isinstance(value, tuple | list) and len(value) == expected:
+            return value
+        got = f"{len(value)} values" if isinstance(value, tuple | list) else "a single value"
+        names = [output.name for output in self.signature.outputs]
+        raise CraftOutputError(
+            f"Craft '{self.fqname}' returned {got} but its return annotation declares "
+            f"{expected} outputs {names}: return a tuple of {expected} values"
+        )
+
+    def _catalog(self) -> Any:
+        from statisfactory.session.scope import get_active_session
+
+        try:
+            return get_active_session().catalog
+        except NoActiveSessionError as error:
+            raise NoActiveSessionError(
+                f"Craft '{self.fqname}' loads or saves artifacts, so it needs a session: "
+                "call it inside `with session:`"
+            ) from error
+
+    def __reduce__(self) -> str:
+        # Pickled by reference (module + name), like a function, so process workers re-import it.
+        return self.__qualname__
+
+    def __repr__(self) -> str:
+        return f"Craft({self.fqname})"

@@ -1,0 +1,125 @@
+"""Solve a pipeline's execution order from the names its crafts read and write.
+
+The solution (a :class:`Plan`) is computed once with :mod:`graphlib` and reused by every run:
+crafts in topological order, the batches of crafts that could run together, and for each craft
+the crafts waiting on it, so a runner never scans the whole pipeline per craft.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from statisfactory.errors import PipelineError
+
+if TYPE_CHECKING:
+    from statisfactory.pipeline.craft import Craft
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A solved pipeline; crafts are indexed by their position in :attr:`crafts`."""
+
+    crafts: tuple[Craft, ...]  # topological order
+    batches: tuple[tuple[int, ...], ...]
+    dependents: tuple[tuple[int, ...], ...]  # crafts to notify when one finishes
+    indegree: tuple[int, ...]  # how many crafts each one waits for
+    inputs: tuple[tuple[str, ...], ...]  # volatiles each craft reads from the run's state
+    producers: dict[str, int]  # name -> index of the craft producing it
+
+    @property
+    def roots(self) -> tuple[int, ...]:
+        return self.batches[0] if self.batches else ()
+
+
+def solve(crafts: Sequence[Craft], pipeline_name: str = "pipeline") -> Plan:
+    """Order ``crafts``; duplicate producers, cycles and unprovided volatiles are PipelineErrors."""
+    import graphlib
+
+    producers = _producers(crafts, pipeline_name)
+    upstream: list[set[int]] = []
+    for craft in crafts:
+        sources = set()
+        for name, kind, has_default in _requirements(craft):
+            producer = producers.get(name)
+            if producer is None:
+                if kind == "volatile" and not has_default:
+                    raise PipelineError(
+                        f"{pipeline_name}: craft '{craft.fqname}' needs volatile '{name}' but no "
+                        f"craft of the pipeline returns Volatile('{name}') and the parameter has "
+                        "no default: add the craft producing it, or give the parameter a default"
+                    )
+                continue
+            _check_kind(crafts[producer], craft, name, kind, pipeline_name)
+            sources.add(producer)
+        upstream.append(sources)
+
+    sorter = graphlib.TopologicalSorter({i: deps for i, deps in enumerate(upstream)})
+    try:
+        sorter.prepare()
+    except graphlib.CycleError as error:
+        cycle = " -> ".join(crafts[i].fqname for i in error.args[1])
+        raise PipelineError(
+            f"{pipeline_name}: the crafts form a cycle: {cycle}. Each one needs an output of the "
+            "next; break the cycle by renaming an input or output"
+        ) from error
+    batches = []
+    while sorter.is_active():
+        batch = sorted(sorter.get_ready())  # stable: follows the order crafts were added
+        sorter.done(*batch)
+        batches.append(batch)
+    return _reindex(crafts, upstream, batches)
+
+
+def _producers(crafts: Sequence[Craft], pipeline_name: str) -> dict[str, int]:
+    producers: dict[str, int] = {}
+    for index, craft in enumerate(crafts):
+        for name in craft.produces:
+            if name in producers:
+                other = crafts[producers[name]].fqname
+                raise PipelineError(
+                    f"{pipeline_name}: crafts '{other}' and '{craft.fqname}' both produce "
+                    f"'{name}': rename one output, or keep only one of the crafts"
+                )
+            producers[name] = index
+    return producers
+
+
+def _requirements(craft: Craft) -> list[tuple[str, str, bool]]:
+    signature = craft.signature
+    return [(name, "artifact", False) for _, name in signature.artifacts] + [
+        (name, "volatile", has_default) for _, name, has_default in signature.volatiles
+    ]
+
+
+def _check_kind(producer: Craft, consumer: Craft, name: str, kind: str, pipeline: str) -> None:
+    produced = next(o.kind for o in producer.signature.outputs if o.name == name)
+    if produced != kind:
+        raise PipelineError(
+            f"{pipeline}: craft '{consumer.fqname}' reads '{name}' as {kind} but craft "
+            f"'{producer.fqname}' returns it as {produced}: use the same marker on both sides"
+        )
+
+
+def _reindex(crafts: Sequence[Craft], upstream: list[set[int]], batches: list) -> Plan:
+    order = [index for batch in batches for index in batch]
+    position = {old: new for new, old in enumerate(order)}
+    dependents: list[list[int]] = [[] for _ in order]
+    for old, sources in enumerate(upstream):
+        for source in sources:
+            dependents[position[source]].append(position[old])
+    ordered = tuple(crafts[old] for old in order)
+    producers = {name: i for i, craft in enumerate(ordered) for name in craft.produces}
+    inputs = tuple(
+        tuple(name for _, name, _ in craft.signature.volatiles if name in producers)
+        for craft in ordered
+    )
+    return Plan(
+        crafts=ordered,
+        batches=tuple(tuple(position[old] for old in batch) for batch in batches),
+        dependents=tuple(tuple(sorted(d)) for d in dependents),
+        indegree=tuple(len(upstream[old]) for old in order),
+        inputs=inputs,
+        producers=producers,
+    )

@@ -1,0 +1,26 @@
+"""Runners: how a pipeline's crafts are executed (sequential, threads, processes, …).
+
+Built-in runners are imported on first use; ``get_runner("dask")`` imports
+``statisfactory.pipeline.runners.dask`` the same way.
+"""
+
+from statisfactory.pipeline.runners.base import (
+    Completed,
+    Runner,
+    get_runner,
+    known_runners,
+    register_runner,
+)
+
+__all__ = ["Completed", "Runner", "get_runner", "known_runners", "register_runner"]
+
+
+def __getattr__(name: str):  # the built-in runner classes, without importing their modules early
+    lazy = {
+        "SequentialRunner": "sequential",
+        "ThreadRunner": "threads",
+        "ProcessRunner": "processes",
+    }
+    if name in lazy:
+        return type(get_runner(lazy[name]))
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

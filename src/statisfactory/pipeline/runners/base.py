@@ -1,0 +1,182 @@
+"""The runner interface: the base class owns the scheduling loop; a strategy says how to submit.
+
+A strategy overrides two small hooks:
+
+``_open(job)``             a context manager around the run yielding an executor (a pool, a
+                           client…); it must wait for the submitted calls when it exits;
+``_submit(executor, call)`` start ``call()`` (a picklable :class:`~statisfactory.pipeline.job.CraftCall`
+                           returning the craft's kept volatiles) and return a future-like object
+                           with ``add_done_callback(fn)`` and ``result()``.
+
+The loop starts a craft as soon as the crafts it waits for are done, keeps at most ``workers``
+crafts running, and on the first failure stops starting crafts, lets the running ones finish and
+raises the failure, naming the craft.
+
+Runners register by name with ``class MyRunner(Runner, runner_name="mine")``; a runner living in
+a module that is costly to import is registered lazily with :func:`register_runner`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import queue
+from collections import deque
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, ClassVar
+
+from statisfactory.errors import RunnerError
+from statisfactory.logger import get_logger
+from statisfactory.pipeline.job import CraftCall, Job
+
+_logger = get_logger("pipeline.runner")
+
+# name -> runner class, or "module:Class" imported on first use
+_RUNNERS: dict[str, type[Runner] | str] = {
+    "sequential": "statisfactory.pipeline.runners.sequential:SequentialRunner",
+    "threads": "statisfactory.pipeline.runners.threads:ThreadRunner",
+    "processes": "statisfactory.pipeline.runners.processes:ProcessRunner",
+    "dask": "statisfactory.pipeline.runners.dask:DaskRunner",
+}
+
+
+class Runner:
+    """Run a :class:`~statisfactory.pipeline.job.Job`; see the module docstring for strategies."""
+
+    runner_name: ClassVar[str] = ""
+
+    def __init_subclass__(cls, runner_name: str | None = None, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if runner_name:
+            cls.runner_name = runner_name
+            register_runner(runner_name, cls)
+
+    def __init__(self, max_workers: int | None = None) -> None:
+        if max_workers is not None and (not isinstance(max_workers, int) or max_workers < 1):
+            raise RunnerError(
+                f"{type(self).__name__}: max_workers must be a positive integer, "
+                f"got {max_workers!r}"
+            )
+        self.max_workers = max_workers
+
+    @property
+    def workers(self) -> int:
+        """How many crafts may run at once."""
+        return self.max_workers or self.default_workers()
+
+    def default_workers(self) -> int:
+        import os
+
+        return os.cpu_count() or 1
+
+    # --- strategy hooks -----------------------------------------------------------------------
+    def _open(self, job: Job) -> AbstractContextManager[Any]:
+        return contextlib.nullcontext()
+
+    def _submit(self, executor: Any, call: CraftCall) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement _submit(executor, call)")
+
+    # --- the scheduling loop ------------------------------------------------------------------
+    def run(self, job: Job) -> dict[str, Any]:
+        """Run every craft of ``job`` once its inputs exist; return the job's volatiles."""
+        waiting = list(job.plan.indegree)
+        ready = deque(job.plan.roots)
+        finished: queue.SimpleQueue = queue.SimpleQueue()
+        running: dict[Any, int] = {}
+        failures: list[Exception] = []
+        cap = self.workers
+        with self._open(job) as executor:
+            while ready or running:
+                while ready and len(running) < cap and not failures:
+                    index = ready.popleft()
+                    try:
+                        future = self._submit(executor, job.start(index))
+                    except Exception as error:
+                        failures.append(job.fail(index, error))
+                        break
+                    running[future] = index
+                    future.add_done_callback(finished.put)
+                if not running:
+                    break
+                future = finished.get()
+                index = running.pop(future)
+                try:
+                    unblocked = job.finish(index, future.result())
+                except Exception as error:
+                    failures.append(job.fail(index, error))
+                    continue
+                for dependent in unblocked:
+                    waiting[dependent] -= 1
+                    if not waiting[dependent]:
+                        ready.append(dependent)
+        if failures:
+            for other in failures[1:]:
+                _logger.error("%s: also failed: %s", job.name, other)
+            raise failures[0]
+        return job.state
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(max_workers={self.max_workers})"
+
+
+def register_runner(name: str, runner: type[Runner] | str) -> None:
+    """Make ``runner`` (a class, or ``"module:Class"`` imported on first use) known as ``name``."""
+    _RUNNERS[name] = runner
+
+
+def known_runners() -> list[str]:
+    """The registered runner names."""
+    return sorted(_RUNNERS)
+
+
+def get_runner(runner: str | Runner | None, max_workers: int | None = None) -> Runner:
+    """The runner for ``runner``: an instance as is, a registered name, or sequential for None."""
+    if isinstance(runner, Runner):
+        if max_workers is not None:
+            raise RunnerError(
+                f"max_workers={max_workers} was given with the runner instance {runner!r}: "
+                "pass it to the runner's constructor instead"
+            )
+        return runner
+    name = runner or "sequential"
+    entry = _RUNNERS.get(name) if isinstance(name, str) else None
+    if entry is None:
+        raise RunnerError(f"Unknown runner {runner!r}: use one of {', '.join(known_runners())}")
+    if isinstance(entry, str):
+        entry = _import_runner(name, entry)
+    return entry(max_workers=max_workers)
+
+
+def _import_runner(name: str, path: str) -> type[Runner]:
+    module_name, _, class_name = path.partition(":")
+    try:
+        runner = getattr(importlib.import_module(module_name), class_name)
+    except (ImportError, AttributeError) as error:
+        raise RunnerError(
+            f"Runner '{name}' is provided by {path}, which cannot be imported ({error}); "
+            "install the matching extra (e.g. pip install 'statisfactory[dask]')"
+        ) from error
+    register_runner(name, runner)
+    return runner
+
+
+class Completed:
+    """An already-finished future, for strategies that run a call where it is submitted."""
+
+    __slots__ = ("_error", "_value")
+
+    def __init__(self, call: Callable[[], Any]) -> None:
+        self._value = self._error = None
+        try:
+            self._value = call()
+        except Exception as error:
+            self._error = error
+
+    def add_done_callback(self, callback: Callable[[Completed], Any]) -> None:
+        callback(self)
+
+    def result(self) -> Any:
+        if self._error is not None:
+            raise self._error
+        return self._value

@@ -1,0 +1,88 @@
+"""What runs inside a worker process: the session rebuilt once, then one craft per call.
+
+A call travels as the craft (pickled by reference: module and name) and one payload of bytes
+pickled by the parent, so a value that cannot be pickled is reported with the craft and the
+name it was given under, instead of a bare pickling error from deep inside the pool.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pickle
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from statisfactory.pipeline.craft import Craft, CraftUsageError
+from statisfactory.pipeline.job import CraftCall
+
+_session: Any = None
+_session_root: Path | None = None
+
+
+def initialize(root: Path | None) -> None:
+    """Build this process's session from the project's root (once per process and root)."""
+    global _session, _session_root
+    if root is None or (_session is not None and _session_root == Path(root)):
+        return
+    from statisfactory.session import Session
+
+    _session, _session_root = Session(root_folder=root), Path(root)
+
+
+def execute(craft: Craft, payload: bytes, root: Path | None = None) -> bytes:
+    """Run ``craft`` with the pickled ``(context, arguments, volatiles)``; return its volatiles.
+
+    ``root`` lets an engine without a pool initializer build the session on the first call.
+    """
+    if root is not None:
+        initialize(root)
+    context, arguments, volatiles = pickle.loads(payload)
+    scope = _session if _session is not None else contextlib.nullcontext()
+    with scope:
+        _, kept = craft.execute(context, arguments, volatiles)
+    return dump(craft, "volatile returned", kept)
+
+
+def pack(call: CraftCall) -> tuple[Craft, bytes]:
+    """The arguments of :func:`execute` for ``call``; unpicklable values are named."""
+    values = (call.context, call.arguments, call.volatiles)
+    return call.craft, dump(call.craft, "value given", values)
+
+
+def check_importable(craft: Craft) -> None:
+    """Fail early when ``craft`` cannot be re-imported by name in another process."""
+    try:
+        pickle.dumps(craft)
+    except (pickle.PicklingError, AttributeError, TypeError) as error:
+        raise CraftUsageError(
+            f"Craft '{craft.fqname}' cannot be sent to a worker process: a worker imports it "
+            "by module and name, so define it at the top level of an importable module "
+            "(not inside a function), or use runner='threads'"
+        ) from error
+
+
+def dump(craft: Craft, what: str, values: Any) -> bytes:
+    """Pickle ``values``; on failure, name the craft and the culprit value's key."""
+    try:
+        return pickle.dumps(values, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as error:
+        key, value = _culprit(values)
+        raise CraftUsageError(
+            f"Craft '{craft.fqname}': {what} as '{key}' ({type(value).__name__}) cannot be "
+            f"pickled to cross processes ({type(error).__name__}: {error}); make it picklable, "
+            "or use runner='threads'"
+        ) from error
+
+
+def _culprit(values: Any) -> tuple[str, Any]:
+    mappings = values if isinstance(values, tuple) else (values,)
+    for mapping in mappings:
+        if not isinstance(mapping, Mapping):
+            continue
+        for key, value in mapping.items():
+            try:
+                pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:
+                return key, value
+    return "?", values

@@ -1,0 +1,208 @@
+"""Pipeline definitions: pipelines declared in YAML, built from crafts on first access.
+
+```yaml
+training:
+  +tags: [ml]
+  +operators:
+    - jupyter.prepare.split      # dotted path to a craft (or pipeline) importable from `sources`
+    - models.fit
+full:
+  +operators: [ingest, training] # other pipelines; dependencies are solved again
+```
+
+Reading the files imports no user code: names, tags and operators are known at once, and a
+pipeline's modules are imported when it is first asked for.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from statisfactory.errors import DefinitionError
+from statisfactory.project.templating import read_yaml_template, yaml_files
+
+if TYPE_CHECKING:
+    from statisfactory.pipeline.pipeline import Pipeline
+
+KEYS = ("+operators", "+tags")
+
+
+class UnknownPipelineError(DefinitionError, KeyError):
+    """No pipeline definition has the requested name."""
+
+    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
+        return str(self.args[0]) if self.args else ""
+
+
+@dataclass(frozen=True)
+class PipelineDefinition:
+    """A pipeline as declared: its operators are not imported yet."""
+
+    name: str
+    source: Path
+    operators: tuple[str, ...]
+    tags: tuple[str, ...]
+
+
+class PipelinesDefinitions(Mapping[str, "Pipeline"]):
+    """Name -> :class:`~statisfactory.pipeline.Pipeline`, each built (and kept) on first access."""
+
+    def __init__(self, definitions: Mapping[str, PipelineDefinition]) -> None:
+        self._definitions = dict(definitions)
+        self._built: dict[str, Pipeline] = {}
+
+    def __getitem__(self, name: str) -> Pipeline:
+        if name not in self._definitions:
+            close = difflib.get_close_matches(name, list(self._definitions), n=3)
+            hint = f" Did you mean {', '.join(close)}?" if close else ""
+            raise UnknownPipelineError(
+                f"No pipeline named '{name}'.{hint} "
+                f"Defined: {', '.join(self._definitions) or '(none)'}."
+            )
+        return self._build(name, ())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._definitions)
+
+    def __len__(self) -> int:
+        return len(self._definitions)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._definitions
+
+    def names(self) -> list[str]:
+        """The pipeline names, in declaration order."""
+        return list(self._definitions)
+
+    def tags(self, name: str) -> tuple[str, ...]:
+        """The ``+tags`` of pipeline ``name`` (nothing is imported)."""
+        return self.definition(name).tags
+
+    def definition(self, name: str) -> PipelineDefinition:
+        """The declaration of pipeline ``name``: file, operators, tags (nothing is imported)."""
+        if name not in self._definitions:
+            self[name]  # raises the helpful error
+        return self._definitions[name]
+
+    def __repr__(self) -> str:
+        return f"PipelinesDefinitions({self.names()})"
+
+    # --- building -----------------------------------------------------------------------------
+    def _build(self, name: str, chain: tuple[str, ...]) -> Pipeline:
+        from statisfactory.pipeline.pipeline import Pipeline
+
+        if name in self._built:
+            return self._built[name]
+        definition = self._definitions[name]
+        if name in chain:
+            cycle = " -> ".join((*chain[chain.index(name) :], name))
+            raise DefinitionError(
+                f"{definition.source}: pipeline '{name}' includes itself through its operators: "
+                f"{cycle}. Remove one of these references"
+            )
+        pipeline = Pipeline(name=name, tags=definition.tags)
+        for operator in definition.operators:
+            if operator in self._definitions:
+                pipeline += self._build(operator, (*chain, name))
+            else:
+                pipeline += _import_operator(definition, operator)
+        self._built[name] = pipeline
+        return pipeline
+
+
+def _import_operator(definition: PipelineDefinition, operator: str) -> Any:
+    from statisfactory.pipeline.craft import Craft
+    from statisfactory.pipeline.pipeline import Pipeline
+
+    where = f"{definition.source}: pipeline '{definition.name}', operator '{operator}'"
+    module_name, _, attribute = operator.rpartition(".")
+    if not module_name:
+        raise DefinitionError(
+            f"{where}: no pipeline has this name, and it is not a dotted path "
+            "'package.module.craft'. Define the pipeline, or write the craft's full path"
+        )
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as error:
+        raise DefinitionError(
+            f"{where}: module '{module_name}' cannot be imported ({type(error).__name__}: "
+            f"{error}). Crafts are imported from the project's `sources` folder; check the "
+            "path, or fix the module"
+        ) from error
+    value = getattr(module, attribute, None)
+    if value is None:
+        raise DefinitionError(
+            f"{where}: module '{module_name}' has no attribute '{attribute}'. "
+            "Check the craft's name, or define it in that module"
+        )
+    if not isinstance(value, Craft | Pipeline):
+        raise DefinitionError(
+            f"{where}: {operator} is a {type(value).__name__}, not a craft: decorate the "
+            "function with @Craft(), or point to a Pipeline"
+        )
+    return value
+
+
+# --- reading ------------------------------------------------------------------------------
+def load_pipelines_definitions(
+    path: Path | None, variables: Mapping[str, Any]
+) -> PipelinesDefinitions:
+    """Read the pipeline definitions of a YAML file or folder (Jinja-rendered with ``variables``).
+
+    ``None`` (not configured) gives no pipelines. Nothing is imported until a pipeline is used.
+    """
+    definitions: dict[str, PipelineDefinition] = {}
+    for file in yaml_files(Path(path)) if path is not None else ():
+        content = read_yaml_template(file, variables)
+        if content is None:
+            continue
+        if not isinstance(content, dict):
+            raise DefinitionError(
+                f"{file}: a pipelines file is a mapping of pipeline name -> definition, "
+                f"got a {type(content).__name__}"
+            )
+        for name, body in content.items():
+            definition = _define(file, name, body)
+            if name in definitions:
+                raise DefinitionError(
+                    f"Pipeline '{name}' is defined in {definitions[name].source} and in {file}: "
+                    "rename one of them"
+                )
+            definitions[name] = definition
+    return PipelinesDefinitions(definitions)
+
+
+def _define(file: Path, name: Any, body: Any) -> PipelineDefinition:
+    where = f"{file}: pipeline '{name}'"
+    if not isinstance(name, str):
+        raise DefinitionError(f"{file}: pipeline names are strings, got {name!r}")
+    if isinstance(body, list):  # the short form: `name: [op, op]`
+        body = {"+operators": body}
+    if not isinstance(body, dict):
+        raise DefinitionError(
+            f"{where} must be a mapping with +operators (and optionally +tags), "
+            f"got a {type(body).__name__}"
+        )
+    unknown = [key for key in body if key not in KEYS]
+    if unknown:
+        raise DefinitionError(f"{where}: unknown key(s) {unknown}; known: {', '.join(KEYS)}")
+    if "+operators" not in body:
+        raise DefinitionError(f"{where} has no +operators: list its crafts or pipelines")
+    return PipelineDefinition(
+        name=name,
+        source=file,
+        operators=_strings(body["+operators"], "+operators", where),
+        tags=_strings(body.get("+tags", ()), "+tags", where),
+    )
+
+
+def _strings(value: Any, key: str, where: str) -> tuple[str, ...]:
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise DefinitionError(f"{where}: {key} must be a list of names, got {value!r}")
+    return tuple(items)

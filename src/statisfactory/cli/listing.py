@@ -1,0 +1,162 @@
+"""``pipelines``, ``configurations`` and ``artifacts``: list what a project declares, or
+describe one entry. ``ls`` never imports the project's code; ``pipelines describe`` does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from statisfactory.cli.output import print_table, print_yaml, select_by_tags
+from statisfactory.cli.state import CliState
+
+SELECT_HELP = "Only entries with at least one of these comma-separated tags, e.g. ml,report."
+
+
+def _relative(path: Path | str | None, root: Path) -> str:
+    if path is None:
+        return ""
+    path = Path(path)
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+
+
+# --- pipelines ------------------------------------------------------------------------------
+@click.group()
+def pipelines() -> None:
+    """The pipelines declared in pipelines_definitions."""
+
+
+@pipelines.command("ls")
+@click.option("--select", metavar="TAGS", help=SELECT_HELP)
+@click.pass_obj
+def pipelines_ls(state: CliState, select: str | None) -> None:
+    """List the pipelines: name, tags, operators and the file declaring each."""
+    session = state.session()
+    definitions = session.pipelines_definitions
+    names = select_by_tags(definitions.names(), definitions.tags, select)
+    rows = []
+    for name in names:
+        definition = definitions.definition(name)
+        rows.append(
+            (
+                name,
+                definition.tags,
+                definition.operators,
+                _relative(definition.source, session.root),
+            )
+        )
+    print_table(
+        f"Pipelines of {session.config.project_slug}",
+        ("name", "tags", "operators", "declared in"),
+        rows,
+        terminal=state.is_terminal,
+    )
+
+
+@pipelines.command("describe")
+@click.argument("name")
+@click.pass_obj
+def pipelines_describe(state: CliState, name: str) -> None:
+    """Show a pipeline's crafts by batch, with what each reads and produces."""
+    session = state.session()
+    definitions = session.pipelines_definitions
+    pipeline = definitions[name]
+    definition = definitions.definition(name)
+    click.echo(f"Pipeline {name}  ({_relative(definition.source, session.root)})")
+    if pipeline.tags:
+        click.echo(f"tags: {', '.join(pipeline.tags)}")
+    click.echo(f"operators: {', '.join(definition.operators)}")
+    rows = []
+    for number, batch in enumerate(pipeline.batches, start=1):
+        for craft in batch:
+            signature = craft.signature
+            reads = [f"{n} (artifact)" for _, n in signature.artifacts] + [
+                f"{n} (volatile)" for _, n, _ in signature.volatiles
+            ]
+            produces = [f"{o.name} ({o.kind})" for o in signature.outputs]
+            rows.append((number, craft.fqname, reads or "-", produces or "-"))
+    print_table(
+        "Crafts in execution order (crafts of one batch do not depend on each other)",
+        ("batch", "craft", "reads", "produces"),
+        rows,
+        terminal=state.is_terminal,
+    )
+
+
+# --- configurations (parameter sets) --------------------------------------------------------
+@click.group()
+def configurations() -> None:
+    """The parameter sets declared in parameters (the CONFIGURATION of `run`)."""
+
+
+@configurations.command("ls")
+@click.option("--select", metavar="TAGS", help=SELECT_HELP)
+@click.pass_obj
+def configurations_ls(state: CliState, select: str | None) -> None:
+    """List the parameter sets: name, tags, top-level keys and the file declaring each."""
+    session = state.session()
+    sets = session.parameters
+    rows = [
+        (name, sets.tags(name), list(sets[name]), _relative(sets.source(name), session.root))
+        for name in select_by_tags(sets.names(), sets.tags, select)
+    ]
+    print_table(
+        f"Parameter sets of {session.config.project_slug}",
+        ("name", "tags", "keys", "declared in"),
+        rows,
+        terminal=state.is_terminal,
+    )
+
+
+@configurations.command("describe")
+@click.argument("name")
+@click.pass_obj
+def configurations_describe(state: CliState, name: str) -> None:
+    """Print a parameter set as a run receives it: inheritance resolved, secrets hidden."""
+    from statisfactory.IO.artifact import redact
+
+    session = state.session()
+    sets = session.parameters
+    values = sets[name]
+    header = f"parameter set {name}, declared in {_relative(sets.source(name), session.root)}"
+    if sets.tags(name):
+        header += f"\ntags: {', '.join(sets.tags(name))}"
+    print_yaml(redact(values), comment=header)
+
+
+# --- artifacts ------------------------------------------------------------------------------
+@click.group()
+def artifacts() -> None:
+    """The artifacts declared in the catalog."""
+
+
+@artifacts.command("ls")
+@click.option("--select", metavar="TAGS", help=SELECT_HELP)
+@click.pass_obj
+def artifacts_ls(state: CliState, select: str | None) -> None:
+    """List the artifacts: name, type, where they live (secrets hidden) and tags."""
+    session = state.session()
+    catalog = session.catalog
+    rows = []
+    for name in select_by_tags(list(catalog), lambda n: catalog[n].tags, select):
+        entry = catalog[name].describe()
+        extra = entry["extra"] if isinstance(entry["extra"], dict) else {}
+        where = extra.get("path") or ", ".join(f"{k}={v}" for k, v in extra.items())
+        rows.append((name, entry["type"], where, entry["tags"]))
+    print_table(
+        f"Artifacts of {session.config.project_slug}",
+        ("name", "type", "where", "tags"),
+        rows,
+        terminal=state.is_terminal,
+    )
+
+
+@artifacts.command("describe")
+@click.argument("name")
+@click.pass_obj
+def artifacts_describe(state: CliState, name: str) -> None:
+    """Print an artifact's catalog entry, secrets hidden."""
+    session = state.session()
+    entry = session.catalog[name].describe()
+    source = entry.pop("source", None)
+    print_yaml(entry, comment=f"artifact {name}, declared in {_relative(source, session.root)}")

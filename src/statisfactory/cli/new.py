@@ -1,0 +1,74 @@
+"""``statisfactory new NAME``: a project that runs at once, under git.
+
+The template lives in ``templates/project/``: every file is a Jinja template (``.j2``) given
+``slug`` (the folder's name) and ``package`` (that name as a Python package, which replaces the
+``lib/package`` folder). ``gitignore.j2`` becomes ``.gitignore``.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import click
+
+from statisfactory.cli.state import CliState
+from statisfactory.errors import ConfigurationError
+
+TEMPLATE = Path(__file__).parent / "templates" / "project"
+
+
+@click.command()
+@click.argument("name", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--no-git", is_flag=True, help="Do not initialise a git repository.")
+@click.pass_obj
+def new(state: CliState, name: Path, no_git: bool) -> None:
+    """Create the project NAME (a folder) with an example pipeline and parameter sets."""
+    root = create_project(name)
+    git = "" if no_git else init_git(root)
+    click.echo(f"Created project {root.name} in {root}{git}.")
+    click.echo(f"Try it:\n  cd {name}\n  statisfactory run example small")
+
+
+def create_project(folder: Path) -> Path:
+    """Render the template into ``folder`` (which must be absent or empty); return it."""
+    from jinja2 import Environment, StrictUndefined
+
+    from statisfactory.notebooks.naming import module_part
+
+    folder = folder.expanduser().resolve()
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise ConfigurationError(
+            f"{folder} already exists and is not an empty folder: choose another name, or "
+            f"remove it first."
+        )
+    variables = {"slug": folder.name, "package": module_part(folder.name)}
+    environment = Environment(undefined=StrictUndefined, keep_trailing_newline=True)
+    for template in sorted(TEMPLATE.rglob("*.j2")):
+        relative = template.relative_to(TEMPLATE).with_suffix("")
+        parts = list(relative.parts)
+        if parts[:2] == ["lib", "package"]:
+            parts[1] = variables["package"]
+        if parts == ["gitignore"]:
+            parts = [".gitignore"]
+        target = folder.joinpath(*parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        text = environment.from_string(template.read_text(encoding="utf-8")).render(variables)
+        target.write_text(text, encoding="utf-8")
+    return folder
+
+
+def init_git(root: Path) -> str:
+    """Make ``root`` a git repository (pygit2, else the git program); say how it went."""
+    try:
+        import pygit2
+    except ImportError:
+        pygit2 = None
+    if pygit2 is not None:
+        pygit2.init_repository(str(root), initial_head="main")
+        return ", under git"
+    if shutil.which("git") is None:
+        return " (not under git: neither pygit2 nor the git program is installed)"
+    subprocess.run(["git", "init", "--quiet", str(root)], check=True)
+    return ", under git"

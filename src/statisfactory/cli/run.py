@@ -1,0 +1,97 @@
+"""``statisfactory run PIPELINE [CONFIGURATION]``: run a pipeline and summarise what it did."""
+
+from __future__ import annotations
+
+import time
+
+import click
+
+from statisfactory.cli.output import print_table
+from statisfactory.cli.state import CliState, CraftFailed
+
+
+@click.command()
+@click.argument("pipeline")
+@click.argument("configuration", required=False)
+@click.option(
+    "-r", "--runner", help="sequential, threads, processes, dask… (default: the runner setting)."
+)
+@click.option(
+    "-w",
+    "--workers",
+    type=click.IntRange(min=1),
+    help="How many crafts may run at once (parallel runners; default: max_workers setting).",
+)
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="[CRAFT:]KEY=VALUE",
+    help="A run parameter, YAML-parsed; repeatable. CRAFT: (qualified or short name) gives it "
+    "to that craft only. Overrides CONFIGURATION.",
+)
+@click.pass_obj
+def run(
+    state: CliState,
+    pipeline: str,
+    configuration: str | None,
+    runner: str | None,
+    workers: int | None,
+    params: tuple[str, ...],
+) -> None:
+    """Run PIPELINE with the parameter set CONFIGURATION (see `configurations ls`).
+
+    Exits with 1 when a craft fails, 2 when the project or the command line is wrong.
+    """
+    from statisfactory.cli.params import apply_overrides, parse_param
+    from statisfactory.cli.progress import RunMonitor
+
+    overrides = [parse_param(text) for text in params]  # malformed → error before any loading
+    session = state.session()
+    chosen = session.pipelines_definitions[pipeline]
+    base = session.parameters[configuration] if configuration is not None else {}
+    run_params = apply_overrides(base, overrides, [(c.fqname, c.name) for c in chosen.crafts])
+    _ = chosen.plan  # solve now: a cycle or a duplicate producer is a project error (exit 2)
+    if workers is None:
+        workers = session.settings.get("max_workers")
+    catalog = session.catalog if any(craft.uses_catalog for craft in chosen.crafts) else None
+
+    label = f"{pipeline} with {configuration}" if configuration else pipeline
+    monitor = RunMonitor(chosen, catalog, root=session.root, terminal=state.is_terminal)
+    started = time.perf_counter()
+    try:
+        with session, monitor:
+            chosen.run(run_params, runner=runner, max_workers=workers)
+    except KeyboardInterrupt:
+        _print_partial(monitor, f"Run of {label} interrupted")
+        raise
+    except Exception as error:
+        if not monitor.any_started:
+            raise  # nothing ran: a project or usage error, reported by main (exit 2)
+        _print_partial(monitor, f"Run of {label} failed")
+        click.echo(f"Error: {error}", err=True)
+        if state.verbose:
+            import traceback
+
+            traceback.print_exception(error)
+        raise CraftFailed(str(error)) from error
+    print_table(
+        f"Run of {label}: {len(monitor.records)} craft(s) in {time.perf_counter() - started:.2f} s",
+        ("craft", "status", "seconds", "artifacts written"),
+        monitor.summary_rows(),
+        terminal=state.is_terminal,
+    )
+
+
+def _print_partial(monitor, title: str) -> None:
+    """What completed before the run stopped, on stderr."""
+    completed = [record.name for record in monitor.completed]
+    failed = [record for record in monitor.records.values() if record.status == "failed"]
+    lines = [f"{title}."]
+    for record in failed:
+        lines.append(f"  failed: {record.name}: {record.error}")
+    lines.append(f"  completed: {', '.join(completed) if completed else 'none'}")
+    not_run = [r.name for r in monitor.records.values() if r.status in ("waiting", "running")]
+    if not_run:
+        lines.append(f"  not completed: {', '.join(not_run)}")
+    click.echo("\n".join(lines), err=True)

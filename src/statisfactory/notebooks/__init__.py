@@ -1,0 +1,1 @@
+"""Notebooks: compile ``craft``-tagged cells into modules, and the IPython extension."""

@@ -6,6 +6,7 @@ for the import. Missing settings raise an :class:`IntegrationError` naming the k
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ AWS_KEYS = ("aws_access_key", "aws_secret_access_key", "aws_region")
 AWS_OPTIONAL_KEYS = ("aws_s3_endpoint",)
 LAKEFS_KEYS = ("lakefs_access_key", "lakefs_secret_access_key", "lakefs_endpoint")
 LAKEFS_DEFAULT_BUCKET = "s3://lakefs/"
+# lakeFS's own rule for repository names.
+LAKEFS_REPOSITORY_NAME = re.compile(r"\A[a-z0-9][a-z0-9-]{2,62}\Z")
 
 
 def require_settings(
@@ -85,6 +88,12 @@ def build_lakefs_client(settings: Any):
 
 def build_lakefs_repository(client: Any, *, slug: str, settings: Any):
     """The lakeFS repository named after the project slug, created when absent."""
+    if not LAKEFS_REPOSITORY_NAME.match(slug):
+        raise IntegrationError(
+            f"project_slug {slug!r} (pyproject.toml, [tool.statisfactory]) cannot name a lakeFS "
+            f"repository: lakeFS allows 3 to 63 lowercase letters, digits and '-', starting with "
+            f"a letter or a digit. Change project_slug to use lakeFS."
+        )
     lakefs = _import("lakefs", "lakefs")
     bucket = str(settings.get("lakefs_bucket") or LAKEFS_DEFAULT_BUCKET)
     namespace = f"{bucket.rstrip('/')}/{slug}"

@@ -151,8 +151,8 @@ def compile_notebook(
     if missing:
         imports.insert(0, f"from statisfactory import {', '.join(missing)}")
     header = f"{HEADER_PREFIX}{label}: edit the notebook, not this file."
-    blocks = [header, *(["\n".join(imports)] if imports else []), body]
-    source = "\n\n".join(block.strip("\n") for block in blocks) + "\n"
+    code = "\n\n\n".join([*(["\n".join(imports)] if imports else []), body])
+    source = f"{header}\n\n{code}\n"
     _check_syntax(source, f"{label} compiled to {path}")
     return CompiledNotebook(
         notebook=notebook, module=module, path=path, source=source, crafts=_craft_names(body)

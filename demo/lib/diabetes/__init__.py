@@ -1,0 +1,1 @@
+"""Crafts of the diabetes demo: split the data, fit and evaluate models, compare them."""

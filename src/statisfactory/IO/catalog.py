@@ -21,6 +21,7 @@ from statisfactory.IO.backends.base import Backend, backend_class
 from statisfactory.IO.declarations import read_catalog
 from statisfactory.IO.interactors.base import ArtifactInteractor, interactor_class
 from statisfactory.IO.interpolation import has_markers, interpolate
+from statisfactory.IO.parse_cache import CACHE_FOLDER
 from statisfactory.IO.signatures import select
 from statisfactory.logger import MixinLogable
 
@@ -54,10 +55,23 @@ class Catalog(MixinLogable):
 
     @classmethod
     def from_path(
-        cls, path: Path, *, variables: Mapping[str, Any], root: Path, session: Any = None
+        cls,
+        path: Path,
+        *,
+        variables: Mapping[str, Any],
+        root: Path,
+        session: Any = None,
+        cache: bool = True,
     ) -> Catalog:
-        """Read a catalog file, or a folder of them (recursively), rendered with ``variables``."""
-        return cls(read_catalog(Path(path), variables), root=root, session=session)
+        """Read a catalog file, or a folder of them (recursively), rendered with ``variables``.
+
+        With ``cache``, parsed files are remembered under ``root/.statisfactory/cache/`` so that
+        the next build of an unchanged catalog skips Jinja and YAML.
+        """
+        folder = Path(root) / CACHE_FOLDER if cache else None
+        return cls(
+            read_catalog(Path(path), variables, cache_folder=folder), root=root, session=session
+        )
 
     # --- what is declared --------------------------------------------------------------------
     @property

@@ -3,6 +3,7 @@
 Each file is a Jinja2 template (rendered from the settings) holding either a list of entries with
 a ``name``, or a mapping name -> entry. Only what is cheap is checked here (names, types, the
 presence of ``extra.path``); each interactor validates ``extra`` fully on first use.
+Parsed files are remembered in ``cache_folder`` when one is given (see parse_cache.py).
 """
 
 from __future__ import annotations
@@ -14,16 +15,22 @@ from typing import Any
 from statisfactory.errors import CatalogError
 from statisfactory.IO.artifact import Artifact
 from statisfactory.IO.interactors.base import FILE_TYPES, is_known_type, known_types
-from statisfactory.project.templating import read_yaml_template, yaml_files
+from statisfactory.IO.parse_cache import cached_parse, variables_digest
+from statisfactory.project.templating import parse_yaml, render_template, yaml_files
 
 ENTRY_KEYS = ("name", "type", "extra", "load_options", "save_options", "+tags")
 
 
-def read_catalog(path: Path, variables: Mapping[str, Any]) -> dict[str, Artifact]:
+def read_catalog(
+    path: Path, variables: Mapping[str, Any], *, cache_folder: Path | None = None
+) -> dict[str, Artifact]:
     """Every entry declared in ``path`` (a YAML file, or a folder searched recursively)."""
     artifacts: dict[str, Artifact] = {}
+    digest = variables_digest(variables) if cache_folder is not None else None
     for file in yaml_files(path):
-        for artifact in read_catalog_file(file, variables):
+        for artifact in read_catalog_file(
+            file, variables, digest=digest, cache_folder=cache_folder
+        ):
             known = artifacts.get(artifact.name)
             if known is not None:
                 places = (
@@ -38,9 +45,23 @@ def read_catalog(path: Path, variables: Mapping[str, Any]) -> dict[str, Artifact
     return artifacts
 
 
-def read_catalog_file(file: Path, variables: Mapping[str, Any]) -> list[Artifact]:
+def read_catalog_file(
+    file: Path,
+    variables: Mapping[str, Any],
+    *,
+    digest: str | None = None,
+    cache_folder: Path | None = None,
+) -> list[Artifact]:
     """The entries of one catalog file, in the order they are written."""
-    content = read_yaml_template(file, variables)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise CatalogError(f"{file}: cannot be read ({error.strerror})") from error
+
+    def parse(text: str) -> Any:
+        return parse_yaml(render_template(text, variables, source=file), source=file)
+
+    content = cached_parse(file, text, digest, cache_folder, parse)
     if content is None:
         return []
     if isinstance(content, list):

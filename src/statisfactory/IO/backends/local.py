@@ -58,8 +58,11 @@ class LocalBackend(Backend, prefix="file", aliases=("",)):
 
 
 @contextmanager
-def atomic_write(target: Path) -> Iterator[BinaryIO]:
-    """Write ``target`` through a temporary sibling file renamed over it on success."""
+def atomic_write(target: Path, *, mode: int | None = None) -> Iterator[BinaryIO]:
+    """Write ``target`` through a temporary sibling file renamed over it on success.
+
+    The file gets ``mode``, by default the one ``open()`` would give (0o666 minus the umask).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(
         prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
@@ -69,7 +72,7 @@ def atomic_write(target: Path) -> Iterator[BinaryIO]:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(temporary, _default_file_mode())  # mkstemp creates files readable by us only
+        os.chmod(temporary, _default_file_mode() if mode is None else mode)
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -8,6 +8,9 @@ In ``query`` and ``table``, ``!{var}`` accepts only identifiers and numbers; any
 refused before any SQL runs. Values a query needs otherwise are bound parameters: write ``:name``
 in the query and pass ``name`` in the context. Engines are built once per URL and process, and
 disposed at exit. A relative SQLite database path starts at the project root.
+
+On PostgreSQL through psycopg 3, saves use ``COPY ... FROM STDIN`` (:func:`copy_rows`) unless
+``save_options`` names another ``method``: the same rows as pandas' INSERTs, several times faster.
 """
 
 from __future__ import annotations
@@ -16,18 +19,27 @@ import atexit
 import json
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
-from statisfactory.errors import CatalogError, IntegrationError, InterpolationError
+from statisfactory.errors import CatalogError, IntegrationError, InterpolationError, StorageError
 from statisfactory.IO.interactors.base import ArtifactInteractor
 from statisfactory.IO.interpolation import check_sql_values
 
 _engines: dict[tuple[int, str, str], Any] = {}
 _engines_lock = threading.Lock()
+
+
+class DatabaseUnreachableError(StorageError):
+    """The database of a ``sql`` artifact cannot be reached or refuses the credentials."""
+
+
+class DatabaseRefusedError(CatalogError):
+    """The database refused a statement: the query, or the write of the table."""
 
 
 class SqlExtra(BaseModel):
@@ -73,12 +85,20 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
 
         extra: SqlExtra = self.artifact.extra
         options = dict(self.artifact.load_options)
-        with self.engine().connect() as connection:
-            if extra.query is not None:
-                statement = self._statement(extra.query)
-                return pd.read_sql_query(
-                    statement, connection, params=self._parameters(statement, context), **options
-                )
+        if extra.query is not None:
+            statement = self._statement(extra.query)
+            parameters = self._parameters(statement, context)
+            with (
+                self._connection() as connection,
+                self._refused(f"the query {extra.query!r}", "correct extra.query"),
+            ):
+                return pd.read_sql_query(statement, connection, params=parameters, **options)
+        with (
+            self._connection() as connection,
+            self._refused(
+                f"reading the table {self._table_name()!r}", "check extra.table and extra.schema"
+            ),
+        ):
             return pd.read_sql_table(extra.table, connection, schema=extra.db_schema, **options)
 
     def save(self, asset: Any, **context: Any) -> None:
@@ -95,8 +115,16 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
                 f"{type(asset).__name__}"
             )
         options = {"index": False, **self.artifact.save_options}
+        if "method" not in options and copy_supported(self.engine()):
+            options["method"] = copy_rows
         # One transaction: a failed 'replace' keeps the previous table where the database allows.
-        with self.engine().begin() as connection:
+        with (
+            self._connection(transaction=True) as connection,
+            self._refused(
+                f"writing the table {self._table_name()!r}",
+                "check the table name and that the DataFrame's columns fit the existing table",
+            ),
+        ):
             asset.to_sql(
                 extra.table,
                 connection,
@@ -170,6 +198,50 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
                     ) from error
         return engine
 
+    @contextmanager
+    def _connection(self, *, transaction: bool = False) -> Iterator[Any]:
+        """A connection to the database (in a transaction for writes); failing to connect names
+        the database, its password hidden."""
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            connection = self.engine().connect()
+        except DBAPIError as error:
+            raise DatabaseUnreachableError(
+                f"{self.artifact.where}: cannot connect to "
+                f"{self.url().render_as_string(hide_password=True)}; check the host, port, "
+                f"database, username and password of the entry (or the settings they come "
+                f"from) and that the server is up. The driver says: {self._driver_message(error)}"
+            ) from error
+        with connection, connection.begin() if transaction else nullcontext():
+            yield connection
+
+    @contextmanager
+    def _refused(self, what: str, fix: str) -> Iterator[None]:
+        """Turn an error of the database into an error naming ``what`` it refused."""
+        try:
+            yield
+        except Exception as error:
+            database_error = _database_error(error)
+            if database_error is None:
+                raise
+            raise DatabaseRefusedError(
+                f"{self.artifact.where}: the database "
+                f"{self.url().render_as_string(hide_password=True)} refused {what}; {fix}. "
+                f"The database says: {self._driver_message(database_error)}"
+            ) from error
+
+    def _driver_message(self, error: Any) -> str:
+        """The driver's own message (not SQLAlchemy's, which repeats the bound values), without
+        the password even if a driver echoed it."""
+        message = str(getattr(error, "orig", None) or error).strip()
+        password = self.url().password
+        return message.replace(str(password), "***") if password else message
+
+    def _table_name(self) -> str:
+        extra: SqlExtra = self.artifact.extra
+        return f"{extra.db_schema}.{extra.table}" if extra.db_schema else str(extra.table)
+
     # --- queries -------------------------------------------------------------------------------
     def _statement(self, query: str) -> Any:
         from sqlalchemy import text
@@ -187,6 +259,47 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
                 f"keyword arguments (catalog.load(..., {missing[0]}=...)) or pipeline parameters"
             )
         return {name: context[name] for name in names}
+
+
+def _database_error(error: BaseException) -> Any:
+    """The SQLAlchemy ``DBAPIError`` behind ``error`` (pandas wraps it), or ``None``."""
+    from sqlalchemy.exc import DBAPIError
+
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, DBAPIError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+# --- PostgreSQL's COPY ---------------------------------------------------------------------------
+def copy_supported(engine: Any) -> bool:
+    """Whether :func:`copy_rows` can write through ``engine`` (PostgreSQL with psycopg 3)."""
+    return engine.dialect.name == "postgresql" and engine.dialect.driver == "psycopg"
+
+
+def copy_rows(table: Any, connection: Any, columns: list[str], rows: Iterable[tuple]) -> int:
+    """A ``DataFrame.to_sql(method=...)`` that sends the rows with ``COPY ... FROM STDIN``.
+
+    pandas has created the table and converted the values (``NaN`` → ``None``, timestamps →
+    ``datetime``); psycopg then encodes them as its INSERTs would, in one stream instead of
+    one statement per batch. Runs in the caller's transaction.
+    """
+    quote = connection.dialect.identifier_preparer.quote
+    target = quote(table.name)
+    if table.schema:
+        target = f"{quote(table.schema)}.{target}"
+    names = ", ".join(quote(column) for column in columns)
+    count = 0
+    raw = connection.connection.dbapi_connection
+    with raw.cursor() as cursor, cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
 
 
 def _is_sqlite_file(url: Any) -> bool:

@@ -80,8 +80,9 @@ class MotoServer:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        # Requests past the first three (the IAM set-up below) must carry valid credentials.
-        env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "3" if self.authenticated else "-1"}
+        env = {k: v for k, v in os.environ.items() if k != "INITIAL_NO_AUTH_ACTION_COUNT"}
+        if self.authenticated:  # requests after the IAM set-up below need valid credentials
+            env["INITIAL_NO_AUTH_ACTION_COUNT"] = "3"
         argv = [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -136,3 +136,84 @@ def test_one_client_per_session(s3_session):
     assert isinstance(backend, S3Backend)
     assert backend.connection() is backend.connection()
     assert backend.connection().client is not second.catalog.backend("s3").connection().client
+
+
+# --- the server dies in the middle of a pipeline --------------------------------------------------
+PIPELINE_CRAFTS = """
+    import json
+
+    import pandas as pd
+
+    from statisfactory import Artifact, Craft
+
+
+    @Craft()
+    def ingest(version: int) -> Artifact("raw"):
+        return pd.DataFrame({"version": [version] * 100, "x": range(100)})
+
+
+    @Craft()
+    def publish(raw: Artifact) -> Artifact("shared"):
+        return raw.assign(y=raw.x * 2)
+
+
+    @Craft()
+    def report(shared: Artifact) -> Artifact("report"):
+        return {"version": int(shared.version.iloc[0]), "total": int(shared.y.sum())}
+"""
+
+
+def test_a_server_killed_mid_pipeline_fails_cleanly_and_a_rerun_succeeds(session_factory):
+    from services import running_moto
+    from statisfactory import Craft
+    from statisfactory.errors import StatisfactoryError
+    from statisfactory.pipeline import Pipeline
+
+    with running_moto(authenticated=False) as server:
+        session = session_factory(
+            {
+                "catalog/catalog.yaml": """
+                    - {name: raw, type: parquet, extra: {path: data/raw.parquet}}
+                    - {name: shared, type: parquet, extra: {path: "s3://shared-bucket/shared.parquet"}}
+                    - {name: report, type: json, extra: {path: data/report.json}}
+                """,
+                "conf/locals.yaml": server.locals_yaml(aws_max_attempts=2),
+                "lib/steps.py": PIPELINE_CRAFTS,
+            }
+        )
+        import steps
+
+        pipeline: Pipeline = steps.report + steps.publish + steps.ingest
+        with session:
+            pipeline(version=1)
+        assert session.catalog.load("report") == {"version": 1, "total": 9900}
+
+        def outage(target):  # the server dies as the craft that writes to it starts
+            if getattr(target, "name", None) == "publish":
+                server.kill()
+
+        Craft.hook_pre_run()(outage)
+        try:
+            with session, pytest.raises(StatisfactoryError) as caught:
+                pipeline(version=2)
+        finally:
+            Craft.discard_hook(outage)
+        chain = []
+        error: BaseException | None = caught.value
+        while error is not None:
+            chain.append(str(error))
+            error = error.__cause__
+        assert any("'shared'" in text and server.endpoint in text for text in chain)
+
+        # Local artifacts are whole: the new raw table, the previous report, no stray files.
+        assert session.catalog.load("raw")["version"].iloc[0] == 2
+        assert session.catalog.load("report") == {"version": 1, "total": 9900}
+        assert sorted(p.name for p in (session.root / "data").iterdir()) == [
+            "raw.parquet",
+            "report.json",
+        ]
+
+        server.start()  # back, empty: the bucket is created again on the next save
+        with session:
+            pipeline(version=3)
+        assert session.catalog.load("report") == {"version": 3, "total": 9900}

@@ -96,11 +96,25 @@ class S3Backend(Backend, prefix="s3"):
             self._upload(spool, fragment)
 
     def _upload(self, source: BinaryIO, fragment: ParseResult) -> None:
+        from botocore.exceptions import ClientError
+
         connection = self.connection()
         bucket, key = split_url(fragment)
         with translated_errors(connection, fragment):
-            ensure_bucket(connection, bucket)
-            connection.client.upload_fileobj(source, bucket, key, Config=connection.transfer)
+            for last_try in (False, True):
+                ensure_bucket(connection, bucket)
+                try:
+                    connection.client.upload_fileobj(
+                        KeptOpen(source), bucket, key, Config=connection.transfer
+                    )
+                    return
+                except ClientError as error:
+                    if last_try or error_code(error) != "NoSuchBucket":
+                        raise
+                    # The bucket was deleted (or the server restarted empty) since it was seen.
+                    with connection.lock:
+                        connection.buckets.discard(bucket)
+                    source.seek(0)
 
     def connection(self) -> S3Connection:
         """The S3 client of this backend's session, built on first use."""
@@ -110,6 +124,26 @@ class S3Backend(Backend, prefix="s3"):
             if connection is None:
                 connection = _connections[aws] = connect(aws, self.session.settings)
             return connection
+
+
+class KeptOpen:
+    """A file object whose ``close()`` does nothing: the transfer manager closes what it has
+    uploaded, and a second try needs the same source again."""
+
+    def __init__(self, handle: BinaryIO) -> None:
+        self._handle = handle
+
+    def read(self, size: int = -1) -> bytes:
+        return self._handle.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._handle.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._handle.tell()
+
+    def close(self) -> None:
+        """Leave the handle to its owner."""
 
 
 def split_url(fragment: ParseResult) -> tuple[str, str]:

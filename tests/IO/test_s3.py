@@ -7,7 +7,7 @@ import os
 import pandas as pd
 import pytest
 
-from services import free_port, unique_name
+from servers import free_port, unique_name
 from statisfactory.errors import StorageError
 from statisfactory.IO.interactors.files import MissingArtifactError
 

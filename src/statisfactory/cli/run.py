@@ -63,17 +63,16 @@ def run(
         with session, monitor:
             chosen.run(run_params, runner=runner, max_workers=workers)
     except KeyboardInterrupt:
-        _print_partial(monitor, f"Run of {label} interrupted")
+        _print_partial(monitor, f"Run of {label} interrupted.")
         raise
     except Exception as error:
         if not monitor.any_started:
             raise  # nothing ran: a project or usage error, reported by main (exit 2)
-        _print_partial(monitor, f"Run of {label} failed")
-        click.echo(f"Error: {error}", err=True)
         if state.verbose:
             import traceback
 
             traceback.print_exception(error)
+        _print_partial(monitor, f"Run of {label} failed: {error}")
         raise CraftFailed(str(error)) from error
     print_table(
         f"Run of {label}: {len(monitor.records)} craft(s) in {time.perf_counter() - started:.2f} s",
@@ -83,13 +82,13 @@ def run(
     )
 
 
-def _print_partial(monitor, title: str) -> None:
-    """What completed before the run stopped, on stderr."""
+def _print_partial(monitor, headline: str) -> None:
+    """The failure or interruption, then what completed and what did not, on stderr."""
+    lines = [headline]
+    for record in monitor.records.values():
+        if record.status == "failed" and record.name not in headline:
+            lines.append(f"  also failed: {record.name}: {record.error}")
     completed = [record.name for record in monitor.completed]
-    failed = [record for record in monitor.records.values() if record.status == "failed"]
-    lines = [f"{title}."]
-    for record in failed:
-        lines.append(f"  failed: {record.name}: {record.error}")
     lines.append(f"  completed: {', '.join(completed) if completed else 'none'}")
     not_run = [r.name for r in monitor.records.values() if r.status in ("waiting", "running")]
     if not_run:

@@ -60,12 +60,19 @@ class CliState:
     def project_root(self) -> Path:
         """The root named by ``-p`` (a folder inside the project, or its pyproject.toml), else
         the nearest project at or above the current folder."""
+        from statisfactory.errors import ProjectNotFoundError
         from statisfactory.project.pyproject import find_root
 
-        if self.path is None:
-            return find_root()
-        given = Path(self.path).expanduser().resolve()
-        return find_root(given.parent if given.is_file() else given)
+        given = Path(self.path).expanduser().resolve() if self.path is not None else Path.cwd()
+        start = given.parent if given.is_file() else given
+        try:
+            return find_root(start)
+        except ProjectNotFoundError as error:
+            raise ProjectNotFoundError(
+                f"No Statisfactory project at or above {start}: no pyproject.toml with a "
+                f"[tool.statisfactory] table. Run the command inside a project, point at one "
+                f"with -p/--path, or create one with `statisfactory new NAME`."
+            ) from error
 
     def session(self) -> Session:
         """The project's session, built on first use."""

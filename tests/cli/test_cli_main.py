@@ -1,0 +1,128 @@
+"""The ``statisfactory`` group: lazy help, usage errors, terminal and plain output."""
+
+from __future__ import annotations
+
+import os
+import pty
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from statisfactory.cli.main import COMMANDS
+
+HEAVY = ("statisfactory.session", "pandas", "pyarrow", "rich", "dynaconf", "yaml", "jinja2")
+
+
+def test_help_lists_every_command_without_importing_them(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from statisfactory.cli.main import main\n"
+        "status = main(['--help'])\n"
+        f"print('LOADED', [m for m in {HEAVY!r} if m in sys.modules])\n"
+        "print('CLI', sorted(m for m in sys.modules if m.startswith('statisfactory.cli.')))\n"
+        "sys.exit(status)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode == 0, result.stderr
+    for name in COMMANDS:
+        assert f"  {name} " in result.stdout
+    assert "LOADED []" in result.stdout
+    assert (
+        "CLI ['statisfactory.cli.lazy', 'statisfactory.cli.main', 'statisfactory.cli.state']"
+        in (result.stdout)
+    )
+
+
+def test_console_script_help_and_version(tmp_path: Path) -> None:
+    script = Path(sys.executable).parent / "statisfactory"
+    result = subprocess.run(
+        [str(script), "--version"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("statisfactory, version ")
+    help_of_run = subprocess.run(
+        [str(script), "run", "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert "--param [CRAFT:]KEY=VALUE" in help_of_run.stdout
+
+
+def test_unknown_command_suggests_and_exits_2(tmp_path: Path, cli) -> None:
+    result = cli("pipeline", "ls", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "No such command 'pipeline'" in result.stderr
+    assert "Did you mean pipelines" in result.stderr
+
+
+def test_missing_argument_exits_2(shop: Path, cli) -> None:
+    result = cli("run", cwd=shop)
+
+    assert result.returncode == 2
+    assert "Missing argument 'PIPELINE'" in result.stderr
+
+
+def test_path_must_name_a_project(tmp_path: Path, cli) -> None:
+    (tmp_path / "notes.txt").write_text("hello")
+    result = cli("-p", str(tmp_path / "notes.txt"), "pipelines", "ls", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "-p/--path" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_invalid_pyproject_is_one_message(project_factory, cli) -> None:
+    root = project_factory(tool='colour = "blue"\n')
+    result = cli("pipelines", "ls", cwd=root)
+
+    assert result.returncode == 2
+    assert "colour" in result.stderr and "pyproject.toml" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def run_in_terminal(args: list[str], cwd: Path) -> tuple[int, str]:
+    """Run the CLI with stdout and stderr on a pseudo-terminal; return (status, text without
+    colour codes)."""
+    leader, follower = pty.openpty()
+    env = {**os.environ, "COLUMNS": "160", "LINES": "40", "TERM": "xterm-256color"}
+    env.pop("NO_COLOR", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "statisfactory.cli.main", *args],
+        cwd=cwd,
+        stdin=follower,
+        stdout=follower,
+        stderr=follower,
+        env=env,
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal closed: the process is gone
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    screen = b"".join(chunks).decode("utf-8", "replace")
+    return process.wait(timeout=60), re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen)
+
+
+def test_on_a_terminal_run_shows_progress_and_a_rich_summary(shop: Path) -> None:
+    status, screen = run_in_terminal(["run", "orders", "big"], cwd=shop)
+
+    assert status == 0, screen
+    assert "✓" in screen and "shop.crafts.total" in screen  # a line per finished craft
+    assert "━" in screen or "┃" in screen  # rich's table (and progress bar) drawing
+    assert "summary -> data/summary_big.json" in screen
+
+
+def test_on_a_terminal_listings_are_rich_tables(shop: Path) -> None:
+    status, screen = run_in_terminal(["artifacts", "ls"], cwd=shop)
+
+    assert status == 0, screen
+    assert "┃ name" in screen
+    assert "data/orders_!{n_orders}.json" in screen

@@ -3,6 +3,7 @@ start crafts as soon as their inputs exist, stop on the first failure, and keep 
 active inside crafts."""
 
 import importlib
+import os
 import threading
 
 import pytest
@@ -224,6 +225,18 @@ def test_processes_rebuild_the_session_once_per_worker(project_factory):
     builds = [path.name.split("-")[0] for path in (root / "builds").iterdir()]
     for pid in pids:  # each run has its own pool: one build per worker process
         assert builds.count(str(pid)) == 1
+
+
+def test_processes_work_without_fork(project):
+    from statisfactory.pipeline.runners.processes import ProcessRunner
+
+    session, steps = project
+    pipeline = Pipeline(steps.where, steps.one, steps.plus_one)
+    with session:
+        state = pipeline.run(runner=ProcessRunner(1, start_method="spawn"))
+    assert state["two"] == 2
+    assert state["where"]["root"] == str(session.root)
+    assert state["where"]["pid"] != os.getpid()
 
 
 def test_unpicklable_values_are_named_with_their_craft(project):

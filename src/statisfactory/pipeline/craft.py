@@ -52,24 +52,17 @@ class Craft(Hookable):
         self.fqname: str = f"{function.__module__}.{self.name}"
         self.signature: CraftSignature = read_signature(function, self.fqname)
         self._parameter_names = self.signature.parameters
+        signature = self.signature
+        # What the craft reads and gives, by name, in signature order.
+        self.requires: tuple[str, ...] = tuple(n for _, n in signature.artifacts) + tuple(
+            n for _, n, _ in signature.volatiles
+        )
+        self.produces: tuple[str, ...] = tuple(o.name for o in signature.outputs)
+        self.output_kinds: dict[str, str] = {o.name: o.kind for o in signature.outputs}
         # Whether the craft loads or saves artifacts, and so needs an active session.
-        self.uses_catalog: bool = bool(self.signature.artifacts) or any(
-            output.kind == "artifact" for output in self.signature.outputs
+        self.uses_catalog: bool = (
+            bool(signature.artifacts) or "artifact" in self.output_kinds.values()
         )
-
-    # --- what the craft needs and gives -----------------------------------------------------
-    @property
-    def requires(self) -> tuple[str, ...]:
-        """Names of the artifacts and volatiles the craft reads, in signature order."""
-        return tuple(name for _, name in self.signature.artifacts) + tuple(
-            name for _, name, _ in self.signature.volatiles
-        )
-
-    @property
-    def produces(self) -> tuple[str, ...]:
-        """Names of the artifacts and volatiles the craft returns, in order."""
-        return tuple(output.name for output in self.signature.outputs)
-
 
     # --- composition --------------------------------------------------------------------------
     def __add__(self, other: Craft | Pipeline) -> Pipeline:

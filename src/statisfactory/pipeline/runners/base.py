@@ -80,6 +80,8 @@ class Runner:
     # --- the scheduling loop ------------------------------------------------------------------
     def run(self, job: Job) -> dict[str, Any]:
         """Run every craft of ``job`` once its inputs exist; return the job's volatiles."""
+        if not job.plan.crafts:
+            return job.state
         waiting = list(job.plan.indegree)
         ready = deque(job.plan.roots)
         finished: queue.SimpleQueue = queue.SimpleQueue()

@@ -282,7 +282,7 @@ def test_pipeline_hooks_see_the_pipeline_and_its_error():
 def test_mermaid_and_graphviz_drawings_show_crafts_and_data():
     pipeline = combine + square + double + source
     text = pipeline.mermaid()
-    assert text.startswith("flowchart TD")
-    assert '["combine"]' in text and '("a")' in text and "-->" in text
+    assert text.startswith("flowchart")
+    assert '"combine"' in text and '"a"' in text and "-->" in text
     graph = pipeline.plot()
     assert "combine" in graph.source and "->" in graph.source

@@ -185,13 +185,13 @@ class Pipeline(Hookable):
 
     def mermaid(self) -> str:
         """The DAG as Mermaid flowchart text (no system dependency)."""
-        from statisfactory.pipeline.plot import to_mermaid
+        from statisfactory.pipeline.viz import to_mermaid
 
         return to_mermaid(self)
 
     def plot(self) -> Any:
         """The DAG as a ``graphviz.Digraph`` (renders inline in notebooks)."""
-        from statisfactory.pipeline.plot import to_graphviz
+        from statisfactory.pipeline.viz import to_graphviz
 
         return to_graphviz(self)
 

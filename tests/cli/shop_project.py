@@ -1,14 +1,15 @@
-"""Fixtures of the command-line tests: a small shop project and a runner of the real CLI."""
+"""Shared by the command-line tests: a small shop project and a runner of the real CLI.
+
+(Not a conftest.py: test modules import it, so that no second module named ``conftest``
+shadows the root one that other tests import from.)
+"""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 SHOP = {
     "lib/shop/__init__.py": "",
@@ -86,10 +87,8 @@ SHOP = {
     """,
 }
 
-Cli = Callable[..., subprocess.CompletedProcess]
 
-
-def run_statisfactory(
+def statisfactory(
     *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess:
     """Run ``python -m statisfactory.cli.main ARGS`` in ``cwd``; output captured as text."""
@@ -102,15 +101,3 @@ def run_statisfactory(
         text=True,
         timeout=timeout,
     )
-
-
-@pytest.fixture
-def cli() -> Cli:
-    """``cli(*args, cwd=..., env=None)``: the command line in a subprocess."""
-    return run_statisfactory
-
-
-@pytest.fixture
-def shop(project_factory: Callable[..., Path]) -> Path:
-    """A project with three pipelines (orders, broken, slow) and three parameter sets."""
-    return project_factory(SHOP, name="shop")

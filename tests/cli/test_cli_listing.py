@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from shop_project import SHOP, statisfactory
 
-def test_pipelines_ls_lists_names_tags_operators_and_files(shop: Path, cli) -> None:
-    result = cli("pipelines", "ls", cwd=shop)
+
+@pytest.fixture
+def shop(project_factory) -> Path:
+    """A project with three pipelines (orders, broken, slow) and three parameter sets."""
+    return project_factory(SHOP, name="shop")
+
+
+def test_pipelines_ls_lists_names_tags_operators_and_files(shop: Path) -> None:
+    result = statisfactory("pipelines", "ls", cwd=shop)
 
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
@@ -18,14 +27,14 @@ def test_pipelines_ls_lists_names_tags_operators_and_files(shop: Path, cli) -> N
     assert any(line.strip().startswith("slow") for line in lines)
 
 
-def test_pipelines_ls_does_not_import_the_project_code(project_factory, cli) -> None:
+def test_pipelines_ls_does_not_import_the_project_code(project_factory) -> None:
     root = project_factory(
         {
             "lib/boom.py": "raise RuntimeError('imported!')\n",
             "pipelines/definitions/p.yaml": "p: [boom.craft]\n",
         }
     )
-    result = cli("pipelines", "ls", cwd=root)
+    result = statisfactory("pipelines", "ls", cwd=root)
 
     assert result.returncode == 0, result.stderr
     assert "boom.craft" in result.stdout
@@ -36,20 +45,20 @@ def names(listing: str) -> set[str]:
     return {line.split()[0] for line in listing.splitlines()[2:] if line.strip() != "(none)"}
 
 
-def test_select_keeps_entries_with_any_of_the_tags(shop: Path, cli) -> None:
-    assert names(cli("pipelines", "ls", cwd=shop).stdout) == {"orders", "broken", "slow"}
-    failing = cli("pipelines", "ls", "--select", "failing", cwd=shop).stdout
+def test_select_keeps_entries_with_any_of_the_tags(shop: Path) -> None:
+    assert names(statisfactory("pipelines", "ls", cwd=shop).stdout) == {"orders", "broken", "slow"}
+    failing = statisfactory("pipelines", "ls", "--select", "failing", cwd=shop).stdout
     assert names(failing) == {"broken"}
 
-    both = cli("pipelines", "ls", "--select", "failing, shop", cwd=shop).stdout
+    both = statisfactory("pipelines", "ls", "--select", "failing, shop", cwd=shop).stdout
     assert names(both) == {"broken", "orders"}
 
-    none = cli("pipelines", "ls", "--select", "nothing", cwd=shop).stdout
+    none = statisfactory("pipelines", "ls", "--select", "nothing", cwd=shop).stdout
     assert "(none)" in none and names(none) == set()
 
 
-def test_pipelines_describe_shows_batches_and_data(shop: Path, cli) -> None:
-    result = cli("pipelines", "describe", "orders", cwd=shop)
+def test_pipelines_describe_shows_batches_and_data(shop: Path) -> None:
+    result = statisfactory("pipelines", "describe", "orders", cwd=shop)
 
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -63,31 +72,31 @@ def test_pipelines_describe_shows_batches_and_data(shop: Path, cli) -> None:
     assert "orders (artifact)" in out and "revenue (volatile)" in out
 
 
-def test_pipelines_describe_unknown_and_broken(project_factory, shop: Path, cli) -> None:
-    unknown = cli("pipelines", "describe", "order", cwd=shop)
+def test_pipelines_describe_unknown_and_broken(project_factory, shop: Path) -> None:
+    unknown = statisfactory("pipelines", "describe", "order", cwd=shop)
     assert unknown.returncode == 2
     assert "Did you mean orders" in unknown.stderr
 
     root = project_factory({"pipelines/definitions/p.yaml": "p: [missing.module.craft]\n"})
-    broken = cli("pipelines", "describe", "p", cwd=root)
+    broken = statisfactory("pipelines", "describe", "p", cwd=root)
     assert broken.returncode == 2
     assert "missing.module" in broken.stderr and "Traceback" not in broken.stderr
 
 
-def test_configurations_ls_and_select(shop: Path, cli) -> None:
-    result = cli("configurations", "ls", cwd=shop)
+def test_configurations_ls_and_select(shop: Path) -> None:
+    result = statisfactory("configurations", "ls", cwd=shop)
     assert result.returncode == 0, result.stderr
     big = next(line for line in result.stdout.splitlines() if line.strip().startswith("big"))
     assert "large" in big and "n_orders" in big and "shop.crafts.total" in big
 
-    small = cli("configurations", "ls", "--select", "small", cwd=shop).stdout
+    small = statisfactory("configurations", "ls", "--select", "small", cwd=shop).stdout
     assert names(small) == {"base"}
 
 
-def test_configurations_describe_prints_the_resolved_set(shop: Path, cli) -> None:
+def test_configurations_describe_prints_the_resolved_set(shop: Path) -> None:
     import yaml
 
-    result = cli("configurations", "describe", "big", cwd=shop)
+    result = statisfactory("configurations", "describe", "big", cwd=shop)
 
     assert result.returncode == 0, result.stderr
     assert "# parameter set big, declared in pipelines/parameters/sets.yaml" in result.stdout
@@ -98,29 +107,29 @@ def test_configurations_describe_prints_the_resolved_set(shop: Path, cli) -> Non
     }
 
 
-def test_configurations_describe_hides_secrets(shop: Path, cli) -> None:
-    result = cli("configurations", "describe", "secretive", cwd=shop)
+def test_configurations_describe_hides_secrets(shop: Path) -> None:
+    result = statisfactory("configurations", "describe", "secretive", cwd=shop)
 
     assert result.returncode == 0, result.stderr
     assert "s3cr3t" not in result.stdout and "hunter2" not in result.stdout
     assert "user: bob" in result.stdout
 
 
-def test_artifacts_ls_with_select(shop: Path, cli) -> None:
-    result = cli("artifacts", "ls", cwd=shop)
+def test_artifacts_ls_with_select(shop: Path) -> None:
+    result = statisfactory("artifacts", "ls", cwd=shop)
     assert result.returncode == 0, result.stderr
     orders = next(line for line in result.stdout.splitlines() if line.strip().startswith("orders"))
     assert "json" in orders and "data/orders_!{n_orders}.json" in orders and "raw" in orders
     assert "hunter2" not in result.stdout
 
-    report = cli("artifacts", "ls", "--select", "report", cwd=shop).stdout
+    report = statisfactory("artifacts", "ls", "--select", "report", cwd=shop).stdout
     assert names(report) == {"summary", "warehouse"}
 
 
-def test_artifacts_describe_hides_secrets(shop: Path, cli) -> None:
+def test_artifacts_describe_hides_secrets(shop: Path) -> None:
     import yaml
 
-    result = cli("artifacts", "describe", "warehouse", cwd=shop)
+    result = statisfactory("artifacts", "describe", "warehouse", cwd=shop)
 
     assert result.returncode == 0, result.stderr
     assert "hunter2" not in result.stdout
@@ -131,16 +140,16 @@ def test_artifacts_describe_hides_secrets(shop: Path, cli) -> None:
     assert entry["tags"] == ["db", "report"]
 
 
-def test_artifacts_describe_unknown_suggests(shop: Path, cli) -> None:
-    result = cli("artifacts", "describe", "summery", cwd=shop)
+def test_artifacts_describe_unknown_suggests(shop: Path) -> None:
+    result = statisfactory("artifacts", "describe", "summery", cwd=shop)
 
     assert result.returncode == 2
     assert "'summary'" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_broken_catalog_is_one_message_naming_the_file(project_factory, cli) -> None:
+def test_broken_catalog_is_one_message_naming_the_file(project_factory) -> None:
     root = project_factory({"catalog/bad.yaml": "- name: x\n  type: [unclosed\n"})
-    result = cli("artifacts", "ls", cwd=root)
+    result = statisfactory("artifacts", "ls", cwd=root)
 
     assert result.returncode == 2
     assert "bad.yaml" in result.stderr

@@ -9,9 +9,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from shop_project import SHOP, statisfactory
+
 from statisfactory.cli.main import COMMANDS
 
 HEAVY = ("statisfactory.session", "pandas", "pyarrow", "rich", "dynaconf", "yaml", "jinja2")
+
+
+@pytest.fixture
+def shop(project_factory) -> Path:
+    """A project with three pipelines (orders, broken, slow) and three parameter sets."""
+    return project_factory(SHOP, name="shop")
 
 
 def test_help_lists_every_command_without_importing_them(tmp_path: Path) -> None:
@@ -50,32 +59,32 @@ def test_console_script_help_and_version(tmp_path: Path) -> None:
     assert "--param [CRAFT:]KEY=VALUE" in help_of_run.stdout
 
 
-def test_unknown_command_suggests_and_exits_2(tmp_path: Path, cli) -> None:
-    result = cli("pipeline", "ls", cwd=tmp_path)
+def test_unknown_command_suggests_and_exits_2(tmp_path: Path) -> None:
+    result = statisfactory("pipeline", "ls", cwd=tmp_path)
 
     assert result.returncode == 2
     assert "No such command 'pipeline'" in result.stderr
     assert "Did you mean pipelines" in result.stderr
 
 
-def test_missing_argument_exits_2(shop: Path, cli) -> None:
-    result = cli("run", cwd=shop)
+def test_missing_argument_exits_2(shop: Path) -> None:
+    result = statisfactory("run", cwd=shop)
 
     assert result.returncode == 2
     assert "Missing argument 'PIPELINE'" in result.stderr
 
 
-def test_path_must_name_a_project(tmp_path: Path, cli) -> None:
+def test_path_must_name_a_project(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello")
-    result = cli("-p", str(tmp_path / "notes.txt"), "pipelines", "ls", cwd=tmp_path)
+    result = statisfactory("-p", str(tmp_path / "notes.txt"), "pipelines", "ls", cwd=tmp_path)
 
     assert result.returncode == 2
     assert "-p/--path" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_invalid_pyproject_is_one_message(project_factory, cli) -> None:
+def test_invalid_pyproject_is_one_message(project_factory) -> None:
     root = project_factory(tool='colour = "blue"\n')
-    result = cli("pipelines", "ls", cwd=root)
+    result = statisfactory("pipelines", "ls", cwd=root)
 
     assert result.returncode == 2
     assert "colour" in result.stderr and "pyproject.toml" in result.stderr

@@ -10,9 +10,18 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+from shop_project import SHOP, statisfactory
 
-def test_run_with_a_configuration_writes_artifacts_and_summarises(shop: Path, cli) -> None:
-    result = cli("run", "orders", "big", cwd=shop)
+
+@pytest.fixture
+def shop(project_factory) -> Path:
+    """A project with three pipelines (orders, broken, slow) and three parameter sets."""
+    return project_factory(SHOP, name="shop")
+
+
+def test_run_with_a_configuration_writes_artifacts_and_summarises(shop: Path) -> None:
+    result = statisfactory("run", "orders", "big", cwd=shop)
 
     assert result.returncode == 0, result.stderr
     assert json.loads((shop / "data/summary_big.json").read_text()) == {
@@ -28,8 +37,8 @@ def test_run_with_a_configuration_writes_artifacts_and_summarises(shop: Path, cl
     assert "craft shop.crafts.total done in" in result.stderr  # plain log lines: not a terminal
 
 
-def test_params_are_shared_or_given_to_one_craft_and_parse_as_yaml(shop: Path, cli) -> None:
-    result = cli(
+def test_params_are_shared_or_given_to_one_craft_and_parse_as_yaml(shop: Path) -> None:
+    result = statisfactory(
         "run",
         "orders",
         "base",
@@ -49,19 +58,19 @@ def test_params_are_shared_or_given_to_one_craft_and_parse_as_yaml(shop: Path, c
     }
 
 
-def test_a_param_overrides_the_configuration_for_its_craft_only(shop: Path, cli) -> None:
-    result = cli("run", "orders", "big", "--param", "total:factor=3", cwd=shop)
+def test_a_param_overrides_the_configuration_for_its_craft_only(shop: Path) -> None:
+    result = statisfactory("run", "orders", "big", "--param", "total:factor=3", cwd=shop)
 
     assert result.returncode == 0, result.stderr
     assert json.loads((shop / "data/summary_big.json").read_text())["revenue"] == 1650.0
 
 
-def test_runs_from_a_subfolder_and_with_path_to_folder_or_pyproject(shop: Path, cli) -> None:
+def test_runs_from_a_subfolder_and_with_path_to_folder_or_pyproject(shop: Path) -> None:
     (shop / "lib" / "deep").mkdir()
-    assert cli("run", "orders", "base", cwd=shop / "lib" / "deep").returncode == 0
+    assert statisfactory("run", "orders", "base", cwd=shop / "lib" / "deep").returncode == 0
     elsewhere = shop.parent
     for target in (shop, shop / "pyproject.toml"):
-        result = cli(
+        result = statisfactory(
             "-p", str(target), "run", "orders", "base", "--param", "label=p", cwd=elsewhere
         )
         assert result.returncode == 0, result.stderr
@@ -69,16 +78,18 @@ def test_runs_from_a_subfolder_and_with_path_to_folder_or_pyproject(shop: Path, 
     assert not (elsewhere / "data").exists()  # paths resolve against the project root
 
 
-def test_threads_runner_and_workers(shop: Path, cli) -> None:
-    result = cli("run", "orders", "base", "--runner", "threads", "--workers", "2", cwd=shop)
+def test_threads_runner_and_workers(shop: Path) -> None:
+    result = statisfactory(
+        "run", "orders", "base", "--runner", "threads", "--workers", "2", cwd=shop
+    )
 
     assert result.returncode == 0, result.stderr
     assert "ThreadRunner(max_workers=2)" in result.stderr
     assert json.loads((shop / "data/summary_total.json").read_text())["revenue"] == 100.0
 
 
-def test_unknown_pipeline_suggests_close_names(shop: Path, cli) -> None:
-    result = cli("run", "ordres", cwd=shop)
+def test_unknown_pipeline_suggests_close_names(shop: Path) -> None:
+    result = statisfactory("run", "ordres", cwd=shop)
 
     assert result.returncode == 2
     assert "No pipeline named 'ordres'" in result.stderr
@@ -86,38 +97,36 @@ def test_unknown_pipeline_suggests_close_names(shop: Path, cli) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_unknown_configuration_suggests_close_names(shop: Path, cli) -> None:
-    result = cli("run", "orders", "bigg", cwd=shop)
+def test_unknown_configuration_suggests_close_names(shop: Path) -> None:
+    result = statisfactory("run", "orders", "bigg", cwd=shop)
 
     assert result.returncode == 2
     assert "bigg" in result.stderr and "Did you mean big" in result.stderr
     assert "Traceback" not in result.stderr
 
 
-def test_malformed_params_are_usage_errors(shop: Path, cli) -> None:
+def test_malformed_params_are_usage_errors(shop: Path) -> None:
     for bad, expected in [
         ("n_orders", "has no '='"),
         (":x=1", "empty name"),
         ("x=[1,", "not valid YAML"),
         ("nope:x=1", "no craft 'nope'"),
     ]:
-        result = cli("run", "orders", "base", "--param", bad, cwd=shop)
+        result = statisfactory("run", "orders", "base", "--param", bad, cwd=shop)
         assert result.returncode == 2, (bad, result.stderr)
         assert expected in result.stderr, (bad, result.stderr)
         assert "Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
 
 
-def test_unknown_runner_is_a_usage_error(shop: Path, cli) -> None:
-    result = cli("run", "orders", "base", "--runner", "quantum", cwd=shop)
+def test_unknown_runner_is_a_usage_error(shop: Path) -> None:
+    result = statisfactory("run", "orders", "base", "--runner", "quantum", cwd=shop)
 
     assert result.returncode == 2
     assert "quantum" in result.stderr and "sequential" in result.stderr
 
 
-def test_a_missing_craft_parameter_is_a_usage_error_before_anything_runs(
-    project_factory, cli
-) -> None:
+def test_a_missing_craft_parameter_is_a_usage_error_before_anything_runs(project_factory) -> None:
     root = project_factory(
         {
             "lib/needy.py": """
@@ -130,15 +139,15 @@ def test_a_missing_craft_parameter_is_a_usage_error_before_anything_runs(
             "pipelines/definitions/p.yaml": "needy: [needy.needs]\n",
         }
     )
-    result = cli("run", "needy", cwd=root)
+    result = statisfactory("run", "needy", cwd=root)
 
     assert result.returncode == 2
     assert "needs parameter(s) ['alpha']" in result.stderr
-    assert cli("run", "needy", "--param", "alpha=1", cwd=root).returncode == 0
+    assert statisfactory("run", "needy", "--param", "alpha=1", cwd=root).returncode == 0
 
 
-def test_craft_failure_exits_1_naming_the_craft_and_what_completed(shop: Path, cli) -> None:
-    result = cli("run", "broken", "base", cwd=shop)
+def test_craft_failure_exits_1_naming_the_craft_and_what_completed(shop: Path) -> None:
+    result = statisfactory("run", "broken", "base", cwd=shop)
 
     assert result.returncode == 1
     assert "Run of broken with base failed: Craft 'shop.crafts.explode'" in result.stderr
@@ -147,18 +156,18 @@ def test_craft_failure_exits_1_naming_the_craft_and_what_completed(shop: Path, c
     assert "Traceback" not in result.stderr
 
 
-def test_verbose_shows_the_traceback(shop: Path, cli) -> None:
-    failing = cli("-v", "run", "broken", "base", cwd=shop)
+def test_verbose_shows_the_traceback(shop: Path) -> None:
+    failing = statisfactory("-v", "run", "broken", "base", cwd=shop)
     assert failing.returncode == 1
     assert "Traceback" in failing.stderr and "ValueError" in failing.stderr
 
-    unknown = cli("--verbose", "run", "ordres", cwd=shop)
+    unknown = statisfactory("--verbose", "run", "ordres", cwd=shop)
     assert unknown.returncode == 2
     assert "Traceback" in unknown.stderr
 
 
-def test_outside_a_project_is_a_usage_error(tmp_path: Path, cli) -> None:
-    result = cli("run", "orders", cwd=tmp_path)
+def test_outside_a_project_is_a_usage_error(tmp_path: Path) -> None:
+    result = statisfactory("run", "orders", cwd=tmp_path)
 
     assert result.returncode == 2
     assert "No Statisfactory project" in result.stderr

@@ -9,6 +9,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from shop_project import statisfactory
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DEMO = REPOSITORY / "demo"
@@ -22,9 +23,9 @@ def demo(tmp_path: Path) -> Path:
     return copy
 
 
-def test_demo_end_to_end(demo: Path, cli) -> None:
+def test_demo_end_to_end(demo: Path) -> None:
     def ok(*args: str) -> str:
-        result = cli(*args, cwd=demo)
+        result = statisfactory(*args, cwd=demo)
         assert result.returncode == 0, f"statisfactory {' '.join(args)}:\n{result.stderr}"
         return result.stdout
 
@@ -60,10 +61,10 @@ def test_demo_end_to_end(demo: Path, cli) -> None:
     assert "diabetes.models.evaluate" in (demo / "reports/pipeline.html").read_text()
 
 
-def test_ridge_strong_inherits_from_ridge(demo: Path, cli) -> None:
+def test_ridge_strong_inherits_from_ridge(demo: Path) -> None:
     import yaml
 
-    result = cli("configurations", "describe", "ridge_strong", cwd=demo)
+    result = statisfactory("configurations", "describe", "ridge_strong", cwd=demo)
 
     assert result.returncode == 0, result.stderr
     assert yaml.safe_load(result.stdout) == {

@@ -368,6 +368,7 @@ __SVG__
     nodes.forEach((n) => n.classList.remove("dim"));
     lines.forEach((l) => l.classList.remove("lit", "dim"));
   }
+  document.body.dataset.nodes = nodes.length;  // lets a test see that the script ran
   nodes.forEach((n) => {
     n.addEventListener("mouseenter", () => show(n.id));
     n.addEventListener("focus", () => show(n.id));

@@ -34,7 +34,18 @@ class Catalog(MixinLogable):
     Keyword arguments of those methods are the context: they fill the entries' ``!{var}`` and
     reach the reader, writer or backend that names them in its signature. Relative local paths
     start at ``root``; ``session`` is handed to interactors and backends (when ``None`` they use
-    the active session).
+    the active session). Given ``catalog/data.yaml``::
+
+        - name: samples
+          type: parquet
+          extra: {path: "{{ data_root }}/samples_!{n_samples}.parquet"}
+          save_options: {compression: zstd}
+
+    then::
+
+        catalog = Catalog.from_path(Path("catalog"), variables={"data_root": "data"}, root=root)
+        catalog.save("samples", frame, n_samples=500)   # root/data/samples_500.parquet
+        frame = catalog.load("samples", n_samples=500)
     """
 
     def __init__(
@@ -163,9 +174,9 @@ class Catalog(MixinLogable):
             return self._artifacts[name]
         except KeyError:
             close = difflib.get_close_matches(str(name), self._artifacts, n=3)
-            hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+            hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
             raise ArtifactNotFoundError(
-                f"artifact {name!r} is not declared in the catalog{hint} Declare it in a "
+                f"artifact {name!r} is not declared in the catalog{hint}; declare it in a "
                 f"catalog file (an entry with name, type and extra)"
             ) from None
 

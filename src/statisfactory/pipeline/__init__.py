@@ -3,7 +3,13 @@
 from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.markers import Artifact, Volatile
 from statisfactory.pipeline.pipeline import Pipeline
-from statisfactory.pipeline.runners import Runner, get_runner, known_runners, register_runner
+from statisfactory.pipeline.runners import (
+    Runner,
+    get_runner,
+    known_runners,
+    register_runner,
+    runner_class,
+)
 
 __all__ = [
     "Artifact",
@@ -17,6 +23,7 @@ __all__ = [
     "get_runner",
     "known_runners",
     "register_runner",
+    "runner_class",
 ]
 
 

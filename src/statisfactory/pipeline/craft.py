@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from statisfactory.errors import CraftError, NoActiveSessionError
+from statisfactory.logger import get_logger
 from statisfactory.pipeline.hooks import Hookable, call_hooks
 from statisfactory.pipeline.signature import NO_DEFAULT, CraftSignature, read_signature
 
@@ -98,10 +99,11 @@ class Craft(Hookable):
             else:
                 missing.append(parameter)
         if missing:
+            example = missing[0]
             raise CraftError(
                 f"Craft '{self.fqname}' needs parameter(s) {missing} and nothing provides them: "
-                f"pass them to the run (shared: p(**{{'{missing[0]}': ...}}), or for this craft "
-                f"only: p({self.name}={{'{missing[0]}': ...}})), or give them a default"
+                f"pass {example}=... to the run (or {self.name}={{'{example}': ...}} for this "
+                "craft only), add it to the parameter set, or give it a default"
             )
         if self.signature.var_keyword is not None:
             names = self._parameter_names
@@ -166,7 +168,9 @@ class Craft(Hookable):
                     "or run it in a pipeline with a craft that returns Volatile"
                     f"('{name}')"
                 )
-        params = functools.reduce(lambda merged, more: {**merged, **more}, own, given)
+        params = given
+        for overrides in own:  # the short name's mapping, then the qualified name's
+            params = {**params, **overrides}
         context, arguments = self.prepare(params)
         arguments.update(direct)
 
@@ -183,8 +187,6 @@ class Craft(Hookable):
         try:
             call_hooks(self.hooks("on_error"), self, error=error)
         except Exception as hook_error:  # the craft's own failure stays the reported one
-            from statisfactory.logger import get_logger
-
             get_logger("pipeline").error("%s", hook_error)
         if isinstance(error, CraftUsageError | NoActiveSessionError):
             return error  # already names this craft and says what to do

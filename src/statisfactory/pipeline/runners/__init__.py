@@ -10,17 +10,19 @@ from statisfactory.pipeline.runners.base import (
     get_runner,
     known_runners,
     register_runner,
+    runner_class,
 )
 
-__all__ = ["Completed", "Runner", "get_runner", "known_runners", "register_runner"]
+__all__ = ["Completed", "Runner", "get_runner", "known_runners", "register_runner", "runner_class"]
+
+_BUILT_IN = {
+    "SequentialRunner": "sequential",
+    "ThreadRunner": "threads",
+    "ProcessRunner": "processes",
+}
 
 
 def __getattr__(name: str):  # the built-in runner classes, without importing their modules early
-    lazy = {
-        "SequentialRunner": "sequential",
-        "ThreadRunner": "threads",
-        "ProcessRunner": "processes",
-    }
-    if name in lazy:
-        return type(get_runner(lazy[name]))
+    if name in _BUILT_IN:
+        return runner_class(_BUILT_IN[name])
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

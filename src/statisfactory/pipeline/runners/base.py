@@ -141,26 +141,26 @@ def get_runner(runner: str | Runner | None, max_workers: int | None = None) -> R
                 "pass it to the runner's constructor instead"
             )
         return runner
-    name = runner or "sequential"
+    return runner_class(runner or "sequential")(max_workers=max_workers)
+
+
+def runner_class(name: str) -> type[Runner]:
+    """The class registered as ``name``, importing its module on first use."""
     entry = _RUNNERS.get(name) if isinstance(name, str) else None
     if entry is None:
-        raise RunnerError(f"Unknown runner {runner!r}: use one of {', '.join(known_runners())}")
+        raise RunnerError(f"Unknown runner {name!r}: use one of {', '.join(known_runners())}")
     if isinstance(entry, str):
-        entry = _import_runner(name, entry)
-    return entry(max_workers=max_workers)
-
-
-def _import_runner(name: str, path: str) -> type[Runner]:
-    module_name, _, class_name = path.partition(":")
-    try:
-        runner = getattr(importlib.import_module(module_name), class_name)
-    except (ImportError, AttributeError) as error:
-        raise RunnerError(
-            f"Runner '{name}' is provided by {path}, which cannot be imported ({error}); "
-            "install the matching extra (e.g. pip install 'statisfactory[dask]')"
-        ) from error
-    register_runner(name, runner)
-    return runner
+        module_name, _, class_name = entry.partition(":")
+        try:
+            entry = getattr(importlib.import_module(module_name), class_name)
+        except (ImportError, AttributeError) as error:
+            raise RunnerError(
+                f"Runner '{name}' is provided by {module_name}.{class_name}, which cannot be "
+                f"imported ({error}); install the matching extra "
+                "(e.g. pip install 'statisfactory[dask]')"
+            ) from error
+        register_runner(name, entry)
+    return entry
 
 
 class Completed:

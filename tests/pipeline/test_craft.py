@@ -103,6 +103,7 @@ def test_var_keyword_receives_every_key_not_bound():
         return a, rest
 
     assert collect(a=1, b=2, c=3) == (1, {"b": 2, "c": 3})
+    assert collect(a=1, self=2) == (1, {"self": 2})  # any name can be a run parameter
 
 
 def test_namespaced_mapping_overrides_for_a_direct_call():

@@ -146,7 +146,7 @@ class Craft(Hookable):
                 catalog.save(output.name, item, **context)
         return value, kept
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
         """Run the craft alone: keyword arguments are its context; returns the function's value.
 
         An artifact or volatile parameter passed explicitly is used as is (nothing is loaded).

@@ -112,7 +112,7 @@ class Pipeline(Hookable):
         return tuple(name for craft in self._crafts for name in craft.produces)
 
     # --- running ------------------------------------------------------------------------------
-    def __call__(self, **params: Any) -> dict[str, Any]:
+    def __call__(self, /, **params: Any) -> dict[str, Any]:
         """Run with ``params`` (see :meth:`run`) and the default runner."""
         return self.run(params)
 

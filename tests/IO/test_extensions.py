@@ -181,3 +181,29 @@ def test_interactors_see_the_catalog_session(tmp_path: Path):
     catalog.load("p")
     assert seen == [(marker, tmp_path.resolve())]
     assert isinstance(catalog.artifacts["p"], Artifact)
+
+
+def test_a_custom_type_from_the_session_module_serves_the_session_catalog(session_factory):
+    session = session_factory(
+        {
+            "lib/upper_types.py": """
+                from statisfactory.IO import ArtifactInteractor
+                from pydantic import BaseModel
+
+                class Upper(ArtifactInteractor, interactor_name="test_upper"):
+                    class Extra(BaseModel):
+                        path: str
+
+                    def save(self, asset):
+                        (self.root / self.artifact.extra.path).write_text(asset.upper())
+
+                    def load(self):
+                        return (self.root / self.artifact.extra.path).read_text()
+            """,
+            "lib/project_session.py": "import upper_types  # registers the test_upper type\n",
+            "catalog/main.yaml": "[{name: shout, type: test_upper, extra: {path: shout.txt}}]",
+        },
+        tool='\n[tool.statisfactory.session_factory]\nmodule = "project_session"\n',
+    )
+    session.catalog.save("shout", "hello")
+    assert session.catalog.load("shout") == "HELLO"

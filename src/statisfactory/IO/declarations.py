@@ -98,7 +98,8 @@ def _entry(file: Path, key: Any, entry: Any, index: int) -> Artifact:
     if not is_known_type(kind):
         raise CatalogError(
             f"{where}: unknown type {kind!r}; known types: {', '.join(known_types())}. A custom "
-            f"type must be registered (its module imported) before the catalog is built"
+            f"type is registered when its module is imported: define or import it in the "
+            f"session module ([tool.statisfactory.session_factory] module = ...)"
         )
     extra = _mapping(entry, "extra", where)
     if kind in FILE_TYPES and not isinstance(extra.get("path"), str):

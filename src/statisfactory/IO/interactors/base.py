@@ -159,6 +159,7 @@ def interactor_class(name: str) -> type[ArtifactInteractor]:
     if cls is None:
         raise CatalogError(
             f"unknown artifact type {name!r}; known types: {', '.join(known_types())}. A custom "
-            f"type must be registered (its module imported) before the catalog is built"
+            f"type is registered when its module is imported: define or import it in the "
+            f"session module ([tool.statisfactory.session_factory] module = ...)"
         )
     return cls

@@ -200,3 +200,11 @@ def test_ctrl_c_exits_130_and_says_what_completed(shop: Path) -> None:
     assert "interrupted" in stderr
     assert "completed: shop.crafts.make_orders" in stderr
     assert "Traceback" not in stderr
+
+
+def test_processes_runner_summary_still_names_where_artifacts_went(shop: Path) -> None:
+    result = statisfactory("run", "orders", "big", "--runner", "processes", "-w", "2", cwd=shop)
+
+    assert result.returncode == 0, result.stderr
+    assert "orders -> data/orders_10.json" in result.stdout
+    assert "summary -> data/summary_big.json" in result.stdout

@@ -1,14 +1,15 @@
 """Follow a pipeline run: live progress on a terminal, log lines otherwise, then a summary.
 
 The monitor listens to the crafts' run hooks (called in the scheduling process by every runner)
-and to the catalog's saves. Saves made in worker processes are not seen: for those crafts the
-summary lists the artifacts' names without their location.
+and to the catalog's saves. Saves made in worker processes are not seen: for those, the summary
+asks the catalog where the artifact lives, with the context the craft ran with.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,18 @@ class CraftRecord:
 class RunMonitor:
     """Records each craft's timing and saves while a pipeline runs; shows them as they happen."""
 
-    def __init__(self, pipeline: Any, catalog: Any, *, root: Path, terminal: bool) -> None:
+    def __init__(
+        self,
+        pipeline: Any,
+        catalog: Any,
+        *,
+        root: Path,
+        terminal: bool,
+        params: Mapping[str, Any] | None = None,
+    ) -> None:
         crafts = [craft for batch in pipeline.batches for craft in batch]
+        self._crafts = {id(craft): craft for craft in crafts}
+        self._params = dict(params or {})
         self.records = {
             id(craft): CraftRecord(
                 craft.fqname, tuple(o.name for o in craft.signature.outputs if o.kind == "artifact")
@@ -116,15 +127,40 @@ class RunMonitor:
     def summary_rows(self) -> list[tuple[str, str, str, str]]:
         """(craft, status, seconds, artifacts written) for each craft, in execution order."""
         rows = []
-        for record in self.records.values():
+        for key, record in self.records.items():
             seconds = f"{record.seconds:.2f}" if record.seconds is not None else ""
+            written = []
             if record.status == "done":
-                written = [f"{n} -> {loc}" for n, loc in record.written.items()]
-                written += [n for n in record.outputs if n not in record.written]
-            else:
-                written = []
+                unseen = [name for name in record.outputs if name not in record.written]
+                locations = {**record.written, **self._locate(key, unseen)}
+                written = [
+                    f"{name} -> {where}" if where else name for name, where in locations.items()
+                ]
             rows.append((record.name, record.status, seconds, ", ".join(written) or "-"))
         return rows
+
+    def _locate(self, craft_key: int, names: list[str]) -> dict[str, str]:
+        """Where a craft's artifacts went when their saves were not seen (worker processes)."""
+        if not names or self._catalog is None:
+            return {}
+        craft = self._crafts[craft_key]
+        located = {}
+        try:
+            context, _ = craft.prepare(self._craft_params(craft))
+            for name in names:
+                located[name] = self._shorten(self._catalog.locate(name, **context))
+        except Exception:  # only a nicer summary is lost: show the names alone
+            return {name: located.get(name, "") for name in names}
+        return located
+
+    def _craft_params(self, craft: Any) -> dict[str, Any]:
+        """The run's shared keys, overridden by the keys namespaced to ``craft``."""
+        names = {n for c in self._crafts.values() for n in (c.name, c.fqname)}
+        params = {key: value for key, value in self._params.items() if key not in names}
+        for key in (craft.name, craft.fqname):  # the qualified name wins
+            if isinstance(self._params.get(key), Mapping):
+                params.update(self._params[key])
+        return params
 
 
 def _register_hooks_once() -> None:

@@ -57,7 +57,9 @@ def run(
     catalog = session.catalog if any(craft.uses_catalog for craft in chosen.crafts) else None
 
     label = f"{pipeline} with {configuration}" if configuration else pipeline
-    monitor = RunMonitor(chosen, catalog, root=session.root, terminal=state.is_terminal)
+    monitor = RunMonitor(
+        chosen, catalog, root=session.root, terminal=state.is_terminal, params=run_params
+    )
     started = time.perf_counter()
     try:
         with session, monitor:

@@ -224,12 +224,17 @@ def test_a_writer_failing_midway_keeps_the_previous_file(tmp_path: Path):
     assert (tmp_path / "data/t.parquet").read_bytes() == before
 
 
-def test_loading_a_missing_file_names_the_artifact_and_the_path(tmp_path: Path):
-    catalog = make_catalog(tmp_path, "[{name: table, type: csv, extra: {path: data/absent.csv}}]")
+@pytest.mark.parametrize(
+    "kind", ["csv", "parquet", "feather", "xlsx", "pickle", "json", "text", "binary"]
+)
+def test_loading_a_missing_file_names_the_artifact_and_the_path(tmp_path: Path, kind: str):
+    catalog = make_catalog(
+        tmp_path, f"[{{name: table, type: {kind}, extra: {{path: data/absent}}}}]"
+    )
     with pytest.raises(MissingArtifactError) as caught:
         catalog.load("table")
     message = str(caught.value)
-    assert "'table'" in message and str(tmp_path / "data/absent.csv") in message
+    assert "'table'" in message and str(tmp_path / "data/absent") in message
     assert not catalog.exists("table")
 
 

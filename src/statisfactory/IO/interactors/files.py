@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from typing import Any, BinaryIO
@@ -76,7 +77,8 @@ class FileInteractor(ArtifactInteractor):
 
     def exists(self, **context: Any) -> bool:
         backend, fragment = self._storage()
-        return backend.exists(fragment=fragment, **select(backend.exists, context)[0])
+        kwargs = select(backend.exists, self._backend_kwargs(context))[0]
+        return backend.exists(fragment=fragment, **kwargs)
 
     def locate(self, **context: Any) -> str:
         backend, fragment = self._storage()
@@ -122,14 +124,12 @@ class FileInteractor(ArtifactInteractor):
 
     def _backend_kwargs(self, context: Mapping[str, Any]) -> dict[str, Any]:
         """What a backend may receive: the other ``extra`` fields, then the context."""
-        return {**(self.artifact.extra.model_extra or {}), **context}
+        return {**(getattr(self.artifact.extra, "model_extra", None) or {}), **context}
 
 
 @contextmanager
 def text_handle(handle: BinaryIO, encoding: str = "utf-8") -> Iterator[Any]:
     """A text view of a binary handle that leaves the handle open (its owner closes it)."""
-    import io
-
     wrapper = io.TextIOWrapper(handle, encoding=encoding, newline="")
     try:
         yield wrapper

@@ -22,7 +22,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from _measure import ratio
@@ -180,13 +179,12 @@ def _overhead_rows() -> list[Row]:
 
 
 def _iterations_for(seconds: float) -> int:
+    """Iterations of ``burn`` worth ``seconds`` of CPU (CPU time: a busy machine does not skew it)."""
     sys.path.insert(0, str(HERE))
     from _crafts import burn
 
     probe = 2_000_000
-    started = time.perf_counter()
-    burn(probe)
-    return int(probe * seconds / (time.perf_counter() - started))
+    return int(probe * seconds / burn(probe))
 
 
 def _project() -> Path:

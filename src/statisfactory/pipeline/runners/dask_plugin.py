@@ -1,0 +1,106 @@
+"""What runs on Dask workers: the session rebuilt once per worker, then one craft per task.
+
+Crafts and values reach a worker as bytes pickled by the client and are unpickled only here,
+after the worker's session has put the project's ``sources`` on ``sys.path``: the scheduler
+never needs to import the user's modules, and a value that cannot cross processes is reported
+with the craft and the name it was given under.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import pickle
+from collections.abc import Mapping
+from typing import Any
+
+from distributed import WorkerPlugin, get_worker
+
+from statisfactory.errors import RunnerError
+from statisfactory.pipeline.craft import Craft, CraftUsageError
+from statisfactory.pipeline.runners import worker as process_worker
+
+
+class SessionPlugin(WorkerPlugin):
+    """Build ``Session(root_folder=root)`` when a worker starts (or the plugin is registered).
+
+    Workers started later (a replacement for a worker that died, a scaled-up cluster) build
+    theirs before running any task.
+    """
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+        self.session: Any = None
+
+    def setup(self, worker: Any) -> None:
+        from statisfactory.session import Session
+
+        self.session = Session(root_folder=self.root)
+
+    def teardown(self, worker: Any) -> None:
+        self.session = None
+
+
+def run_craft(
+    fqname: str,
+    craft_bytes: bytes,
+    payload: bytes,
+    upstream: Mapping[str, bytes],
+    plugin_name: str | None,
+) -> bytes:
+    """Run one craft on this worker; return its kept volatiles, pickled.
+
+    ``payload`` is the pickled ``(context, arguments, volatiles)`` prepared by the client;
+    ``upstream`` maps each volatile produced by another craft to that craft's pickled result
+    (Dask resolves the futures before calling). Errors raised by the craft propagate as they
+    are, so Dask sends them back with the worker's traceback.
+    """
+    session = _worker_session(plugin_name, fqname)
+    with session if session is not None else contextlib.nullcontext():
+        craft = _load_craft(fqname, craft_bytes)
+        context, arguments, volatiles = pickle.loads(payload)
+        volatiles.update(_unpack(craft, upstream))
+        _, kept = craft.execute(context, arguments, volatiles)
+    return process_worker.dump(craft, "volatile returned", kept)
+
+
+def _worker_session(plugin_name: str | None, fqname: str) -> Any:
+    if plugin_name is None:
+        return None
+    worker = get_worker()
+    plugin = worker.plugins.get(plugin_name)
+    if plugin is None or plugin.session is None:
+        raise RunnerError(
+            f"Craft '{fqname}': Dask worker {worker.address} has no Statisfactory session: "
+            "building it failed when the worker started (see that worker's log); every worker "
+            "must see the project folder at the same path"
+        )
+    return plugin.session
+
+
+def _load_craft(fqname: str, craft_bytes: bytes) -> Craft:
+    try:
+        return pickle.loads(craft_bytes)
+    except Exception as error:
+        raise CraftUsageError(
+            f"Craft '{fqname}' cannot be imported on Dask worker {get_worker().address} "
+            f"({type(error).__name__}: {error}): keep its module in the project's sources "
+            "folder on a file system every worker sees, or install it on the workers"
+        ) from error
+
+
+def _unpack(craft: Craft, upstream: Mapping[str, bytes]) -> dict[str, Any]:
+    """The named volatiles out of their producers' results, each result unpickled once."""
+    results: dict[int, Mapping[str, Any]] = {}
+    volatiles = {}
+    for name, pickled in upstream.items():
+        if id(pickled) not in results:
+            try:
+                results[id(pickled)] = pickle.loads(pickled)
+            except Exception as error:
+                raise CraftUsageError(
+                    f"Craft '{craft.fqname}': volatile '{name}' cannot be unpickled on Dask "
+                    f"worker {get_worker().address} ({type(error).__name__}: {error}): the "
+                    "modules defining its type must be importable on every worker"
+                ) from error
+        volatiles[name] = results[id(pickled)][name]
+    return volatiles

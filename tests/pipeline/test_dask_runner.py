@@ -1,0 +1,334 @@
+"""The Dask runner: crafts run as tasks on Dask worker processes, with the results of the
+sequential runner; workers load and save artifacts through their own session; volatiles go
+from worker to worker; failures, dead workers and unreachable schedulers are reported by name.
+
+Most tests share one LocalCluster of two single-threaded worker processes; workers keep the
+modules they imported, so each test's crafts live in a module of its own name.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from conftest import service_unavailable
+from statisfactory import Session
+from statisfactory.errors import CraftError, RunnerError
+from statisfactory.pipeline import Pipeline
+from statisfactory.pipeline.runners.dask import DaskRunner, WorkerLostError
+
+pytestmark = pytest.mark.service
+
+FAN = """
+    import os
+
+    from statisfactory import Artifact, Craft, Volatile
+
+
+    class Traveller:
+        \"\"\"Numbers that log the process id of every process unpickling them.\"\"\"
+
+        def __init__(self, numbers, log):
+            self.numbers, self.log = numbers, log
+
+        def __reduce__(self):
+            return _arrive, (self.numbers, self.log)
+
+
+    def _arrive(numbers, log):
+        with open(log, "a") as lines:
+            lines.write(f"unpickled {os.getpid()}\\n")
+        return Traveller(numbers, log)
+
+
+    @Craft()
+    def numbers(n: int, log: str) -> Volatile("numbers"):
+        return Traveller(list(range(n)), log)
+
+
+    @Craft()
+    def squares(numbers: Volatile) -> Volatile("squares"):
+        return [x * x for x in numbers.numbers]
+
+
+    @Craft()
+    def cubes(numbers: Volatile) -> Volatile("cubes"):
+        return [x**3 for x in numbers.numbers]
+
+
+    @Craft()
+    def negatives(numbers: Volatile) -> Volatile("negatives"):
+        return [-x for x in numbers.numbers]
+
+
+    @Craft()
+    def total(
+        squares: Volatile, cubes: Volatile, negatives: Volatile, log: str
+    ) -> [Artifact("report"), Volatile("total")]:
+        with open(log, "a") as lines:
+            lines.write(f"total {os.getpid()}\\n")
+        value = sum(squares) + sum(cubes) + sum(negatives)
+        return {"total": value, "pid": os.getpid()}, value
+
+
+    PIPELINE = total + negatives + cubes + squares + numbers
+"""
+
+ONE = """
+    from statisfactory import Craft, Volatile
+
+
+    @Craft()
+    def one() -> Volatile("one"):
+        return 1
+"""
+
+REPORT = """
+    - name: report
+      type: json
+      extra: {path: "data/report_!{n}.json"}
+"""
+
+
+@pytest.fixture(scope="module")
+def scheduler_address() -> Iterator[str]:
+    """A LocalCluster of two worker processes, each offering one 'GPU' resource."""
+    from distributed import LocalCluster
+
+    try:
+        cluster = LocalCluster(
+            n_workers=2, threads_per_worker=1, dashboard_address=":0", resources={"GPU": 1}
+        )
+    except Exception as error:
+        service_unavailable(f"Dask LocalCluster did not start: {error}")
+    with cluster:
+        yield cluster.scheduler_address
+
+
+@pytest.fixture
+def dask_logs() -> Iterator[list[str]]:
+    """The messages the Dask runner logs during the test."""
+    messages: list[str] = []
+    handler = logging.Handler(logging.INFO)
+    handler.emit = lambda record: messages.append(record.getMessage())
+    logger = logging.getLogger("statisfactory.pipeline.runner.dask")
+    level = logger.level
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    yield messages
+    logger.removeHandler(handler)
+    logger.setLevel(level)
+
+
+def _project(project_factory, module: str, code: str, catalog: str = "", conf: str = "") -> Path:
+    files = {f"lib/{module}.py": code, "catalog/catalog.yaml": catalog or "[]"}
+    if conf:
+        files["conf/locals.yaml"] = conf
+    return project_factory(files)
+
+
+def test_fan_out_fan_in_matches_the_sequential_runner(project_factory, scheduler_address, tmp_path):
+    root = _project(project_factory, "fan_crafts", FAN, REPORT)
+    session = Session(root_folder=root)
+    from fan_crafts import PIPELINE
+
+    with session:
+        expected = PIPELINE.run({"n": 6, "log": str(tmp_path / "sequential.log")})
+        log = tmp_path / "dask.log"
+        state = PIPELINE.run(
+            {"n": 6, "log": str(log)}, runner=DaskRunner(address=scheduler_address)
+        )
+
+    assert state.keys() == expected.keys()
+    assert state["numbers"].numbers == expected["numbers"].numbers
+    assert {k: v for k, v in state.items() if k != "numbers"} == {
+        k: v for k, v in expected.items() if k != "numbers"
+    }
+    # the artifact written by a worker is read back by this process's session
+    report = session.catalog.load("report", n=6)
+    assert report["total"] == expected["total"]
+    assert report["pid"] != os.getpid()
+    # `numbers` reached the three crafts reading it without passing through this process:
+    # this process unpickles it only when the run returns its volatiles, after `total` ran
+    lines = log.read_text().splitlines()
+    here = f"unpickled {os.getpid()}"
+    assert here in lines
+    assert lines.index(here) > lines.index(f"total {report['pid']}")
+
+
+def test_the_settings_choose_dask_and_the_scheduler(project_factory, scheduler_address):
+    code = """
+        import os
+
+        from statisfactory import Craft, Session, Volatile
+
+
+        @Craft()
+        def where() -> Volatile("where"):
+            return os.getpid(), str(Session.get_active_session().root)
+    """
+    conf = f"runner: dask\ndask_scheduler_address: {scheduler_address}\n"
+    root = _project(project_factory, "settings_crafts", code, conf=conf)
+    session = Session(root_folder=root)
+    from settings_crafts import where
+
+    with session:
+        pid, worker_root = Pipeline(where).run()["where"]
+
+    assert pid != os.getpid()
+    assert Path(worker_root) == session.root
+
+
+def test_a_craft_raising_on_a_worker_is_named_with_the_worker_traceback(
+    project_factory, scheduler_address
+):
+    code = """
+        from statisfactory import Craft, Volatile
+
+
+        @Craft()
+        def start() -> Volatile("start"):
+            return 1
+
+
+        @Craft()
+        def explode(start: Volatile) -> Volatile("never"):
+            raise ValueError(f"cannot use {start}")
+    """
+    root = _project(project_factory, "failing_crafts", code)
+    session = Session(root_folder=root)
+    from failing_crafts import explode, start
+
+    with session, pytest.raises(CraftError) as raised:
+        (start + explode).run(runner=DaskRunner(address=scheduler_address))
+
+    assert "failing_crafts.explode" in str(raised.value)
+    assert "ValueError: cannot use 1" in str(raised.value)
+    cause = raised.value.__cause__
+    assert isinstance(cause, ValueError)
+    frames = traceback.extract_tb(cause.__traceback__)
+    assert any(f.name == "explode" and f.filename.endswith("failing_crafts.py") for f in frames)
+
+
+def test_values_that_cannot_be_pickled_are_named(project_factory, scheduler_address):
+    code = """
+        import threading
+
+        from statisfactory import Craft, Volatile
+
+
+        @Craft()
+        def locked() -> Volatile("lock"):
+            return threading.Lock()
+
+
+        @Craft()
+        def echo(value) -> Volatile("echo"):
+            return value
+    """
+    root = _project(project_factory, "pickling_crafts", code)
+    session = Session(root_folder=root)
+    from pickling_crafts import echo, locked
+
+    runner = DaskRunner(address=scheduler_address)
+    with session:
+        with pytest.raises(CraftError, match=r"pickling_crafts\.locked.*'lock'"):
+            Pipeline(locked).run(runner=runner)
+        with pytest.raises(CraftError, match=r"pickling_crafts\.echo.*'value'"):
+            Pipeline(echo).run({"value": lambda: None}, runner=runner)
+
+
+FRAGILE = """
+    import os
+    import signal
+    from pathlib import Path
+
+    from statisfactory import Craft, Volatile
+
+
+    @Craft()
+    def fragile(marker: str) -> Volatile("survivor"):
+        if not Path(marker).exists():  # the first attempt kills its own worker process
+            Path(marker).write_text(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGKILL)
+        return os.getpid()
+
+
+    @Craft()
+    def after(survivor: Volatile) -> Volatile("after"):
+        return survivor
+
+
+    @Craft()
+    def doomed() -> Volatile("never"):
+        os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_worker_killed_mid_run_is_retried_on_a_local_cluster(
+    project_factory, scheduler_address, tmp_path, dask_logs
+):
+    root = _project(project_factory, "fragile_crafts", FRAGILE)
+    session = Session(root_folder=root)
+    from fragile_crafts import after, fragile
+
+    marker = tmp_path / "killed-once"
+    runner = DaskRunner(max_workers=2, retries=2, cluster_options={"dashboard_address": ":0"})
+    with session:
+        state = (fragile + after).run({"marker": str(marker)}, runner=runner)
+
+    assert state["after"] == state["survivor"] != int(marker.read_text())
+    assert any("LocalCluster" in m and "dashboard: http://" in m for m in dask_logs)
+
+
+def test_a_craft_whose_workers_keep_dying_fails_clearly(project_factory, scheduler_address):
+    root = _project(project_factory, "doomed_crafts", FRAGILE)
+    session = Session(root_folder=root)
+    from doomed_crafts import doomed
+
+    runner = DaskRunner(max_workers=2, retries=0, cluster_options={"dashboard_address": ":0"})
+    with session, pytest.raises(CraftError) as raised:
+        Pipeline(doomed).run(runner=runner)
+
+    assert "doomed_crafts.doomed" in str(raised.value)
+    assert "died 1 time(s)" in str(raised.value)
+    assert isinstance(raised.value.__cause__, WorkerLostError)
+
+
+def test_an_unreachable_scheduler_is_named(project_factory):
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    root = _project(project_factory, "unreachable_crafts", ONE)
+    session = Session(root_folder=root)
+    from unreachable_crafts import one
+
+    runner = DaskRunner(address=address, connect_timeout=1)
+    with session, pytest.raises(RunnerError, match=f"{address} within 1 s"):
+        Pipeline(one).run(runner=runner)
+
+
+def test_bad_dask_settings_are_named(project_factory):
+    root = _project(project_factory, "settings_check", ONE, conf="dask_retries: many\n")
+    session = Session(root_folder=root)
+    from settings_check import one
+
+    with session, pytest.raises(RunnerError, match="'dask_retries'.*'many'"):
+        Pipeline(one).run(runner="dask")
+
+
+def test_a_craft_defined_in_a_function_is_refused_before_connecting():
+    from statisfactory import Craft, Volatile
+
+    @Craft()
+    def local() -> Volatile("local"):
+        return 1
+
+    with pytest.raises(CraftError, match="cannot be sent to a worker"):
+        Pipeline(local).run(runner=DaskRunner(address="tcp://192.0.2.1:8786"))

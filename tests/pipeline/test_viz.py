@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import service_unavailable
 from statisfactory.pipeline import Artifact, Craft, Volatile
 from statisfactory.pipeline.viz import (
     layout,
@@ -21,17 +22,12 @@ from statisfactory.pipeline.viz import (
     write_picture,
 )
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
-
-def need(program: str) -> str:
+def need(program: str, package: str) -> str:
     """The program's path; missing, it fails the test in CI and skips it elsewhere."""
     found = shutil.which(program)
     if found is None:
-        message = f"{program} is not installed (apt-get install {program})"
-        if IN_CI:
-            pytest.fail(f"service unavailable in CI: {message}")
-        pytest.skip(message)
+        service_unavailable(f"{program} is not installed (apt-get install {package})")
     return found
 
 
@@ -122,7 +118,7 @@ def test_graphviz_digraph_shapes_and_jupyter_display() -> None:
 
 
 def test_svg_and_png_with_dot(tmp_path: Path) -> None:
-    need("dot")
+    need("dot", "graphviz")
 
     svg = write_picture(PIPELINE, tmp_path / "dag.svg").read_text()
     png = write_picture(PIPELINE, tmp_path / "out" / "dag.png").read_bytes()
@@ -141,7 +137,7 @@ def test_html_page_is_self_contained(tmp_path: Path) -> None:
 
 
 def test_html_page_renders_every_node_in_chromium(tmp_path: Path) -> None:
-    chromium = need("chromium")
+    chromium = need("chromium", "chromium")
     page = write_picture(PIPELINE, tmp_path / "dag.html")
     profile = tmp_path / "profile"
 

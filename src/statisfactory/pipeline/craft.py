@@ -37,20 +37,31 @@ class CraftOutputError(CraftUsageError):
 
 
 class Craft(Hookable):
-    """Wrap a function into a craft; use as ``@Craft()`` or ``@Craft``."""
+    """Wrap a function into a craft; use as ``@Craft()`` or ``@Craft``.
 
-    def __new__(cls, function: Callable | None = None, /) -> Any:
+    ``@Craft(resources={"GPU": 1})`` tells engines that reserve resources (the Dask runner)
+    what one run of the craft needs; the other runners ignore it.
+    """
+
+    def __new__(
+        cls, function: Callable | None = None, /, *, resources: Mapping[str, float] | None = None
+    ) -> Any:
         if function is None:
-            return cls  # `@Craft()` is the same decorator as `@Craft`
+            if resources is None:
+                return cls  # `@Craft()` is the same decorator as `@Craft`
+            return functools.partial(cls, resources=resources)
         return super().__new__(cls)
 
-    def __init__(self, function: Callable, /) -> None:
+    def __init__(
+        self, function: Callable, /, *, resources: Mapping[str, float] | None = None
+    ) -> None:
         if not callable(function):
             raise CraftError(f"@Craft() decorates a function, got {function!r}")
         functools.update_wrapper(self, function)
         self.function = function
         self.name: str = function.__name__
         self.fqname: str = f"{function.__module__}.{self.name}"
+        self.resources: dict[str, float] = _checked_resources(resources, self.fqname)
         self.signature: CraftSignature = read_signature(function, self.fqname)
         self._parameter_names = self.signature.parameters
         signature = self.signature
@@ -236,3 +247,21 @@ class Craft(Hookable):
 
     def __repr__(self) -> str:
         return f"Craft({self.fqname})"
+
+
+def _checked_resources(resources: Mapping[str, float] | None, fqname: str) -> dict[str, float]:
+    if resources is None:
+        return {}
+    if isinstance(resources, Mapping) and all(
+        isinstance(key, str)
+        and key
+        and isinstance(amount, int | float)
+        and not isinstance(amount, bool)
+        and amount > 0
+        for key, amount in resources.items()
+    ):
+        return dict(resources)
+    raise CraftError(
+        f"Craft '{fqname}': resources must map resource names to positive amounts, "
+        f"e.g. @Craft(resources={{'GPU': 1}}), got {resources!r}"
+    )

@@ -244,6 +244,45 @@ def test_values_that_cannot_be_pickled_are_named(project_factory, scheduler_addr
             Pipeline(echo).run({"value": lambda: None}, runner=runner)
 
 
+def test_resource_hints_reach_dask(project_factory, scheduler_address):
+    code = """
+        import os
+
+        from statisfactory import Craft, Volatile
+
+
+        @Craft(resources={"GPU": 1})
+        def on_gpu() -> Volatile("gpu_pid"):
+            return os.getpid()
+
+
+        @Craft(resources={"TPU": 1})
+        def on_tpu() -> Volatile("tpu_pid"):
+            return os.getpid()
+    """
+    root = _project(project_factory, "resource_crafts", code)
+    session = Session(root_folder=root)
+    from resource_crafts import on_gpu, on_tpu
+
+    runner = DaskRunner(address=scheduler_address)
+    with session:
+        assert Pipeline(on_gpu).run(runner=runner)["gpu_pid"] != os.getpid()
+        with pytest.raises(RunnerError, match=r"resource_crafts\.on_tpu.*TPU"):
+            Pipeline(on_tpu).run(runner=runner)
+
+
+def test_resource_hints_are_checked_when_declared():
+    from statisfactory import Craft
+
+    def function():
+        return None
+
+    with pytest.raises(CraftError, match=r"function'.*positive amounts"):
+        Craft(resources={"GPU": 0})(function)
+    assert Craft(resources={"GPU": 1})(function).resources == {"GPU": 1}
+    assert Craft()(function).resources == {}
+
+
 FRAGILE = """
     import os
     import signal

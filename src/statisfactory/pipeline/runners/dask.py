@@ -298,7 +298,7 @@ def _check_resources(job: Job, workers: Mapping[str, Any]) -> None:
 
 
 def _resources(craft: Craft) -> dict[str, float]:
-    return dict(getattr(craft, "resources", None) or {})
+    return craft.resources
 
 
 def _outputs(craft: Craft) -> list[tuple[str, str]]:

@@ -22,6 +22,9 @@ _EXPORTS = {
     "ArtifactInteractor": "statisfactory.IO",
     "Backend": "statisfactory.IO",
     "StatisfactoryError": "statisfactory.errors",
+    # `%load_ext statisfactory` in IPython / Jupyter
+    "load_ipython_extension": "statisfactory.notebooks.ipython",
+    "unload_ipython_extension": "statisfactory.notebooks.ipython",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

@@ -17,7 +17,7 @@ SHELL = textwrap.dedent(
         if not result.success:
             raise SystemExit(f"cell failed: {code!r}: {result.error_in_exec!r}")
 
-    cell("%load_ext statisfactory.notebooks.ipython")
+    cell("%load_ext statisfactory")
     cell("print('ROOT', session.root)")
     cell("from statisfactory import Session; print('ACTIVE', Session.get_active_session() is session)")
     cell("from tools import double; print('CRAFT', double(x=21))")  # no `with session:` needed

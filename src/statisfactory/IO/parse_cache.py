@@ -6,14 +6,14 @@ in ``.statisfactory/cache/catalog/`` under the project root, keyed by a SHA-256 
 and of the template variables. Any change to either parses the file again; a cache that cannot be
 read or written is ignored. Settings are kept as a digest only, cache files are readable by their
 owner only, and a file whose content holds a secret-named key (``password``, ``token``...) is not
-cached at all.
+cached at all. The cache is JSON, never pickle: reading it cannot run code, and content JSON
+cannot hold exactly (dates, sets, binary) is simply not cached.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import pickle
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -43,12 +43,12 @@ def cached_parse(
     if folder is None or digest is None:
         return parse(text)
     key = hashlib.sha256(f"{FORMAT}\0{digest}\0{text}".encode()).hexdigest()
-    place = folder / f"{hashlib.sha256(str(file).encode()).hexdigest()[:24]}.pickle"
+    place = folder / f"{hashlib.sha256(str(file).encode()).hexdigest()[:24]}.json"
     try:
-        with open(place, "rb") as handle:
-            stored_key, content = pickle.load(handle)
-        if stored_key == key:
-            return content
+        with open(place, encoding="utf-8") as handle:
+            stored = json.load(handle)
+        if stored["key"] == key:
+            return stored["content"]
     except Exception:  # absent, truncated or from another version: parse again
         pass
     content = parse(text)
@@ -72,7 +72,15 @@ def _store(place: Path, key: str, content: Any) -> None:
     from statisfactory.IO.backends.local import atomic_write
 
     try:
+        payload = json.dumps({"key": key, "content": content}, allow_nan=True)
+    except (TypeError, ValueError):  # not plain JSON data: parse the file each time
+        return
+    if (
+        json.loads(payload)["content"] != content
+    ):  # e.g. a tuple or int keys would come back changed
+        return
+    try:
         with atomic_write(place, mode=0o600) as handle:
-            pickle.dump((key, content), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            handle.write(payload.encode("utf-8"))
     except Exception as error:  # a read-only project still works, only slower
         _logger.debug("catalog cache not written at %s: %s", place, error)

@@ -186,7 +186,7 @@ class _Cluster:
             upstream,
             self.plugin_name,
             key=f"{craft.fqname}-{uuid.uuid4().hex}",
-            resources=_resources(craft) or None,
+            resources=craft.resources or None,
         )
         return _CraftFuture(future, craft)
 
@@ -285,7 +285,7 @@ def _check_resources(job: Job, workers: Mapping[str, Any]) -> None:
         return  # an adaptive cluster with no worker yet: nothing to compare with
     offered = [info.get("resources") or {} for info in workers.values()]
     for craft in job.plan.crafts:
-        wanted = _resources(craft)
+        wanted = craft.resources
         if wanted and not any(
             all(have.get(key, 0) >= amount for key, amount in wanted.items()) for have in offered
         ):
@@ -295,10 +295,6 @@ def _check_resources(job: Job, workers: Mapping[str, Any]) -> None:
                 "`dask worker ... --resources 'GPU=1'`, or give a LocalCluster "
                 "DaskRunner(cluster_options={'resources': {...}})"
             )
-
-
-def _resources(craft: Craft) -> dict[str, float]:
-    return craft.resources
 
 
 def _outputs(craft: Craft) -> list[tuple[str, str]]:

@@ -1,0 +1,122 @@
+"""The Dask runner's parallelism: 8 independent crafts of ~0.5 s CPU each on a LocalCluster of
+2 single-threaded worker processes.
+
+The single craft's work is timed first (alone, in this process); the ideal wall is then
+8 × that ÷ 2 workers. The run is timed on a cluster already started (best of 2, after one small
+run that warms the workers' imports), and once more with the LocalCluster started and stopped
+by the run itself, as ``runner="dask"`` does without an address. Everything runs in a fresh
+interpreter (this file, with ``--measure``), so other benchmarks' imports and logging do not
+interfere. Kedro's core has no Dask runner: its documentation shows one to write by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from _table import Row
+
+HERE = Path(__file__).resolve().parent
+WORK = HERE / ".work" / "dask"
+CRAFT_SECONDS = 0.5
+WORKERS = 2
+TARGET = 1.3
+KEDRO = "no Dask runner in Kedro's core (its docs show one to write by hand)"
+
+
+def run() -> list[Row]:
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--measure"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    ideal, warm, cold = figures["ideal"], figures["warm"], figures["cold"]
+    work = f"{figures['crafts']} crafts × {figures['single']:.2f} s"
+    return [
+        Row(
+            "dask",
+            f"{work}, {WORKERS} workers × 1 thread, cluster running: wall s (ideal {ideal:.2f})",
+            f"{warm:.2f}",
+            KEDRO,
+            f"{warm / ideal:.2f} × ideal",
+            f"≤ {TARGET} × ideal = {TARGET * ideal:.2f}",
+            warm <= TARGET * ideal,
+        ),
+        Row(
+            "dask",
+            f"same, LocalCluster started and stopped by the run: wall s (ideal {ideal:.2f})",
+            f"{cold:.2f}",
+            KEDRO,
+            f"{cold / ideal:.2f} × ideal",
+        ),
+    ]
+
+
+# --- the measurement, in a fresh interpreter ------------------------------------------------
+def _project() -> Path:
+    """A project whose sources are this folder, so workers import ``_dask_crafts``."""
+    root = WORK / "project"
+    shutil.rmtree(root, ignore_errors=True)
+    for folder in ("conf", "catalog"):
+        (root / folder).mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[tool.statisfactory]\nproject_slug = "bench"\nconfiguration = "conf"\n'
+        f'catalog = "catalog"\nsources = "{HERE.as_posix()}"\n'
+    )
+    (root / "conf" / "globals.yaml").write_text("")
+    (root / "conf" / "locals.yaml").write_text("")
+    return root
+
+
+def _timed(function, *args, **kwargs) -> float:
+    started = time.perf_counter()
+    function(*args, **kwargs)
+    return time.perf_counter() - started
+
+
+def _measure() -> dict:
+    from distributed import LocalCluster
+
+    from statisfactory import Session
+    from statisfactory.pipeline.runners.dask import DaskRunner
+
+    session = Session(root_folder=_project())
+    import _dask_crafts as crafts
+
+    probe = 2_000_000
+    iterations = int(probe * CRAFT_SECONDS / crafts.spin(probe))
+    single = statistics.median(_timed(crafts.spin, iterations) for _ in range(3))
+    pipeline = crafts.independent_pipeline()
+    params = {"iterations": iterations}
+    with session:
+        with LocalCluster(
+            n_workers=WORKERS, threads_per_worker=1, dashboard_address=":0"
+        ) as cluster:
+            runner = DaskRunner(address=cluster.scheduler_address)
+            pipeline.run({"iterations": 1}, runner=runner)  # workers import what they need
+            warm = min(_timed(pipeline.run, params, runner=runner) for _ in range(2))
+        local = DaskRunner(max_workers=WORKERS, cluster_options={"dashboard_address": ":0"})
+        cold = _timed(pipeline.run, params, runner=local)
+    return {
+        "crafts": crafts.CRAFTS,
+        "single": single,
+        "ideal": crafts.CRAFTS * single / WORKERS,
+        "warm": warm,
+        "cold": cold,
+    }
+
+
+if __name__ == "__main__":
+    if sys.argv[1:] == ["--measure"]:
+        sys.path.insert(0, str(HERE))
+        print(json.dumps(_measure()))
+    else:
+        for row in run():
+            print(row)

@@ -2,7 +2,7 @@
 
 Settings (``conf/locals.yaml`` or ``STATISFACTORY_*`` variables): ``aws_access_key``,
 ``aws_secret_access_key``, ``aws_region``, ``aws_s3_endpoint`` (optional: the URL of an
-S3-compatible server), and optionally ``aws_connect_timeout`` (s, default 3),
+S3-compatible server), and optionally ``aws_connect_timeout`` (s, default 2),
 ``aws_read_timeout`` (s, default 60) and ``aws_max_attempts`` (default 3, first try included).
 """
 
@@ -25,7 +25,7 @@ from statisfactory.IO.backends.base import Backend
 SPOOL_IN_MEMORY_UP_TO = 32 * 1024 * 1024
 PART_SIZE = 16 * 1024 * 1024
 TRANSFER_THREADS = 8
-DEFAULT_CONNECT_TIMEOUT = 3.0
+DEFAULT_CONNECT_TIMEOUT = 2.0
 DEFAULT_READ_TIMEOUT = 60.0
 DEFAULT_MAX_ATTEMPTS = 3
 
@@ -158,7 +158,6 @@ def split_url(fragment: ParseResult) -> tuple[str, str]:
 
 def connect(aws_session: Any, settings: Any) -> S3Connection:
     """A client with bounded timeouts and retries, on ``aws_s3_endpoint`` when it is set."""
-    from boto3.s3.transfer import TransferConfig
     from botocore.config import Config
 
     attempts = int(settings.get("aws_max_attempts") or DEFAULT_MAX_ATTEMPTS)
@@ -170,12 +169,18 @@ def connect(aws_session: Any, settings: Any) -> S3Connection:
     )
     endpoint = settings.get("aws_s3_endpoint") or None
     client = aws_session.client("s3", endpoint_url=endpoint, config=config)
-    transfer = TransferConfig(
+    return S3Connection(client, client.meta.endpoint_url, attempts, transfer_config())
+
+
+def transfer_config() -> Any:
+    """How boto3's transfer manager splits objects: parts of 16 MiB, 8 in flight."""
+    from boto3.s3.transfer import TransferConfig
+
+    return TransferConfig(
         multipart_threshold=PART_SIZE,
         multipart_chunksize=PART_SIZE,
         max_concurrency=TRANSFER_THREADS,
     )
-    return S3Connection(client, client.meta.endpoint_url, attempts, transfer)
 
 
 def ensure_bucket(connection: S3Connection, bucket: str) -> None:

@@ -23,6 +23,12 @@ from statisfactory.cli.state import CliState, CraftFailed
     help="How many crafts may run at once (parallel runners; default: max_workers setting).",
 )
 @click.option(
+    "--address",
+    metavar="tcp://HOST:PORT",
+    help="A Dask scheduler to run on; implies --runner dask (default: the "
+    "dask_scheduler_address setting, else a LocalCluster started for the run).",
+)
+@click.option(
     "--param",
     "params",
     multiple=True,
@@ -37,6 +43,7 @@ def run(
     configuration: str | None,
     runner: str | None,
     workers: int | None,
+    address: str | None,
     params: tuple[str, ...],
 ) -> None:
     """Run PIPELINE with the parameter set CONFIGURATION (see `configurations ls`).
@@ -54,6 +61,8 @@ def run(
     _ = chosen.plan  # solve now: a cycle or a duplicate producer is a project error (exit 2)
     if workers is None:
         workers = session.settings.get("max_workers")
+    if address is not None:
+        runner, workers = _dask_runner(address, runner, workers), None
     catalog = session.catalog if any(craft.uses_catalog for craft in chosen.crafts) else None
 
     label = f"{pipeline} with {configuration}" if configuration else pipeline
@@ -82,6 +91,18 @@ def run(
         monitor.summary_rows(),
         terminal=state.is_terminal,
     )
+
+
+def _dask_runner(address: str, runner: str | None, workers: int | None):
+    """The Dask runner on the scheduler at ``address``; ``--address`` goes with Dask only."""
+    if runner not in (None, "dask"):
+        raise click.UsageError(
+            f"--address names a Dask scheduler, so it cannot go with --runner {runner}: "
+            "drop --runner, or use --runner dask"
+        )
+    from statisfactory.pipeline.runners.dask import DaskRunner
+
+    return DaskRunner(workers, address=address)
 
 
 def _print_partial(monitor, headline: str) -> None:

@@ -8,9 +8,12 @@ modules they imported, so each test's crafts live in a module of its own name.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
+import subprocess
+import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
@@ -160,6 +163,34 @@ def test_fan_out_fan_in_matches_the_sequential_runner(project_factory, scheduler
     here = f"unpickled {os.getpid()}"
     assert here in lines
     assert lines.index(here) > lines.index(f"total {report['pid']}")
+
+
+def test_the_command_line_runs_on_the_scheduler_given_by_address(
+    project_factory, scheduler_address, tmp_path
+):
+    definitions = "fan: {+operators: [cli_fan_crafts.PIPELINE]}\n"
+    root = project_factory(
+        {
+            "lib/cli_fan_crafts.py": FAN,
+            "catalog/catalog.yaml": REPORT,
+            "pipelines/definitions/pipelines.yaml": definitions,
+        }
+    )
+    log = tmp_path / "cli.log"
+
+    def statisfactory(*args: str) -> subprocess.CompletedProcess:
+        command = [sys.executable, "-m", "statisfactory.cli.main", "run", "fan", *args]
+        return subprocess.run(command, cwd=root, capture_output=True, text=True, timeout=120)
+
+    ran = statisfactory("--address", scheduler_address, "--param", "n=4", "--param", f"log={log}")
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads((root / "data/report_4.json").read_text())["total"] == 14 + 36 - 6
+    assert f"the Dask scheduler at {scheduler_address}" in ran.stderr
+    assert "dashboard: http://" in ran.stderr
+
+    refused = statisfactory("--address", scheduler_address, "--runner", "threads")
+    assert refused.returncode == 2
+    assert "--address names a Dask scheduler" in refused.stderr
 
 
 def test_the_settings_choose_dask_and_the_scheduler(project_factory, scheduler_address):

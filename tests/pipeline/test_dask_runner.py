@@ -402,3 +402,18 @@ def test_a_craft_defined_in_a_function_is_refused_before_connecting():
 
     with pytest.raises(CraftError, match="cannot be sent to a worker"):
         Pipeline(local).run(runner=DaskRunner(address="tcp://192.0.2.1:8786"))
+
+
+def test_a_craft_defined_in_the_running_script_is_refused(monkeypatch):
+    from statisfactory import Craft, Volatile
+
+    def script_craft() -> Volatile("value"):
+        return 1
+
+    script_craft.__module__ = "__main__"
+    script_craft.__qualname__ = "script_craft"
+    craft = Craft(script_craft)
+    monkeypatch.setattr(sys.modules["__main__"], "script_craft", craft, raising=False)
+
+    with pytest.raises(CraftError, match="defined in the script or notebook being run"):
+        Pipeline(craft).run(runner=DaskRunner(address="tcp://192.0.2.1:8786"))

@@ -28,7 +28,7 @@ from typing import Any
 
 from statisfactory.errors import RunnerError
 from statisfactory.logger import get_logger
-from statisfactory.pipeline.craft import Craft
+from statisfactory.pipeline.craft import Craft, CraftUsageError
 from statisfactory.pipeline.job import CraftCall, Job
 from statisfactory.pipeline.runners import worker as process_worker
 from statisfactory.pipeline.runners.base import Runner
@@ -82,8 +82,8 @@ class DaskRunner(Runner, runner_name="dask"):
     # --- one run ------------------------------------------------------------------------------
     def run(self, job: Job) -> dict[str, Any]:
         """Connect (or start a cluster), let the base loop submit the crafts, gather volatiles."""
-        for craft in job.plan.crafts:  # before connecting: a craft defined in a function
-            process_worker.check_importable(craft)
+        for craft in job.plan.crafts:  # before connecting
+            _check_importable_by_workers(craft)
         with self._connect(job) as cluster:
             token = _CURRENT.set(cluster)
             try:
@@ -148,7 +148,7 @@ class DaskRunner(Runner, runner_name="dask"):
             ) from error
 
     def _prepared(self, client: Any, job: Job, where: str) -> _Cluster:
-        workers = client.scheduler_info(n_workers=-1)["workers"]
+        workers = client.scheduler_info()["workers"]
         _logger.info(
             "%s: running on %s (%d workers); dashboard: %s",
             job.name,
@@ -258,6 +258,17 @@ def _remote_error(craft: Craft, future: Any) -> BaseException:
         lost.__cause__ = error
         return lost
     return error.with_traceback(future.traceback())
+
+
+def _check_importable_by_workers(craft: Craft) -> None:
+    """Workers import a craft by module and name: not from a function, nor from ``__main__``."""
+    process_worker.check_importable(craft)
+    if craft.function.__module__ == "__main__":
+        raise CraftUsageError(
+            f"Craft '{craft.fqname}' is defined in the script or notebook being run, which Dask "
+            "workers cannot import: move it to a module of the project's sources folder "
+            "(notebooks: `statisfactory compile`), or use runner='threads'"
+        )
 
 
 def _register_session(client: Any, job: Job) -> str | None:

@@ -241,7 +241,9 @@ class _CraftFuture:
                 "scheduler or the client lost it); run the pipeline again"
             )
         remote = _Remote(self.future)
-        return {name: remote for name, kind in _outputs(self.craft) if kind == "volatile"}
+        return {
+            name: remote for name, kind in self.craft.output_kinds.items() if kind == "volatile"
+        }
 
 
 def _remote_error(craft: Craft, future: Any) -> BaseException:
@@ -306,10 +308,6 @@ def _check_resources(job: Job, workers: Mapping[str, Any]) -> None:
                 "`dask worker ... --resources 'GPU=1'`, or give a LocalCluster "
                 "DaskRunner(cluster_options={'resources': {...}})"
             )
-
-
-def _outputs(craft: Craft) -> list[tuple[str, str]]:
-    return [(output.name, output.kind) for output in craft.signature.outputs]
 
 
 def _client_of(cluster: Any) -> Any:

@@ -1,6 +1,7 @@
-"""Server fixtures for the tests, as a pytest plugin (``pytest_plugins = ["services"]`` in
-``tests/conftest.py``): each server starts once per test session and stops at its end. A server
-that cannot start skips its tests on a developer's machine and fails them in CI.
+"""Server fixtures for the tests, as a pytest plugin: a test module that needs them declares
+``pytest_plugins = ["services"]`` (loaded once however many modules do). Each server starts once
+per test session and stops at its end. A server that cannot start skips its tests on a
+developer's machine and fails them in CI.
 
 - ``moto_server``: an authenticated moto S3 server (:class:`servers.MotoServer`).
 - ``s3_locals``: ``make(**overrides)``, the ``conf/locals.yaml`` text pointing a project at it.

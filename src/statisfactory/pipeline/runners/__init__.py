@@ -19,6 +19,7 @@ _BUILT_IN = {
     "SequentialRunner": "sequential",
     "ThreadRunner": "threads",
     "ProcessRunner": "processes",
+    "DaskRunner": "dask",
 }
 
 

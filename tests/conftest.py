@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import textwrap
 from collections.abc import Callable, Iterator
@@ -19,14 +18,8 @@ parameters = "pipelines/parameters"
 pipelines_definitions = "pipelines/definitions"
 """
 
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def service_unavailable(reason: str) -> None:
-    """A needed server could not start: fail in CI, skip (with the reason) on a user's machine."""
-    if IN_CI:
-        pytest.fail(f"service unavailable in CI: {reason}")
-    pytest.skip(reason)
+# The moto S3 and PostgreSQL servers, started on first use by the tests that need them.
+pytest_plugins = ["services"]
 
 
 def write_project(root: Path, files: dict[str, str] | None = None, *, tool: str = "") -> Path:

@@ -1,5 +1,5 @@
-"""Server fixtures for the tests, as a pytest plugin: a test module that needs them declares
-``pytest_plugins = ["services"]`` (loaded once however many modules do). Each server starts once
+"""Server fixtures for the tests, as a pytest plugin that ``tests/conftest.py`` registers with
+``pytest_plugins``. Each server starts once
 per test session and stops at its end. A server that cannot start skips its tests on a
 developer's machine and fails them in CI.
 
@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from conftest import service_unavailable
 from servers import MotoServer, PostgresServer, start_postgres
+from service_guard import service_unavailable
 
 
 @contextlib.contextmanager

@@ -9,8 +9,6 @@ import pytest
 from servers import unique_name
 from statisfactory.errors import CatalogError, InterpolationError, StorageError
 
-pytest_plugins = ["services"]  # the moto and PostgreSQL server fixtures
-
 
 @pytest.fixture
 def pg_catalog(session_factory, postgres_server):

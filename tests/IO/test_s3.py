@@ -11,8 +11,6 @@ from servers import free_port, unique_name
 from statisfactory.errors import StorageError
 from statisfactory.IO.interactors.files import MissingArtifactError
 
-pytest_plugins = ["services"]  # the moto and PostgreSQL server fixtures
-
 
 def catalog_yaml(bucket: str) -> str:
     return f"""

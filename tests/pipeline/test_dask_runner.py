@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import service_unavailable
+from service_guard import service_unavailable
 from statisfactory import Session
 from statisfactory.errors import CraftError, RunnerError
 from statisfactory.pipeline import Pipeline

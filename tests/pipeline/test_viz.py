@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import service_unavailable
+from service_guard import service_unavailable
 from statisfactory.pipeline import Artifact, Craft, Volatile
 from statisfactory.pipeline.viz import (
     layout,

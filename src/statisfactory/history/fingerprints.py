@@ -1,0 +1,250 @@
+"""Fingerprints of what decides a craft's result: its code, its parameters and its artifacts.
+
+- Code: the craft function's source, plus its module's source without the other crafts'
+  definitions, so that editing one craft does not invalidate its neighbours while editing a
+  helper or a constant of the module invalidates them all. A craft whose source cannot be read
+  (a lambda, a notebook cell, a function built with ``exec``) has no fingerprint.
+- Parameters: canonical JSON of the values (see :mod:`statisfactory.history.digests`).
+- Artifacts: a streaming digest of a local file (large files are remembered by size and
+  modification time), the ETag of an S3 object, the checksum of a lakeFS object, the checksum
+  fsspec reports for other schemes. Other types (SQL tables, custom types) have none.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import os
+import re
+import stat
+import sys
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from statisfactory.history.digests import bytes_digest, file_digest, folder_digest
+
+LARGE_FILE = 8 * 1024 * 1024  # smaller files are hashed again rather than looked up
+_VARIABLE = re.compile(r"!!|!\{([^{}]*)\}")
+
+
+# --- code ---------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A craft's code fingerprint; ``problem`` says why there is none."""
+
+    digest: str | None
+    problem: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _ModuleSource:
+    rest: str  # digest of the module without its crafts' definitions
+    crafts: Mapping[str, str]  # top-level craft name -> digest of its definition
+
+
+_modules: dict[tuple[str, int, int], _ModuleSource] = {}
+_modules_lock = threading.Lock()
+
+
+def code_fingerprint(craft: Any) -> Code:
+    """The fingerprint of ``craft``'s function and of the module around it."""
+    function = inspect.unwrap(craft.function)
+    if function.__name__ == "<lambda>":
+        return Code(None, "it is a lambda, whose source cannot be told apart from its line")
+    module = sys.modules.get(function.__module__)
+    filename = getattr(module, "__file__", None)
+    if not filename or not os.path.isfile(filename):
+        return Code(
+            None,
+            f"its module {function.__module__!r} has no source file (defined in a notebook "
+            "cell or interactively); compile notebook crafts with `statisfactory compile`",
+        )
+    try:
+        source = _module_source(filename, module)
+    except (OSError, SyntaxError, ValueError) as error:
+        return Code(None, f"its module's source {filename} cannot be read ({error})")
+    own = source.crafts.get(function.__name__)
+    if own is None or getattr(module, function.__name__, None) is not craft:
+        try:  # not a top-level definition of its module: a factory, a nested function
+            own = bytes_digest(inspect.getsource(function).encode())
+        except (OSError, TypeError) as error:
+            return Code(None, f"inspect.getsource cannot read it ({error})")
+    return Code(bytes_digest(f"{own}\n{source.rest}".encode()))
+
+
+def _module_source(filename: str, module: Any) -> _ModuleSource:
+    info = os.stat(filename)
+    key = (filename, info.st_mtime_ns, info.st_size)
+    cached = _modules.get(key)
+    if cached is not None:
+        return cached
+    text = Path(filename).read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    crafts: dict[str, str] = {}
+    spans: list[tuple[int, int]] = []
+    for node in ast.parse(text, filename).body:
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        if not _is_craft(getattr(module, node.name, None)):
+            continue
+        first = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+        spans.append((first, node.end_lineno or node.lineno))
+        crafts[node.name] = bytes_digest("".join(lines[first : node.end_lineno]).encode())
+    kept = list(lines)
+    for first, last in spans:
+        kept[first:last] = [""] * (last - first)
+    source = _ModuleSource(rest=bytes_digest("".join(kept).encode()), crafts=crafts)
+    with _modules_lock:
+        _modules[key] = source
+    return source
+
+
+def _is_craft(value: Any) -> bool:
+    from statisfactory.pipeline.craft import Craft
+
+    return isinstance(value, Craft)
+
+
+# --- dynamic context ----------------------------------------------------------------------------
+def referenced_variables(entries: Iterable[Any]) -> set[str]:
+    """The ``!{var}`` names used anywhere in these catalog entries (extra and options)."""
+    names: set[str] = set()
+    for entry in entries:
+        for part in (entry.extra, entry.load_options, entry.save_options):
+            _collect(part, names)
+    return names
+
+
+def _collect(value: Any, names: set[str]) -> None:
+    if isinstance(value, str):
+        if "!" in value:
+            names.update(m.group(1).strip() for m in _VARIABLE.finditer(value) if m.group(1))
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            _collect(item, names)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _collect(item, names)
+
+
+# --- artifacts ----------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Stored:
+    """What is stored for an artifact now: where, and the fingerprint of its content.
+
+    ``digest`` is None when nothing is stored (``missing``) or when the storage gives no
+    fingerprint (``problem`` says why).
+    """
+
+    location: str
+    digest: str | None
+    missing: bool = False
+    problem: str = ""
+
+
+class ArtifactFingerprints:
+    """Fingerprints of artifacts through a catalog; large local files are hashed once per
+    size and modification time (remembered in ``store`` across runs)."""
+
+    def __init__(self, catalog: Any, store: Any = None) -> None:
+        self.catalog = catalog
+        self.store = store
+        self._known: dict[tuple[str, int, int], str] = {}
+
+    def of(self, name: str, context: Mapping[str, Any]) -> Stored:
+        """The fingerprint of artifact ``name`` as it is stored now for ``context``."""
+        location = self.catalog.locate(name, **context)
+        return self.at(location, self.catalog.artifacts[name], context)
+
+    def at(self, location: str, artifact: Any, context: Mapping[str, Any]) -> Stored:
+        """The fingerprint of what is stored at ``location`` (as ``catalog.locate`` gives it)
+        for ``artifact`` (its catalog entry)."""
+        scheme = urlparse(location).scheme if "://" in location else ""
+        try:
+            if scheme in ("", "file"):
+                return self._local(location, artifact)
+            if not _is_file_type(artifact):
+                return Stored(location, None, problem=_no_fingerprint(artifact))
+            if scheme == "s3":
+                return self._s3(location)
+            if scheme == "lakefs":
+                return self._lakefs(location, artifact, context)
+            return self._fsspec(location)
+        except FileNotFoundError:
+            return Stored(location, None, missing=True)
+
+    # --- per storage ----------------------------------------------------------------------------
+    def _local(self, location: str, artifact: Any) -> Stored:
+        path = Path(location.removeprefix("file://"))
+        if not path.is_absolute():
+            path = self.catalog.root / path
+        try:
+            info = path.stat()
+        except FileNotFoundError:
+            if _is_file_type(artifact):
+                return Stored(location, None, missing=True)
+            return Stored(location, None, problem=_no_fingerprint(artifact))
+        if stat.S_ISDIR(info.st_mode):
+            return Stored(location, folder_digest(path))
+        if info.st_size < LARGE_FILE:
+            return Stored(location, file_digest(path))
+        key = (str(path), info.st_size, info.st_mtime_ns)
+        digest = self._known.get(key)
+        if digest is None and self.store is not None:
+            digest = self.store.known_digest(*key)
+        if digest is None:
+            digest = file_digest(path)
+            if self.store is not None:
+                self.store.remember_digest(*key, digest)
+        self._known[key] = digest
+        return Stored(location, digest)
+
+    def _s3(self, location: str) -> Stored:
+        from statisfactory.IO.backends.s3 import split_url, translated_errors
+
+        fragment = urlparse(location)
+        bucket, key = split_url(fragment)
+        connection = self.catalog.backend("s3").connection()
+        with translated_errors(connection, fragment):
+            head = connection.client.head_object(Bucket=bucket, Key=key)
+        return Stored(location, f"etag:{head['ETag'].strip(chr(34))}")
+
+    def _lakefs(self, location: str, artifact: Any, context: Mapping[str, Any]) -> Stored:
+        from statisfactory.IO.backends.lakefs import translated_errors
+
+        extra = artifact.extra
+        if not isinstance(extra, Mapping):
+            extra = getattr(extra, "model_extra", None) or {}
+        lake_ref = context.get("lake_ref", extra.get("lake_ref"))
+        backend = self.catalog.backend("lakefs")
+        target = backend.target(urlparse(location), lake_ref, writing=False)
+        with translated_errors(target):
+            checksum = target.stored.stat().checksum
+        return Stored(location, f"lakefs:{checksum}")
+
+    def _fsspec(self, location: str) -> Stored:
+        import fsspec
+
+        filesystem, path = fsspec.core.url_to_fs(location)
+        if not filesystem.exists(path):
+            return Stored(location, None, missing=True)
+        info = filesystem.info(path)
+        for key in ("ETag", "etag", "md5Hash", "checksum", "crc32c"):
+            if info.get(key):
+                return Stored(location, f"{key.lower()}:{str(info[key]).strip(chr(34))}")
+        return Stored(location, f"fsspec:{filesystem.checksum(path)}")
+
+
+def _is_file_type(artifact: Any) -> bool:
+    from statisfactory.IO.interactors.base import interactor_class
+    from statisfactory.IO.interactors.files import FileInteractor
+
+    return issubclass(interactor_class(artifact.type), FileInteractor)
+
+
+def _no_fingerprint(artifact: Any) -> str:
+    return f"type {artifact.type!r} of artifact {artifact.name!r} gives no content fingerprint"

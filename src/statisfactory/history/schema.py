@@ -1,0 +1,122 @@
+"""The tables of the run history, described once for SQLite's DDL and for SQLAlchemy Core.
+
+``runs``         one row per pipeline run;
+``executions``   one row per craft per run: ran, skipped or failed, with its fingerprints;
+``writes``       one row per artifact saved: where, with which content fingerprint, by whom;
+``craft_state``  per craft and parameters, the fingerprints of its last successful execution
+                 (what an incremental run compares against);
+``file_digests`` digests of large local files by size and modification time, so an unchanged
+                 file is not read again.
+
+Fingerprints and parameters are JSON text; times are seconds since the epoch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+TEXT, INTEGER, BIGINT, REAL = "text", "integer", "bigint", "real"
+
+TABLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "runs": (
+        ("run_id", TEXT),
+        ("pipeline", TEXT),
+        ("configuration", TEXT),
+        ("params", TEXT),
+        ("incremental", INTEGER),
+        ("git_commit", TEXT),
+        ("git_dirty", INTEGER),
+        ("user_name", TEXT),
+        ("host", TEXT),
+        ("started", REAL),
+        ("ended", REAL),
+        ("status", TEXT),
+        ("error", TEXT),
+    ),
+    "executions": (
+        ("run_id", TEXT),
+        ("position", INTEGER),
+        ("craft", TEXT),
+        ("status", TEXT),
+        ("reason", TEXT),
+        ("code_fp", TEXT),
+        ("state_key", TEXT),
+        ("params", TEXT),
+        ("inputs", TEXT),
+        ("outputs", TEXT),
+        ("started", REAL),
+        ("duration", REAL),
+        ("error", TEXT),
+    ),
+    "writes": (
+        ("run_id", TEXT),
+        ("craft", TEXT),
+        ("name", TEXT),
+        ("context", TEXT),
+        ("location", TEXT),
+        ("fingerprint", TEXT),
+        ("written", REAL),
+    ),
+    "craft_state": (
+        ("craft", TEXT),
+        ("state_key", TEXT),
+        ("run_id", TEXT),
+        ("code_fp", TEXT),
+        ("params", TEXT),
+        ("inputs", TEXT),
+        ("outputs", TEXT),
+        ("recorded", REAL),
+    ),
+    "file_digests": (
+        ("path", TEXT),
+        ("size", BIGINT),
+        ("mtime_ns", BIGINT),
+        ("digest", TEXT),
+    ),
+}
+
+PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
+    "runs": ("run_id",),
+    "craft_state": ("craft", "state_key"),
+    "file_digests": ("path",),
+}
+
+INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("executions_by_run", "executions", ("run_id", "position")),
+    ("writes_by_location", "writes", ("location", "written")),
+    ("writes_by_name", "writes", ("name", "written")),
+    ("runs_by_start", "runs", ("started",)),
+)
+
+
+def sqlite_ddl() -> str:
+    """The ``CREATE TABLE/INDEX IF NOT EXISTS`` script for SQLite."""
+    statements = []
+    for table, columns in TABLES.items():
+        parts = [f"{name} {kind.upper()}" for name, kind in columns]
+        if table in PRIMARY_KEYS:
+            parts.append(f"PRIMARY KEY ({', '.join(PRIMARY_KEYS[table])})")
+        statements.append(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(parts)});")
+    for index, table, columns in INDEXES:
+        statements.append(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({', '.join(columns)});")
+    return "\n".join(statements)
+
+
+def sqlalchemy_metadata() -> Any:
+    """The same tables as SQLAlchemy Core ``Table`` objects (imports SQLAlchemy)."""
+    import sqlalchemy as sa
+
+    types = {TEXT: sa.Text, INTEGER: sa.Integer, BIGINT: sa.BigInteger, REAL: sa.Float}
+    metadata = sa.MetaData()
+    for table, columns in TABLES.items():
+        keys = PRIMARY_KEYS.get(table, ())
+        sa.Table(
+            table,
+            metadata,
+            *(sa.Column(name, types[kind](), primary_key=name in keys) for name, kind in columns),
+        )
+    for index, table, columns in INDEXES:
+        sa.Index(index, *(metadata.tables[table].c[name] for name in columns))
+    return metadata

@@ -1,0 +1,148 @@
+"""The default run-history database: one SQLite file, shared safely by concurrent runs.
+
+WAL mode lets readers work while a run writes; a busy timeout and retries let two runs write
+at once. A file that is not a database, or a damaged one, is moved aside (``history.db.corrupt-
+<time>``) and a new store is created, with a warning.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from statisfactory.history.schema import SCHEMA_VERSION, sqlite_ddl
+from statisfactory.logger import get_logger
+
+_logger = get_logger("history")
+
+BUSY_TIMEOUT_SECONDS = 5.0
+WRITE_ATTEMPTS = 6
+# SQLite's result codes meaning "this file is damaged" rather than "busy, try again".
+_DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
+
+
+class SqliteDriver:
+    """SQL on ``path``, one connection per thread; damaged files are replaced on first sight."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.description = str(self.path)
+        self._local = threading.local()
+        self._generation = 0  # bumped when the file is replaced: threads then reconnect
+        self._lock = threading.Lock()
+        try:
+            self._create()
+        except sqlite3.DatabaseError as error:
+            if not is_damaged(error):
+                raise
+            self._replace_damaged(error, self._generation)
+
+    # --- the driver contract ----------------------------------------------------------------
+    def query(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        generation = self._generation
+        try:
+            return self._query(sql, params)
+        except sqlite3.DatabaseError as error:
+            if not is_damaged(error):
+                raise
+            self._replace_damaged(error, generation)
+            return self._query(sql, params)
+
+    def write(self, operations: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+        for attempt in range(WRITE_ATTEMPTS):
+            generation = self._generation
+            connection = self._connection()
+            try:
+                connection.execute("BEGIN IMMEDIATE")
+                for sql, params in operations:
+                    connection.execute(sql, params)
+                connection.execute("COMMIT")
+                return
+            except sqlite3.DatabaseError as error:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                if is_damaged(error):
+                    self._replace_damaged(error, generation)
+                    continue
+                if not is_busy(error) or attempt == WRITE_ATTEMPTS - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)  # another run holds the lock beyond the timeout
+
+    def close(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+            self._local.connection = None
+
+    # --- connections --------------------------------------------------------------------------
+    def _connection(self) -> sqlite3.Connection:
+        local = self._local
+        if getattr(local, "connection", None) is None or local.generation != self._generation:
+            local.connection = self._connect()
+            local.generation = self._generation
+        return local.connection
+
+    def _connect(self) -> sqlite3.Connection:
+        connection = sqlite3.connect(
+            self.path,
+            timeout=BUSY_TIMEOUT_SECONDS,
+            isolation_level=None,  # transactions are explicit (BEGIN IMMEDIATE … COMMIT)
+            check_same_thread=False,
+        )
+        connection.execute("PRAGMA synchronous = NORMAL")  # durable across crashes in WAL mode
+        return connection
+
+    def _query(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        cursor = self._connection().execute(sql, params)
+        names = [column[0] for column in cursor.description or ()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def _create(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        connection = self._connection()
+        (version,) = connection.execute("PRAGMA user_version").fetchone()
+        if version >= SCHEMA_VERSION:
+            return
+        connection.execute("PRAGMA journal_mode = WAL")
+        connection.executescript(sqlite_ddl())
+        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _replace_damaged(self, error: sqlite3.DatabaseError, seen: int) -> None:
+        with self._lock:
+            if self._generation != seen:
+                return  # another thread already replaced it
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            aside = self.path.with_name(f"{self.path.name}.corrupt-{stamp}")
+            self.close()
+            for suffix in ("", "-wal", "-shm"):
+                source = self.path.with_name(self.path.name + suffix)
+                if source.exists():
+                    source.replace(aside.with_name(aside.name + suffix))
+            self._generation += 1
+            _logger.warning(
+                "the run history %s is damaged (%s); it was moved to %s and a new, empty "
+                "history is started. Runs recorded before are in the moved file",
+                self.path,
+                error,
+                aside,
+            )
+            self._create()
+
+
+def is_busy(error: sqlite3.DatabaseError) -> bool:
+    """Whether another connection holds the lock (retry) rather than a real failure."""
+    text = str(error).lower()
+    return "locked" in text or "busy" in text
+
+
+def is_damaged(error: sqlite3.DatabaseError) -> bool:
+    """Whether ``error`` says the file is not a database or is corrupt."""
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in _DAMAGED
+    text = str(error).lower()
+    return "not a database" in text or "malformed" in text

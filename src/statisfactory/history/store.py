@@ -1,0 +1,385 @@
+"""The run-history store: reads answer at once, writes go to a background thread.
+
+A store is a :class:`HistoryStore` over a driver that runs SQL text with ``:name`` parameters:
+SQLite through the standard library (the default, ``<root>/.statisfactory/history.db``) or any
+database SQLAlchemy reaches (the ``history_url`` setting). Recording never stops a run: a
+failing read answers "nothing recorded", a failing write is dropped, each with one warning.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import queue
+import threading
+import weakref
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from statisfactory.logger import get_logger
+
+_logger = get_logger("history")
+
+STORE_FOLDER = ".statisfactory"
+SQLITE_NAME = "history.db"
+FLUSH_TIMEOUT = 30.0
+BATCH = 500  # operations written in one transaction at most
+
+Operation = tuple[str, Mapping[str, Any]]
+
+
+class Driver(Protocol):
+    """Runs SQL text with ``:name`` parameters against one database."""
+
+    description: str  # where the store is, for messages (no secret)
+
+    def query(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]: ...
+
+    def write(self, operations: Sequence[Operation]) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class HistoryStore:
+    """Runs, craft executions, artifact writes and craft states, in one database."""
+
+    def __init__(self, driver: Driver | None) -> None:
+        self._driver = driver
+        self._pending: queue.SimpleQueue = queue.SimpleQueue()
+        self._warned: set[str] = set()
+        self._writer: threading.Thread | None = None
+        self._writer_lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        """False for the store standing in when no history is kept."""
+        return self._driver is not None
+
+    @property
+    def description(self) -> str:
+        return self._driver.description if self._driver is not None else "no run history"
+
+    # --- writing ------------------------------------------------------------------------------
+    def submit(self, operation: Operation | Callable[[], Iterable[Operation]]) -> None:
+        """Queue a write; a callable is called in the writer thread and returns operations."""
+        if self._driver is None:
+            return
+        self._ensure_writer()
+        self._pending.put(operation)
+
+    def flush(self, timeout: float = FLUSH_TIMEOUT) -> bool:
+        """Wait until every queued write is done (or dropped); False when ``timeout`` passed."""
+        if self._driver is None or self._writer is None:
+            return True
+        done = threading.Event()
+        self._pending.put(done)
+        if done.wait(timeout):
+            return True
+        self._warn(
+            "flush",
+            "the run history at %s is still being written after %.0f s (the database is busy?); "
+            "the last records may be missing",
+            self.description,
+            timeout,
+        )
+        return False
+
+    def close(self) -> None:
+        """Write what is queued, then release the database."""
+        self.flush()
+        if self._writer is not None:
+            self._pending.put(None)
+            self._writer.join(timeout=5)
+        if self._driver is not None:
+            self._driver.close()
+
+    def _ensure_writer(self) -> None:
+        if self._writer is not None:
+            return
+        with self._writer_lock:
+            if self._writer is None:
+                thread = threading.Thread(
+                    target=self._write_forever, name="statisfactory-history", daemon=True
+                )
+                thread.start()
+                self._writer = thread
+
+    def _write_forever(self) -> None:
+        while True:
+            items = [self._pending.get()]
+            while len(items) < BATCH:
+                try:
+                    items.append(self._pending.get_nowait())
+                except queue.Empty:
+                    break
+            operations: list[Operation] = []
+            waiting: list[threading.Event] = []
+            stop = False
+            for item in items:
+                if item is None:
+                    stop = True
+                elif isinstance(item, threading.Event):
+                    waiting.append(item)
+                elif callable(item):
+                    operations.extend(self._guarded("build", item, ()))
+                else:
+                    operations.append(item)
+            if operations:
+                self._guarded("write", self._driver.write, None, operations)
+            for event in waiting:
+                event.set()
+            if stop:
+                return
+
+    # --- reading ------------------------------------------------------------------------------
+    def query(self, sql: str, **params: Any) -> list[dict[str, Any]]:
+        """Rows as dicts; on failure a warning and no rows."""
+        if self._driver is None:
+            return []
+        return self._guarded("read", self._driver.query, [], sql, params)
+
+    def _guarded(self, what: str, function: Callable, fallback: Any, *args: Any) -> Any:
+        try:
+            return function(*args)
+        except Exception as error:
+            self._warn(
+                what,
+                "run history at %s: cannot %s (%s: %s); the run goes on without it",
+                self.description,
+                what,
+                type(error).__name__,
+                error,
+            )
+            return fallback
+
+    def _warn(self, key: str, message: str, *args: Any) -> None:
+        if key not in self._warned:  # once per kind of failure, not once per craft
+            self._warned.add(key)
+            _logger.warning(message, *args)
+
+    # --- runs ---------------------------------------------------------------------------------
+    def begin_run(self, run: Mapping[str, Any], details: Callable[[], Mapping[str, Any]]) -> None:
+        """Record a run that starts; ``details()`` (git, user) is computed by the writer."""
+
+        def build() -> list[Operation]:
+            row = {**run, **_safely(details)}
+            return [_insert("runs", row)]
+
+        self.submit(build)
+
+    def end_run(self, run_id: str, *, status: str, ended: float, error: str = "") -> None:
+        self.submit(
+            (
+                "UPDATE runs SET status = :status, ended = :ended, error = :error "
+                "WHERE run_id = :run_id",
+                {"run_id": run_id, "status": status, "ended": ended, "error": error},
+            )
+        )
+
+    def add_execution(self, row: Mapping[str, Any]) -> None:
+        self.submit(_insert("executions", _encoded(row)))
+
+    def add_write(self, row: Mapping[str, Any]) -> None:
+        self.submit(_insert("writes", _encoded(row)))
+
+    def set_state(self, row: Mapping[str, Any]) -> None:
+        """Replace the state of ``(craft, state_key)``."""
+        keys = {"craft": row["craft"], "state_key": row["state_key"]}
+        self.submit(
+            lambda: [
+                (
+                    "DELETE FROM craft_state WHERE craft = :craft AND state_key = :state_key",
+                    keys,
+                ),
+                _insert("craft_state", _encoded(row)),
+            ]
+        )
+
+    def remember_digest(self, path: str, size: int, mtime_ns: int, digest: str) -> None:
+        row = {"path": path, "size": size, "mtime_ns": mtime_ns, "digest": digest}
+        self.submit(
+            lambda: [
+                ("DELETE FROM file_digests WHERE path = :path", {"path": path}),
+                _insert("file_digests", row),
+            ]
+        )
+
+    # --- queries ------------------------------------------------------------------------------
+    def states(self, crafts: Sequence[str]) -> list[dict[str, Any]]:
+        """Every recorded state of these crafts (each parameter set they ran with)."""
+        rows: list[dict[str, Any]] = []
+        for start in range(0, len(crafts), BATCH):
+            chunk = list(crafts[start : start + BATCH])
+            names = {f"c{i}": craft for i, craft in enumerate(chunk)}
+            marks = ", ".join(f":{key}" for key in names)
+            rows += self.query(f"SELECT * FROM craft_state WHERE craft IN ({marks})", **names)
+        return [_decoded(row) for row in rows]
+
+    def known_digest(self, path: str, size: int, mtime_ns: int) -> str | None:
+        rows = self.query(
+            "SELECT digest FROM file_digests WHERE path = :path AND size = :size "
+            "AND mtime_ns = :mtime_ns",
+            path=path,
+            size=size,
+            mtime_ns=mtime_ns,
+        )
+        return rows[0]["digest"] if rows else None
+
+    def runs(self, limit: int = 20, pipeline: str | None = None) -> list[dict[str, Any]]:
+        """The latest runs, newest first, with how many crafts ran, were skipped or failed."""
+        where, params = (
+            ("WHERE pipeline = :pipeline ", {"pipeline": pipeline}) if pipeline else ("", {})
+        )
+        rows = self.query(
+            f"SELECT * FROM runs {where}ORDER BY started DESC LIMIT :limit", limit=limit, **params
+        )
+        for row in rows:
+            counts = self.query(
+                "SELECT status, COUNT(*) AS n FROM executions WHERE run_id = :run_id "
+                "GROUP BY status",
+                run_id=row["run_id"],
+            )
+            row["counts"] = {count["status"]: count["n"] for count in counts}
+        return [_decoded(row) for row in rows]
+
+    def find_runs(self, reference: str) -> list[dict[str, Any]]:
+        """Runs whose id starts with ``reference`` (``last`` is the latest run)."""
+        if reference in ("last", "latest", "-1"):
+            rows = self.query("SELECT * FROM runs ORDER BY started DESC LIMIT 1")
+        else:
+            rows = self.query(
+                "SELECT * FROM runs WHERE substr(run_id, 1, :length) = :prefix "
+                "ORDER BY started DESC LIMIT 10",
+                prefix=reference,
+                length=len(reference),
+            )
+        return [_decoded(row) for row in rows]
+
+    def executions(self, run_id: str) -> list[dict[str, Any]]:
+        rows = self.query(
+            "SELECT * FROM executions WHERE run_id = :run_id ORDER BY position, started",
+            run_id=run_id,
+        )
+        return [_decoded(row) for row in rows]
+
+    def writes(self, run_id: str) -> list[dict[str, Any]]:
+        rows = self.query(
+            "SELECT * FROM writes WHERE run_id = :run_id ORDER BY written", run_id=run_id
+        )
+        return [_decoded(row) for row in rows]
+
+    def latest_write(
+        self,
+        *,
+        location: str | None = None,
+        name: str | None = None,
+        fingerprint: str | None = None,
+    ) -> dict[str, Any] | None:
+        """The newest write matching every given field, or None."""
+        given = {"location": location, "name": name, "fingerprint": fingerprint}
+        given = {key: value for key, value in given.items() if value is not None}
+        where = " AND ".join(f"{key} = :{key}" for key in given) or "1 = 1"
+        rows = self.query(
+            f"SELECT * FROM writes WHERE {where} ORDER BY written DESC LIMIT 1", **given
+        )
+        return _decoded(rows[0]) if rows else None
+
+    def execution(self, run_id: str, craft: str) -> dict[str, Any] | None:
+        """The execution of ``craft`` in ``run_id`` that produced something (not a skip)."""
+        rows = self.query(
+            "SELECT * FROM executions WHERE run_id = :run_id AND craft = :craft "
+            "ORDER BY started DESC",
+            run_id=run_id,
+            craft=craft,
+        )
+        rows = [row for row in rows if row["status"] == "ran"] or rows
+        return _decoded(rows[0]) if rows else None
+
+
+# --- rows ---------------------------------------------------------------------------------------
+_JSON_COLUMNS = ("params", "inputs", "outputs", "context")
+
+
+def _insert(table: str, row: Mapping[str, Any]) -> Operation:
+    columns = ", ".join(row)
+    marks = ", ".join(f":{column}" for column in row)
+    return f"INSERT INTO {table} ({columns}) VALUES ({marks})", dict(row)
+
+
+def _encoded(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        key: json.dumps(value, default=str) if key in _JSON_COLUMNS else value
+        for key, value in row.items()
+    }
+
+
+def _decoded(row: Mapping[str, Any]) -> dict[str, Any]:
+    decoded = dict(row)
+    for key in _JSON_COLUMNS:
+        if isinstance(decoded.get(key), str):
+            with contextlib.suppress(ValueError):  # an old or hand-edited row: kept as text
+                decoded[key] = json.loads(decoded[key])
+    return decoded
+
+
+def _safely(details: Callable[[], Mapping[str, Any]]) -> Mapping[str, Any]:
+    try:
+        return details()
+    except Exception as error:  # git or the user name unknown: the run is recorded without them
+        _logger.debug("run details unavailable: %s", error)
+        return {}
+
+
+# --- opening ------------------------------------------------------------------------------------
+_stores: weakref.WeakKeyDictionary[Any, HistoryStore] = weakref.WeakKeyDictionary()
+_stores_lock = threading.Lock()
+
+
+def store_for(session: Any) -> HistoryStore:
+    """The session's store, opened on first use (a store with no driver when disabled).
+
+    Settings: ``history`` (default true) and ``history_url`` (an SQLAlchemy URL; default:
+    SQLite at ``<root>/.statisfactory/history.db``).
+    """
+    with _stores_lock:
+        store = _stores.get(session)
+        if store is None:
+            store = _stores[session] = open_store(
+                Path(session.root), _setting(session, "history_url"), _setting(session, "history")
+            )
+            weakref.finalize(session, store.close)
+        return store
+
+
+def open_store(root: Path, url: str | None = None, enabled: Any = True) -> HistoryStore:
+    """A store for the project at ``root``; a store that cannot open warns and keeps nothing."""
+    if enabled is False or str(enabled).lower() in ("false", "no", "off", "0"):
+        return HistoryStore(None)
+    try:
+        if url:
+            from statisfactory.history.sqlalchemy_store import SqlAlchemyDriver
+
+            driver: Driver = SqlAlchemyDriver(str(url))
+        else:
+            from statisfactory.history.sqlite_store import SqliteDriver
+
+            driver = SqliteDriver(Path(root) / STORE_FOLDER / SQLITE_NAME)
+    except Exception as error:
+        from statisfactory.IO.artifact import redact
+
+        where = redact(str(url)) if url else str(Path(root) / STORE_FOLDER / SQLITE_NAME)
+        _logger.warning(
+            "run history at %s cannot be opened (%s: %s); this run is not recorded. Fix the "
+            "history_url setting, or set history: false to stop recording",
+            where,
+            type(error).__name__,
+            redact(str(error)),
+        )
+        return HistoryStore(None)
+    return HistoryStore(driver)
+
+
+def _setting(session: Any, key: str) -> Any:
+    settings = getattr(session, "settings", None)
+    return settings.get(key) if settings is not None else None

@@ -4,6 +4,8 @@
 ``post_run``  called as ``hook(target=...)`` after it succeeded;
 ``on_error``  called as ``hook(target=..., error=exception)`` when it failed, before the error
               propagates.
+``on_skip``   called as ``hook(target=craft, reason=text)`` when an incremental run skips a
+              craft (its pre/post-run hooks are then not called).
 
 Hooks registered on a class run for that class and its subclasses, base-class hooks first.
 """
@@ -15,7 +17,7 @@ from typing import Any, ClassVar
 
 from statisfactory.errors import HookError
 
-HOOK_POINTS = ("pre_run", "post_run", "on_error")
+HOOK_POINTS = ("pre_run", "post_run", "on_error", "on_skip")
 Hook = Callable[..., Any]
 
 
@@ -45,6 +47,11 @@ class Hookable:
     def hook_on_error(cls, last: bool = True) -> Callable[[Hook], Hook]:
         """Register ``hook(target=..., error=...)``, run when a run fails, before it propagates."""
         return cls._register("on_error", last)
+
+    @classmethod
+    def hook_on_skip(cls, last: bool = True) -> Callable[[Hook], Hook]:
+        """Register ``hook(target=..., reason=...)``, run when an incremental run skips a craft."""
+        return cls._register("on_skip", last)
 
     @classmethod
     def discard_hook(cls, hook: Hook) -> None:

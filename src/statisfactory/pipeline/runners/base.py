@@ -93,7 +93,10 @@ class Runner:
                 while ready and len(running) < cap and not failures:
                     index = ready.popleft()
                     try:
-                        future = self._submit(executor, job.start(index))
+                        call = job.start(index)
+                        # A craft an incremental run skips has nothing to submit.
+                        skipped = getattr(call, "skipped", False)
+                        future = Completed(call) if skipped else self._submit(executor, call)
                     except Exception as error:
                         failures.append(job.fail(index, error))
                         break

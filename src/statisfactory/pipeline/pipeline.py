@@ -9,6 +9,7 @@ simulate -> fit -> keep_coefficients
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -122,6 +123,9 @@ class Pipeline(Hookable):
         *,
         runner: Any = None,
         max_workers: int | None = None,
+        incremental: bool = False,
+        explain: bool = False,
+        volatile_cache: bool | None = None,
     ) -> dict[str, Any]:
         """Run every craft once; return the volatiles produced, by name.
 
@@ -130,6 +134,12 @@ class Pipeline(Hookable):
         or short name: its value, a mapping, goes to that craft only and overrides shared keys.
         ``runner`` is a name ("sequential", "threads", "processes", …) or a Runner instance;
         without it the session's ``runner`` setting applies, else sequential.
+
+        Inside a session the run is recorded in the run history. ``incremental`` skips the
+        crafts whose code, parameters and inputs are unchanged since their last run (see
+        :mod:`statisfactory.pipeline.incremental`); the volatiles of skipped crafts are then not
+        in the returned mapping. ``explain`` prints why each craft will run or be skipped;
+        ``volatile_cache`` (default: the ``volatile_cache`` setting) keeps volatiles on disk.
         """
         from statisfactory.pipeline.runners import get_runner
 
@@ -137,12 +147,24 @@ class Pipeline(Hookable):
         if runner is None and session is not None:
             runner = _setting(session, "runner")
         chosen = get_runner(runner, max_workers)
-        job = Job(self.plan, dict(params or {}), session, self._label)
+        if session is None and not incremental:
+            job = Job(self.plan, dict(params or {}), session, self._label)
+            recording: Any = contextlib.nullcontext()
+        else:
+            from statisfactory.pipeline.incremental import tracked_job
+
+            job = tracked_job(
+                self, params, session, incremental=incremental, volatile_cache=volatile_cache
+            )
+            if explain:
+                print(job.explain(), flush=True)
+            recording = job.recording()
 
         _logger.info("%s: running %d craft(s) with %r", self._label, len(self._crafts), chosen)
         call_hooks(self.hooks("pre_run"), self)
         try:
-            state = chosen.run(job)
+            with recording:
+                state = chosen.run(job)
         except Exception as error:
             call_hooks(self.hooks("on_error"), self, error=error)
             raise

@@ -171,6 +171,9 @@ class TrackedJob(Job):
                 return _SkippedCall()
             progress.reason = decision.reason
         self._provide_volatiles(index)
+        for name, entry in progress.inputs.items():  # a producer that just ran again has one now
+            if entry.get("producer"):
+                entry["fingerprint"] = self.volatile_digests.get(name)
         progress.status, progress.started = RAN, time.time()
         return super().start(index)
 

@@ -71,3 +71,27 @@ def test_missing_configuration_folder(project_factory):
     (root / "conf").rmdir()
     with pytest.raises(ConfigurationError, match="configuration folder .* does not exist"):
         build_settings(read_project_config(root))
+
+
+def test_nested_environment_variable_merges_under_the_files_spelling(project_factory, monkeypatch):
+    root = project_factory(
+        {
+            "conf/globals.yaml": "db: {host: localhost, port: 5432}\n",
+            "catalog/c.yaml": """
+                - name: table
+                  type: json
+                  extra: {path: "data/{{ db.host }}_{{ db.port }}_{{ db.schema }}.json"}
+            """,
+        }
+    )
+    monkeypatch.setenv("STATISFACTORY_DB__PORT", "6543")
+    monkeypatch.setenv("STATISFACTORY_DB__SCHEMA", "sales")
+    monkeypatch.setenv("THRESHOLD", "1")  # not prefixed: not a setting
+    from statisfactory import Session
+
+    session = Session(root_folder=root)
+
+    expected = {"host": "localhost", "port": 6543, "schema": "sales"}
+    assert session.template_variables["db"] == expected
+    assert session.settings.get("threshold") is None
+    assert session.catalog.locate("table").endswith("data/localhost_6543_sales.json")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,7 +46,6 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
 def build_settings(config: ProjectConfig) -> Dynaconf:
     """The layered settings of a project; a missing globals or locals file is only a warning."""
     from dynaconf import Dynaconf
-    from dynaconf.loaders import env_loader
 
     if not config.configuration.is_dir():
         raise ConfigurationError(
@@ -54,6 +54,7 @@ def build_settings(config: ProjectConfig) -> Dynaconf:
         )
     settings = Dynaconf(
         envvar_prefix=ENVVAR_PREFIX,
+        loaders=[],  # environment variables are read below, keeping the files' spelling
         environments=False,
         merge_enabled=True,
         settings_files=[],
@@ -69,8 +70,27 @@ def build_settings(config: ProjectConfig) -> Dynaconf:
             )
             continue
         settings.update(_read_settings_file(path), merge=True)
-    env_loader.load(settings)  # environment variables win over every file
+    settings.update(_environment_settings(settings))  # environment variables win over files
     return settings
+
+
+def _environment_settings(settings: Dynaconf) -> dict[str, Any]:
+    """``STATISFACTORY_*`` variables, names lower-cased, values parsed as dynaconf does.
+
+    ``STATISFACTORY_DB__PORT=6543`` becomes ``db__port``: dynaconf merges it into the ``db``
+    mapping, where ``port`` then keeps the spelling of the files (its own loader would add an
+    upper-case ``PORT`` that Jinja templates cannot see as ``db.port``).
+    """
+    from dynaconf.utils.parse_conf import boolean_fix, parse_conf_data
+
+    prefix = f"{ENVVAR_PREFIX}_"
+    return {
+        name[len(prefix) :].lower(): parse_conf_data(
+            boolean_fix(value), tomlfy=True, box_settings=settings
+        )
+        for name, value in os.environ.items()
+        if name.startswith(prefix)
+    }
 
 
 def template_variables(settings: Dynaconf) -> dict[str, Any]:

@@ -229,3 +229,68 @@ def test_missing_notebook_folder_is_a_usage_error(project_factory) -> None:
 
     assert result.returncode == 2
     assert "notebook_sources" in result.stderr and "notebooks" in result.stderr
+
+
+def test_json_that_is_not_a_notebook_is_a_usage_error(project_factory) -> None:
+    cells = '[{"cell_type": "code", "source": "x = 1", "metadata": {}, "outputs": []}]'
+    root = project_factory(
+        {
+            "scripts/no_metadata.ipynb": f'{{"cells": {cells}, "nbformat": 4, "nbformat_minor": 5}}',
+            "scripts/a_list.ipynb": "[]",
+        }
+    )
+
+    for name in ("a_list", "no_metadata"):
+        result = statisfactory("compile", cwd=root)
+
+        assert result.returncode == 2, result.stderr
+        assert f"{name}.ipynb: not a valid Jupyter notebook" in result.stderr
+        assert "Traceback" not in result.stderr
+        (root / "scripts" / f"{name}.ipynb").unlink()
+
+
+def test_a_notebook_without_cell_ids_compiles_quietly(project_factory) -> None:
+    root = project_factory()
+    cell = {
+        "cell_type": "code",
+        "execution_count": None,
+        "metadata": {"tags": ["craft"]},
+        "outputs": [],
+        "source": ["@Craft()\n", 'def f() -> Volatile("v"):\n', "    return 1\n"],
+    }  # no "id", as some tools that write notebooks leave it out
+    notebook = {"cells": [cell], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (root / "scripts").mkdir()
+    (root / "scripts" / "old.ipynb").write_text(json.dumps(notebook))
+
+    result = statisfactory("compile", cwd=root)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "def f()" in (root / "lib/jupyter/old.py").read_text()
+
+
+def test_only_lines_that_start_a_statement_are_magics(project_factory) -> None:
+    root = project_factory()
+    cell = code(
+        "%%time\n"
+        "@Craft()\n"
+        'def share(total: int = 7, n: int = 4) -> Volatile("shares"):\n'
+        '    """Remainder and note.\n'
+        "    % of the total, kept in the docstring\n"
+        '    """\n'
+        "    %time x = 1\n"
+        "    return (\n"
+        "        total\n"
+        "        % n\n"
+        "    ), share.__doc__\n",
+        "craft",
+    )
+    write_notebook(root / "scripts" / "shares.ipynb", [cell])
+
+    result = statisfactory("compile", cwd=root)
+
+    assert result.returncode == 0, result.stderr
+    module = (root / "lib/jupyter/shares.py").read_text()
+    assert "# %%time\n" in module and "    # %time x = 1\n" in module
+    assert "        % n\n" in module
+    assert "    % of the total, kept in the docstring\n" in module

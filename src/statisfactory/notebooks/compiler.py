@@ -107,13 +107,18 @@ def find_notebooks(folder: Path) -> list[Path]:
 
 def read_cells(notebook: Path) -> list[Any]:
     """The notebook's cells (nbformat 4); invalid JSON or format is a :class:`NotebookError`."""
+    import warnings
+
     import nbformat
 
     try:
-        with notebook.open(encoding="utf-8") as stream:
-            document = nbformat.read(stream, as_version=4)
-    except (ValueError, KeyError, AttributeError, TypeError) as error:
-        # nbformat raises NotJSONError (a ValueError) for broken JSON, others for a wrong shape.
+        with notebook.open(encoding="utf-8") as stream, warnings.catch_warnings():
+            # Older notebooks have cells without ids: nbformat warns, yet only cells matter here.
+            warnings.simplefilter("ignore")
+            document = nbformat.read(stream, as_version=4, capture_validation_error={})
+    except (ValueError, KeyError, AttributeError, TypeError, nbformat.ValidationError) as error:
+        # NotJSONError (a ValueError) for broken JSON, ValidationError for a missing top-level
+        # key, others for a wrong shape.
         raise NotebookError(
             f"{notebook}: not a valid Jupyter notebook ({type(error).__name__}: "
             f"{str(error)[:200]}). Open and save it again in Jupyter, or remove it from the folder."
@@ -169,12 +174,28 @@ def _code(cell: Any) -> str:
     """The cell's source, IPython magics and shell escapes turned into comments."""
     source = cell.get("source", "")
     text = "".join(source) if isinstance(source, list) else str(source)
-    lines = []
-    for line in text.splitlines():
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
         stripped = line.lstrip()
-        is_magic = stripped.startswith(("%", "!")) and not stripped.startswith("!=")
-        lines.append(f"{line[: len(line) - len(stripped)]}# {stripped}" if is_magic else line)
+        looks_magic = stripped.startswith(("%", "!")) and not stripped.startswith("!=")
+        if looks_magic and _starts_a_statement(lines[:index]):
+            lines[index] = f"{line[: len(line) - len(stripped)]}# {stripped}"
     return "\n".join(lines)
+
+
+def _starts_a_statement(previous_lines: list[str]) -> bool:
+    """Whether the line after ``previous_lines`` starts a statement, so a leading ``%`` is a
+    magic: not inside brackets (``% n`` continuing a formula), a string or after a ``\\``."""
+    import io
+    import tokenize
+
+    source = io.StringIO("\n".join(previous_lines) + "\n")
+    try:
+        for _ in tokenize.generate_tokens(source.readline):
+            pass
+    except (tokenize.TokenError, SyntaxError):  # EOF inside a statement or a string
+        return False
+    return True
 
 
 def _check_syntax(code: str, where: str) -> None:

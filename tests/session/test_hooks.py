@@ -79,5 +79,6 @@ def test_a_raising_hook_is_named(project_factory):
     with pytest.raises(HookError) as caught:
         Broken(root_folder=project_factory())
     assert "connect_to_warehouse" in str(caught.value)
+    assert f"{__file__}:" in str(caught.value)  # where the hook is defined
     assert "warehouse is down" in str(caught.value)
     assert isinstance(caught.value.__cause__, RuntimeError)

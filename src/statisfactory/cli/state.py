@@ -12,6 +12,10 @@ if TYPE_CHECKING:
     from statisfactory.session import Session
 
 LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+PROJECT_ADVICE = (
+    "Run the command inside a project, point at one with -p/--path, or create one with "
+    "`statisfactory new NAME`."
+)
 
 
 class CraftFailed(Exception):
@@ -60,19 +64,11 @@ class CliState:
     def project_root(self) -> Path:
         """The root named by ``-p`` (a folder inside the project, or its pyproject.toml), else
         the nearest project at or above the current folder."""
-        from statisfactory.errors import ProjectNotFoundError
         from statisfactory.project.pyproject import find_root
 
         given = Path(self.path).expanduser().resolve() if self.path is not None else Path.cwd()
         start = given.parent if given.is_file() else given
-        try:
-            return find_root(start)
-        except ProjectNotFoundError as error:
-            raise ProjectNotFoundError(
-                f"No Statisfactory project at or above {start}: no pyproject.toml with a "
-                f"[tool.statisfactory] table. Run the command inside a project, point at one "
-                f"with -p/--path, or create one with `statisfactory new NAME`."
-            ) from error
+        return find_root(start, advice=PROJECT_ADVICE)
 
     def session(self) -> Session:
         """The project's session, built on first use."""

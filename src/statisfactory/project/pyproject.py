@@ -11,7 +11,7 @@ from statisfactory.errors import ConfigurationError, ProjectNotFoundError
 
 PYPROJECT = "pyproject.toml"
 
-# key -> (required, default, kind); every value is a string except the two tables.
+# key -> (required, default); every value is a string, and the two tables below are separate.
 _PATH_KEYS: dict[str, tuple[bool, str | None]] = {
     "project_slug": (True, None),
     "configuration": (True, None),
@@ -55,8 +55,16 @@ class ProjectConfig:
     raw: dict[str, Any] = field(repr=False)
 
 
-def find_root(start: Path | None = None) -> Path:
-    """The nearest folder at or above ``start`` whose pyproject.toml has ``[tool.statisfactory]``."""
+DEFAULT_ADVICE = (
+    "Run from inside a project, pass root_folder=..., or create one with `statisfactory new NAME`."
+)
+
+
+def find_root(start: Path | None = None, *, advice: str = DEFAULT_ADVICE) -> Path:
+    """The nearest folder at or above ``start`` whose pyproject.toml has ``[tool.statisfactory]``.
+
+    When there is none, the error ends with ``advice``: how the caller can name a project.
+    """
     start = (start or Path.cwd()).resolve()
     without_table: list[Path] = []
     for folder in (start, *start.parents):
@@ -72,8 +80,7 @@ def find_root(start: Path | None = None) -> Path:
     )
     raise ProjectNotFoundError(
         f"No Statisfactory project at or above {start}: no pyproject.toml with a "
-        f"[tool.statisfactory] table.{hint} Run from inside a project, pass root_folder=..., "
-        f"or create one with `statisfactory new NAME`."
+        f"[tool.statisfactory] table.{hint} {advice}"
     )
 
 

@@ -37,6 +37,17 @@ def put_on_sys_path(config: ProjectConfig) -> None:
             sys.path.insert(0, entry)
 
 
+def _describe_hook(hook: Callable[..., Any], root: Path) -> str:
+    """``module.name (file:line)``, the file relative to the project root when inside it."""
+    name = f"{getattr(hook, '__module__', '?')}.{getattr(hook, '__qualname__', hook)}"
+    code = getattr(hook, "__code__", None)
+    if code is None:
+        return name
+    path = Path(code.co_filename)
+    shown = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+    return f"{name} ({shown}:{code.co_firstlineno})"
+
+
 class BaseSession(MixinLogable):
     """Base class of every session: reads the project, then runs the registered post-init hooks.
 
@@ -91,13 +102,11 @@ class BaseSession(MixinLogable):
                 try:
                     hook(self)
                 except Exception as error:
-                    name = (
-                        f"{getattr(hook, '__module__', '?')}.{getattr(hook, '__qualname__', hook)}"
-                    )
                     detail = str(error) if isinstance(error, StatisfactoryError) else repr(error)
                     raise HookError(
-                        f"The post-init hook {name} of {klass.__name__} raised: {detail}. "
-                        f"Fix the hook, or remove its registration."
+                        f"The post-init hook {_describe_hook(hook, self.root)} of "
+                        f"{klass.__name__} raised: {detail}. Fix the hook, or remove its "
+                        f"registration."
                     ) from error
 
     # --- the stack of active sessions ------------------------------------------------------

@@ -100,3 +100,17 @@ def test_verbose_adds_the_chained_traceback(tmp_path: Path) -> None:
     assert "Traceback" in result.stderr
     assert "ModuleNotFoundError: No module named 'not_a_real_package_xyz'" in result.stderr
     assert result.stderr.rstrip().splitlines()[-1].startswith("Error: ")
+
+
+def test_a_missing_settings_file_is_one_warning_line(tmp_path: Path) -> None:
+    root = write(tmp_path / "project", TABLE, {})
+    (root / "conf" / "globals.yaml").unlink()
+
+    result = statisfactory("artifacts", "ls", cwd=root)
+
+    assert result.returncode == 0, result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.endswith(
+        f"WARNING statisfactory.warnings: UserWarning: {root / 'conf'}: no "
+        "globals.yaml; settings will not include it."
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,17 @@ class _CurrentStderrHandler(logging.StreamHandler):
         pass
 
 
+_warnings_logger = logging.getLogger("statisfactory.warnings")
+
+
+def _log_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one log line. Statisfactory's own warnings name their file in the message,
+    so their place in the code is left out; others keep it."""
+    package = Path(__file__).resolve().parents[1]
+    place = "" if Path(filename).resolve().is_relative_to(package) else f" ({filename}:{lineno})"
+    _warnings_logger.warning("%s: %s%s", category.__name__, message, place)
+
+
 @dataclass
 class CliState:
     """Options of the ``statisfactory`` group and the objects built from them, once."""
@@ -56,10 +68,7 @@ class CliState:
             handler.setFormatter(logging.Formatter(LOG_FORMAT, datefmt="%H:%M:%S"))
             logger.addHandler(handler)
             logger.propagate = False
-        logging.captureWarnings(True)
-        warnings_logger = logging.getLogger("py.warnings")
-        if not warnings_logger.handlers:
-            warnings_logger.addHandler(logger.handlers[0])
+        warnings.showwarning = _log_warning
 
     def project_root(self) -> Path:
         """The root named by ``-p`` (a folder inside the project, or its pyproject.toml), else

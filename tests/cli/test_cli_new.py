@@ -49,3 +49,16 @@ def test_new_without_git(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "plain" / ".git").exists()
     assert (tmp_path / "plain" / "pyproject.toml").is_file()
+
+
+def test_a_name_with_spaces_and_accents_gives_a_usable_slug_and_package(tmp_path: Path) -> None:
+    result = statisfactory("new", "My Étude", "--no-git", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "cd 'My Étude'" in result.stdout  # a command the user can paste
+    root = tmp_path / "My Étude"
+    pyproject = (root / "pyproject.toml").read_text()
+    assert 'name = "my-etude"' in pyproject and 'project_slug = "my-etude"' in pyproject
+    assert (root / "lib" / "my_etude" / "crafts.py").is_file()
+    run = statisfactory("run", "example", "small", cwd=root)
+    assert run.returncode == 0, run.stderr

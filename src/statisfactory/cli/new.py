@@ -1,14 +1,18 @@
 """``statisfactory new NAME``: a project that runs at once, under git.
 
 The template lives in ``templates/project/``: every file is a Jinja template (``.j2``) given
-``slug`` (the folder's name) and ``package`` (that name as a Python package, which replaces the
-``lib/package`` folder). ``gitignore.j2`` becomes ``.gitignore``.
+``slug`` (the folder's name, lower-cased, dashes between words) and ``package`` (that name as a
+Python package, which replaces the ``lib/package`` folder). ``gitignore.j2`` becomes
+``.gitignore``.
 """
 
 from __future__ import annotations
 
+import re
+import shlex
 import shutil
 import subprocess
+import unicodedata
 from pathlib import Path
 
 import click
@@ -28,7 +32,7 @@ def new(state: CliState, name: Path, no_git: bool) -> None:
     root = create_project(name)
     git = "" if no_git else init_git(root)
     click.echo(f"Created project {root.name} in {root}{git}.")
-    click.echo(f"Try it:\n  cd {name}\n  statisfactory run example small")
+    click.echo(f"Try it:\n  cd {shlex.quote(str(name))}\n  statisfactory run example small")
 
 
 def create_project(folder: Path) -> Path:
@@ -43,7 +47,7 @@ def create_project(folder: Path) -> Path:
             f"{folder} already exists and is not an empty folder: choose another name, or "
             f"remove it first."
         )
-    variables = {"slug": folder.name, "package": module_part(folder.name)}
+    variables = {"slug": project_slug(folder.name), "package": module_part(folder.name)}
     environment = Environment(undefined=StrictUndefined, keep_trailing_newline=True)
     for template in sorted(TEMPLATE.rglob("*.j2")):
         relative = template.relative_to(TEMPLATE).with_suffix("")
@@ -57,6 +61,12 @@ def create_project(folder: Path) -> Path:
         text = environment.from_string(template.read_text(encoding="utf-8")).render(variables)
         target.write_text(text, encoding="utf-8")
     return folder
+
+
+def project_slug(name: str) -> str:
+    """``My Study`` → ``my-study``: a valid distribution name, S3 bucket and lakeFS repository."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "project"
 
 
 def init_git(root: Path) -> str:

@@ -1,0 +1,162 @@
+"""``runs ls``, ``runs show RUN`` and ``artifacts lineage NAME``: the project's run history."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import click
+
+from statisfactory.cli.output import print_table
+from statisfactory.cli.state import CliState
+
+
+def _store(state: CliState) -> Any:
+    from statisfactory.history.store import store_for
+
+    return store_for(state.session())
+
+
+def _when(seconds: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds)) if seconds else ""
+
+
+def _duration(run: dict[str, Any]) -> str:
+    if run.get("started") and run.get("ended"):
+        return f"{run['ended'] - run['started']:.2f}"
+    return ""
+
+
+def _commit(run: dict[str, Any]) -> str:
+    commit = (run.get("git_commit") or "")[:10]
+    return f"{commit}*" if commit and run.get("git_dirty") else commit
+
+
+@click.group()
+def runs() -> None:
+    """The run history: every run of a pipeline, what each craft did and what it wrote."""
+
+
+@runs.command("ls")
+@click.option("-n", "--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--pipeline", help="Only the runs of this pipeline.")
+@click.pass_obj
+def runs_ls(state: CliState, limit: int, pipeline: str | None) -> None:
+    """List the latest runs, newest first (a * after the commit: uncommitted changes)."""
+    store = _store(state)
+    rows = []
+    for run in store.runs(limit=limit, pipeline=pipeline):
+        counts = run.get("counts", {})
+        rows.append(
+            (
+                run["run_id"],
+                run.get("pipeline") or "",
+                run.get("configuration") or "",
+                run.get("status") or "",
+                _when(run.get("started")),
+                _duration(run),
+                f"{counts.get('ran', 0)}/{counts.get('skipped', 0)}/{counts.get('failed', 0)}",
+                _commit(run),
+            )
+        )
+    print_table(
+        f"Runs recorded in {store.description}",
+        (
+            "run",
+            "pipeline",
+            "configuration",
+            "status",
+            "started",
+            "seconds",
+            "ran/skipped/failed",
+            "commit",
+        ),
+        rows,
+        terminal=state.is_terminal,
+    )
+
+
+@runs.command("show")
+@click.argument("run_id", metavar="RUN")
+@click.pass_obj
+def runs_show(state: CliState, run_id: str) -> None:
+    """Show one run (its id, a unique prefix of it, or `last`): crafts and artifacts written."""
+    from statisfactory.errors import StatisfactoryError
+
+    store = _store(state)
+    found = store.find_runs(run_id)
+    if len({run["run_id"] for run in found}) != 1:
+        problem = "matches several runs" if found else "matches no recorded run"
+        raise StatisfactoryError(
+            f"run {run_id!r} {problem} in {store.description}: give a longer prefix, or see "
+            "`statisfactory runs ls`"
+        )
+    run = found[0]
+    commit = _commit(run) or "none"
+    click.echo(f"Run {run['run_id']}: {run.get('status')}")
+    click.echo(
+        f"  pipeline: {run.get('pipeline')}  configuration: {run.get('configuration') or '-'}"
+    )
+    click.echo(f"  started: {_when(run.get('started'))}  seconds: {_duration(run) or '-'}")
+    click.echo(
+        f"  commit: {commit}  user: {run.get('user_name') or '-'}  host: {run.get('host') or '-'}"
+    )
+    click.echo(f"  incremental: {'yes' if run.get('incremental') else 'no'}")
+    if run.get("params"):
+        click.echo(f"  parameters: {run['params']}")
+    if run.get("error"):
+        click.echo(f"  error: {run['error']}")
+    executions = store.executions(run["run_id"])
+    print_table(
+        "Crafts",
+        ("craft", "status", "seconds", "why"),
+        [
+            (
+                row["craft"],
+                row["status"],
+                f"{row['duration']:.3f}" if row.get("duration") else "",
+                row.get("error") or row.get("reason") or "",
+            )
+            for row in executions
+        ],
+        terminal=state.is_terminal,
+    )
+    print_table(
+        "Artifacts written",
+        ("artifact", "craft", "location", "fingerprint"),
+        [
+            (row["name"], row.get("craft") or "-", row["location"], row.get("fingerprint") or "-")
+            for row in store.writes(run["run_id"])
+        ],
+        terminal=state.is_terminal,
+    )
+
+
+@click.command("lineage")
+@click.argument("name")
+@click.option(
+    "--param",
+    "params",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="A !{} value of the artifact's location, YAML-parsed; repeatable. Without the values "
+    "it needs, the latest recorded write of the artifact is traced.",
+)
+@click.pass_obj
+def artifacts_lineage(state: CliState, name: str, params: tuple[str, ...]) -> None:
+    """Trace the current version of artifact NAME: the run, craft, commit, parameters and
+    inputs that produced it, and theirs, as a tree."""
+    from statisfactory.cli.params import parse_param
+    from statisfactory.errors import ConfigurationError
+    from statisfactory.history.lineage import artifact_lineage, render
+
+    context = {}
+    for text in params:
+        override = parse_param(text)
+        if override.craft is not None:
+            raise ConfigurationError(
+                f"--param {text!r}: lineage takes the artifact's own values, key=value"
+            )
+        context[override.key] = override.value
+    session = state.session()
+    click.echo(render(artifact_lineage(session, _store(state), name, context)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,7 @@ class CliState:
     path: str | None = None
     verbose: bool = False
     _session: Any = field(default=None, repr=False)
+    _restore_streams: Callable[[], None] | None = field(default=None, repr=False)
 
     @property
     def is_terminal(self) -> bool:
@@ -80,9 +82,44 @@ class CliState:
         return find_root(start, advice=PROJECT_ADVICE)
 
     def session(self) -> Session:
-        """The project's session, built on first use."""
+        """The project's session, built on first use; from then on, the values of its secret
+        settings never reach the output (see :mod:`statisfactory.cli.secrets`)."""
         if self._session is None:
             from statisfactory.session import Session
 
-            self._session = Session(root_folder=self.project_root())
+            root = self.project_root()
+            try:
+                self._session = Session(root_folder=root)
+            except Exception:
+                self._hide_secrets(lambda: _settings_alone(root))  # a hook may print them
+                raise
+            self._hide_secrets(lambda: self._session.settings)
         return self._session
+
+    def _hide_secrets(self, settings: Callable[[], Any]) -> None:
+        from statisfactory.cli.secrets import hide_secrets, secret_values
+        from statisfactory.errors import StatisfactoryError
+
+        if self._restore_streams is not None:
+            return
+        try:
+            values = secret_values(settings().as_dict())
+        except StatisfactoryError:  # unreadable settings: the error about them comes next
+            return
+        self._restore_streams = hide_secrets(values)
+
+    def close(self) -> None:
+        """Give the process its own stdout and stderr back (after the last message)."""
+        if self._restore_streams is not None:
+            self._restore_streams()
+            self._restore_streams = None
+
+
+def _settings_alone(root: Path) -> Any:
+    """The project's settings, read without building a session; no warning a second time."""
+    from statisfactory.project.pyproject import read_project_config
+    from statisfactory.project.settings import build_settings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return build_settings(read_project_config(root))

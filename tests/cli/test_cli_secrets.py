@@ -1,0 +1,93 @@
+"""The values of secret settings never reach what the command line prints, wherever they hide."""
+
+from __future__ import annotations
+
+from shop_project import statisfactory
+
+from statisfactory.cli.secrets import secret_values
+
+LOCALS = """
+    db_password: hunter2-pw
+    services: {weather: {api_token: tok-0123456789}, region: eu-west-1}
+"""
+
+
+def test_secret_values_are_those_under_secret_keys_at_any_depth() -> None:
+    settings = {
+        "db_password": "hunter2-pw",
+        "services": {"weather": {"api_token": "tok-0123456789"}, "region": "eu-west-1"},
+        "credentials_key": {"user": "someone", "list": ["abcdefgh"]},
+        "api_secret": "short",  # too short to hide without hiding ordinary words
+        "use_token": True,
+    }
+
+    assert secret_values(settings) == ("tok-0123456789", "hunter2-pw", "abcdefgh", "someone")
+
+
+def test_a_token_in_a_query_string_is_hidden_from_listings(project_factory) -> None:
+    root = project_factory(
+        {
+            "conf/locals.yaml": LOCALS,
+            "catalog/c.yaml": """
+                - name: forecast
+                  type: json
+                  extra:
+                    path: "https://api.example/f.json?token={{ services.weather.api_token }}"
+            """,
+        }
+    )
+
+    for command in (["artifacts", "ls"], ["artifacts", "describe", "forecast"]):
+        result = statisfactory(*command, cwd=root)
+
+        assert result.returncode == 0, result.stderr
+        assert "api.example/f.json?token=***" in result.stdout
+        assert "tok-0123456789" not in result.stdout + result.stderr
+
+
+def test_a_craft_that_prints_and_raises_a_secret(project_factory) -> None:
+    root = project_factory(
+        {
+            "conf/locals.yaml": LOCALS,
+            "lib/db.py": """
+                from statisfactory import Craft, Session, Volatile
+
+                @Craft()
+                def connect() -> Volatile("connection"):
+                    password = Session.get_active_session().settings.get("db_password")
+                    print("connecting with", password)
+                    raise ConnectionError(f"login refused for password {password}")
+            """,
+            "pipelines/definitions/p.yaml": "load:\n  +operators: [db.connect]\n",
+        }
+    )
+
+    for verbose in ([], ["--verbose"]):
+        result = statisfactory(*verbose, "run", "load", cwd=root)
+
+        assert result.returncode == 1
+        assert "connecting with ***" in result.stdout
+        assert "login refused for password ***" in result.stderr
+        assert "hunter2-pw" not in result.stdout + result.stderr
+
+
+def test_a_failing_hook_does_not_print_the_secret(project_factory) -> None:
+    root = project_factory(
+        {
+            "conf/locals.yaml": LOCALS,
+            "lib/hooks.py": """
+                from statisfactory import BaseSession
+
+                @BaseSession.hook_post_init()
+                def connect(session):
+                    raise RuntimeError(f"no route with {session.settings.get('db_password')}")
+            """,
+        },
+        tool='[tool.statisfactory.session_factory]\nmodule = "hooks"\n',
+    )
+
+    result = statisfactory("pipelines", "ls", cwd=root)
+
+    assert result.returncode == 2
+    assert "hooks.connect" in result.stderr and "no route with ***" in result.stderr
+    assert "hunter2-pw" not in result.stderr

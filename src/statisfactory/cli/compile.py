@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from statisfactory.cli.state import CliState
@@ -20,13 +22,11 @@ def compile_notebooks(state: CliState) -> None:
     from statisfactory.notebooks.manifest import MANIFEST_NAME, build_manifest, write_manifest
 
     session = state.session()
-    config = session.config
-    report = compile_project(config)
-    target = config.sources.joinpath(*config.notebook_target.split("."))
-    manifest_path = target / MANIFEST_NAME
+    report = compile_project(session.config)
+    manifest_path = report.target / MANIFEST_NAME
     manifest_changed = write_manifest(manifest_path, build_manifest(session, report))
 
-    def shown(path) -> str:
+    def shown(path: Path) -> str:
         return path.relative_to(session.root).as_posix()
 
     for path in report.written:
@@ -39,5 +39,5 @@ def compile_notebooks(state: CliState) -> None:
     status = "" if report.changed or manifest_changed else "; everything was up to date"
     click.echo(
         f"Compiled {len(report.notebooks)} notebook(s), {crafts} craft(s), into "
-        f"{shown(target)}{status}."
+        f"{shown(report.target)}{status}."
     )

@@ -53,6 +53,7 @@ class CompiledNotebook:
 class CompileReport:
     """What a compilation did; ``changed`` is empty when everything was already up to date."""
 
+    target: Path  # the package folder the modules go to: sources/notebook_target
     notebooks: list[CompiledNotebook] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)
@@ -70,15 +71,13 @@ def compile_project(config: ProjectConfig) -> CompileReport:
             f"{config.pyproject}: notebook_sources folder {sources} does not exist; create it "
             f"and put notebooks there, or set notebook_sources in [tool.statisfactory]."
         )
-    target = config.sources.joinpath(*config.notebook_target.split("."))
-    package = ".".join(config.notebook_target.split("."))
-    report = CompileReport()
+    report = CompileReport(target=config.sources.joinpath(*config.notebook_target.split(".")))
     for notebook in find_notebooks(sources):
         parts = module_parts(notebook.relative_to(sources))
         compiled = compile_notebook(
             notebook,
-            module=".".join((package, *parts)),
-            path=target.joinpath(*parts).with_suffix(".py"),
+            module=".".join((config.notebook_target, *parts)),
+            path=report.target.joinpath(*parts).with_suffix(".py"),
             label=notebook.relative_to(config.root).as_posix(),
         )
         if compiled is not None:
@@ -92,7 +91,7 @@ def compile_project(config: ProjectConfig) -> CompileReport:
         if _write_if_changed(compiled.path, compiled.source):
             report.written.append(compiled.path)
     keep = {compiled.path for compiled in report.notebooks}
-    report.removed = _remove_stale(target, keep)
+    report.removed = _remove_stale(report.target, keep)
     return report
 
 

@@ -1,8 +1,8 @@
 """Turn notebook file and folder names into Python module names.
 
-The rule: accents removed and lower-cased (``Été`` → ``ete``); numbers and separators at the start are dropped (``01 - Data prep`` →
-``data prep``); every run of characters other than letters, digits and ``_`` becomes one ``_``
-(``data_prep``). A name that is empty, starts with a digit or is a Python keyword afterwards
+The rule: accents removed and lower-cased (``Été`` → ``ete``); numbers and separators at the
+start are dropped (``01 - Data prep`` → ``data prep``); every run of characters other than
+letters, digits and ``_`` becomes one ``_`` (``data_prep``). A name that is empty, starts with a digit or is a Python keyword afterwards
 gets an ``nb_`` prefix (``2021`` → ``nb_2021``).
 """
 

@@ -2,8 +2,8 @@
 
 The rule: accents removed and lower-cased (``Été`` → ``ete``); numbers and separators at the
 start are dropped (``01 - Data prep`` → ``data prep``); every run of characters other than
-letters, digits and ``_`` becomes one ``_`` (``data_prep``). A name that is empty, starts with a digit or is a Python keyword afterwards
-gets an ``nb_`` prefix (``2021`` → ``nb_2021``).
+letters, digits and ``_`` becomes one ``_`` (``data_prep``). A name that is empty, starts with
+a digit or is a Python keyword afterwards gets an ``nb_`` prefix (``2021`` → ``nb_2021``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ from catalog_files import make_catalog
 from pydantic import BaseModel
 from pydantic.dataclasses import dataclass
 
-from statisfactory.errors import CatalogError
+from statisfactory.errors import CatalogError, StorageError
 from statisfactory.IO import Artifact, ArtifactInteractor, Backend, Catalog
 from statisfactory.IO.interactors.base import interactor_class, known_types
 
@@ -207,3 +207,124 @@ def test_a_custom_type_from_the_session_module_serves_the_session_catalog(sessio
     )
     session.catalog.save("shout", "hello")
     assert session.catalog.load("shout") == "HELLO"
+
+
+class Versioned(Backend, prefix="testversioned"):
+    """Keeps every version of a payload; ``version`` chooses one (a backend-only option)."""
+
+    payloads: ClassVar[dict[tuple[str, int], bytes]] = {}
+    calls: ClassVar[list[tuple[str, int]]] = []
+
+    def put(self, *, payload: bytes, fragment: ParseResult, version: int = 0) -> None:
+        self.calls.append(("put", version))
+        self.payloads[fragment.path, version] = payload
+
+    def get(self, *, fragment: ParseResult, version: int = 0) -> bytes:
+        self.calls.append(("get", version))
+        try:
+            return self.payloads[fragment.path, version]
+        except KeyError as error:
+            raise FileNotFoundError(fragment.geturl()) from error
+
+
+def test_options_go_to_the_backend_that_names_them_and_the_rest_to_the_reader(
+    tmp_path: Path, caplog
+):
+    import pandas as pd
+
+    catalog = make_catalog(
+        tmp_path,
+        """
+        - name: table
+          type: csv
+          extra: {path: "testversioned://shelf/table.csv"}
+          load_options: {version: 2, sep: ";"}
+          save_options: {version: 2, sep: ";"}
+        - name: older
+          type: csv
+          extra: {path: "testversioned://shelf/table.csv"}
+          load_options: {version: 1, sep: ";"}
+        """,
+    )
+    frame = pd.DataFrame({"a": [1, 2], "b": ["x", "y"]})
+    catalog.save("table", frame)
+    assert Versioned.calls[-1] == ("put", 2)
+    assert Versioned.payloads["/table.csv", 2].startswith(b"a;b\n")  # the writer got sep
+    pd.testing.assert_frame_equal(catalog.load("table", version=7), frame)  # options win
+    assert Versioned.calls[-1] == ("get", 2)
+    assert catalog.exists("table") and not catalog.exists("older")
+    assert "version" not in caplog.text  # neither option was dropped
+
+
+class Failing(Backend, prefix="testfailing"):
+    """Raises what the library of a storage service would; the error is chosen by the netloc."""
+
+    def get(self, *, fragment: ParseResult, **_: Any) -> bytes:
+        raise library_error(fragment.netloc)
+
+    def put(self, *, payload: bytes, fragment: ParseResult, **_: Any) -> None:
+        raise library_error(fragment.netloc)
+
+
+def library_error(kind: str) -> Exception:
+    import botocore.exceptions
+    import requests
+
+    if kind == "botocore":
+        return botocore.exceptions.ClientError(
+            {"Error": {"Code": "AccessDenied", "Message": "denied to tok-77aa"}}, "GetObject"
+        )
+    if kind == "endpoint":
+        return botocore.exceptions.EndpointConnectionError(endpoint_url="https://u:pw-77aa@h/")
+    if kind == "requests":
+        return requests.ConnectionError("Max retries exceeded with url: /a?token=tok-77aa")
+    return OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize("kind", ["botocore", "endpoint", "requests", "oserror"])
+@pytest.mark.parametrize("operation", ["load", "save", "exists"])
+def test_a_backend_library_error_is_a_storage_error_naming_artifact_and_location(
+    tmp_path: Path, kind: str, operation: str
+):
+    catalog = make_catalog(
+        tmp_path,
+        f"[{{name: feed, type: text, extra: {{path: 'testfailing://{kind}/feed.txt', "
+        f"token: tok-77aa}}}}]",
+    )
+    call = {
+        "load": lambda: catalog.load("feed"),
+        "save": lambda: catalog.save("feed", "text"),
+        "exists": lambda: catalog.exists("feed"),
+    }[operation]
+    with pytest.raises(StorageError) as caught:
+        call()
+    message = str(caught.value)
+    assert "'feed'" in message and f"testfailing://{kind}/feed.txt" in message
+    assert "tok-77aa" not in message and "pw-77aa" not in message
+    assert type(caught.value.__cause__).__module__.split(".")[0] in (
+        "botocore",
+        "requests",
+        "builtins",
+    )
+
+
+def test_a_reader_error_is_not_a_storage_error(tmp_path: Path):
+    Drawer.payloads["shelf/broken.parquet"] = b"not a parquet file"
+    catalog = make_catalog(
+        tmp_path, "[{name: t, type: parquet, extra: {path: 'testdrawer://shelf/broken.parquet'}}]"
+    )
+    with pytest.raises(CatalogError) as caught:
+        catalog.load("t")
+    assert not isinstance(caught.value, StorageError)
+    assert "'t'" in str(caught.value) and "testdrawer://shelf/broken.parquet" in str(caught.value)
+
+
+def test_a_backend_that_cannot_write_says_so(tmp_path: Path):
+    class ReadOnly(Backend, prefix="testreadonly"):
+        def get(self, *, fragment: ParseResult) -> bytes:
+            return b"fixed"
+
+    catalog = make_catalog(tmp_path, "[{name: r, type: binary, extra: {path: 'testreadonly://r'}}]")
+    assert catalog.load("r") == b"fixed"
+    with pytest.raises(StorageError, match=r"'r'.*cannot save at testreadonly://r.*cannot write"):
+        catalog.save("r", b"new")

@@ -162,6 +162,10 @@ LAKE_CATALOG = """
     - name: pinned
       type: csv
       extra: {path: "lakefs://tables/table.csv", lake_ref: main}
+    - name: read_from_main
+      type: csv
+      extra: {path: "lakefs://tables/table.csv"}
+      load_options: {lake_ref: main}
 """
 
 
@@ -169,6 +173,7 @@ def test_lakefs_artifacts_need_the_lakefs_settings(session_factory):
     session = session_factory({"catalog/catalog.yaml": LAKE_CATALOG})
     with pytest.raises(IntegrationError) as caught:
         session.catalog.load("table")
+    assert "'table'" in str(caught.value)
     assert "lakefs_endpoint" in str(caught.value)
     assert "lakefs_access_key" in str(caught.value)
 
@@ -189,6 +194,33 @@ def test_an_unreachable_lakefs_names_the_endpoint_never_the_secret(session_facto
         session.catalog.save("pinned", pd.DataFrame({"x": [1]}))
     assert endpoint in str(caught.value)
     assert "lake-secret-value-42" not in str(caught.value)
+
+
+def test_lake_ref_in_load_options_reaches_the_backend_for_reads_only(session_factory, caplog):
+    # No git repository: an artifact needs a lake_ref to get as far as the (unreachable) server.
+    endpoint = f"http://127.0.0.1:{free_port()}"
+    session = session_factory(
+        {
+            "catalog/catalog.yaml": """
+                - name: reference
+                  type: csv
+                  extra: {path: "lakefs://tables/reference.csv"}
+                  load_options: {lake_ref: main, sep: ";"}
+            """,
+            "conf/locals.yaml": f"""
+                lakefs_endpoint: {endpoint}
+                lakefs_access_key: AKIAJEXAMPLE
+                lakefs_secret_access_key: lake-secret-value-42
+            """,
+        }
+    )
+    for read in (session.catalog.load, session.catalog.exists):
+        with pytest.raises(IntegrationError) as caught:
+            read("reference")
+        assert "'reference'" in str(caught.value) and endpoint in str(caught.value)
+    with pytest.raises(LakeFSBranchError, match="'reference'.*no git branch"):
+        session.catalog.save("reference", pd.DataFrame({"x": [1]}))  # writes have no lake_ref
+    assert "lake_ref" not in caplog.text  # not handed to read_csv, not dropped
 
 
 def test_a_project_slug_lakefs_cannot_hold_is_named(project_factory):
@@ -263,6 +295,7 @@ def test_lake_ref_reads_another_branch_or_a_commit(lakefs_project):
     assert session.catalog.load("table")["x"].tolist() == [2]  # the branch, uncommitted
     assert session.catalog.load("table", lake_ref=commit.id)["x"].tolist() == [1]
     assert session.catalog.load("pinned")["x"].tolist() == [2]  # lake_ref: main in extra
+    assert session.catalog.load("read_from_main")["x"].tolist() == [2]  # in load_options
 
 
 def test_writing_to_a_commit_is_refused(lakefs_project):

@@ -16,7 +16,7 @@ from statisfactory.errors import (
     StatisfactoryError,
     StorageError,
 )
-from statisfactory.IO.artifact import Artifact, redact
+from statisfactory.IO.artifact import Artifact, redact, scrub, secret_values
 from statisfactory.IO.backends.base import Backend, backend_class
 from statisfactory.IO.declarations import read_catalog
 from statisfactory.IO.interactors.base import ArtifactInteractor, interactor_class
@@ -218,10 +218,17 @@ class Catalog(MixinLogable):
     def _failures(
         self, interactor: ArtifactInteractor, action: str, context: Mapping[str, Any]
     ) -> Iterator[None]:
-        """Turn what a reader, writer or backend raises into an error naming the artifact."""
+        """Turn what a reader, writer or backend raises into an error naming the artifact and
+        its location; no message leaving the catalog holds a secret."""
         try:
             yield
-        except StatisfactoryError:
+        except StatisfactoryError as error:
+            # Kept as raised (its class says what failed), but naming the artifact, secret-free.
+            if error.args and isinstance(error.args[0], str):
+                message = error.args[0]
+                if f"artifact {interactor.name!r}" not in message:
+                    message = f"{interactor.artifact.where}: {message}"
+                error.args = (self._scrub(message, interactor, context), *error.args[1:])
             raise
         except NotImplementedError as error:
             raise CatalogError(
@@ -230,14 +237,24 @@ class Catalog(MixinLogable):
             ) from error
         except Exception as error:
             try:
-                where = f" at {self._locate(interactor, context)}" if action != "locate" else ""
+                location = self._locate(interactor, context) if action != "locate" else None
             except Exception:
-                where = ""
+                location = None
             kind = StorageError if isinstance(error, OSError) else CatalogError
-            raise kind(
-                f"{interactor.artifact.where}: cannot {action}{where}: "
-                f"{type(error).__name__}: {error}"
-            ) from error
+            message = interactor.artifact.failure(action, location, error)
+            raise kind(self._scrub(message, interactor, context)) from error
+
+    def _scrub(self, text: str, interactor: ArtifactInteractor, context: Mapping[str, Any]) -> str:
+        """``text`` without the secrets of the entry, the context or the session's settings."""
+        declared = self._artifacts.get(interactor.name, interactor.artifact)
+        sources = [declared.extra, declared.load_options, declared.save_options, context]
+        session = self._session
+        if session is None:
+            from statisfactory.session.scope import active_session_or_none
+
+            session = active_session_or_none()
+        sources.append(getattr(session, "template_variables", None) or {})
+        return scrub(text, secret_values(*sources))
 
     # --- presentation and composition ---------------------------------------------------------
     def __str__(self) -> str:

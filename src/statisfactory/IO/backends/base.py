@@ -2,8 +2,9 @@
 
 A backend is a subclass with ``prefix="myscheme"`` implementing ``put`` and ``get`` on whole
 payloads. The streaming methods ``open_read``/``open_write`` fall back to those two; built-in
-backends override them so large files never go through one ``bytes`` copy. A scheme with no
-registered backend goes to fsspec (``memory://``, ``gs://``, ``http://``, ...).
+backends derive from :class:`StreamingBackend` instead, which implements the streams and
+derives ``get``/``put`` from them, so large files never go through one ``bytes`` copy. A scheme
+with no registered backend goes to fsspec (``memory://``, ``gs://``, ``http://``, ...).
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any, BinaryIO, ClassVar
 from urllib.parse import ParseResult
 
 from statisfactory.errors import CatalogError
-from statisfactory.IO.signatures import select
+from statisfactory.IO.artifact import redact_url
+from statisfactory.IO.signatures import accepted, select
 from statisfactory.logger import MixinLogable
 
 # Built-in schemes -> module defining their backend, imported on first use. A module that does not
@@ -25,6 +27,15 @@ from statisfactory.logger import MixinLogable
 BUILTIN_MODULES: dict[str, str] = {"": "local", "file": "local", "s3": "s3", "lakefs": "lakefs"}
 
 _registry: dict[str, type[Backend]] = {}
+
+# The methods of each operation: the options their signatures name go to the backend.
+_OPERATION_METHODS = {
+    "load": ("open_read", "get"),
+    "save": ("open_write", "put"),
+    "exists": ("exists", "get"),
+}
+# Given by the catalog itself, never taken from options or the context.
+RESERVED_ARGUMENTS = frozenset({"fragment", "payload"})
 
 
 class BackendRegistrationError(CatalogError):
@@ -35,8 +46,9 @@ class Backend(MixinLogable):
     """Stores and fetches an artifact's bytes for one URL scheme.
 
     ``fragment`` is the :class:`urllib.parse.ParseResult` of the interpolated ``extra.path``.
-    Extra keyword arguments (the call's context and the entry's other ``extra`` fields) reach
-    ``put``/``get`` only when their signature accepts them.
+    Extra keyword arguments reach ``put``/``get`` only when their signature accepts them: the
+    entry's other ``extra`` fields, the call's context, and the entries of ``load_options`` or
+    ``save_options`` that the signature names (those then skip the reader or writer).
     """
 
     prefix: ClassVar[str | None] = None
@@ -98,8 +110,30 @@ class Backend(MixinLogable):
         return None
 
     def locate(self, fragment: ParseResult) -> str:
-        """The location to show the user: the URL."""
-        return fragment.geturl()
+        """The location to show the user: the URL, without the password it may hold."""
+        return redact_url(fragment.geturl())
+
+    def option_names(self, operation: str) -> frozenset[str]:
+        """The options this backend takes for ``operation`` (``load``, ``save``, ``exists``):
+        the parameters its methods for it name explicitly (``lake_ref`` for lakeFS)."""
+        names: set[str] = set()
+        for method in _OPERATION_METHODS[operation]:
+            names |= accepted(getattr(self, method))[0].names
+        return frozenset(names - RESERVED_ARGUMENTS)
+
+
+class StreamingBackend(Backend):
+    """A backend that implements ``open_read``/``open_write`` (and ``exists``) itself; whole
+    payloads (``get``/``put``) go through those streams."""
+
+    def get(self, *, fragment: ParseResult, **kwargs: Any) -> bytes:
+        with self.open_read(fragment, **select(self.open_read, kwargs, positional=1)[0]) as handle:
+            return handle.read()
+
+    def put(self, *, payload: bytes, fragment: ParseResult, **kwargs: Any) -> None:
+        options = select(self.open_write, kwargs, positional=1)[0]
+        with self.open_write(fragment, **options) as handle:
+            handle.write(payload)
 
 
 def _register(prefix: str, cls: type[Backend]) -> None:

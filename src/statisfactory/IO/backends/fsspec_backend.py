@@ -9,10 +9,10 @@ from typing import Any, BinaryIO
 from urllib.parse import ParseResult
 
 from statisfactory.errors import StorageError
-from statisfactory.IO.backends.base import Backend
+from statisfactory.IO.backends.base import StreamingBackend
 
 
-class FsspecBackend(Backend):
+class FsspecBackend(StreamingBackend):
     """Reads and writes through the fsspec file system of the URL's scheme.
 
     A write happens inside an fsspec transaction, so that a failed save does not leave half a
@@ -36,13 +36,6 @@ class FsspecBackend(Backend):
 
     def exists(self, *, fragment: ParseResult, **kwargs: Any) -> bool:
         return bool(self._filesystem(fragment).isfile(fragment.geturl()))
-
-    def get(self, *, fragment: ParseResult, **kwargs: Any) -> bytes:
-        return self._filesystem(fragment).cat_file(fragment.geturl())
-
-    def put(self, *, payload: bytes, fragment: ParseResult, **kwargs: Any) -> None:
-        with self.open_write(fragment) as handle:
-            handle.write(payload)
 
     @contextmanager
     def open_read(self, fragment: ParseResult, **kwargs: Any) -> Iterator[BinaryIO]:

@@ -2,9 +2,10 @@
 
 The repository is ``session.lakefs_repo`` (named after ``project_slug``). The reference is the
 lakeFS branch of the current git branch, created from the repository's default branch when
-missing, or ``lake_ref`` when given (in the entry's ``extra`` or as a keyword argument of
-``catalog.load``/``save``): a branch, a commit id or a tag to read, a branch to write. Saves are
-uploaded to the branch, uncommitted: commit them with lakeFS when the data is worth a version.
+missing, or ``lake_ref`` when given: in the entry's ``load_options`` (reads) or ``save_options``
+(writes), in its ``extra`` (both), or as a keyword argument of ``catalog.load``/``save``; a
+branch, a commit id or a tag to read, a branch to write. Saves are uploaded to the branch,
+uncommitted: commit them with lakeFS when the data is worth a version.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 from urllib.parse import ParseResult
 
-from statisfactory.IO.backends.base import Backend
+from statisfactory.IO.backends.base import StreamingBackend
 from statisfactory.IO.lakefs_refs import DEFAULT_SOURCE_BRANCH, LakeRef, select_ref
 
 SPOOL_IN_MEMORY_UP_TO = 32 * 1024 * 1024
@@ -48,7 +49,7 @@ class Target:
         )
 
 
-class LakeFSBackend(Backend, prefix="lakefs"):
+class LakeFSBackend(StreamingBackend, prefix="lakefs"):
     """Objects in the project's lakeFS repository, on the git branch's lakeFS branch.
 
     Reads and writes go through a spooled temporary file (large objects never become one
@@ -60,16 +61,6 @@ class LakeFSBackend(Backend, prefix="lakefs"):
         target = self.target(fragment, lake_ref, writing=False)
         with translated_errors(target):
             return bool(target.stored.exists())
-
-    def get(self, *, fragment: ParseResult, lake_ref: str | None = None, **kwargs: Any) -> bytes:
-        with self.open_read(fragment, lake_ref=lake_ref) as handle:
-            return handle.read()
-
-    def put(
-        self, *, payload: bytes, fragment: ParseResult, lake_ref: str | None = None, **kwargs: Any
-    ) -> None:
-        with self.open_write(fragment, lake_ref=lake_ref) as handle:
-            handle.write(payload)
 
     @contextmanager
     def open_read(
@@ -93,21 +84,19 @@ class LakeFSBackend(Backend, prefix="lakefs"):
             with translated_errors(target), target.stored.writer(mode="wb") as writer:
                 shutil.copyfileobj(spool, writer, CHUNK)
 
-    def locate(self, fragment: ParseResult) -> str:
-        return fragment.geturl()
-
     # --- where an object lives ------------------------------------------------------------------
     def target(self, fragment: ParseResult, lake_ref: str | None, *, writing: bool) -> Target:
         """The object at ``fragment`` on the selected reference of the project's repository."""
         session = self.session
+        client = session.lakefs_client  # checks the settings, sends no request
+        ref = select_ref(lake_ref, lambda: session.git)  # before any request too
         repository = session.lakefs_repo
-        ref = select_ref(lake_ref, lambda: session.git)
         path = object_path(fragment)
         endpoint = str(session.settings.get("lakefs_endpoint"))
         placeholder = Target(None, path, ref, repository.id, endpoint, writing)
         if ref.from_git:
             with translated_errors(placeholder):
-                ensure_branch(session.lakefs_client, repository, ref.ref)
+                ensure_branch(client, repository, ref.ref)
         reference = repository.branch(ref.ref) if writing else repository.ref(ref.ref)
         return Target(reference.object(path), path, ref, repository.id, endpoint, writing)
 

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import ParseResult
 
-from statisfactory.IO.backends.base import Backend
+from statisfactory.IO.backends.base import StreamingBackend
 
 
-class LocalBackend(Backend, prefix="file", aliases=("",)):
+class LocalBackend(StreamingBackend, prefix="file", aliases=("",)):
     """Files on this machine: ``data/x.csv`` (under the project root) or ``file:///abs/x.csv``.
 
     A save writes a temporary file in the target's folder, flushes and fsyncs it, then renames
@@ -37,13 +37,6 @@ class LocalBackend(Backend, prefix="file", aliases=("",)):
 
     def exists(self, *, fragment: ParseResult, **kwargs: Any) -> bool:
         return self.path(fragment).is_file()
-
-    def get(self, *, fragment: ParseResult, **kwargs: Any) -> bytes:
-        return self.path(fragment).read_bytes()
-
-    def put(self, *, payload: bytes, fragment: ParseResult, **kwargs: Any) -> None:
-        with self.open_write(fragment) as handle:
-            handle.write(payload)
 
     @contextmanager
     def open_read(self, fragment: ParseResult, **kwargs: Any) -> Iterator[BinaryIO]:

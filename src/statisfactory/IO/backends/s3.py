@@ -8,7 +8,6 @@ S3-compatible server), and optionally ``aws_connect_timeout`` (s, default 2),
 
 from __future__ import annotations
 
-import io
 import tempfile
 import threading
 import weakref
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 from urllib.parse import ParseResult
 
-from statisfactory.IO.backends.base import Backend
+from statisfactory.IO.backends.base import StreamingBackend
 
 # Objects up to this size stay in memory on their way to or from S3; larger ones go to a
 # temporary file, so that a big artifact never exists as one ``bytes`` object.
@@ -52,7 +51,7 @@ _connections: weakref.WeakKeyDictionary[Any, S3Connection] = weakref.WeakKeyDict
 _connections_lock = threading.Lock()
 
 
-class S3Backend(Backend, prefix="s3"):
+class S3Backend(StreamingBackend, prefix="s3"):
     """Objects in S3 buckets: ``s3://bucket/path/to/key``.
 
     Transfers go through boto3's transfer manager (multipart, parallel parts) from or to a
@@ -70,13 +69,6 @@ class S3Backend(Backend, prefix="s3"):
         except FileNotFoundError:
             return False
         return True
-
-    def get(self, *, fragment: ParseResult, **kwargs: Any) -> bytes:
-        with self.open_read(fragment) as handle:
-            return handle.read()
-
-    def put(self, *, payload: bytes, fragment: ParseResult, **kwargs: Any) -> None:
-        self._upload(io.BytesIO(payload), fragment)
 
     @contextmanager
     def open_read(self, fragment: ParseResult, **kwargs: Any) -> Iterator[BinaryIO]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
@@ -10,8 +11,8 @@ from urllib.parse import ParseResult, urlparse
 
 from pydantic import BaseModel, ConfigDict
 
-from statisfactory.errors import CatalogError, StorageError
-from statisfactory.IO.backends.base import Backend
+from statisfactory.errors import CatalogError, StatisfactoryError, StorageError
+from statisfactory.IO.backends.base import RESERVED_ARGUMENTS, Backend
 from statisfactory.IO.interactors.base import ArtifactInteractor
 from statisfactory.IO.interpolation import check_local_path, scheme_of
 from statisfactory.IO.signatures import select
@@ -35,8 +36,14 @@ class FileInteractor(ArtifactInteractor):
     A format implements ``read(source, context)``, where ``source`` is a local path (``str``) or
     a binary file object, and ``write(asset, handle, context)`` on a binary file object; it may
     implement ``check_asset(asset)`` to refuse an object before anything is written.
-    ``options(function, "load" | "save", context)`` gives a reader or writer the entry's options
-    plus the context values it names in its signature.
+    ``options(function, "load" | "save", context)`` gives a reader or writer its options.
+
+    Each entry of ``load_options``/``save_options`` goes where it is accepted: to the backend
+    when the backend's methods name it (``lake_ref`` for ``lakefs://``), else to the reader or
+    writer. The backend also gets the entry's other ``extra`` fields and the call's context, as
+    far as its signatures accept them; a name given several ways takes the option's value, else
+    the context's, else the ``extra`` field's. What the backend raises (not the reader or
+    writer) becomes a :class:`StorageError` naming the artifact and its location.
     """
 
     Extra = FileExtra
@@ -54,34 +61,34 @@ class FileInteractor(ArtifactInteractor):
 
     # --- the interactor contract -------------------------------------------------------------
     def load(self, **context: Any) -> Any:
-        backend, fragment = self._storage()
+        backend, fragment = self.storage
         local = backend.local_path(fragment)
-        try:
-            if local is not None:
-                return self.read(str(local), context)
-            with backend.open_read(fragment, **self._backend_kwargs(context)) as handle:
+        if local is None:
+            with self._streamed(backend.open_read, "load", context) as handle:
                 return self.read(handle, context)
+        try:
+            return self.read(str(local), context)
         except FileNotFoundError as error:
             if isinstance(error, CatalogError):
                 raise
-            raise MissingArtifactError(
-                f"{self.artifact.where}: nothing is stored at {backend.locate(fragment)}; "
-                f"save the artifact first, or fix extra.path (or the values of its !{{}} variables)"
-            ) from error
+            raise self._missing(None) from error
 
     def save(self, asset: Any, **context: Any) -> None:
         self.check_asset(asset)
-        backend, fragment = self._storage()
-        with backend.open_write(fragment, **self._backend_kwargs(context)) as handle:
+        with self._streamed(self.storage[0].open_write, "save", context) as handle:
             self.write(asset, handle, context)
 
     def exists(self, **context: Any) -> bool:
-        backend, fragment = self._storage()
-        kwargs = select(backend.exists, self._backend_kwargs(context))[0]
-        return backend.exists(fragment=fragment, **kwargs)
+        backend, fragment = self.storage
+        with self._backend_errors("exists"):
+            kwargs = self._backend_kwargs(backend.exists, "exists", context)
+            try:
+                return bool(backend.exists(fragment=fragment, **kwargs))
+            except FileNotFoundError:
+                return False
 
     def locate(self, **context: Any) -> str:
-        backend, fragment = self._storage()
+        backend, fragment = self.storage
         return backend.locate(fragment)
 
     # --- helpers for formats -----------------------------------------------------------------
@@ -93,19 +100,23 @@ class FileInteractor(ArtifactInteractor):
         *,
         positional: int = 1,
     ) -> dict[str, Any]:
-        """Keyword arguments for ``function``: the entry's ``load_options``/``save_options``,
-        plus the context values that ``function`` names explicitly. Options the function does not
-        accept are dropped with a warning. The first ``positional`` parameters are the caller's."""
-        declared = self.artifact.load_options if kind == "load" else self.artifact.save_options
+        """Keyword arguments for ``function``: the entry's ``load_options``/``save_options`` that
+        the backend does not take, plus the context values that ``function`` names explicitly.
+        Options the function does not accept are dropped with a warning. The first
+        ``positional`` parameters are the caller's."""
+        taken = self.storage[0].option_names(kind)
+        declared = {k: v for k, v in self._declared_options(kind).items() if k not in taken}
         from_context, _ = select(function, context, into_var_keyword=False, positional=positional)
         options, dropped = select(function, declared, positional=positional)
         if dropped:
             self.warning(
-                "%s: %s_options %s are not accepted by %s and are ignored",
+                "%s: %s_options %s are accepted neither by %s nor by the %s backend, and are "
+                "ignored",
                 self.artifact.where,
                 kind,
                 ", ".join(dropped),
                 getattr(function, "__qualname__", function),
+                self.storage[1].scheme or "local",
             )
         return {**from_context, **options}
 
@@ -115,16 +126,84 @@ class FileInteractor(ArtifactInteractor):
         return open(source, "rb") if isinstance(source, str) else nullcontext(source)
 
     # --- storage ------------------------------------------------------------------------------
-    def _storage(self) -> tuple[Backend, ParseResult]:
+    @functools.cached_property
+    def storage(self) -> tuple[Backend, ParseResult]:
+        """The backend of ``extra.path`` and the parsed path."""
         path = self.artifact.extra.path
         scheme = scheme_of(path)
         # A local path is not parsed as a URL: '#' or '?' are valid characters in a file name.
         fragment = urlparse(path) if scheme else ParseResult("", "", path, "", "", "")
         return self.catalog.backend(scheme), fragment
 
-    def _backend_kwargs(self, context: Mapping[str, Any]) -> dict[str, Any]:
-        """What a backend may receive: the other ``extra`` fields, then the context."""
-        return {**(getattr(self.artifact.extra, "model_extra", None) or {}), **context}
+    def _declared_options(self, operation: str) -> Mapping[str, Any]:
+        """``save_options`` for a save, else ``load_options`` (an existence check is a read)."""
+        return self.artifact.save_options if operation == "save" else self.artifact.load_options
+
+    def _backend_kwargs(
+        self, method: Callable[..., Any], operation: str, context: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """What ``method`` of the backend receives for ``operation``: the other ``extra``
+        fields, the context, then the options the backend takes, as far as it accepts them."""
+        backend = self.storage[0]
+        taken = backend.option_names(operation)
+        options = {k: v for k, v in self._declared_options(operation).items() if k in taken}
+        fields = getattr(self.artifact.extra, "model_extra", None) or {}
+        values = {**fields, **context, **options}
+        for name in RESERVED_ARGUMENTS.intersection(values):
+            del values[name]
+        return select(method, values)[0]
+
+    @contextmanager
+    def _streamed(
+        self, method: Callable[..., Any], operation: str, context: Mapping[str, Any]
+    ) -> Iterator[BinaryIO]:
+        """The handle of ``method`` (the backend's ``open_read`` or ``open_write``), entered and
+        left so that what the backend raises, not what the reader or writer raises, becomes
+        a storage error."""
+        fragment = self.storage[1]
+        with self._backend_errors(operation):
+            manager = method(fragment, **self._backend_kwargs(method, operation, context))
+            handle = manager.__enter__()
+        try:
+            yield handle
+        except BaseException as error:
+            with self._backend_errors(operation):
+                suppressed = manager.__exit__(type(error), error, error.__traceback__)
+            if not suppressed:
+                raise
+        else:
+            with self._backend_errors(operation):
+                manager.__exit__(None, None, None)
+
+    @contextmanager
+    def _backend_errors(self, operation: str) -> Iterator[None]:
+        """Errors of the backend as catalog errors naming the artifact and its location."""
+        try:
+            yield
+        except StatisfactoryError:
+            raise
+        except FileNotFoundError as error:
+            if operation != "load":
+                raise StorageError(self._failure(operation, error)) from error
+            raise self._missing(error) from error
+        except Exception as error:
+            raise StorageError(self._failure(operation, error)) from error
+
+    def _failure(self, operation: str, error: BaseException) -> str:
+        action = "check" if operation == "exists" else operation
+        return self.artifact.failure(action, self.locate(), error)
+
+    def _missing(self, error: BaseException | None) -> MissingArtifactError:
+        """Nothing at the artifact's location; ``error`` is the backend's own explanation."""
+        location = self.locate()
+        said = str(error or "").strip("'\"")
+        # Most backends only repeat the path; keep what says more (an endpoint, a reference).
+        repeats = said.endswith(self.storage[1].path) or getattr(error, "filename", None)
+        detail = f" ({said})" if said and not repeats else ""
+        return MissingArtifactError(
+            f"{self.artifact.where}: nothing is stored at {location}{detail}; save the "
+            f"artifact first, or fix extra.path (or the values of its !{{}} variables)"
+        )
 
 
 @contextmanager

@@ -251,3 +251,77 @@ def test_errors_are_reported_again_from_a_cached_file(tmp_path: Path):
     for _ in range(2):  # the second build reads the cache: the entry is still checked
         with pytest.raises(CatalogError, match="unknown type 'hdf9'"):
             Catalog.from_path(file, variables={}, root=tmp_path)
+
+
+@pytest.mark.parametrize("scheme", ["", "memory://statisfactory-tests/"])
+def test_context_keys_named_like_internal_parameters_are_harmless(tmp_path: Path, scheme: str):
+    catalog = make_catalog(
+        tmp_path, f"[{{name: note, type: text, extra: {{path: '{scheme}notes/!{{self}}.txt'}}}}]"
+    )
+    context = {"self": "me", "fragment": 1, "payload": 2, "asset": 3, "handle": 4}
+    catalog.save("note", "hello", **context)
+    assert catalog.exists("note", **context)
+    assert catalog.load("note", **context) == "hello"
+    assert catalog.locate("note", **context).endswith("notes/me.txt")
+
+
+def test_secrets_in_paths_stay_out_of_listings_locations_and_errors(tmp_path: Path):
+    catalog = make_catalog(
+        tmp_path,
+        """
+        - name: remote
+          type: csv
+          extra: {path: "memory://ana:pa55-word@statisfactory-tests/r.csv"}
+        - name: signed
+          type: csv
+          extra: {path: "memory://statisfactory-tests/s.csv?token=tok-3141&part=1"}
+        """,
+    )
+    assert "pa55-word" not in str(catalog) and "tok-3141" not in str(catalog)
+    assert "tok-3141" not in str(catalog.artifacts["signed"].describe())
+    assert catalog.locate("remote") == "memory://ana:***@statisfactory-tests/r.csv"
+    with pytest.raises(CatalogError) as caught:
+        catalog.load("remote")
+    assert "'remote'" in str(caught.value) and "pa55-word" not in str(caught.value)
+
+
+def test_errors_never_show_the_secrets_of_the_settings(session_factory):
+    session = session_factory(
+        {
+            "conf/locals.yaml": "api_token: tok-8aF3-secret\n",
+            "lib/project_session.py": """
+                from statisfactory.errors import CatalogError
+                from statisfactory.IO import ArtifactInteractor
+
+                class Leaky(ArtifactInteractor, interactor_name="test_leaky"):
+                    def load(self):
+                        token = self.session.settings.get("api_token")
+                        raise CatalogError(f"the service refused {token}")
+
+                    def save(self, asset):
+                        raise RuntimeError(f"the service refused {asset}")
+            """,
+            "catalog/main.yaml": "[{name: feed, type: test_leaky}]",
+        },
+        tool='\n[tool.statisfactory.session_factory]\nmodule = "project_session"\n',
+    )
+    with pytest.raises(CatalogError) as caught:
+        session.catalog.load("feed")
+    assert str(caught.value).startswith("artifact 'feed'")  # named, though the type did not
+    assert "tok-8aF3-secret" not in str(caught.value)
+    with pytest.raises(CatalogError) as caught:
+        session.catalog.save("feed", "tok-8aF3-secret")
+    assert "'feed'" in str(caught.value) and "tok-8aF3-secret" not in str(caught.value)
+
+
+def test_the_parse_cache_keeps_no_rendered_secret(tmp_path: Path):
+    file = tmp_path / "catalog.yaml"
+    file.write_text(
+        "[{name: a, type: csv, extra: {path: 'memory://ana:{{ store_password }}@bucket/a.csv'}},"
+        " {name: b, type: csv, extra: {path: 'data/{{ api_key }}.csv'}}]"
+    )
+    variables = {"store_password": "pw-0xCAFE", "api_key": "k-0xBEEF"}
+    catalog = Catalog.from_path(file, variables=variables, root=tmp_path)
+    assert catalog.locate("b") == str(tmp_path / "data/k-0xBEEF.csv")
+    cache = tmp_path / ".statisfactory/cache/catalog"
+    assert not cache.exists() or not list(cache.iterdir())

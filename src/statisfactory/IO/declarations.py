@@ -8,12 +8,12 @@ Parsed files are remembered in ``cache_folder`` when one is given (see parse_cac
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 from statisfactory.errors import CatalogError
-from statisfactory.IO.artifact import Artifact
+from statisfactory.IO.artifact import Artifact, secret_values
 from statisfactory.IO.interactors.base import FILE_TYPES, is_known_type, known_types
 from statisfactory.IO.parse_cache import cached_parse, variables_digest
 from statisfactory.project.templating import parse_yaml, render_template, yaml_files
@@ -27,9 +27,10 @@ def read_catalog(
     """Every entry declared in ``path`` (a YAML file, or a folder searched recursively)."""
     artifacts: dict[str, Artifact] = {}
     digest = variables_digest(variables) if cache_folder is not None else None
+    secrets = secret_values(variables) if cache_folder is not None else set()
     for file in yaml_files(path):
         for artifact in read_catalog_file(
-            file, variables, digest=digest, cache_folder=cache_folder
+            file, variables, digest=digest, cache_folder=cache_folder, secrets=secrets
         ):
             known = artifacts.get(artifact.name)
             if known is not None:
@@ -51,8 +52,10 @@ def read_catalog_file(
     *,
     digest: str | None = None,
     cache_folder: Path | None = None,
+    secrets: Collection[str] = (),
 ) -> list[Artifact]:
-    """The entries of one catalog file, in the order they are written."""
+    """The entries of one catalog file, in the order they are written; ``secrets`` (values of
+    secret settings) keep a file that holds one out of the parse cache."""
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as error:
@@ -61,7 +64,7 @@ def read_catalog_file(
     def parse(text: str) -> Any:
         return parse_yaml(render_template(text, variables, source=file), source=file)
 
-    content = cached_parse(file, text, digest, cache_folder, parse)
+    content = cached_parse(file, text, digest, cache_folder, parse, secrets)
     if content is None:
         return []
     if isinstance(content, list):

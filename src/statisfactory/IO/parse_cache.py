@@ -5,8 +5,9 @@ with thousands of entries pays it at every ``Session()``. The parsed content of 
 in ``.statisfactory/cache/catalog/`` under the project root, keyed by a SHA-256 of the file's text
 and of the template variables. Any change to either parses the file again; a cache that cannot be
 read or written is ignored. Settings are kept as a digest only, cache files are readable by their
-owner only, and a file whose content holds a secret-named key (``password``, ``token``...) is not
-cached at all. The cache is JSON, never pickle: reading it cannot run code, and content JSON
+owner only, and a file whose content holds a secret is not cached at all: a value under a
+secret-named key (``password``, ``token``...), a password in a URL, or the value of a
+secret-named setting rendered anywhere. The cache is JSON, never pickle: reading it cannot run code, and content JSON
 cannot hold exactly (dates, sets, binary) is simply not cached.
 """
 
@@ -14,11 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-from statisfactory.IO.artifact import is_secret_key
+from statisfactory.IO.artifact import is_secret_key, shows_secret
 from statisfactory.logger import get_logger
 
 FORMAT = "1"  # bump when the cached content changes shape
@@ -37,9 +38,15 @@ def variables_digest(variables: Mapping[str, Any]) -> str | None:
 
 
 def cached_parse(
-    file: Path, text: str, digest: str | None, folder: Path | None, parse: Callable[[str], Any]
+    file: Path,
+    text: str,
+    digest: str | None,
+    folder: Path | None,
+    parse: Callable[[str], Any],
+    secrets: Collection[str] = (),
 ) -> Any:
-    """``parse(text)``, or its result remembered from an earlier call with the same inputs."""
+    """``parse(text)``, or its result remembered from an earlier call with the same inputs;
+    ``secrets`` are values (of secret settings) that must not be written to the cache."""
     if folder is None or digest is None:
         return parse(text)
     key = hashlib.sha256(f"{FORMAT}\0{digest}\0{text}".encode()).hexdigest()
@@ -52,19 +59,21 @@ def cached_parse(
     except Exception:  # absent, truncated or from another version: parse again
         pass
     content = parse(text)
-    if not _holds_secret(content):
+    if not _holds_secret(content, secrets):
         _store(place, key, content)
     return content
 
 
-def _holds_secret(content: Any) -> bool:
+def _holds_secret(content: Any, secrets: Collection[str]) -> bool:
     if isinstance(content, Mapping):
         return any(
-            (is_secret_key(key) and value not in (None, "")) or _holds_secret(value)
+            (is_secret_key(key) and value not in (None, "")) or _holds_secret(value, secrets)
             for key, value in content.items()
         )
     if isinstance(content, list):
-        return any(_holds_secret(item) for item in content)
+        return any(_holds_secret(item, secrets) for item in content)
+    if isinstance(content, str):
+        return shows_secret(content) or any(secret in content for secret in secrets)
     return False
 
 

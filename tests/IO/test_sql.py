@@ -123,3 +123,58 @@ def test_secrets_stay_out_of_messages_and_descriptions(tmp_path: Path):
     with pytest.raises(CatalogError) as caught:
         catalog.load("remote")
     assert "'remote'" in str(caught.value) and "s3cr3t-pw" not in str(caught.value)
+
+
+def test_an_odbc_connection_string_becomes_an_odbc_connect_url(tmp_path: Path):
+    from sqlalchemy import make_url
+
+    odbc = "DRIVER={ODBC Driver 18 for SQL Server};SERVER=db,1433;UID=ana;PWD=p@ss;w0rd"
+    catalog = make_catalog(
+        tmp_path,
+        f"""
+        - name: legacy
+          type: odbc
+          extra: {{connection_string: "{odbc}", query: "SELECT 1"}}
+        - name: access
+          type: odbc
+          extra: {{connection_string: "DSN=books", drivername: "access+pyodbc", table: t}}
+        """,
+    )
+    url = catalog.interactor("legacy", {}).url()
+    assert url.drivername == "mssql+pyodbc" and url.query == {"odbc_connect": odbc}
+    assert make_url(url.render_as_string(hide_password=False)) == url  # a usable URL string
+    assert catalog.interactor("access", {}).url().drivername == "access+pyodbc"
+    assert catalog.locate("legacy") == (
+        "mssql+pyodbc:///?odbc_connect=DRIVER={ODBC Driver 18 for SQL Server};SERVER=db,1433;"
+        "UID=ana;PWD=***;w0rd#query"
+    )
+    assert "p@ss" not in str(catalog) and "p@ss" not in str(catalog.artifacts["legacy"].describe())
+
+
+def test_loading_a_table_that_does_not_exist_names_it(tmp_path: Path):
+    from statisfactory.IO.interactors.files import MissingArtifactError
+
+    catalog = make_catalog(tmp_path, CATALOG)
+    catalog.save("sales", SALES, year=2024)
+    with pytest.raises(MissingArtifactError, match=r"'sales'.*table 'sales_1999' does not exist"):
+        catalog.load("sales", year=1999)
+
+
+def test_a_malformed_url_names_the_field_never_the_password(tmp_path: Path):
+    catalog = make_catalog(
+        tmp_path,
+        "[{name: db, type: sql, extra: {url: 'postgresql://ana:pw-9f1c@db:port/shop', table: t}}]",
+    )
+    with pytest.raises(CatalogError, match=r"'db'.*extra.url is not a database URL") as caught:
+        catalog.load("db")
+    assert "pw-9f1c" not in str(caught.value)
+
+
+def test_a_dynamic_schema_is_checked_like_the_table(tmp_path: Path):
+    catalog = make_catalog(
+        tmp_path,
+        "[{name: t, type: sql, extra: {url: 'sqlite:///db/s.sqlite', table: t, "
+        "db_schema: '!{schema}'}}]",
+    )
+    with pytest.raises(InterpolationError, match=r"'t'.*extra.db_schema.*bound parameter"):
+        catalog.save("t", SALES, schema="main; DROP TABLE t")

@@ -1,8 +1,10 @@
 """Tables and queries in SQL databases (``sql``, alias ``odbc``) through SQLAlchemy 2.
 
-The database is a URL (``url``) or its parts (``drivername`` — or the original's ``protocole`` —,
-``username``, ``password``, ``host``, ``port``, ``database``, ``URL_query``). ``query`` loads a
-DataFrame; ``table`` (with ``if_exists``: replace, append or fail) saves and loads one.
+The database is a URL (``url``), its parts (``drivername`` — or the original's ``protocole`` —,
+``username``, ``password``, ``host``, ``port``, ``database``, ``URL_query``), or an ODBC
+``connection_string`` (the original's ``odbc`` form; ``drivername`` defaults to
+``mssql+pyodbc``, which needs pyodbc and an ODBC driver). ``query`` loads a DataFrame; ``table``
+(with ``if_exists``: replace, append or fail) saves and loads one.
 
 In ``query`` and ``table``, ``!{var}`` accepts only identifiers and numbers; any other value is
 refused before any SQL runs. Values a query needs otherwise are bound parameters: write ``:name``
@@ -16,6 +18,7 @@ On PostgreSQL through psycopg 3, saves use ``COPY ... FROM STDIN`` (:func:`copy_
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import os
 import threading
@@ -27,8 +30,12 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from statisfactory.errors import CatalogError, IntegrationError, InterpolationError, StorageError
+from statisfactory.IO.artifact import redact_text
 from statisfactory.IO.interactors.base import ArtifactInteractor
+from statisfactory.IO.interactors.files import MissingArtifactError
 from statisfactory.IO.interpolation import check_sql_values
+
+ODBC_DRIVERNAME = "mssql+pyodbc"
 
 _engines: dict[tuple[int, str, str], Any] = {}
 _engines_lock = threading.Lock()
@@ -48,6 +55,7 @@ class SqlExtra(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     url: str | None = None
+    connection_string: str | None = None
     drivername: str | None = Field(None, validation_alias=AliasChoices("drivername", "protocole"))
     username: str | None = None
     password: str | None = None
@@ -63,8 +71,14 @@ class SqlExtra(BaseModel):
 
     @model_validator(mode="after")
     def _complete(self) -> SqlExtra:
-        if (self.url is None) == (self.drivername is None):
-            raise ValueError("give either 'url' or its parts ('drivername' and the others)")
+        if self.connection_string is not None:
+            if self.url is not None:
+                raise ValueError("give 'url' or 'connection_string', not both")
+        elif (self.url is None) == (self.drivername is None):
+            raise ValueError(
+                "give either 'url' or its parts ('drivername' and the others), or an ODBC "
+                "'connection_string'"
+            )
         if self.query is None and self.table is None:
             raise ValueError("give 'query' (to load) or 'table' (to save and load)")
         return self
@@ -78,7 +92,7 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
     """
 
     Extra = SqlExtra
-    dynamic_checks = dict.fromkeys(("query", "table", "schema"), check_sql_values)
+    dynamic_checks = dict.fromkeys(("query", "table", "schema", "db_schema"), check_sql_values)
 
     def load(self, **context: Any) -> Any:
         import pandas as pd
@@ -99,7 +113,16 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
                 f"reading the table {self._table_name()!r}", "check extra.table and extra.schema"
             ),
         ):
-            return pd.read_sql_table(extra.table, connection, schema=extra.db_schema, **options)
+            try:
+                return pd.read_sql_table(extra.table, connection, schema=extra.db_schema, **options)
+            except ValueError as error:  # pandas' "Table ... not found"
+                if self._has_table(connection):
+                    raise
+                raise MissingArtifactError(
+                    f"{self.artifact.where}: the table {self._table_name()!r} does not exist in "
+                    f"{self.shown_url()}; save the artifact first, or fix extra.table (and "
+                    f"extra.schema)"
+                ) from error
 
     def save(self, asset: Any, **context: Any) -> None:
         import pandas as pd
@@ -134,30 +157,51 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
             )
 
     def exists(self, **context: Any) -> bool:
-        from sqlalchemy import inspect
-
         extra: SqlExtra = self.artifact.extra
         if extra.table is None:  # a query always has a result once the database answers
-            with self.engine().connect():
+            with self._connection():
                 return True
-        return inspect(self.engine()).has_table(extra.table, schema=extra.db_schema)
+        with self._connection() as connection:
+            return self._has_table(connection)
 
     def locate(self, **context: Any) -> str:
-        extra: SqlExtra = self.artifact.extra
-        where = self.url().render_as_string(hide_password=True)
-        if extra.table is not None:
-            table = f"{extra.db_schema}.{extra.table}" if extra.db_schema else extra.table
-            return f"{where}#table={table}"
+        where = self.shown_url()
+        if self.artifact.extra.table is not None:
+            return f"{where}#table={self._table_name()}"
         return f"{where}#query"
 
     # --- the connection ------------------------------------------------------------------------
     def url(self) -> Any:
         """The ``sqlalchemy.URL`` of the database, a relative SQLite path made absolute."""
+        return self._url
+
+    def shown_url(self) -> str:
+        """The URL as messages show it: no password, also none inside an ODBC string."""
+        url = self._url
+        odbc = url.query.get("odbc_connect")
+        if isinstance(odbc, str):
+            return f"{url.drivername}:///?odbc_connect={redact_text(odbc)}"
+        return url.render_as_string(hide_password=True)
+
+    @functools.cached_property
+    def _url(self) -> Any:
         from sqlalchemy import URL, make_url
 
         extra: SqlExtra = self.artifact.extra
         if extra.url is not None:
-            url = make_url(extra.url)
+            try:
+                url = make_url(extra.url)
+            except Exception as error:  # the URL may hold a password: never repeat it
+                raise CatalogError(
+                    f"{self.artifact.where}: extra.url is not a database URL "
+                    f"({type(error).__name__}); write "
+                    f"dialect+driver://username:password@host:port/database"
+                ) from error
+        elif extra.connection_string is not None:
+            url = URL.create(
+                extra.drivername or ODBC_DRIVERNAME,
+                query={"odbc_connect": extra.connection_string},
+            )
         else:
             url = URL.create(
                 extra.drivername,
@@ -193,8 +237,8 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
                 except Exception as error:
                     raise IntegrationError(
                         f"{self.artifact.where}: cannot create an engine for "
-                        f"{url.render_as_string(hide_password=True)}: {error}. Check the URL "
-                        f"parts and that the database driver is installed"
+                        f"{self.shown_url()}: {error}. Check the URL parts and that the database "
+                        f"driver is installed"
                     ) from error
         return engine
 
@@ -208,9 +252,8 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
             connection = self.engine().connect()
         except DBAPIError as error:
             raise DatabaseUnreachableError(
-                f"{self.artifact.where}: cannot connect to "
-                f"{self.url().render_as_string(hide_password=True)}; check the host, port, "
-                f"database, username and password of the entry (or the settings they come "
+                f"{self.artifact.where}: cannot connect to {self.shown_url()}; check the host, "
+                f"port, database, username and password of the entry (or the settings they come "
                 f"from) and that the server is up. The driver says: {self._driver_message(error)}"
             ) from error
         with connection, connection.begin() if transaction else nullcontext():
@@ -226,8 +269,7 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
             if database_error is None:
                 raise
             raise DatabaseRefusedError(
-                f"{self.artifact.where}: the database "
-                f"{self.url().render_as_string(hide_password=True)} refused {what}; {fix}. "
+                f"{self.artifact.where}: the database {self.shown_url()} refused {what}; {fix}. "
                 f"The database says: {self._driver_message(database_error)}"
             ) from error
 
@@ -241,6 +283,12 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
     def _table_name(self) -> str:
         extra: SqlExtra = self.artifact.extra
         return f"{extra.db_schema}.{extra.table}" if extra.db_schema else str(extra.table)
+
+    def _has_table(self, connection: Any) -> bool:
+        from sqlalchemy import inspect
+
+        extra: SqlExtra = self.artifact.extra
+        return inspect(connection).has_table(extra.table, schema=extra.db_schema)
 
     # --- queries -------------------------------------------------------------------------------
     def _statement(self, query: str) -> Any:

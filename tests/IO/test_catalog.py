@@ -64,6 +64,9 @@ def test_str_lists_entries_without_secrets(tmp_path: Path):
     assert described["extra"]["username"] == "ana"
     assert "hunter2" not in str(catalog.artifacts["sales"].describe())
     assert "abc123" not in str(catalog.artifacts["raw"].describe())
+    resolved = catalog.interactor("remote", {}).artifact  # its extra validated by the type
+    for artifact in (catalog.artifacts["remote"], catalog.artifacts["sales"], resolved):
+        assert "hunter2" not in repr(artifact) and "ana" in repr(artifact)  # as logs show it
 
 
 def test_adding_catalogs(tmp_path: Path):

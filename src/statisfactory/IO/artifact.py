@@ -83,7 +83,7 @@ def scrub(text: str, secrets: set[str]) -> str:
     return redact_text(text)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Artifact:
     """A declared artifact.
 
@@ -110,6 +110,10 @@ class Artifact:
         """The message of ``error``, raised trying to ``action`` the artifact at ``location``."""
         at = f" at {location}" if location else ""
         return f"{self.where}: cannot {action}{at}: {type(error).__name__}: {error}"
+
+    def __repr__(self) -> str:  # shown in logs and tracebacks: secrets redacted
+        fields = ", ".join(f"{key}={value!r}" for key, value in self.describe().items())
+        return f"Artifact({fields})"
 
     def describe(self) -> dict[str, Any]:
         """The entry as a plain mapping, secrets redacted: safe to print or log."""

@@ -14,7 +14,7 @@ _URL_CREDENTIALS = re.compile(r"(://[^/:@\s]*:)[^/@\s]+@")
 # Secret ``name=value`` pairs of URL queries, ODBC strings and DSNs (``?token=``, ``;PWD=``,
 # `` password=``), never path segments (``/sort_key=3/``): those are real locations.
 _SECRET_ASSIGNMENT = re.compile(
-    r"(?i)((?:^|[?&;\s])[\w.-]*(?:password|passwd|pwd|secret|token|key|signature)[\w.-]*\s*=\s*)"
+    r"(?i)((?:^|[?&;\s\"'])[\w.-]*(?:password|passwd|pwd|secret|token|key|signature)[\w.-]*\s*=\s*)"
     r"(\{[^}]*\}|[^&;\s'\"]+)"
 )
 SHORTEST_SECRET = 4  # shorter values would mask ordinary words of a message

@@ -7,8 +7,8 @@ and of the template variables. Any change to either parses the file again; a cac
 read or written is ignored. Settings are kept as a digest only, cache files are readable by their
 owner only, and a file whose content holds a secret is not cached at all: a value under a
 secret-named key (``password``, ``token``...), a password in a URL, or the value of a
-secret-named setting rendered anywhere. The cache is JSON, never pickle: reading it cannot run code, and content JSON
-cannot hold exactly (dates, sets, binary) is simply not cached.
+secret-named setting rendered anywhere. The cache is JSON, never pickle: reading it cannot run
+code, and content JSON cannot hold exactly (dates, sets, binary) is simply not cached.
 """
 
 from __future__ import annotations
@@ -59,34 +59,36 @@ def cached_parse(
     except Exception:  # absent, truncated or from another version: parse again
         pass
     content = parse(text)
-    if not _holds_secret(content, secrets):
-        _store(place, key, content)
+    _store(place, key, content, secrets)
     return content
 
 
-def _holds_secret(content: Any, secrets: Collection[str]) -> bool:
+def _holds_secret_key(content: Any) -> bool:
     if isinstance(content, Mapping):
         return any(
-            (is_secret_key(key) and value not in (None, "")) or _holds_secret(value, secrets)
+            (is_secret_key(key) and value not in (None, "")) or _holds_secret_key(value)
             for key, value in content.items()
         )
     if isinstance(content, list):
-        return any(_holds_secret(item, secrets) for item in content)
-    if isinstance(content, str):
-        return shows_secret(content) or any(secret in content for secret in secrets)
+        return any(_holds_secret_key(item) for item in content)
     return False
 
 
-def _store(place: Path, key: str, content: Any) -> None:
+def _store(place: Path, key: str, content: Any, secrets: Collection[str]) -> None:
     from statisfactory.IO.backends.local import atomic_write
 
     try:
-        payload = json.dumps({"key": key, "content": content}, allow_nan=True)
+        payload = json.dumps({"key": key, "content": content}, allow_nan=True, ensure_ascii=False)
     except (TypeError, ValueError):  # not plain JSON data: parse the file each time
         return
+    if json.loads(payload)["content"] != content:  # e.g. tuples or int keys would change
+        return
+    # The text is checked as a whole: one scan instead of one per value.
     if (
-        json.loads(payload)["content"] != content
-    ):  # e.g. a tuple or int keys would come back changed
+        _holds_secret_key(content)
+        or shows_secret(payload)
+        or any(json.dumps(secret, ensure_ascii=False)[1:-1] in payload for secret in secrets)
+    ):
         return
     try:
         with atomic_write(place, mode=0o600) as handle:

@@ -9,8 +9,8 @@ with no registered backend goes to fsspec (``memory://``, ``gs://``, ``http://``
 
 from __future__ import annotations
 
-import importlib
 import io
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,14 +19,15 @@ from urllib.parse import ParseResult
 
 from statisfactory.errors import CatalogError
 from statisfactory.IO.artifact import redact_url
+from statisfactory.IO.registry import Registry, qualified_name
 from statisfactory.IO.signatures import accepted, select
 from statisfactory.logger import MixinLogable
 
-# Built-in schemes -> module defining their backend, imported on first use. A module that does not
-# exist (yet) leaves its scheme to fsspec.
+# Built-in schemes -> module defining their backend, imported on first use.
 BUILTIN_MODULES: dict[str, str] = {"": "local", "file": "local", "s3": "s3", "lakefs": "lakefs"}
-
-_registry: dict[str, type[Backend]] = {}
+# Objects up to this size stay in memory on their way to or from a remote store; larger ones go
+# to a temporary file, so that a big artifact never exists as one ``bytes`` object.
+SPOOL_IN_MEMORY_UP_TO = 32 * 1024 * 1024
 
 # The methods of each operation: the options their signatures name go to the backend.
 _OPERATION_METHODS = {
@@ -40,6 +41,16 @@ RESERVED_ARGUMENTS = frozenset({"fragment", "payload"})
 
 class BackendRegistrationError(CatalogError):
     """Two different backend classes claim the same scheme."""
+
+
+def _conflict(scheme: str, known: type, new: type) -> BackendRegistrationError:
+    return BackendRegistrationError(
+        f"the storage scheme {scheme!r} is already handled by {qualified_name(known)}; "
+        f"{qualified_name(new)} must use another prefix"
+    )
+
+
+_registry = Registry("statisfactory.IO.backends", BUILTIN_MODULES, _conflict)
 
 
 class Backend(MixinLogable):
@@ -60,7 +71,7 @@ class Backend(MixinLogable):
         if prefix is not None:
             cls.prefix = prefix
             for scheme in (prefix, *aliases):
-                _register(scheme, cls)
+                _registry.add(scheme, cls)
 
     def __init__(self, *, root: Path, session: Any = None) -> None:
         self.root = root
@@ -122,6 +133,11 @@ class Backend(MixinLogable):
         return frozenset(names - RESERVED_ARGUMENTS)
 
 
+def spooled() -> tempfile.SpooledTemporaryFile[bytes]:
+    """A binary temporary file, in memory up to :data:`SPOOL_IN_MEMORY_UP_TO` bytes."""
+    return tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_UP_TO)
+
+
 class StreamingBackend(Backend):
     """A backend that implements ``open_read``/``open_write`` (and ``exists``) itself; whole
     payloads (``get``/``put``) go through those streams."""
@@ -136,28 +152,9 @@ class StreamingBackend(Backend):
             handle.write(payload)
 
 
-def _register(prefix: str, cls: type[Backend]) -> None:
-    known = _registry.get(prefix)
-    qualified = f"{cls.__module__}.{cls.__qualname__}"
-    if known is not None and f"{known.__module__}.{known.__qualname__}" != qualified:
-        raise BackendRegistrationError(
-            f"the storage scheme {prefix!r} is already handled by {known.__module__}."
-            f"{known.__qualname__}; {qualified} must use another prefix"
-        )
-    _registry[prefix] = cls
-
-
 def backend_class(scheme: str) -> type[Backend]:
     """The backend registered for ``scheme``, a built-in one, or the fsspec fallback."""
     cls = _registry.get(scheme)
-    if cls is None and scheme in BUILTIN_MODULES:
-        module = f"statisfactory.IO.backends.{BUILTIN_MODULES[scheme]}"
-        try:
-            importlib.import_module(module)
-        except ModuleNotFoundError as error:
-            if error.name != module:  # the module exists but one of its imports is missing
-                raise
-        cls = _registry.get(scheme)
     if cls is None:
         from statisfactory.IO.backends.fsspec_backend import FsspecBackend
 

@@ -11,7 +11,6 @@ uncommitted: commit them with lakeFS when the data is worth a version.
 from __future__ import annotations
 
 import shutil
-import tempfile
 import threading
 import weakref
 from collections.abc import Iterator
@@ -20,10 +19,9 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 from urllib.parse import ParseResult
 
-from statisfactory.IO.backends.base import StreamingBackend
+from statisfactory.IO.backends.base import StreamingBackend, spooled
 from statisfactory.IO.lakefs_refs import DEFAULT_SOURCE_BRANCH, LakeRef, select_ref
 
-SPOOL_IN_MEMORY_UP_TO = 32 * 1024 * 1024
 CHUNK = 8 * 1024 * 1024
 
 # Branches known to exist, per lakeFS client (that is, per session): one creation call each.
@@ -67,7 +65,7 @@ class LakeFSBackend(StreamingBackend, prefix="lakefs"):
         self, fragment: ParseResult, lake_ref: str | None = None, **kwargs: Any
     ) -> Iterator[BinaryIO]:
         target = self.target(fragment, lake_ref, writing=False)
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_UP_TO) as spool:
+        with spooled() as spool:
             with translated_errors(target), target.stored.reader(mode="rb") as reader:
                 shutil.copyfileobj(reader, spool, CHUNK)
             spool.seek(0)
@@ -77,7 +75,7 @@ class LakeFSBackend(StreamingBackend, prefix="lakefs"):
     def open_write(
         self, fragment: ParseResult, lake_ref: str | None = None, **kwargs: Any
     ) -> Iterator[BinaryIO]:
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_UP_TO) as spool:
+        with spooled() as spool:
             yield spool
             spool.seek(0)
             target = self.target(fragment, lake_ref, writing=True)

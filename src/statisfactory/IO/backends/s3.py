@@ -8,7 +8,6 @@ S3-compatible server), and optionally ``aws_connect_timeout`` (s, default 2),
 
 from __future__ import annotations
 
-import tempfile
 import threading
 import weakref
 from collections.abc import Iterator
@@ -17,11 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 from urllib.parse import ParseResult
 
-from statisfactory.IO.backends.base import StreamingBackend
+from statisfactory.IO.backends.base import StreamingBackend, spooled
 
-# Objects up to this size stay in memory on their way to or from S3; larger ones go to a
-# temporary file, so that a big artifact never exists as one ``bytes`` object.
-SPOOL_IN_MEMORY_UP_TO = 32 * 1024 * 1024
 PART_SIZE = 16 * 1024 * 1024
 TRANSFER_THREADS = 8
 DEFAULT_CONNECT_TIMEOUT = 2.0
@@ -74,7 +70,7 @@ class S3Backend(StreamingBackend, prefix="s3"):
     def open_read(self, fragment: ParseResult, **kwargs: Any) -> Iterator[BinaryIO]:
         connection = self.connection()
         bucket, key = split_url(fragment)
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_UP_TO) as spool:
+        with spooled() as spool:
             with translated_errors(connection, fragment):
                 connection.client.download_fileobj(bucket, key, spool, Config=connection.transfer)
             spool.seek(0)
@@ -82,7 +78,7 @@ class S3Backend(StreamingBackend, prefix="s3"):
 
     @contextmanager
     def open_write(self, fragment: ParseResult, **kwargs: Any) -> Iterator[BinaryIO]:
-        with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_UP_TO) as spool:
+        with spooled() as spool:
             yield spool
             spool.seek(0)
             self._upload(spool, fragment)

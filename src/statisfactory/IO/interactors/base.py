@@ -7,13 +7,13 @@ imported on first use, so that building a catalog does not import pandas, pydant
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from statisfactory.errors import CatalogError
 from statisfactory.IO.interpolation import FieldCheck
+from statisfactory.IO.registry import Registry, qualified_name
 from statisfactory.logger import MixinLogable
 
 if TYPE_CHECKING:
@@ -29,11 +29,19 @@ BUILTIN_MODULES: dict[str, str] = {
 # Built-in types stored as one file: their entries need ``extra.path``.
 FILE_TYPES = frozenset(BUILTIN_MODULES) - {"sql", "odbc"}
 
-_registry: dict[str, type[ArtifactInteractor]] = {}
-
 
 class InteractorRegistrationError(CatalogError):
     """Two different classes claim the same artifact type name."""
+
+
+def _conflict(name: str, known: type, new: type) -> InteractorRegistrationError:
+    return InteractorRegistrationError(
+        f"artifact type {name!r} is already registered by {qualified_name(known)}; "
+        f"{qualified_name(new)} must use another interactor_name"
+    )
+
+
+_registry = Registry("statisfactory.IO.interactors", BUILTIN_MODULES, _conflict)
 
 
 class ArtifactInteractor(MixinLogable):
@@ -59,7 +67,7 @@ class ArtifactInteractor(MixinLogable):
         if interactor_name is not None:
             cls.interactor_name = interactor_name
             for name in (interactor_name, *aliases):
-                _register(name, cls)
+                _registry.add(name, cls)
 
     def __init__(self, artifact: Artifact, *, catalog: Catalog) -> None:
         self.artifact = artifact
@@ -125,37 +133,19 @@ def describe_fields(model: type) -> str:
     return ", ".join(parts) or "none"
 
 
-def _register(name: str, cls: type[ArtifactInteractor]) -> None:
-    known = _registry.get(name)
-    # The same class imported again (a reloaded module) replaces itself; another class is an error.
-    if known is not None and _qualified(known) != _qualified(cls):
-        raise InteractorRegistrationError(
-            f"artifact type {name!r} is already registered by {_qualified(known)}; "
-            f"{_qualified(cls)} must use another interactor_name"
-        )
-    _registry[name] = cls
-
-
-def _qualified(cls: type) -> str:
-    return f"{cls.__module__}.{cls.__qualname__}"
-
-
 def is_known_type(name: str) -> bool:
     """Whether ``name`` is a built-in or registered type (imports nothing)."""
-    return name in _registry or name in BUILTIN_MODULES
+    return name in _registry
 
 
 def known_types() -> list[str]:
     """Every type name a catalog entry may use."""
-    return sorted(set(_registry) | set(BUILTIN_MODULES))
+    return _registry.names()
 
 
 def interactor_class(name: str) -> type[ArtifactInteractor]:
     """The class registered for type ``name``, importing a built-in type on first use."""
     cls = _registry.get(name)
-    if cls is None and name in BUILTIN_MODULES:
-        importlib.import_module(f"statisfactory.IO.interactors.{BUILTIN_MODULES[name]}")
-        cls = _registry.get(name)
     if cls is None:
         raise CatalogError(
             f"unknown artifact type {name!r}; known types: {', '.join(known_types())}. A custom "

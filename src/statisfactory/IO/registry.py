@@ -1,0 +1,56 @@
+"""Classes by name, filled as subclasses are defined: artifact types and storage schemes.
+
+Built-in classes are listed by module and imported on first lookup, so that building a catalog
+imports neither pandas nor boto3. A user class registers when its module is imported.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+
+def qualified_name(cls: type) -> str:
+    """``module.QualName`` of a class."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class Registry:
+    """Name -> class; ``builtins`` maps the built-in names to their module inside ``package``.
+
+    ``conflict(name, known, new)`` builds the error raised when another class claims a name.
+    """
+
+    def __init__(
+        self,
+        package: str,
+        builtins: Mapping[str, str],
+        conflict: Callable[[str, type, type], Exception],
+    ) -> None:
+        self._package = package
+        self._builtins = builtins
+        self._conflict = conflict
+        self._classes: dict[str, Any] = {}
+
+    def add(self, name: str, cls: type) -> None:
+        known = self._classes.get(name)
+        # The same class imported again (a reloaded module) replaces itself; another one is refused.
+        if known is not None and qualified_name(known) != qualified_name(cls):
+            raise self._conflict(name, known, cls)
+        self._classes[name] = cls
+
+    def get(self, name: str) -> Any:
+        """The class of ``name``, importing its built-in module on first use; ``None`` if none."""
+        cls = self._classes.get(name)
+        if cls is None and name in self._builtins:
+            importlib.import_module(f"{self._package}.{self._builtins[name]}")
+            cls = self._classes.get(name)
+        return cls
+
+    def __contains__(self, name: object) -> bool:
+        """Whether ``name`` is registered or built in (imports nothing)."""
+        return name in self._classes or name in self._builtins
+
+    def names(self) -> list[str]:
+        return sorted(set(self._classes) | set(self._builtins))

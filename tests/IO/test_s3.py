@@ -114,6 +114,34 @@ def test_an_unreachable_endpoint_fails_after_bounded_retries(s3_session):
     assert "aws_s3_endpoint" in message
 
 
+def test_a_silent_endpoint_fails_after_the_read_timeout(session_factory):
+    import socket
+
+    with socket.socket() as silent:  # accepts connections, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        session = session_factory(
+            {
+                "catalog/catalog.yaml": catalog_yaml("any-bucket"),
+                "conf/locals.yaml": f"""
+                    aws_access_key: AKIAEXAMPLE
+                    aws_secret_access_key: silent-secret-value
+                    aws_region: eu-west-1
+                    aws_s3_endpoint: {endpoint}
+                    aws_read_timeout: 0.5
+                    aws_max_attempts: 2
+                """,
+            }
+        )
+        with pytest.raises(StorageError) as caught:
+            session.catalog.save("blob", b"x")
+    message = str(caught.value)
+    assert "'blob'" in message and endpoint in message
+    assert "did not answer within 0.5 s (2 attempt(s))" in message
+    assert "aws_read_timeout" in message and "silent-secret-value" not in message
+
+
 def test_settings_from_environment_variables(session_factory, moto_server, monkeypatch):
     bucket = unique_name("bucket")
     monkeypatch.setenv("STATISFACTORY_AWS_ACCESS_KEY", moto_server.access_key)

@@ -207,7 +207,7 @@ def error_code(error: Any) -> str:
 def translated_errors(connection: S3Connection, fragment: ParseResult) -> Iterator[None]:
     """Turn botocore's errors into ``OSError``s that say what to fix (the catalog wraps them)."""
     from boto3.exceptions import Boto3Error
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
     from s3transfer.exceptions import RetriesExceededError
 
     try:
@@ -228,6 +228,13 @@ def translated_errors(connection: S3Connection, fragment: ParseResult) -> Iterat
             raise OSError(f"the S3 endpoint {endpoint} answered {code} for {url}: {error}") from (
                 raised
             )
+        if isinstance(error, ReadTimeoutError):
+            seconds = connection.client.meta.config.read_timeout
+            raise TimeoutError(
+                f"the S3 endpoint {endpoint} did not answer within {seconds:g} s "
+                f"({connection.attempts} attempt(s)); check that the server is up, or raise "
+                f"aws_read_timeout in conf/locals.yaml for a slow one"
+            ) from raised
         raise ConnectionError(
             f"the S3 endpoint {endpoint} cannot be reached "
             f"({type(error).__name__}, {connection.attempts} attempt(s)); check aws_s3_endpoint "

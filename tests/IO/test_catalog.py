@@ -129,6 +129,12 @@ def test_options_a_reader_does_not_accept_are_ignored(tmp_path: Path, caplog):
         ("[{name: a, type: csv, extra: {}}]", r"'a': 'extra.path' is missing"),
         ("[{name: a, type: hdf9, extra: {path: a}}]", r"unknown type 'hdf9'; known types: .*csv"),
         ("[{name: a, type: csv, extra: {path: a}, colour: red}]", r"unknown key\(s\) 'colour'"),
+        (
+            "{2024: {type: csv, extra: {path: a}}}",
+            r"'name' is 2024 \(int\), not a string: quote it",
+        ),
+        ("[{name: a, type: [csv], extra: {path: a}}]", r"'type' is \['csv'\] \(list\)"),
+        ("[{name: a, type: csv, extra: {path: 12}}]", r"'extra.path' is 12 \(int\)"),
         ("[{name: a, type: csv, extra: [1]}]", r"'extra' is a mapping"),
         ("[{name: a, type: csv, extra: {path: a}, +tags: x}]", r"'\+tags' is a list"),
         ("just text", r"a catalog file holds a list"),

@@ -87,7 +87,7 @@ def _entry(file: Path, key: Any, entry: Any, index: int) -> Artifact:
     if key is not None and "name" in entry and entry["name"] != key:
         raise CatalogError(f"{label}: its 'name' ({entry['name']!r}) differs from its key")
     if not isinstance(name, str) or not name:
-        raise CatalogError(f"{label}: 'name' is missing; give every entry a name")
+        raise CatalogError(f"{label}: 'name' {_not_text(name)}; give every entry a name")
     where = f"{file}, artifact {name!r}"
     unknown = [k for k in entry if k not in ENTRY_KEYS]
     if unknown:
@@ -97,7 +97,7 @@ def _entry(file: Path, key: Any, entry: Any, index: int) -> Artifact:
         )
     kind = entry.get("type")
     if not isinstance(kind, str) or not kind:
-        raise CatalogError(f"{where}: 'type' is missing; one of {', '.join(known_types())}")
+        raise CatalogError(f"{where}: 'type' {_not_text(kind)}; one of {', '.join(known_types())}")
     if not is_known_type(kind):
         raise CatalogError(
             f"{where}: unknown type {kind!r}; known types: {', '.join(known_types())}. A custom "
@@ -106,7 +106,9 @@ def _entry(file: Path, key: Any, entry: Any, index: int) -> Artifact:
         )
     extra = _mapping(entry, "extra", where)
     if kind in FILE_TYPES and not isinstance(extra.get("path"), str):
-        raise CatalogError(f"{where}: 'extra.path' is missing; a {kind} artifact is a file")
+        raise CatalogError(
+            f"{where}: 'extra.path' {_not_text(extra.get('path'))}; a {kind} artifact is a file"
+        )
     tags = entry.get("+tags") or []
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
         raise CatalogError(f"{where}: '+tags' is a list of strings")
@@ -119,6 +121,13 @@ def _entry(file: Path, key: Any, entry: Any, index: int) -> Artifact:
         tags=tuple(tags),
         source=file,
     )
+
+
+def _not_text(value: Any) -> str:
+    """Why ``value`` is not a usable name, type or path."""
+    if value is None or value == "":
+        return "is missing"
+    return f"is {value!r} ({type(value).__name__}), not a string: quote it"
 
 
 def _mapping(entry: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:

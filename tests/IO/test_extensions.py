@@ -254,6 +254,8 @@ def test_options_go_to_the_backend_that_names_them_and_the_rest_to_the_reader(
     assert Versioned.calls[-1] == ("get", 2)
     assert catalog.exists("table") and not catalog.exists("older")
     assert "version" not in caplog.text  # neither option was dropped
+    offered = catalog.interactor("older", {}).backend_arguments("load", {"version": 7, "n": 1})
+    assert offered == {"version": 1, "n": 1}  # what tools such as run history read too
 
 
 class Failing(Backend, prefix="testfailing"):

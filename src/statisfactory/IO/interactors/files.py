@@ -91,6 +91,18 @@ class FileInteractor(ArtifactInteractor):
         backend, fragment = self.storage
         return backend.locate(fragment)
 
+    def backend_arguments(self, operation: str, context: Mapping[str, Any]) -> dict[str, Any]:
+        """What the backend is offered for ``operation`` (``load``, ``save``, ``exists``): the
+        other ``extra`` fields, the context, then the options it takes (``lake_ref``...); each
+        of its methods then receives those its signature accepts."""
+        taken = self.storage[0].option_names(operation)
+        options = {k: v for k, v in self._declared_options(operation).items() if k in taken}
+        fields = getattr(self.artifact.extra, "model_extra", None) or {}
+        values = {**fields, **context, **options}
+        for name in RESERVED_ARGUMENTS.intersection(values):
+            del values[name]
+        return values
+
     # --- helpers for formats -----------------------------------------------------------------
     def options(
         self,
@@ -142,16 +154,8 @@ class FileInteractor(ArtifactInteractor):
     def _backend_kwargs(
         self, method: Callable[..., Any], operation: str, context: Mapping[str, Any]
     ) -> dict[str, Any]:
-        """What ``method`` of the backend receives for ``operation``: the other ``extra``
-        fields, the context, then the options the backend takes, as far as it accepts them."""
-        backend = self.storage[0]
-        taken = backend.option_names(operation)
-        options = {k: v for k, v in self._declared_options(operation).items() if k in taken}
-        fields = getattr(self.artifact.extra, "model_extra", None) or {}
-        values = {**fields, **context, **options}
-        for name in RESERVED_ARGUMENTS.intersection(values):
-            del values[name]
-        return select(method, values)[0]
+        """The :meth:`backend_arguments` that ``method`` of the backend accepts."""
+        return select(method, self.backend_arguments(operation, context))[0]
 
     @contextmanager
     def _streamed(

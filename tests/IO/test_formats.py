@@ -264,3 +264,42 @@ def test_file_urls_and_absolute_paths_are_honoured(tmp_path: Path):
     assert pickle.loads((elsewhere / "a.pkl").read_bytes()) == 1
     assert catalog.locate("absolute") == str(elsewhere / "b.pkl")
     assert catalog.load("absolute") == 2
+
+
+def test_saves_to_different_fsspec_file_systems_run_side_by_side(tmp_path: Path):
+    import threading
+
+    import fsspec
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    from statisfactory.IO.interactors.files import FileInteractor
+
+    class OtherMemory(MemoryFileSystem):
+        protocol = "statisfactory-memory-two"
+        store: dict = {}  # its own files, apart from memory://
+        pseudo_dirs = [""]
+
+    fsspec.register_implementation(OtherMemory.protocol, OtherMemory, clobber=True)
+    other_saved = threading.Event()
+
+    class Waiting(FileInteractor, interactor_name="test_waiting"):
+        """Writes its bytes only once the other file system has been written to."""
+
+        def write(self, asset, handle, context):
+            assert other_saved.wait(timeout=10), "the other save was blocked behind this one"
+            handle.write(asset)
+
+    catalog = make_catalog(
+        tmp_path,
+        f"""
+        - {{name: slow, type: test_waiting, extra: {{path: "memory://statisfactory-tests/slow"}}}}
+        - {{name: quick, type: binary, extra: {{path: "{OtherMemory.protocol}://quick"}}}}
+        """,
+    )
+    slow = threading.Thread(target=catalog.save, args=("slow", b"slow"))
+    slow.start()
+    catalog.save("quick", b"quick")
+    other_saved.set()
+    slow.join()
+    assert catalog.load("quick") == b"quick"
+    assert fsspec.filesystem("memory").cat_file("memory://statisfactory-tests/slow") == b"slow"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, BinaryIO
@@ -17,10 +18,9 @@ class FsspecBackend(StreamingBackend):
 
     A write happens inside an fsspec transaction, so that a failed save does not leave half a
     file where the file systems support deferred commits. Writes to one file system are
-    serialised because an fsspec transaction belongs to the whole file system instance.
+    serialised because an fsspec transaction belongs to the whole file system instance; writes
+    to different ones (``gs://`` and ``az://``) run side by side.
     """
-
-    _write_lock = threading.Lock()
 
     def _filesystem(self, fragment: ParseResult) -> Any:
         import fsspec
@@ -46,8 +46,18 @@ class FsspecBackend(StreamingBackend):
     def open_write(self, fragment: ParseResult, **kwargs: Any) -> Iterator[BinaryIO]:
         filesystem = self._filesystem(fragment)
         with (
-            self._write_lock,
+            _write_lock(filesystem),
             filesystem.transaction,
             filesystem.open(fragment.geturl(), "wb") as handle,
         ):
             yield handle
+
+
+# One lock per file system instance (fsspec caches them): dropped with the file system.
+_write_locks: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()
+_write_locks_lock = threading.Lock()
+
+
+def _write_lock(filesystem: Any) -> threading.Lock:
+    with _write_locks_lock:
+        return _write_locks.setdefault(filesystem, threading.Lock())

@@ -178,3 +178,13 @@ def test_a_dynamic_schema_is_checked_like_the_table(tmp_path: Path):
     )
     with pytest.raises(InterpolationError, match=r"'t'.*extra.db_schema.*bound parameter"):
         catalog.save("t", SALES, schema="main; DROP TABLE t")
+
+
+def test_a_refused_secret_value_is_not_shown(tmp_path: Path):
+    catalog = make_catalog(
+        tmp_path,
+        "[{name: q, type: sql, extra: {url: 'sqlite://', query: 'SELECT !{db_password}'}}]",
+    )
+    with pytest.raises(InterpolationError, match=r"'q'.*!\{db_password\}") as caught:
+        catalog.load("q", db_password="hunter2-pw")
+    assert "hunter2-pw" not in str(caught.value)

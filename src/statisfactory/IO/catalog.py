@@ -159,7 +159,12 @@ class Catalog(MixinLogable):
         """The interactor of ``name`` with its entry resolved for ``context`` and validated."""
         declared = self._declared(name)
         cls = interactor_class(declared.type)
-        return cls(self._resolve(declared, cls, context), catalog=self)
+        try:
+            resolved = self._resolve(declared, cls, context)
+        except StatisfactoryError as error:  # a refused dynamic value may be a secret
+            self._complete(error, declared, context)
+            raise
+        return cls(resolved, catalog=self)
 
     def backend(self, scheme: str) -> Backend:
         """The storage backend of a URL ``scheme`` (``""`` for a plain path), built once."""
@@ -223,12 +228,7 @@ class Catalog(MixinLogable):
         try:
             yield
         except StatisfactoryError as error:
-            # Kept as raised (its class says what failed), but naming the artifact, secret-free.
-            if error.args and isinstance(error.args[0], str):
-                message = error.args[0]
-                if f"artifact {interactor.name!r}" not in message:
-                    message = f"{interactor.artifact.where}: {message}"
-                error.args = (self._scrub(message, interactor, context), *error.args[1:])
+            self._complete(error, interactor.artifact, context)
             raise
         except NotImplementedError as error:
             raise CatalogError(
@@ -242,11 +242,22 @@ class Catalog(MixinLogable):
                 location = None
             kind = StorageError if isinstance(error, OSError) else CatalogError
             message = interactor.artifact.failure(action, location, error)
-            raise kind(self._scrub(message, interactor, context)) from error
+            raise kind(self._scrub(message, interactor.artifact, context)) from error
 
-    def _scrub(self, text: str, interactor: ArtifactInteractor, context: Mapping[str, Any]) -> str:
+    def _complete(
+        self, error: StatisfactoryError, artifact: Artifact, context: Mapping[str, Any]
+    ) -> None:
+        """Make the message of ``error`` name ``artifact`` and hold no secret; its class and
+        traceback stay as raised."""
+        if error.args and isinstance(error.args[0], str):
+            message = error.args[0]
+            if f"artifact {artifact.name!r}" not in message:
+                message = f"{artifact.where}: {message}"
+            error.args = (self._scrub(message, artifact, context), *error.args[1:])
+
+    def _scrub(self, text: str, artifact: Artifact, context: Mapping[str, Any]) -> str:
         """``text`` without the secrets of the entry, the context or the session's settings."""
-        declared = self._artifacts.get(interactor.name, interactor.artifact)
+        declared = self._artifacts.get(artifact.name, artifact)
         sources = [declared.extra, declared.load_options, declared.save_options, context]
         session = self._session
         if session is None:

@@ -138,6 +138,23 @@ def test_text_round_trip_honours_the_encoding(tmp_path: Path):
     assert catalog.load("note") == "café\n"
 
 
+def test_text_options_are_checked_like_any_reader_s(tmp_path: Path, caplog):
+    catalog = make_catalog(
+        tmp_path,
+        """
+        - name: note
+          type: text
+          extra: {path: notes/note.txt}
+          save_options: {encoding: ascii, errors: replace}
+          load_options: {encodng: latin-1}
+        """,
+    )
+    catalog.save("note", "café")
+    assert (tmp_path / "notes/note.txt").read_bytes() == b"caf?"
+    assert catalog.load("note") == "caf?"
+    assert "encodng" in caplog.text  # the misspelt option is reported, not silently ignored
+
+
 def test_binary_round_trip(tmp_path: Path):
     catalog = make_catalog(tmp_path, "[{name: blob, type: binary, extra: {path: blobs/blob.bin}}]")
     catalog.save("blob", bytearray(b"\x00\x01\xff"))

@@ -46,7 +46,8 @@ class JsonInteractor(FileInteractor, interactor_name="json"):
 
 
 class TextInteractor(FileInteractor, interactor_name="text"):
-    """A string, in a text file (``load_options``/``save_options``: ``encoding``, default UTF-8)."""
+    """A string, in a text file (``load_options``/``save_options``: ``encoding``, default UTF-8,
+    and ``errors``, as ``bytes.decode``/``str.encode`` take them)."""
 
     def check_asset(self, asset: Any) -> None:
         if not isinstance(asset, str):
@@ -56,12 +57,19 @@ class TextInteractor(FileInteractor, interactor_name="text"):
             )
 
     def read(self, source: str | BinaryIO, context: Mapping[str, Any]) -> Any:
-        encoding = self.artifact.load_options.get("encoding", "utf-8")
         with self.opened(source) as handle:
-            return handle.read().decode(encoding)
+            return _decode(handle.read(), **self.options(_decode, "load", context))
 
     def write(self, asset: Any, handle: BinaryIO, context: Mapping[str, Any]) -> None:
-        handle.write(asset.encode(self.artifact.save_options.get("encoding", "utf-8")))
+        handle.write(_encode(asset, **self.options(_encode, "save", context)))
+
+
+def _decode(data: bytes, encoding: str = "utf-8", errors: str = "strict") -> str:
+    return data.decode(encoding, errors)
+
+
+def _encode(text: str, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+    return text.encode(encoding, errors)
 
 
 class BinaryInteractor(FileInteractor, interactor_name="binary"):

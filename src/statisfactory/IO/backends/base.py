@@ -10,7 +10,6 @@ with no registered backend goes to fsspec (``memory://``, ``gs://``, ``http://``
 from __future__ import annotations
 
 import io
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -133,8 +132,10 @@ class Backend(MixinLogable):
         return frozenset(names - RESERVED_ARGUMENTS)
 
 
-def spooled() -> tempfile.SpooledTemporaryFile[bytes]:
+def spooled() -> Any:
     """A binary temporary file, in memory up to :data:`SPOOL_IN_MEMORY_UP_TO` bytes."""
+    import tempfile  # only remote backends need it: not at catalog build time
+
     return tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY_UP_TO)
 
 

@@ -320,3 +320,39 @@ def test_saves_to_different_fsspec_file_systems_run_side_by_side(tmp_path: Path)
     slow.join()
     assert catalog.load("quick") == b"quick"
     assert fsspec.filesystem("memory").cat_file("memory://statisfactory-tests/slow") == b"slow"
+
+
+def test_storage_options_configure_the_fsspec_file_system(tmp_path: Path, caplog):
+    import fsspec
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    class Recording(MemoryFileSystem):
+        """A memory file system that remembers the options it was built with."""
+
+        protocol = "statisfactory-recording"
+        store: dict = {}  # its own files, apart from memory://
+        pseudo_dirs = [""]
+        built_with: list = []
+
+        def __init__(self, **options):
+            self.built_with.append(options)
+            super().__init__(**options)
+
+    fsspec.register_implementation(Recording.protocol, Recording, clobber=True)
+    catalog = make_catalog(
+        tmp_path,
+        f"""
+        - name: table
+          type: csv
+          extra:
+            path: "{Recording.protocol}://bucket/table.csv"
+            storage_options: {{project: demo, token: tok-5e1f}}
+          load_options: {{storage_options: {{project: reader}}, sep: ";"}}
+          save_options: {{sep: ";"}}
+        """,
+    )
+    catalog.save("table", FRAME)
+    assert Recording.built_with[-1] == {"project": "demo", "token": "tok-5e1f"}
+    pd.testing.assert_frame_equal(catalog.load("table"), FRAME)
+    assert Recording.built_with[-1] == {"project": "reader"}  # load_options win for loads
+    assert "storage_options" not in caplog.text and "tok-5e1f" not in str(catalog)

@@ -1,10 +1,18 @@
-"""Any other scheme, through fsspec: ``memory://``, ``gs://``, ``az://``, ``http://``..."""
+"""Any other scheme, through fsspec: ``memory://``, ``gs://``, ``az://``, ``http://``...
+
+``storage_options`` (in the entry's ``extra``, its ``load_options``/``save_options``, or the
+context) are the keyword arguments of the fsspec file system: credentials, project, endpoint::
+
+    - name: scores
+      type: parquet
+      extra: {path: "gs://bucket/scores.parquet", storage_options: {token: "{{ gcs_token }}"}}
+"""
 
 from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, BinaryIO
 from urllib.parse import ParseResult
@@ -22,11 +30,11 @@ class FsspecBackend(StreamingBackend):
     to different ones (``gs://`` and ``az://``) run side by side.
     """
 
-    def _filesystem(self, fragment: ParseResult) -> Any:
+    def _filesystem(self, fragment: ParseResult, storage_options: Mapping[str, Any] | None) -> Any:
         import fsspec
 
         try:
-            return fsspec.filesystem(fragment.scheme)
+            return fsspec.filesystem(fragment.scheme, **(storage_options or {}))
         except (ImportError, ValueError) as error:
             raise StorageError(
                 f"no storage backend for the scheme {fragment.scheme!r} of {fragment.geturl()!r}: "
@@ -34,17 +42,34 @@ class FsspecBackend(StreamingBackend):
                 f"subclass with prefix={fragment.scheme!r}"
             ) from error
 
-    def exists(self, *, fragment: ParseResult, **kwargs: Any) -> bool:
-        return bool(self._filesystem(fragment).isfile(fragment.geturl()))
+    def exists(
+        self,
+        *,
+        fragment: ParseResult,
+        storage_options: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> bool:
+        return bool(self._filesystem(fragment, storage_options).isfile(fragment.geturl()))
 
     @contextmanager
-    def open_read(self, fragment: ParseResult, **kwargs: Any) -> Iterator[BinaryIO]:
-        with self._filesystem(fragment).open(fragment.geturl(), "rb") as handle:
+    def open_read(
+        self,
+        fragment: ParseResult,
+        storage_options: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Iterator[BinaryIO]:
+        filesystem = self._filesystem(fragment, storage_options)
+        with filesystem.open(fragment.geturl(), "rb") as handle:
             yield handle
 
     @contextmanager
-    def open_write(self, fragment: ParseResult, **kwargs: Any) -> Iterator[BinaryIO]:
-        filesystem = self._filesystem(fragment)
+    def open_write(
+        self,
+        fragment: ParseResult,
+        storage_options: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> Iterator[BinaryIO]:
+        filesystem = self._filesystem(fragment, storage_options)
         with (
             _write_lock(filesystem),
             filesystem.transaction,

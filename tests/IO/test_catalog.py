@@ -239,12 +239,15 @@ def test_the_parse_cache_keeps_no_secret_in_clear(tmp_path: Path):
     (tmp_path / "catalog/db.yaml").write_text(
         "[{name: t, type: sql, extra: {url: 'sqlite://', password: '{{ db_password }}'}}]"
     )
+    (tmp_path / "catalog/open_db.yaml").write_text(
+        "[{name: o, type: sql, extra: {url: 'sqlite://', password: null, table: o}}]"
+    )
     variables = {"db_password": "hunter2-secret"}
     Catalog.from_path(tmp_path / "catalog", variables=variables, root=tmp_path)
     cached = list((tmp_path / ".statisfactory/cache/catalog").iterdir())
-    assert len(cached) == 1  # files.yaml only: db.yaml holds a password
-    assert b"hunter2-secret" not in cached[0].read_bytes()
-    assert cached[0].stat().st_mode & 0o077 == 0  # readable by its owner only
+    assert len(cached) == 2  # not db.yaml, which holds a password
+    assert all(b"hunter2-secret" not in file.read_bytes() for file in cached)
+    assert all(file.stat().st_mode & 0o077 == 0 for file in cached)  # readable by the owner only
 
 
 def test_the_parse_cache_can_be_turned_off(tmp_path: Path):

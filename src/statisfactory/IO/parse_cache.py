@@ -15,17 +15,22 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-from statisfactory.IO.artifact import is_secret_key, shows_secret
+from statisfactory.IO.artifact import SECRET_MARKERS, shows_secret
 from statisfactory.logger import get_logger
 
-FORMAT = "1"  # bump when the cached content changes shape
+FORMAT = "2"  # bump when the cached content changes shape
 CACHE_FOLDER = Path(".statisfactory") / "cache" / "catalog"
 
 _logger = get_logger("catalog.cache")
+# A JSON key naming a secret (``"db_password": "..."``), unless its value is null or empty.
+_SECRET_KEY_WITH_VALUE = re.compile(
+    rf'(?i)"[^"\\]*(?:{"|".join(SECRET_MARKERS)})[^"\\]*":(?!\s*(?:null\b|""|\{{\}}|\[\]))'
+)
 
 
 def variables_digest(variables: Mapping[str, Any]) -> str | None:
@@ -54,7 +59,7 @@ def cached_parse(
     try:
         with open(place, encoding="utf-8") as handle:
             stored = json.load(handle)
-        if stored["key"] == key:
+        if stored["inputs"] == key:
             return stored["content"]
     except Exception:  # absent, truncated or from another version: parse again
         pass
@@ -63,29 +68,20 @@ def cached_parse(
     return content
 
 
-def _holds_secret_key(content: Any) -> bool:
-    if isinstance(content, Mapping):
-        return any(
-            (is_secret_key(key) and value not in (None, "")) or _holds_secret_key(value)
-            for key, value in content.items()
-        )
-    if isinstance(content, list):
-        return any(_holds_secret_key(item) for item in content)
-    return False
-
-
 def _store(place: Path, key: str, content: Any, secrets: Collection[str]) -> None:
     from statisfactory.IO.backends.local import atomic_write
 
     try:
-        payload = json.dumps({"key": key, "content": content}, allow_nan=True, ensure_ascii=False)
+        payload = json.dumps(
+            {"inputs": key, "content": content}, allow_nan=True, ensure_ascii=False
+        )
     except (TypeError, ValueError):  # not plain JSON data: parse the file each time
         return
     if json.loads(payload)["content"] != content:  # e.g. tuples or int keys would change
         return
-    # The text is checked as a whole: one scan instead of one per value.
+    # The text is checked as a whole: one scan instead of a walk through every value.
     if (
-        _holds_secret_key(content)
+        _names_a_secret(payload)
         or shows_secret(payload)
         or any(json.dumps(secret, ensure_ascii=False)[1:-1] in payload for secret in secrets)
     ):
@@ -95,3 +91,10 @@ def _store(place: Path, key: str, content: Any, secrets: Collection[str]) -> Non
             handle.write(payload.encode("utf-8"))
     except Exception as error:  # a read-only project still works, only slower
         _logger.debug("catalog cache not written at %s: %s", place, error)
+
+
+def _names_a_secret(payload: str) -> bool:
+    lowered = payload.lower()  # most catalogs hold no marker at all: skip the slower search
+    if not any(marker in lowered for marker in SECRET_MARKERS):
+        return False
+    return bool(_SECRET_KEY_WITH_VALUE.search(payload))

@@ -217,3 +217,88 @@ def test_a_failed_replace_keeps_the_previous_table(pg_catalog):
     with pytest.raises(CatalogError, match="'sales'"):
         catalog.save("sales", unstorable)
     assert len(catalog.load("sales")) == 4
+
+
+def test_artifacts_of_one_database_share_a_pool_of_connections(pg_catalog, postgres_server):
+    import sqlalchemy
+
+    application = unique_name("pool").replace("-", "_")
+    catalog = pg_catalog(
+        f"""
+        - name: sales
+          type: sql
+          extra: {{url: "{{{{ pg_url }}}}?application_name={application}", table: "{{{{ table }}}}"}}
+        - name: total
+          type: sql
+          extra:
+            url: "{{{{ pg_url }}}}?application_name={application}"
+            query: "SELECT count(*) AS n FROM {{{{ table }}}}"
+        """
+    )
+    catalog.save("sales", sample(10))
+    for _ in range(20):
+        assert catalog.load("total")["n"].tolist() == [10]
+        assert len(catalog.load("sales")) == 10
+    assert catalog.interactor("sales", {}).engine() is catalog.interactor("total", {}).engine()
+    observer = sqlalchemy.create_engine(postgres_server.url())
+    with observer.connect() as connection:
+        opened = connection.execute(
+            sqlalchemy.text("SELECT count(*) FROM pg_stat_activity WHERE application_name = :a"),
+            {"a": application},
+        ).scalar()
+    observer.dispose()
+    assert opened == 1  # one pooled connection served the 41 statements
+
+
+LINGERING_LOADER = """
+import atexit, sys
+
+def linger():  # registered first, so it runs after the library's own exit handlers
+    print("exited", flush=True)
+    sys.stdin.readline()
+
+atexit.register(linger)
+from statisfactory import Session
+
+print(Session(root_folder=sys.argv[1]).catalog.load("total")["n"].iloc[0], flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_pooled_connections_are_closed_when_the_process_exits(pg_catalog, postgres_server):
+    import subprocess
+    import sys
+
+    import sqlalchemy
+
+    application = unique_name("exit").replace("-", "_")
+    catalog = pg_catalog(
+        f"""
+        - name: total
+          type: sql
+          extra: {{url: "{{{{ pg_url }}}}?application_name={application}", query: "SELECT 1 AS n"}}
+        """
+    )
+    observer = sqlalchemy.create_engine(postgres_server.url())
+
+    def connections() -> int:
+        with observer.connect() as connection:
+            query = "SELECT count(*) FROM pg_stat_activity WHERE application_name = :a"
+            return connection.execute(sqlalchemy.text(query), {"a": application}).scalar()
+
+    loader = subprocess.Popen(
+        [sys.executable, "-c", LINGERING_LOADER, str(catalog.root)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert loader.stdout.readline() == "1\n"
+        assert connections() == 1  # pooled, open while the process works
+        loader.stdin.write("\n")
+        loader.stdin.flush()
+        assert loader.stdout.readline() == "exited\n"
+        assert connections() == 0  # closed at exit, before the process is gone
+    finally:
+        loader.communicate("\n", timeout=30)
+        observer.dispose()

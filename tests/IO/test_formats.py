@@ -356,3 +356,17 @@ def test_storage_options_configure_the_fsspec_file_system(tmp_path: Path, caplog
     pd.testing.assert_frame_equal(catalog.load("table"), FRAME)
     assert Recording.built_with[-1] == {"project": "reader"}  # load_options win for loads
     assert "storage_options" not in caplog.text and "tok-5e1f" not in str(catalog)
+
+
+@pytest.mark.parametrize("url", ["data/whole.bin", "memory://statisfactory-tests/whole.bin"])
+def test_built_in_backends_also_take_whole_payloads(tmp_path: Path, url: str):
+    from urllib.parse import urlparse
+
+    from statisfactory.IO.interpolation import scheme_of
+
+    catalog = make_catalog(tmp_path, f"[{{name: blob, type: binary, extra: {{path: '{url}'}}}}]")
+    backend = catalog.backend(scheme_of(url))
+    fragment = urlparse(url)
+    backend.put(payload=b"\x00whole\xff", fragment=fragment)
+    assert backend.get(fragment=fragment) == b"\x00whole\xff"
+    assert catalog.load("blob") == b"\x00whole\xff"

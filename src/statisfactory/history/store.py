@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import queue
 import threading
 import weakref
@@ -46,6 +47,7 @@ class HistoryStore:
 
     def __init__(self, driver: Driver | None) -> None:
         self._driver = driver
+        self._pid = os.getpid()  # a forked child inherits the object, not the writer thread
         self._pending: queue.SimpleQueue = queue.SimpleQueue()
         self._warned: set[str] = set()
         self._writer: threading.Thread | None = None
@@ -53,8 +55,8 @@ class HistoryStore:
 
     @property
     def enabled(self) -> bool:
-        """False for the store standing in when no history is kept."""
-        return self._driver is not None
+        """False for the store standing in when no history is kept, and in a forked child."""
+        return self._driver is not None and os.getpid() == self._pid
 
     @property
     def description(self) -> str:
@@ -63,14 +65,14 @@ class HistoryStore:
     # --- writing ------------------------------------------------------------------------------
     def submit(self, operation: Operation | Callable[[], Iterable[Operation]]) -> None:
         """Queue a write; a callable is called in the writer thread and returns operations."""
-        if self._driver is None:
+        if not self.enabled:
             return
         self._ensure_writer()
         self._pending.put(operation)
 
     def flush(self, timeout: float = FLUSH_TIMEOUT) -> bool:
         """Wait until every queued write is done (or dropped); False when ``timeout`` passed."""
-        if self._driver is None or self._writer is None:
+        if not self.enabled or self._writer is None:
             return True
         done = threading.Event()
         self._pending.put(done)
@@ -87,6 +89,8 @@ class HistoryStore:
 
     def close(self) -> None:
         """Write what is queued, then release the database."""
+        if not self.enabled:
+            return
         self.flush()
         if self._writer is not None:
             self._pending.put(None)
@@ -135,7 +139,7 @@ class HistoryStore:
     # --- reading ------------------------------------------------------------------------------
     def query(self, sql: str, **params: Any) -> list[dict[str, Any]]:
         """Rows as dicts; on failure a warning and no rows."""
-        if self._driver is None:
+        if not self.enabled:
             return []
         return self._guarded("read", self._driver.query, [], sql, params)
 
@@ -334,6 +338,17 @@ def _safely(details: Callable[[], Mapping[str, Any]]) -> Mapping[str, Any]:
 # --- opening ------------------------------------------------------------------------------------
 _stores: weakref.WeakKeyDictionary[Any, HistoryStore] = weakref.WeakKeyDictionary()
 _stores_lock = threading.Lock()
+
+
+def _forget_in_child() -> None:
+    """A forked child opens its own stores when it needs one (and may not inherit a held lock)."""
+    global _stores_lock
+    _stores.clear()
+    _stores_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def store_for(session: Any) -> HistoryStore:

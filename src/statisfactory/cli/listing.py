@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from statisfactory.cli.history import artifacts_lineage
 from statisfactory.cli.output import print_table, print_yaml, select_by_tags
 from statisfactory.cli.state import CliState
 
@@ -160,3 +161,6 @@ def artifacts_describe(state: CliState, name: str) -> None:
     entry = session.catalog[name].describe()
     source = entry.pop("source", None)
     print_yaml(entry, comment=f"artifact {name}, declared in {_relative(source, session.root)}")
+
+
+artifacts.add_command(artifacts_lineage)  # lives with the run history it reads

@@ -22,13 +22,17 @@ COMMANDS = {
         "statisfactory.cli.listing:configurations",
         "List parameter sets or print one, resolved.",
     ),
-    "artifacts": ("statisfactory.cli.listing:artifacts", "List artifacts or describe one."),
+    "artifacts": (
+        "statisfactory.cli.listing:artifacts",
+        "List artifacts, describe one or trace its lineage.",
+    ),
     "compile": (
         "statisfactory.cli.compile:compile_notebooks",
         "Compile the notebooks' craft cells into modules.",
     ),
     "new": ("statisfactory.cli.new:new", "Create a new project with an example pipeline."),
     "viz": ("statisfactory.cli.viz:viz", "Draw a pipeline as SVG, PNG, Mermaid or HTML."),
+    "runs": ("statisfactory.cli.history:runs", "List recorded runs or show one."),
 }
 
 EXIT_CRAFT_FAILED = 1

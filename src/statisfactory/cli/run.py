@@ -36,6 +36,23 @@ from statisfactory.cli.state import CliState, CraftFailed
     help="A run parameter, YAML-parsed; repeatable. CRAFT: (qualified or short name) gives it "
     "to that craft only. Overrides CONFIGURATION.",
 )
+@click.option(
+    "--incremental",
+    is_flag=True,
+    help="Skip the crafts whose code, parameters and inputs are unchanged since their last "
+    "successful run and whose outputs are still as written then.",
+)
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="Before running, print why each craft will run or be skipped (implies --incremental).",
+)
+@click.option(
+    "--volatile-cache",
+    is_flag=True,
+    help="Keep volatiles on disk, so that skipped crafts need not run again to provide them "
+    "(default: the volatile_cache setting).",
+)
 @click.pass_obj
 def run(
     state: CliState,
@@ -45,6 +62,9 @@ def run(
     workers: int | None,
     address: str | None,
     params: tuple[str, ...],
+    incremental: bool,
+    explain: bool,
+    volatile_cache: bool,
 ) -> None:
     """Run PIPELINE with the parameter set CONFIGURATION (see `configurations ls`).
 
@@ -52,6 +72,7 @@ def run(
     """
     from statisfactory.cli.params import apply_overrides, parse_param
     from statisfactory.cli.progress import RunMonitor
+    from statisfactory.history.recorder import run_labels
 
     overrides = [parse_param(text) for text in params]  # malformed → error before any loading
     session = state.session()
@@ -71,8 +92,15 @@ def run(
     )
     started = time.perf_counter()
     try:
-        with session, monitor:
-            chosen.run(run_params, runner=runner, max_workers=workers)
+        with session, monitor, run_labels(configuration=configuration):
+            chosen.run(
+                run_params,
+                runner=runner,
+                max_workers=workers,
+                incremental=incremental or explain,
+                explain=explain,
+                volatile_cache=True if volatile_cache else None,
+            )
     except KeyboardInterrupt:
         _print_partial(monitor, f"Run of {label} interrupted.")
         raise
@@ -85,8 +113,11 @@ def run(
             traceback.print_exception(error)
         _print_partial(monitor, f"Run of {label} failed: {error}")
         raise CraftFailed(str(error)) from error
+    skipped = sum(1 for record in monitor.records.values() if record.status == "skipped")
     print_table(
-        f"Run of {label}: {len(monitor.records)} craft(s) in {time.perf_counter() - started:.2f} s",
+        f"Run of {label}: {len(monitor.records)} craft(s)"
+        + (f", {skipped} skipped as unchanged" if skipped else "")
+        + f" in {time.perf_counter() - started:.2f} s",
         ("craft", "status", "seconds", "artifacts written"),
         monitor.summary_rows(),
         terminal=state.is_terminal,

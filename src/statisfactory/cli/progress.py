@@ -27,7 +27,7 @@ class CraftRecord:
 
     name: str
     outputs: tuple[str, ...]  # artifact names it saves
-    status: str = "waiting"  # waiting, running, done, failed
+    status: str = "waiting"  # waiting, running, done, skipped (incremental runs), failed
     started: float | None = None
     finished: float | None = None
     error: str = ""
@@ -111,6 +111,12 @@ class RunMonitor:
             record.error = f"{type(error).__name__}: {error}"
             self._display.failed(record, self.records.values())
 
+    def on_skip(self, craft: Any, reason: str) -> None:
+        record = self.records.get(id(craft))
+        if record is not None:
+            record.status, record.error = "skipped", reason
+            self._display.skipped(record, self.records.values())
+
     def on_save(self, *, name: str, location: str, **_: Any) -> None:
         producer = self._producer.get(name)
         if producer is not None:
@@ -184,6 +190,11 @@ def _register_hooks_once() -> None:
         for monitor in _ACTIVE:
             monitor.on_error(target, error)
 
+    @Craft.hook_on_skip()
+    def _skipped(target: Any, reason: str) -> None:
+        for monitor in _ACTIVE:
+            monitor.on_skip(target, reason)
+
     _HOOKS_REGISTERED.set()
 
 
@@ -212,6 +223,9 @@ class PlainDisplay:
 
     def failed(self, record: CraftRecord, records: Any) -> None:
         _logger.error("craft %s failed: %s", record.name, record.error)
+
+    def skipped(self, record: CraftRecord, records: Any) -> None:
+        _logger.info("craft %s skipped: %s", record.name, record.error)
 
 
 class LiveDisplay:
@@ -248,7 +262,7 @@ class LiveDisplay:
         self._progress.update(
             self._task,
             description=f"running {', '.join(running)}" if running else "waiting",
-            completed=sum(1 for r in records if r.status == "done"),
+            completed=sum(1 for r in records if r.status in ("done", "skipped")),
         )
 
     def started(self, record: CraftRecord, records: Any) -> None:
@@ -267,4 +281,10 @@ class LiveDisplay:
         self._progress.console.print(
             Text.assemble(("✗ ", "red"), record.name, ": ", (record.error, "red"))
         )
+        self._describe(records)
+
+    def skipped(self, record: CraftRecord, records: Any) -> None:
+        from rich.text import Text
+
+        self._progress.console.print(Text.assemble(("- ", "dim"), record.name, (" skipped", "dim")))
         self._describe(records)

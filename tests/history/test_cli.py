@@ -1,0 +1,84 @@
+"""The command line of the run history: run --incremental/--explain, runs, artifacts lineage."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+
+def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "COLUMNS": "250", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "statisfactory.cli.main", *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_incremental_runs_explain_and_history_from_the_command_line(lab) -> None:
+    root = lab()
+    first = cli("run", "lab", "small", "--incremental", cwd=root)
+    assert first.returncode == 0, first.stderr
+
+    again = cli("run", "lab", "small", "--explain", cwd=root)
+    assert again.returncode == 0, again.stderr
+    assert "Pipeline 'lab': 0 craft(s) will run, 4 will be skipped" in again.stdout
+    assert "Run of lab with small: 4 craft(s), 4 skipped as unchanged" in again.stdout
+    assert "craft lab.models.fit skipped: unchanged since run" in again.stderr
+
+    changed = cli("run", "lab", "strong", "--explain", cwd=root)
+    assert changed.returncode == 0, changed.stderr
+    explanation = changed.stdout.split("Run of", 1)[0]
+    assert "skip      lab.models.simulate" in explanation
+    assert "run       lab.models.fit" in explanation
+    assert "parameters changed since run" in explanation and "alpha (1.0 -> 9.0)" in explanation
+    assert "may skip  lab.models.keep" in explanation
+    assert "1 skipped as unchanged" in changed.stdout
+
+    listed = cli("runs", "ls", cwd=root)
+    assert listed.returncode == 0, listed.stderr
+    rows = [line for line in listed.stdout.splitlines() if " lab " in line]
+    assert len(rows) == 3
+    assert "strong" in rows[0] and "3/1/0" in rows[0]
+    assert "small" in rows[1] and "0/4/0" in rows[1]
+
+    shown = cli("runs", "show", "last", cwd=root)
+    assert shown.returncode == 0, shown.stderr
+    assert "configuration: strong" in shown.stdout
+    assert re.search(r"lab\.models\.simulate +skipped", shown.stdout)
+    assert re.search(r"coefficients +lab\.models\.keep", shown.stdout)
+
+
+def test_runs_show_names_an_unknown_run(lab) -> None:
+    root = lab()
+    cli("run", "lab", "small", cwd=root)
+
+    result = cli("runs", "show", "19990101", cwd=root)
+
+    assert result.returncode == 2
+    assert "matches no recorded run" in result.stderr and "runs ls" in result.stderr
+
+
+def test_artifacts_lineage_prints_the_tree(lab) -> None:
+    root = lab()
+    assert cli("run", "lab", "small", cwd=root).returncode == 0
+
+    result = cli("artifacts", "lineage", "samples", "--param", "n=5", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("artifact samples  data/samples_5.json  xxh3:")
+    assert "written by craft lab.models.simulate" in result.stdout
+
+    tree = cli("artifacts", "lineage", "summary", cwd=root)
+    assert tree.returncode == 0, tree.stderr
+    assert "└── artifact coefficients" in tree.stdout
+    assert "produced by craft lab.models.fit" in tree.stdout
+
+    unknown = cli("artifacts", "lineage", "summry", cwd=root)
+    assert unknown.returncode == 2
+    assert "did you mean 'summary'" in unknown.stderr

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import pickle
 from collections.abc import Callable
 from pathlib import Path
@@ -39,10 +40,13 @@ def file_digest(path: Path | str) -> str:
     """The digest of a file's bytes, read in chunks (never the whole file in memory)."""
     hasher = new_hasher()
     with open(path, "rb", buffering=0) as handle:
-        buffer = bytearray(CHUNK)
-        view = memoryview(buffer)
-        while read := handle.readinto(buffer):
-            hasher.update(view[:read])
+        if os.fstat(handle.fileno()).st_size <= CHUNK:  # most artifacts: one read, no buffer
+            hasher.update(handle.read())
+        else:
+            buffer = bytearray(CHUNK)
+            view = memoryview(buffer)
+            while read := handle.readinto(buffer):
+                hasher.update(view[:read])
     return f"{ALGORITHM}:{hasher.hexdigest()}"
 
 

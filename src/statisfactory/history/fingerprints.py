@@ -26,6 +26,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 from statisfactory.history.digests import bytes_digest, file_digest, folder_digest
+from statisfactory.IO.interactors.base import FILE_TYPES
+from statisfactory.IO.interpolation import scheme_of, substitute
 
 LARGE_FILE = 8 * 1024 * 1024  # smaller files are hashed again rather than looked up
 _VARIABLE = re.compile(r"!!|!\{([^{}]*)\}")
@@ -153,12 +155,26 @@ class ArtifactFingerprints:
     def __init__(self, catalog: Any, store: Any = None) -> None:
         self.catalog = catalog
         self.store = store
-        self._known: dict[tuple[str, int, int], str] = {}
+        # Digests by path, size, modification time and inode, for this object's lifetime: an
+        # artifact written then read in one run is hashed once.
+        self._known: dict[tuple[str, int, int, int], str] = {}
 
     def of(self, name: str, context: Mapping[str, Any]) -> Stored:
         """The fingerprint of artifact ``name`` as it is stored now for ``context``."""
-        location = self.catalog.locate(name, **context)
-        return self.at(location, self.catalog.artifacts[name], context)
+        return self.at(self.locate(name, context), self.catalog.artifacts[name], context)
+
+    def locate(self, name: str, context: Mapping[str, Any]) -> str:
+        """``catalog.locate(name, **context)``; for a local file of a built-in type, computed
+        from ``extra.path`` alone (no interactor is built, nothing is imported)."""
+        entry = self.catalog.artifacts[name]
+        path = entry.extra.get("path") if isinstance(entry.extra, Mapping) else None
+        if entry.type in FILE_TYPES and isinstance(path, str) and "+{" not in path:
+            if "!" in path:
+                path = substitute(path, context, where=entry.where, key="extra.path")[0]
+            if not scheme_of(path):
+                local = Path(path).expanduser() if path.startswith("~") else Path(path)
+                return str(local if local.is_absolute() else self.catalog.root / local)
+        return self.catalog.locate(name, **context)
 
     def at(self, location: str, artifact: Any, context: Mapping[str, Any]) -> Stored:
         """The fingerprint of what is stored at ``location`` (as ``catalog.locate`` gives it)
@@ -190,17 +206,17 @@ class ArtifactFingerprints:
             return Stored(location, None, problem=_no_fingerprint(artifact))
         if stat.S_ISDIR(info.st_mode):
             return Stored(location, folder_digest(path))
-        if info.st_size < LARGE_FILE:
-            return Stored(location, file_digest(path))
-        key = (str(path), info.st_size, info.st_mtime_ns)
+        key = (str(path), info.st_size, info.st_mtime_ns, info.st_ino)
         digest = self._known.get(key)
-        if digest is None and self.store is not None:
-            digest = self.store.known_digest(*key)
         if digest is None:
-            digest = file_digest(path)
-            if self.store is not None:
-                self.store.remember_digest(*key, digest)
-        self._known[key] = digest
+            remembered = self.store is not None and info.st_size >= LARGE_FILE
+            if remembered:
+                digest = self.store.known_digest(*key[:3])
+            if digest is None:
+                digest = file_digest(path)
+                if remembered:
+                    self.store.remember_digest(*key[:3], digest)
+            self._known[key] = digest
         return Stored(location, digest)
 
     def _s3(self, location: str) -> Stored:
@@ -240,6 +256,8 @@ class ArtifactFingerprints:
 
 
 def _is_file_type(artifact: Any) -> bool:
+    if artifact.type in FILE_TYPES:
+        return True
     from statisfactory.IO.interactors.base import interactor_class
     from statisfactory.IO.interactors.files import FileInteractor
 

@@ -1,5 +1,8 @@
 """Recording one run: its row, every artifact it writes, and how it ended.
 
+Records are written by the store's background thread; the run does not wait for them (a later
+read of the store, an incremental run or the end of the process waits).
+
 Writes are seen through the catalog's save listener, in the thread that saved, and fingerprinted
 there. Saves made in worker processes are not seen by the listener; the job fingerprints those
 outputs itself when their craft finishes (:meth:`RunRecorder.record_write`).
@@ -80,15 +83,20 @@ class RunRecorder:
             "started": time.time(),
             "status": "running",
         }
-        self.store.begin_run(_json_params(run), lambda: run_details(self.session))
+        self.store.begin_run(_json_params(run))
         if self.fingerprints is not None:
             self.fingerprints.catalog.add_save_listener(self.on_save)
 
     def end(self, status: str, error: str = "") -> None:
         if self.fingerprints is not None:
             self.fingerprints.catalog.remove_save_listener(self.on_save)
-        self.store.end_run(self.run_id, status=status, ended=time.time(), error=error)
-        self.store.flush()
+        self.store.end_run(
+            self.run_id,
+            status=status,
+            ended=time.time(),
+            error=error,
+            details=lambda: run_details(self.session),
+        )
 
     # --- writes -------------------------------------------------------------------------------
     def on_save(

@@ -52,6 +52,8 @@ class HistoryStore:
         self._warned: set[str] = set()
         self._writer: threading.Thread | None = None
         self._writer_lock = threading.Lock()
+        self._submitted = 0  # writes queued, and handled by the writer: reads wait for both
+        self._handled = 0
 
     @property
     def enabled(self) -> bool:
@@ -68,6 +70,7 @@ class HistoryStore:
         if not self.enabled:
             return
         self._ensure_writer()
+        self._submitted += 1
         self._pending.put(operation)
 
     def flush(self, timeout: float = FLUSH_TIMEOUT) -> bool:
@@ -131,6 +134,7 @@ class HistoryStore:
                     operations.append(item)
             if operations:
                 self._guarded("write", self._driver.write, None, operations)
+            self._handled += len(items) - len(waiting) - stop
             for event in waiting:
                 event.set()
             if stop:
@@ -138,9 +142,11 @@ class HistoryStore:
 
     # --- reading ------------------------------------------------------------------------------
     def query(self, sql: str, **params: Any) -> list[dict[str, Any]]:
-        """Rows as dicts; on failure a warning and no rows."""
+        """Rows as dicts, the queued writes done first; on failure a warning and no rows."""
         if not self.enabled:
             return []
+        if self._handled != self._submitted:
+            self.flush()
         return self._guarded("read", self._driver.query, [], sql, params)
 
     def _guarded(self, what: str, function: Callable, fallback: Any, *args: Any) -> Any:
@@ -163,23 +169,31 @@ class HistoryStore:
             _logger.warning(message, *args)
 
     # --- runs ---------------------------------------------------------------------------------
-    def begin_run(self, run: Mapping[str, Any], details: Callable[[], Mapping[str, Any]]) -> None:
-        """Record a run that starts; ``details()`` (git, user) is computed by the writer."""
+    def begin_run(self, run: Mapping[str, Any]) -> None:
+        """Record a run that starts."""
+        self.submit(_insert("runs", run))
+
+    def end_run(
+        self,
+        run_id: str,
+        *,
+        status: str,
+        ended: float,
+        error: str = "",
+        details: Callable[[], Mapping[str, Any]] | None = None,
+    ) -> None:
+        """Record how a run ended; ``details()`` (git, user…) is computed by the writer, after
+        the crafts, so that it never competes with them."""
 
         def build() -> list[Operation]:
-            row = {**run, **_safely(details)}
-            return [_insert("runs", row)]
+            row = {"status": status, "ended": ended, "error": error}
+            row.update(_safely(details) if details is not None else {})
+            assignments = ", ".join(f"{column} = :{column}" for column in row)
+            return [
+                (f"UPDATE runs SET {assignments} WHERE run_id = :run_id", {**row, "run_id": run_id})
+            ]
 
         self.submit(build)
-
-    def end_run(self, run_id: str, *, status: str, ended: float, error: str = "") -> None:
-        self.submit(
-            (
-                "UPDATE runs SET status = :status, ended = :ended, error = :error "
-                "WHERE run_id = :run_id",
-                {"run_id": run_id, "status": status, "ended": ended, "error": error},
-            )
-        )
 
     def add_execution(self, row: Mapping[str, Any]) -> None:
         self.submit(_insert("executions", _encoded(row)))

@@ -139,7 +139,11 @@ class TrackedJob(Job):
         self.volatile_digests: dict[str, str | None] = {}
         self._facts: list[Facts | None] = [None] * len(plan.crafts)
         self._progress = [_Progress() for _ in plan.crafts]
-        self._states, self._latest = self._load_states() if incremental else ({}, {})
+        if incremental:
+            self.store.flush()  # the records of a run that just ended in this process
+            self._states, self._latest = self._load_states()
+        else:
+            self._states, self._latest = {}, {}
         self._skip_hooks = {
             kind: kind.hooks("on_skip") if "on_skip" in HOOK_POINTS else ()
             for kind in {type(craft) for craft in plan.crafts}
@@ -408,7 +412,7 @@ class TrackedJob(Job):
         fingerprinted now and recorded."""
         context = self.contexts[index]
         try:
-            location = self.fingerprints.catalog.locate(name, **context)
+            location = self.fingerprints.locate(name, context)
         except Exception as error:
             return Stored("", None, problem=f"{type(error).__name__}: {error}")
         stored = self.recorder.seen(location)

@@ -222,7 +222,10 @@ def test_two_runs_at_once_share_the_store(lab) -> None:
     assert all(run["status"] == "succeeded" for run in runs)
     assert all(sum(run["counts"].values()) == 4 for run in runs)
     writes = store.query("SELECT COUNT(*) AS n FROM writes")[0]["n"]
-    assert writes == 3 + 30 * 3
+    writers = store.query(
+        "SELECT COUNT(*) AS n FROM executions WHERE status = 'ran' AND craft <> 'lab.models.fit'"
+    )[0]["n"]
+    assert writes == writers  # every craft that ran had its artifact's write recorded
 
 
 def test_a_new_store_starts_empty_and_answers_queries(tmp_path: Path) -> None:

@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import os
 import re
 import stat
 import sys
 import threading
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +32,7 @@ from statisfactory.IO.interactors.base import FILE_TYPES
 from statisfactory.IO.interpolation import scheme_of, substitute
 
 LARGE_FILE = 8 * 1024 * 1024  # smaller files are hashed again rather than looked up
+RACY_SECONDS = 2.0  # a cached digest is trusted only for files older than this when hashed
 _VARIABLE = re.compile(r"!!|!\{([^{}]*)\}")
 
 
@@ -52,21 +55,28 @@ _modules: dict[tuple[str, int, int], _ModuleSource] = {}
 _modules_lock = threading.Lock()
 
 
-def code_fingerprint(craft: Any) -> Code:
-    """The fingerprint of ``craft``'s function and of the module around it."""
+def code_fingerprint(craft: Any, store: Any = None) -> Code:
+    """The fingerprint of ``craft``'s function and of the module around it.
+
+    ``store`` (a history store) remembers modules' fingerprints across processes.
+    """
     function = inspect.unwrap(craft.function)
     if function.__name__ == "<lambda>":
         return Code(None, "it is a lambda, whose source cannot be told apart from its line")
     module = sys.modules.get(function.__module__)
     filename = getattr(module, "__file__", None)
-    if not filename or not os.path.isfile(filename):
+    try:
+        info = os.stat(filename) if filename else None
+    except OSError:
+        info = None
+    if info is None or not stat.S_ISREG(info.st_mode):
         return Code(
             None,
             f"its module {function.__module__!r} has no source file (defined in a notebook "
             "cell or interactively); compile notebook crafts with `statisfactory compile`",
         )
     try:
-        source = _module_source(filename, module)
+        source = _module_source(filename, module, info, store)
     except (OSError, SyntaxError, ValueError) as error:
         return Code(None, f"its module's source {filename} cannot be read ({error})")
     own = source.crafts.get(function.__name__)
@@ -78,12 +88,20 @@ def code_fingerprint(craft: Any) -> Code:
     return Code(bytes_digest(f"{own}\n{source.rest}".encode()))
 
 
-def _module_source(filename: str, module: Any) -> _ModuleSource:
-    info = os.stat(filename)
+def _module_source(
+    filename: str, module: Any, info: os.stat_result, store: Any = None
+) -> _ModuleSource:
     key = (filename, info.st_mtime_ns, info.st_size)
     cached = _modules.get(key)
     if cached is not None:
         return cached
+    remembered = (
+        store.known_digest(f"{filename}#crafts", info.st_size, info.st_mtime_ns) if store else None
+    )
+    if remembered is not None:
+        rest, crafts = json.loads(remembered)
+        source = _modules[key] = _ModuleSource(rest, crafts)
+        return source
     text = Path(filename).read_text(encoding="utf-8")
     lines = text.splitlines(keepends=True)
     crafts: dict[str, str] = {}
@@ -102,6 +120,10 @@ def _module_source(filename: str, module: Any) -> _ModuleSource:
     source = _ModuleSource(rest=bytes_digest("".join(kept).encode()), crafts=crafts)
     with _modules_lock:
         _modules[key] = source
+    if store is not None and time.time() - info.st_mtime > RACY_SECONDS:
+        # A file younger than that could change again within the same modification time.
+        payload = json.dumps([source.rest, crafts])
+        store.remember_digest(f"{filename}#crafts", info.st_size, info.st_mtime_ns, payload)
     return source
 
 
@@ -158,6 +180,7 @@ class ArtifactFingerprints:
         # Digests by path, size, modification time and inode, for this object's lifetime: an
         # artifact written then read in one run is hashed once.
         self._known: dict[tuple[str, int, int, int], str] = {}
+        self._root = str(catalog.root) if catalog is not None else ""
 
     def of(self, name: str, context: Mapping[str, Any]) -> Stored:
         """The fingerprint of artifact ``name`` as it is stored now for ``context``."""
@@ -172,8 +195,8 @@ class ArtifactFingerprints:
             if "!" in path:
                 path = substitute(path, context, where=entry.where, key="extra.path")[0]
             if not scheme_of(path):
-                local = Path(path).expanduser() if path.startswith("~") else Path(path)
-                return str(local if local.is_absolute() else self.catalog.root / local)
+                local = os.path.expanduser(path) if path.startswith("~") else path
+                return local if os.path.isabs(local) else os.path.join(self._root, local)
         return self.catalog.locate(name, **context)
 
     def at(self, location: str, artifact: Any, context: Mapping[str, Any]) -> Stored:
@@ -195,27 +218,27 @@ class ArtifactFingerprints:
 
     # --- per storage ----------------------------------------------------------------------------
     def _local(self, location: str, artifact: Any) -> Stored:
-        path = Path(location.removeprefix("file://"))
-        if not path.is_absolute():
-            path = self.catalog.root / path
+        path = location.removeprefix("file://")
+        if not os.path.isabs(path):
+            path = os.path.join(self._root, path)
         try:
-            info = path.stat()
+            info = os.stat(path)
         except FileNotFoundError:
             if _is_file_type(artifact):
                 return Stored(location, None, missing=True)
             return Stored(location, None, problem=_no_fingerprint(artifact))
         if stat.S_ISDIR(info.st_mode):
-            return Stored(location, folder_digest(path))
-        key = (str(path), info.st_size, info.st_mtime_ns, info.st_ino)
+            return Stored(location, folder_digest(Path(path)))
+        key = (path, info.st_size, info.st_mtime_ns, info.st_ino)
         digest = self._known.get(key)
         if digest is None:
             remembered = self.store is not None and info.st_size >= LARGE_FILE
             if remembered:
-                digest = self.store.known_digest(*key[:3])
+                digest = self.store.known_digest(path, info.st_size, info.st_mtime_ns)
             if digest is None:
                 digest = file_digest(path)
-                if remembered:
-                    self.store.remember_digest(*key[:3], digest)
+                if remembered and time.time() - info.st_mtime > RACY_SECONDS:
+                    self.store.remember_digest(path, info.st_size, info.st_mtime_ns, digest)
             self._known[key] = digest
         return Stored(location, digest)
 

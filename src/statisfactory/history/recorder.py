@@ -69,7 +69,7 @@ class RunRecorder:
         self.incremental = incremental
         self.producers = producers  # artifact name -> craft writing it in this run
         self.fingerprints = fingerprints
-        self._seen: dict[str, Stored] = {}  # location -> what the listener fingerprinted
+        self._seen: dict[str, Stored] = {}  # location -> latest fingerprint in this run
         self._lock = threading.Lock()
 
     # --- the run ------------------------------------------------------------------------------
@@ -125,9 +125,19 @@ class RunRecorder:
         )
 
     def seen(self, location: str) -> Stored | None:
-        """What the listener recorded at ``location`` during this run, if anything."""
+        """What was written or fingerprinted at ``location`` during this run, if anything."""
         with self._lock:
             return self._seen.get(location)
+
+    def forget(self, location: str) -> None:
+        """Drop what is known at ``location``: a craft is about to write there."""
+        with self._lock:
+            self._seen.pop(location, None)
+
+    def remember(self, stored: Stored) -> None:
+        """Keep a fingerprint taken during the run, until a write replaces it."""
+        with self._lock:
+            self._seen.setdefault(stored.location, stored)
 
     def context_of(self, name: str, context: Mapping[str, Any]) -> dict[str, Any]:
         """The ``!{}`` values that located artifact ``name`` (secrets hidden)."""

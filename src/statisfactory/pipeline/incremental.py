@@ -178,8 +178,19 @@ class TrackedJob(Job):
         for name, entry in progress.inputs.items():  # a producer that just ran again has one now
             if entry.get("producer"):
                 entry["fingerprint"] = self.volatile_digests.get(name)
+        self._forget_outputs(index)
         progress.status, progress.started = RAN, time.time()
         return super().start(index)
+
+    def _forget_outputs(self, index: int) -> None:
+        """The craft is about to write its outputs: fingerprints taken before no longer hold."""
+        craft = self.plan.crafts[index]
+        for name, kind in craft.output_kinds.items():
+            if kind == "artifact":
+                try:
+                    self.recorder.forget(self.fingerprints.locate(name, self.contexts[index]))
+                except Exception:  # an unresolvable location: the craft will report it
+                    continue
 
     def finish(self, index: int, kept: Mapping[str, Any]) -> tuple[int, ...]:
         if self._progress[index].status == SKIPPED:
@@ -217,7 +228,8 @@ class TrackedJob(Job):
             except (ValueError, TypeError):
                 key = None
             shown = redact({**arguments, **dynamic})
-            facts = self._facts[index] = Facts(code_fingerprint(craft), key, shown)
+            code = code_fingerprint(craft, self.store)
+            facts = self._facts[index] = Facts(code, key, shown)
         return facts
 
     def _fingerprint_inputs(self, index: int) -> dict[str, dict[str, Any]]:
@@ -242,8 +254,16 @@ class TrackedJob(Job):
         return inputs
 
     def _stored(self, name: str, context: Mapping[str, Any]) -> Stored:
+        """The artifact as stored now; known once fingerprinted in this run (as an output
+        checked, an input or a write) until a craft writes it."""
+        fingerprints = self.fingerprints
         try:
-            return self.fingerprints.of(name, context)
+            location = fingerprints.locate(name, context)
+            stored = self.recorder.seen(location)
+            if stored is None:
+                stored = fingerprints.at(location, fingerprints.catalog.artifacts[name], context)
+                self.recorder.remember(stored)
+            return stored
         except Exception as error:  # a location that cannot be resolved: the craft will say so
             return Stored("", None, problem=f"{type(error).__name__}: {error}")
 
@@ -367,6 +387,7 @@ class TrackedJob(Job):
         progress.status, progress.started = RAN, time.time()
         progress.reason = f"runs again to provide volatile '{name}' to {consumer}"
         _logger.info("%s: %s %s", self.name, self.plan.crafts[producer].fqname, progress.reason)
+        self._forget_outputs(producer)
         call = super().start(producer)
         try:
             kept = call()

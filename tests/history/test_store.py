@@ -246,3 +246,17 @@ def test_history_false_turns_recording_off(lab) -> None:
 
     assert not (root / ".statisfactory/history.db").exists()
     assert textwrap.dedent((root / "data/summary.txt").read_text()) == "mean=2.00"
+
+
+def test_a_deleted_store_is_recreated_with_a_warning_and_every_craft_runs(lab, caplog) -> None:
+    root = lab()
+    run_lab(root, incremental=True)
+    for leftover in (root / ".statisfactory").glob("history.db*"):
+        leftover.unlink()
+
+    with caplog.at_level(logging.WARNING, logger="statisfactory"):
+        session = run_lab(root, incremental=True)
+
+    assert "no run history was found, so every craft runs" in caplog.text
+    assert store_for(session).runs()[0]["counts"] == {"ran": 4}
+    assert (root / ".statisfactory/history.db").is_file()

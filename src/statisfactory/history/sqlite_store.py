@@ -31,6 +31,7 @@ class SqliteDriver:
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
         self.description = str(self.path)
+        self.created = not self.path.exists()  # a first run, or a store deleted since
         self._local = threading.local()
         self._generation = 0  # bumped when the file is replaced: threads then reconnect
         self._lock = threading.Lock()

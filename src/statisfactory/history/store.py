@@ -60,6 +60,13 @@ class HistoryStore:
         """False for the store standing in when no history is kept, and in a forked child."""
         return self._driver is not None and os.getpid() == self._pid
 
+    def take_created(self) -> bool:
+        """Whether this store was just created (answered True once)."""
+        created = bool(getattr(self._driver, "created", False))
+        if created:
+            self._driver.created = False
+        return created
+
     @property
     def description(self) -> str:
         return self._driver.description if self._driver is not None else "no run history"

@@ -142,6 +142,13 @@ class TrackedJob(Job):
         if incremental:
             self.store.flush()  # the records of a run that just ended in this process
             self._states, self._latest = self._load_states()
+            if self.store.take_created():
+                _logger.warning(
+                    "%s: no run history was found, so every craft runs; the history is "
+                    "created at %s",
+                    name,
+                    self.store.description,
+                )
         else:
             self._states, self._latest = {}, {}
         self._skip_hooks = {

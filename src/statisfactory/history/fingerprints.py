@@ -181,10 +181,20 @@ class ArtifactFingerprints:
         # artifact written then read in one run is hashed once.
         self._known: dict[tuple[str, int, int, int], str] = {}
         self._root = str(catalog.root) if catalog is not None else ""
+        self._variables: dict[str, frozenset[str]] = {}
 
     def of(self, name: str, context: Mapping[str, Any]) -> Stored:
         """The fingerprint of artifact ``name`` as it is stored now for ``context``."""
         return self.at(self.locate(name, context), self.catalog.artifacts[name], context)
+
+    def variables(self, name: str) -> frozenset[str]:
+        """The ``!{}`` variables artifact ``name``'s entry uses (read once)."""
+        found = self._variables.get(name)
+        if found is None:
+            found = self._variables[name] = frozenset(
+                referenced_variables([self.catalog.artifacts[name]])
+            )
+        return found
 
     def locate(self, name: str, context: Mapping[str, Any]) -> str:
         """``catalog.locate(name, **context)``; for a local file of a built-in type, computed

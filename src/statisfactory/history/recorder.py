@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from statisfactory.history.fingerprints import ArtifactFingerprints, Stored, referenced_variables
+from statisfactory.history.fingerprints import ArtifactFingerprints, Stored
 from statisfactory.history.store import HistoryStore
 from statisfactory.IO.artifact import redact
 from statisfactory.logger import get_logger
@@ -144,7 +144,7 @@ class RunRecorder:
         catalog = self.fingerprints.catalog if self.fingerprints is not None else None
         if catalog is None or name not in catalog:
             return {}
-        variables = referenced_variables([catalog.artifacts[name]])
+        variables = self.fingerprints.variables(name)
         return redact({key: context[key] for key in sorted(variables) if key in context})
 
 

@@ -203,10 +203,11 @@ class HistoryStore:
         self.submit(build)
 
     def add_execution(self, row: Mapping[str, Any]) -> None:
-        self.submit(_insert("executions", _encoded(row)))
+        """Record a craft execution (encoded by the writer: ``row`` must not change after)."""
+        self.submit(lambda: [_insert("executions", _encoded(row))])
 
     def add_write(self, row: Mapping[str, Any]) -> None:
-        self.submit(_insert("writes", _encoded(row)))
+        self.submit(lambda: [_insert("writes", _encoded(row))])
 
     def set_state(self, row: Mapping[str, Any]) -> None:
         """Replace the state of ``(craft, state_key)``."""

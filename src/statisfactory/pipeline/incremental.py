@@ -30,7 +30,6 @@ from statisfactory.history.fingerprints import (
     Code,
     Stored,
     code_fingerprint,
-    referenced_variables,
 )
 from statisfactory.history.recorder import RunRecorder
 from statisfactory.history.store import HistoryStore, store_for
@@ -224,11 +223,10 @@ class TrackedJob(Job):
             arguments = self.arguments[index]
             dynamic: dict[str, Any] = {}
             if self.fingerprints is not None:
-                catalog = self.fingerprints.catalog
                 names = [n for _, n in craft.signature.artifacts] + [
                     n for n, kind in craft.output_kinds.items() if kind == "artifact"
                 ]
-                variables = referenced_variables(catalog.artifacts[n] for n in names)
+                variables = set().union(*(self.fingerprints.variables(n) for n in names))
                 dynamic = {key: context[key] for key in sorted(variables) if key in context}
             try:
                 key = bytes_digest(canonical_json([arguments, dynamic]).encode())

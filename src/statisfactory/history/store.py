@@ -77,7 +77,8 @@ class HistoryStore:
         if not self.enabled:
             return
         self._ensure_writer()
-        self._submitted += 1
+        with self._writer_lock:  # saves report from several threads
+            self._submitted += 1
         self._pending.put(operation)
 
     def flush(self, timeout: float = FLUSH_TIMEOUT) -> bool:

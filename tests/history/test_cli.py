@@ -82,3 +82,13 @@ def test_artifacts_lineage_prints_the_tree(lab) -> None:
     unknown = cli("artifacts", "lineage", "summry", cwd=root)
     assert unknown.returncode == 2
     assert "did you mean 'summary'" in unknown.stderr
+
+
+def test_a_project_that_never_ran_has_no_history_and_gets_none(lab) -> None:
+    root = lab()
+
+    result = cli("runs", "ls", cwd=root)
+
+    assert result.returncode == 2
+    assert "no run history at" in result.stderr and "first `statisfactory run`" in result.stderr
+    assert not (root / ".statisfactory/history.db").exists()

@@ -12,9 +12,17 @@ from statisfactory.cli.state import CliState
 
 
 def _store(state: CliState) -> Any:
-    from statisfactory.history.store import store_for
+    """The project's run history; a project that never ran has none, and gets none created."""
+    from statisfactory.errors import StatisfactoryError
+    from statisfactory.history.store import SQLITE_NAME, STORE_FOLDER, store_for
 
-    return store_for(state.session())
+    session = state.session()
+    default = session.root / STORE_FOLDER / SQLITE_NAME
+    if not session.settings.get("history_url") and not default.exists():
+        raise StatisfactoryError(
+            f"no run history at {default}: it is created by the first `statisfactory run`"
+        )
+    return store_for(session)
 
 
 def _when(seconds: float | None) -> str:

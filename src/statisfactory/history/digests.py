@@ -78,7 +78,7 @@ def canonical_json(value: Any) -> str:
     Mappings are key-sorted, so ``{"a": 1, "b": 2}`` and ``{"b": 2, "a": 1}`` agree. An object
     that cannot be pickled raises :class:`UnhashableValueError`.
     """
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=_encode_other)
+    return _CANONICAL.encode(value)
 
 
 def _encode_other(value: Any) -> Any:
@@ -90,6 +90,9 @@ def _encode_other(value: Any) -> Any:
     if payload is None:
         raise UnhashableValueError(f"{type(value).__name__} can be neither JSON nor pickled")
     return {"pickle": bytes_digest(payload)}
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_encode_other)
 
 
 def pickled(value: Any) -> bytes | None:

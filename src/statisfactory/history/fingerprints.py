@@ -1,25 +1,16 @@
-"""Fingerprints of what decides a craft's result: its code, its parameters and its artifacts.
+"""Fingerprints of artifacts, and the ``!{}`` variables that locate them.
 
-- Code: the craft function's source, plus its module's source without the other crafts'
-  definitions, so that editing one craft does not invalidate its neighbours while editing a
-  helper or a constant of the module invalidates them all. A craft whose source cannot be read
-  (a lambda, a notebook cell, a function built with ``exec``) has no fingerprint.
-- Parameters: canonical JSON of the values (see :mod:`statisfactory.history.digests`).
-- Artifacts: a streaming digest of a local file (large files are remembered by size and
-  modification time), the ETag of an S3 object, the checksum of a lakeFS object, the checksum
-  fsspec reports for other schemes. Other types (SQL tables, custom types) have none.
+An artifact's fingerprint is a streaming digest of a local file (large files are remembered by
+size and modification time), the ETag of an S3 object, the checksum of a lakeFS object, or the
+checksum fsspec reports for other schemes. Other types (SQL tables, custom types) have none.
+Code fingerprints are in :mod:`statisfactory.history.code`.
 """
 
 from __future__ import annotations
 
-import ast
-import inspect
-import json
 import os
 import re
 import stat
-import sys
-import threading
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,110 +18,13 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from statisfactory.history.digests import bytes_digest, file_digest, folder_digest
+from statisfactory.history.code import RACY_SECONDS
+from statisfactory.history.digests import file_digest, folder_digest
 from statisfactory.IO.interactors.base import FILE_TYPES
 from statisfactory.IO.interpolation import scheme_of, substitute
 
 LARGE_FILE = 8 * 1024 * 1024  # smaller files are hashed again rather than looked up
-RACY_SECONDS = 2.0  # a cached digest is trusted only for files older than this when hashed
 _VARIABLE = re.compile(r"!!|!\{([^{}]*)\}")
-
-
-# --- code ---------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Code:
-    """A craft's code fingerprint; ``problem`` says why there is none."""
-
-    digest: str | None
-    problem: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class _ModuleSource:
-    rest: str  # digest of the module without its crafts' definitions
-    crafts: Mapping[str, str]  # top-level craft name -> digest of its definition
-
-
-_modules: dict[tuple[str, int, int], _ModuleSource] = {}
-_modules_lock = threading.Lock()
-
-
-def code_fingerprint(craft: Any, store: Any = None) -> Code:
-    """The fingerprint of ``craft``'s function and of the module around it.
-
-    ``store`` (a history store) remembers modules' fingerprints across processes.
-    """
-    function = inspect.unwrap(craft.function)
-    if function.__name__ == "<lambda>":
-        return Code(None, "it is a lambda, whose source cannot be told apart from its line")
-    module = sys.modules.get(function.__module__)
-    filename = getattr(module, "__file__", None)
-    try:
-        info = os.stat(filename) if filename else None
-    except OSError:
-        info = None
-    if info is None or not stat.S_ISREG(info.st_mode):
-        return Code(
-            None,
-            f"its module {function.__module__!r} has no source file (defined in a notebook "
-            "cell or interactively); compile notebook crafts with `statisfactory compile`",
-        )
-    try:
-        source = _module_source(filename, module, info, store)
-    except (OSError, SyntaxError, ValueError) as error:
-        return Code(None, f"its module's source {filename} cannot be read ({error})")
-    own = source.crafts.get(function.__name__)
-    if own is None or getattr(module, function.__name__, None) is not craft:
-        try:  # not a top-level definition of its module: a factory, a nested function
-            own = bytes_digest(inspect.getsource(function).encode())
-        except (OSError, TypeError) as error:
-            return Code(None, f"inspect.getsource cannot read it ({error})")
-    return Code(bytes_digest(f"{own}\n{source.rest}".encode()))
-
-
-def _module_source(
-    filename: str, module: Any, info: os.stat_result, store: Any = None
-) -> _ModuleSource:
-    key = (filename, info.st_mtime_ns, info.st_size)
-    cached = _modules.get(key)
-    if cached is not None:
-        return cached
-    remembered = (
-        store.known_digest(f"{filename}#crafts", info.st_size, info.st_mtime_ns) if store else None
-    )
-    if remembered is not None:
-        rest, crafts = json.loads(remembered)
-        source = _modules[key] = _ModuleSource(rest, crafts)
-        return source
-    text = Path(filename).read_text(encoding="utf-8")
-    lines = text.splitlines(keepends=True)
-    crafts: dict[str, str] = {}
-    spans: list[tuple[int, int]] = []
-    for node in ast.parse(text, filename).body:
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        if not _is_craft(getattr(module, node.name, None)):
-            continue
-        first = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
-        spans.append((first, node.end_lineno or node.lineno))
-        crafts[node.name] = bytes_digest("".join(lines[first : node.end_lineno]).encode())
-    kept = list(lines)
-    for first, last in spans:
-        kept[first:last] = [""] * (last - first)
-    source = _ModuleSource(rest=bytes_digest("".join(kept).encode()), crafts=crafts)
-    with _modules_lock:
-        _modules[key] = source
-    if store is not None and time.time() - info.st_mtime > RACY_SECONDS:
-        # A file younger than that could change again within the same modification time.
-        payload = json.dumps([source.rest, crafts])
-        store.remember_digest(f"{filename}#crafts", info.st_size, info.st_mtime_ns, payload)
-    return source
-
-
-def _is_craft(value: Any) -> bool:
-    from statisfactory.pipeline.craft import Craft
-
-    return isinstance(value, Craft)
 
 
 # --- dynamic context ----------------------------------------------------------------------------
@@ -209,9 +103,12 @@ class ArtifactFingerprints:
                 return local if os.path.isabs(local) else os.path.join(self._root, local)
         return self.catalog.locate(name, **context)
 
-    def at(self, location: str, artifact: Any, context: Mapping[str, Any]) -> Stored:
+    def at(
+        self, location: str, artifact: Any, context: Mapping[str, Any], operation: str = "load"
+    ) -> Stored:
         """The fingerprint of what is stored at ``location`` (as ``catalog.locate`` gives it)
-        for ``artifact`` (its catalog entry)."""
+        for ``artifact`` (its catalog entry); ``operation`` ("load" or "save") says whose
+        options choose a lakeFS reference."""
         scheme = urlparse(location).scheme if "://" in location else ""
         try:
             if scheme in ("", "file"):
@@ -221,7 +118,7 @@ class ArtifactFingerprints:
             if scheme == "s3":
                 return self._s3(location)
             if scheme == "lakefs":
-                return self._lakefs(location, artifact, context)
+                return self._lakefs(location, artifact, context, operation)
             return self._fsspec(location)
         except FileNotFoundError:
             return Stored(location, None, missing=True)
@@ -262,13 +159,14 @@ class ArtifactFingerprints:
             head = connection.client.head_object(Bucket=bucket, Key=key)
         return Stored(location, f"etag:{head['ETag'].strip(chr(34))}")
 
-    def _lakefs(self, location: str, artifact: Any, context: Mapping[str, Any]) -> Stored:
+    def _lakefs(
+        self, location: str, artifact: Any, context: Mapping[str, Any], operation: str
+    ) -> Stored:
         from statisfactory.IO.backends.lakefs import translated_errors
 
-        extra = artifact.extra
-        if not isinstance(extra, Mapping):
-            extra = getattr(extra, "model_extra", None) or {}
-        lake_ref = context.get("lake_ref", extra.get("lake_ref"))
+        # lake_ref as the backend gets it: from the context, the extra or the operation's options.
+        interactor = self.catalog.interactor(artifact.name, context)
+        lake_ref = interactor.backend_arguments(operation, context).get("lake_ref")
         backend = self.catalog.backend("lakefs")
         target = backend.target(urlparse(location), lake_ref, writing=False)
         with translated_errors(target):

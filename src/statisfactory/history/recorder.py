@@ -1,7 +1,9 @@
 """Recording one run: its row, every artifact it writes, and how it ended.
 
 Records are written by the store's background thread; the run does not wait for them (a later
-read of the store, an incremental run or the end of the process waits).
+read of the store, an incremental run or the end of the process waits). Craft executions are
+handed to the store in batches, at most once a second and when the run ends, so that a run of
+many small crafts costs one transaction rather than one per craft.
 
 Writes are seen through the catalog's save listener, in the thread that saved, and fingerprinted
 there. Saves made in worker processes are not seen by the listener; the job fingerprints those
@@ -27,6 +29,7 @@ from statisfactory.IO.artifact import redact
 from statisfactory.logger import get_logger
 
 _logger = get_logger("history")
+BATCH_SECONDS = 1.0  # how long craft records wait in the run before going to the store
 _configuration: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "statisfactory_run_configuration", default=None
 )
@@ -71,6 +74,9 @@ class RunRecorder:
         self.fingerprints = fingerprints
         self._seen: dict[str, Stored] = {}  # location -> latest fingerprint in this run
         self._lock = threading.Lock()
+        self._executions: list[Mapping[str, Any]] = []
+        self._states: list[Mapping[str, Any]] = []
+        self._batch_started = time.monotonic()
 
     # --- the run ------------------------------------------------------------------------------
     def begin(self) -> None:
@@ -90,6 +96,7 @@ class RunRecorder:
     def end(self, status: str, error: str = "") -> None:
         if self.fingerprints is not None:
             self.fingerprints.catalog.remove_save_listener(self.on_save)
+        self._send_crafts()
         self.store.end_run(
             self.run_id,
             status=status,
@@ -98,13 +105,31 @@ class RunRecorder:
             details=lambda: run_details(self.session),
         )
 
+    # --- crafts (called from the run's thread) -------------------------------------------------
+    def execution(self, row: Mapping[str, Any]) -> None:
+        """Record a craft execution (``row`` must not change after)."""
+        self._executions.append(row)
+        if time.monotonic() - self._batch_started >= BATCH_SECONDS:
+            self._send_crafts()
+
+    def state(self, row: Mapping[str, Any]) -> None:
+        """Record the state of a craft that succeeded (see ``craft_state``)."""
+        self._states.append(row)
+
+    def _send_crafts(self) -> None:
+        executions, states = self._executions, self._states
+        self._executions, self._states = [], []
+        self._batch_started = time.monotonic()
+        if executions or states:
+            self.store.add_crafts(executions, states)
+
     # --- writes -------------------------------------------------------------------------------
     def on_save(
         self, *, name: str, context: Mapping[str, Any], location: str, artifact: Any
     ) -> None:
         """The catalog's save listener: fingerprint what was written and record it."""
         try:
-            stored = self.fingerprints.at(location, artifact, context)
+            stored = self.fingerprints.at(location, artifact, context, "save")
         except Exception as error:  # the write happened; only its fingerprint is unknown
             stored = Stored(location, None, problem=f"{type(error).__name__}: {error}")
         self.record_write(name, context, stored)

@@ -7,9 +7,12 @@ parameters, so the same queries serve SQLite and this driver.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from statisfactory.history.schema import sqlalchemy_metadata
+
+if TYPE_CHECKING:
+    from statisfactory.history.store import Operation
 
 CONNECT_TIMEOUT_SECONDS = 5
 
@@ -36,10 +39,11 @@ class SqlAlchemyDriver:
             result = connection.execute(self._text(sql), dict(params))
             return [dict(row._mapping) for row in result]
 
-    def write(self, operations: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+    def write(self, operations: Sequence[Operation]) -> None:
         with self._engine.begin() as connection:
-            for sql, params in operations:
-                connection.execute(self._text(sql), dict(params))
+            for sql, params in operations:  # a list of parameters runs as an executemany
+                many = not isinstance(params, Mapping)
+                connection.execute(self._text(sql), list(params) if many else dict(params))
 
     def close(self) -> None:
         self._engine.dispose()

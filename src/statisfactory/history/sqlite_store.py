@@ -12,10 +12,13 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from statisfactory.history.schema import SCHEMA_VERSION, sqlite_ddl
 from statisfactory.logger import get_logger
+
+if TYPE_CHECKING:
+    from statisfactory.history.store import Operation
 
 _logger = get_logger("history")
 
@@ -53,14 +56,17 @@ class SqliteDriver:
             self._replace_damaged(error, generation)
             return self._query(sql, params)
 
-    def write(self, operations: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+    def write(self, operations: Sequence[Operation]) -> None:
         for attempt in range(WRITE_ATTEMPTS):
             generation = self._generation
             connection = self._connection()
             try:
                 connection.execute("BEGIN IMMEDIATE")
                 for sql, params in operations:
-                    connection.execute(sql, params)
+                    if isinstance(params, Mapping):
+                        connection.execute(sql, params)
+                    else:
+                        connection.executemany(sql, params)
                 connection.execute("COMMIT")
                 return
             except sqlite3.DatabaseError as error:

@@ -27,7 +27,8 @@ SQLITE_NAME = "history.db"
 FLUSH_TIMEOUT = 30.0
 BATCH = 500  # operations written in one transaction at most
 
-Operation = tuple[str, Mapping[str, Any]]
+# SQL text and its parameters: one mapping, or a list of them (one execution each).
+Operation = tuple[str, Mapping[str, Any] | Sequence[Mapping[str, Any]]]
 
 
 class Driver(Protocol):
@@ -203,25 +204,33 @@ class HistoryStore:
 
         self.submit(build)
 
-    def add_execution(self, row: Mapping[str, Any]) -> None:
-        """Record a craft execution (encoded by the writer: ``row`` must not change after)."""
-        self.submit(lambda: [_insert("executions", _encoded(row))])
-
     def add_write(self, row: Mapping[str, Any]) -> None:
+        """Record an artifact write (encoded by the writer: ``row`` must not change after)."""
         self.submit(lambda: [_insert("writes", _encoded(row))])
 
-    def set_state(self, row: Mapping[str, Any]) -> None:
-        """Replace the state of ``(craft, state_key)``."""
-        keys = {"craft": row["craft"], "state_key": row["state_key"]}
-        self.submit(
-            lambda: [
-                (
-                    "DELETE FROM craft_state WHERE craft = :craft AND state_key = :state_key",
-                    keys,
-                ),
-                _insert("craft_state", _encoded(row)),
-            ]
-        )
+    def add_crafts(
+        self, executions: Sequence[Mapping[str, Any]], states: Sequence[Mapping[str, Any]]
+    ) -> None:
+        """Record craft executions and replace the states of ``(craft, state_key)``, in one
+        transaction (rows are encoded by the writer: they must not change after)."""
+
+        def build() -> list[Operation]:
+            operations = []
+            if executions:
+                operations.append(_insert("executions", *map(_encoded, executions)))
+            latest = {(row["craft"], row["state_key"]): row for row in states}  # last one wins
+            if latest:
+                keys = [{"craft": craft, "state_key": key} for craft, key in latest]
+                operations.append(
+                    (
+                        "DELETE FROM craft_state WHERE craft = :craft AND state_key = :state_key",
+                        keys,
+                    )
+                )
+                operations.append(_insert("craft_state", *map(_encoded, latest.values())))
+            return operations
+
+        self.submit(build)
 
     def remember_digest(self, path: str, size: int, mtime_ns: int, digest: str) -> None:
         row = {"path": path, "size": size, "mtime_ns": mtime_ns, "digest": digest}
@@ -328,17 +337,19 @@ class HistoryStore:
 _JSON_COLUMNS = ("params", "inputs", "outputs", "context")
 
 
-def _insert(table: str, row: Mapping[str, Any]) -> Operation:
+_to_json = json.JSONEncoder(default=str).encode  # built once: rows are many
+
+
+def _insert(table: str, row: Mapping[str, Any], *more: Mapping[str, Any]) -> Operation:
+    """The INSERT of ``row``, or of every row given (all with the same columns)."""
     columns = ", ".join(row)
     marks = ", ".join(f":{column}" for column in row)
-    return f"INSERT INTO {table} ({columns}) VALUES ({marks})", dict(row)
+    params = [row, *more] if more else dict(row)
+    return f"INSERT INTO {table} ({columns}) VALUES ({marks})", params
 
 
 def _encoded(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        key: json.dumps(value, default=str) if key in _JSON_COLUMNS else value
-        for key, value in row.items()
-    }
+    return {key: _to_json(value) if key in _JSON_COLUMNS else value for key, value in row.items()}
 
 
 def _decoded(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -24,13 +24,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from statisfactory.errors import PipelineError
-from statisfactory.history.digests import bytes_digest, canonical_json, pickled
-from statisfactory.history.fingerprints import (
-    ArtifactFingerprints,
-    Code,
-    Stored,
-    code_fingerprint,
-)
+from statisfactory.history.code import Code, CodeFingerprints
+from statisfactory.history.digests import bytes_digest, pickled, value_digest
+from statisfactory.history.fingerprints import ArtifactFingerprints, Stored
 from statisfactory.history.recorder import RunRecorder
 from statisfactory.history.store import HistoryStore, store_for
 from statisfactory.history.volatiles import MISSING, VolatileCache
@@ -45,6 +41,7 @@ _logger = get_logger("pipeline.incremental")
 RAN, SKIPPED, FAILED = "ran", "skipped", "failed"
 RUN, SKIP, MAYBE = "run", "skip", "may skip"
 NO_PRODUCER = "default"  # fingerprint of a volatile no craft of the run produces
+_NO_VALUES = value_digest([{}, {}])  # the state key of a craft without parameters or context
 
 
 @dataclass(slots=True)
@@ -120,6 +117,7 @@ class TrackedJob(Job):
             ArtifactFingerprints(catalog, self.store) if catalog is not None else None
         )
         self.cache = VolatileCache(session.root) if volatile_cache else None
+        self.code = CodeFingerprints(self.store)
         self.recorder = RunRecorder(
             self.store,
             session,
@@ -180,10 +178,10 @@ class TrackedJob(Job):
                 self._skip(index, decision)
                 return _SkippedCall()
             progress.reason = decision.reason
-        self._provide_volatiles(index)
-        for name, entry in progress.inputs.items():  # a producer that just ran again has one now
-            if entry.get("producer"):
-                entry["fingerprint"] = self.volatile_digests.get(name)
+            self._provide_volatiles(index)  # the producers this run skipped
+            for name, entry in progress.inputs.items():  # a producer that ran again has one now
+                if entry.get("producer"):
+                    entry["fingerprint"] = self.volatile_digests.get(name)
         self._forget_outputs(index)
         progress.status, progress.started = RAN, time.time()
         return super().start(index)
@@ -228,13 +226,11 @@ class TrackedJob(Job):
                 ]
                 variables = set().union(*(self.fingerprints.variables(n) for n in names))
                 dynamic = {key: context[key] for key in sorted(variables) if key in context}
-            try:
-                key = bytes_digest(canonical_json([arguments, dynamic]).encode())
-            except (ValueError, TypeError):
-                key = None
-            shown = redact({**arguments, **dynamic})
-            code = code_fingerprint(craft, self.store)
-            facts = self._facts[index] = Facts(code, key, shown)
+            if arguments or dynamic:
+                key, shown = value_digest([arguments, dynamic]), redact({**arguments, **dynamic})
+            else:
+                key, shown = _NO_VALUES, {}
+            facts = self._facts[index] = Facts(self.code.of(craft), key, shown)
         return facts
 
     def _fingerprint_inputs(self, index: int) -> dict[str, dict[str, Any]]:
@@ -315,7 +311,10 @@ class TrackedJob(Job):
                 continue
             kind = now["kind"]
             if now["fingerprint"] is None:
-                problem = now.get("problem") or "produced without a fingerprint"
+                problem = now.get("problem") or (
+                    "its producer last ran in a run that was not incremental, or it cannot be "
+                    "pickled"
+                )
                 return Decision(RUN, f"input {kind} '{name}' has no fingerprint ({problem})")
             if now["fingerprint"] != recorded[name]:
                 return Decision(RUN, f"input {kind} '{name}' changed {since}")
@@ -420,7 +419,7 @@ class TrackedJob(Job):
         facts = self.facts(index)
         if facts.code.digest is None or facts.state_key is None:
             return
-        self.store.set_state(
+        self.recorder.state(
             {
                 "craft": craft.fqname,
                 "state_key": facts.state_key,
@@ -467,7 +466,7 @@ class TrackedJob(Job):
         facts = self.facts(index)
         now = time.time()
         started = progress.started or now
-        self.store.add_execution(
+        self.recorder.execution(
             {
                 "run_id": self.run_id,
                 "position": index,

@@ -1,0 +1,112 @@
+"""Fingerprints: lakeFS objects on the reference a load or a save uses, and crafts' code."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from types import SimpleNamespace
+
+import pytest
+
+from statisfactory.history.code import CodeFingerprints
+from statisfactory.history.fingerprints import ArtifactFingerprints
+from statisfactory.IO.backends.lakefs import LakeFSBackend
+
+LAKE_CATALOG = """
+    - name: table
+      type: json
+      extra: {path: "lakefs://tables/table.json"}
+      load_options: {lake_ref: reviewed}
+      save_options: {lake_ref: drafts}
+    - name: plain
+      type: json
+      extra: {path: "lakefs://tables/plain.json", lake_ref: pinned}
+"""
+
+
+@pytest.fixture
+def asked_refs(monkeypatch):
+    """The lake_ref each lakeFS stat was made on; the object's checksum names it."""
+    asked = []
+
+    def target(self, fragment, lake_ref, *, writing):
+        asked.append(lake_ref)
+        stat = SimpleNamespace(checksum=f"sum-on-{lake_ref}")
+        return SimpleNamespace(stored=SimpleNamespace(stat=lambda: stat), writing=writing)
+
+    monkeypatch.setattr(LakeFSBackend, "target", target)
+    return asked
+
+
+def test_a_lakefs_object_is_fingerprinted_on_the_reference_of_the_operation(
+    session_factory, asked_refs
+):
+    session = session_factory({"catalog/catalog.yaml": LAKE_CATALOG})
+    fingerprints = ArtifactFingerprints(session.catalog)
+    entry = session.catalog.artifacts["table"]
+    location = "lakefs://tables/table.json"
+
+    assert fingerprints.at(location, entry, {}).digest == "lakefs:sum-on-reviewed"
+    assert fingerprints.at(location, entry, {}, "save").digest == "lakefs:sum-on-drafts"
+    assert fingerprints.of("plain", {}).digest == "lakefs:sum-on-pinned"
+    assert asked_refs == ["reviewed", "drafts", "pinned"]
+
+
+MODULE = """
+    from statisfactory import Craft, Volatile
+
+    OFFSET = 1
+
+
+    @Craft()
+    def first() -> Volatile("a"):
+        return OFFSET
+
+
+    @Craft()
+    def second(a: Volatile) -> Volatile("b"):
+        return a + OFFSET
+
+
+    def make(index):
+        def made() -> Volatile(f"made_{index}"):
+            return index
+
+        return Craft(made)
+
+
+    MADE = [make(i) for i in range(3)]
+"""
+
+
+def test_code_fingerprints_follow_each_craft_and_the_rest_of_its_module(project_factory):
+    root = project_factory({"lib/crafts_module.py": MODULE})
+    sys.path.insert(0, str(root / "lib"))  # the fixture restores sys.path
+    module = importlib.import_module("crafts_module")
+    codes = CodeFingerprints()
+    first, second = codes.of(module.first), codes.of(module.second)
+    made = [codes.of(craft) for craft in module.MADE]
+    assert first.digest and second.digest and first != second
+    assert len({code.digest for code in made}) == 1  # one definition, one fingerprint
+
+    source = (root / "lib" / "crafts_module.py").read_text()
+    (root / "lib" / "crafts_module.py").write_text(source.replace("OFFSET = 1", "OFFSET = 20"))
+    importlib.reload(module)
+    fresh = CodeFingerprints()  # a new run looks at the module file again
+    assert fresh.of(module.first) != first
+    assert fresh.of(module.second) != second
+
+
+def test_a_lambda_or_a_module_without_file_has_no_code_fingerprint():
+    from statisfactory import Craft, Volatile
+
+    anonymous = Craft(lambda: 1)
+    code = CodeFingerprints().of(anonymous)
+    assert code.digest is None and "lambda" in code.problem
+
+    def typed() -> Volatile("t"):
+        return 1
+
+    typed.__module__ = "typed_in_a_console"  # no module of that name, so no source file
+    code = CodeFingerprints().of(Craft(typed))
+    assert code.digest is None and "no source file" in code.problem

@@ -66,7 +66,7 @@ def test_a_hand_edited_artifact_says_so_and_shows_the_recorded_version(lab) -> N
 
     text = lineage(session, "summary")
 
-    assert "its content now differs from the version run" in text
+    assert "changed outside any pipeline run (by catalog.save, a craft called alone, or by " in text
     assert "written by craft lab.models.summarise" in text
 
 
@@ -81,7 +81,22 @@ def test_an_input_made_outside_any_run_ends_the_tree(lab) -> None:
 
     text = lineage(session, "notes")
 
-    assert "no recorded write: made outside Statisfactory runs" in text
+    assert "no recorded write: saved outside any pipeline run" in text
+
+
+def test_a_save_outside_any_run_is_named_as_such(lab) -> None:
+    root = lab()
+    session = run_lab(root, {"n": 5})
+    run_id = store_for(session).runs()[0]["run_id"]
+    session.catalog.save("summary", "saved from a notebook")
+    session.catalog.save("samples", [1, 2], n=7)
+
+    replaced, new = lineage(session, "summary"), lineage(session, "samples", n=7)
+
+    outside = "changed outside any pipeline run (by catalog.save, a craft called alone, or by hand)"
+    assert f"{outside} since run {run_id} wrote it" in replaced
+    assert f"written by craft lab.models.summarise in run {run_id}" in replaced
+    assert "no recorded write: saved outside any pipeline run (by catalog.save" in new
 
 
 def test_dynamic_paths_take_their_values_or_the_latest_write(lab) -> None:

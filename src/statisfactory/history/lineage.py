@@ -19,6 +19,8 @@ from statisfactory.history.fingerprints import ArtifactFingerprints, referenced_
 from statisfactory.history.store import HistoryStore
 
 MAX_DEPTH = 50
+# Saves the run history does not see: only pipeline runs are recorded.
+OUTSIDE = "by catalog.save, a craft called alone, or by hand"
 
 
 @dataclass
@@ -83,14 +85,15 @@ class _Tracer:
             write = self.store.latest_write(location=location)
             if write is None:
                 node.details.append(
-                    "no recorded write: made outside Statisfactory runs, or before the run "
-                    "history was kept"
+                    f"no recorded write: saved outside any pipeline run ({OUTSIDE}), or before "
+                    "the run history was kept"
                 )
                 return node
-            when = "now differs from" if now else "differs from"
+            run = write["run_id"]
+            when = "since" if now else "after"
             node.details.append(
-                f"its content {when} the version run {write['run_id']} wrote; below is the "
-                "lineage of that version"
+                f"changed outside any pipeline run ({OUTSIDE}) {when} run {run} wrote it; "
+                f"below is the lineage of the version run {run} wrote"
             )
         if (location, digest) in self._shown or depth >= MAX_DEPTH:
             node.details.append("(lineage shown above)")

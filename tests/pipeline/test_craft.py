@@ -184,13 +184,30 @@ def test_return_count_differing_from_annotation_names_the_craft():
 
 
 def test_output_artifact_not_in_catalog_fails_naming_the_craft(session_factory):
+    ran = []
+
     @Craft()
     def lost() -> Artifact("nowhere"):
+        ran.append(1)
         return 1
 
     with session_factory(CATALOG), pytest.raises(CraftError, match=r"lost.*nowhere") as info:
         lost()
     assert isinstance(info.value.__cause__, StatisfactoryError)
+    assert ran == []  # refused before the function did its work
+
+
+def test_a_craft_saving_artifacts_outside_a_session_does_not_run():
+    ran = []
+
+    @Craft()
+    def produce() -> Artifact("numbers"):
+        ran.append(1)
+        return [1]
+
+    with pytest.raises(NoActiveSessionError, match=r"produce.*with session"):
+        produce()
+    assert ran == []
 
 
 def test_a_raising_function_is_a_craft_error_chaining_the_original():

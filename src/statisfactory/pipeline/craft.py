@@ -14,10 +14,10 @@ with the context and arguments prepared once for the run.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Container, Mapping
 from typing import TYPE_CHECKING, Any
 
-from statisfactory.errors import CraftError, NoActiveSessionError
+from statisfactory.errors import ArtifactNotFoundError, CraftError, NoActiveSessionError
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.hooks import Hookable, call_hooks
 from statisfactory.pipeline.signature import NO_DEFAULT, CraftSignature, read_signature
@@ -34,6 +34,10 @@ class CraftUsageError(CraftError):
 
 class CraftOutputError(CraftUsageError):
     """A craft returned values that do not match its return annotation."""
+
+
+class UndeclaredArtifactError(CraftUsageError, ArtifactNotFoundError):
+    """A craft loads or saves an artifact the catalog does not declare."""
 
 
 class Craft(Hookable):
@@ -71,10 +75,11 @@ class Craft(Hookable):
         )
         self.produces: tuple[str, ...] = tuple(o.name for o in signature.outputs)
         self.output_kinds: dict[str, str] = {o.name: o.kind for o in signature.outputs}
-        # Whether the craft loads or saves artifacts, and so needs an active session.
-        self.uses_catalog: bool = (
-            bool(signature.artifacts) or "artifact" in self.output_kinds.values()
+        self.saves: tuple[str, ...] = tuple(
+            o.name for o in signature.outputs if o.kind == "artifact"
         )
+        # Whether the craft loads or saves artifacts, and so needs an active session.
+        self.uses_catalog: bool = bool(signature.artifacts or self.saves)
 
     # --- composition --------------------------------------------------------------------------
     def __add__(self, other: Craft | Pipeline) -> Pipeline:
@@ -184,6 +189,8 @@ class Craft(Hookable):
             params = {**params, **overrides}
         context, arguments = self.prepare(params)
         arguments.update(direct)
+        if self.uses_catalog and (len(direct) < len(self.signature.artifacts) or self.saves):
+            self.check_declared(self._catalog(), given=direct)  # before its work is done
 
         call_hooks(self.hooks("pre_run"), self)
         try:
@@ -192,6 +199,26 @@ class Craft(Hookable):
             raise self.failure(error)  # noqa: B904 - failure() chains the cause itself
         call_hooks(self.hooks("post_run"), self)
         return value
+
+    def check_declared(self, catalog: Any, where: str = "", given: Container[str] = ()) -> None:
+        """Raise when ``catalog`` lacks an artifact the craft loads or saves; ``where`` (the
+        pipeline) starts the message; artifact parameters in ``given`` are not loaded."""
+        outputs = self.saves
+        loaded = tuple(
+            name for parameter, name in self.signature.artifacts if parameter not in given
+        )
+        for name in loaded + outputs:
+            if name in catalog:
+                continue
+            verb = "saves" if name in outputs else "loads"
+            try:
+                catalog[name]  # the catalog's own error suggests close names
+            except ArtifactNotFoundError as error:
+                raise UndeclaredArtifactError(
+                    f"{where}Craft '{self.fqname}' {verb} artifact '{name}', which the catalog "
+                    f"does not declare: add it to a catalog YAML file, or fix the annotation "
+                    f"({error})"
+                ) from error
 
     def failure(self, error: Exception) -> CraftError:
         """Run the on-error hooks for ``error`` and return the error to raise, naming the craft."""

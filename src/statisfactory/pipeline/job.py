@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from statisfactory.errors import ArtifactNotFoundError, NoActiveSessionError, PipelineError
+from statisfactory.errors import NoActiveSessionError, PipelineError
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.dag import Plan
@@ -95,16 +95,7 @@ class Job:
             )
         catalog = self.session.catalog
         for craft in users:
-            inputs = [name for _, name in craft.signature.artifacts]
-            outputs = [o.name for o in craft.signature.outputs if o.kind == "artifact"]
-            for name in inputs + outputs:
-                if name not in catalog:
-                    verb = "saves" if name in outputs else "loads"
-                    raise ArtifactNotFoundError(
-                        f"{self.name}: craft '{craft.fqname}' {verb} artifact '{name}', which the "
-                        "catalog does not declare: add it to a catalog YAML file, or fix the "
-                        "annotation"
-                    )
+            craft.check_declared(catalog, where=f"{self.name}: ")
 
 
 def _per_craft(crafts: tuple[Craft, ...], params: Mapping[str, Any]) -> list[Mapping[str, Any]]:

@@ -183,6 +183,8 @@ def test_a_volatile_a_rerun_craft_needs_from_a_skipped_one_is_recomputed(project
     assert statuses == {"clean": "skipped", "count": "skipped", "scale": "ran", "report": "ran"}
     assert "to provide volatile 'scaled'" in reasons(session)["scale"]
     assert steps.CALLS == ["scale", "report"]
+    (latest, _) = store_for(session).runs()
+    assert latest["counts"] == {"skipped": 2, "ran": 2}  # scale counts once, as it ended
     assert json.loads((session.root / "data/report_other.json").read_text())["values"] == [2, 4, 6]
 
 

@@ -271,11 +271,7 @@ class HistoryStore:
             f"SELECT * FROM runs {where}ORDER BY started DESC LIMIT :limit", limit=limit, **params
         )
         for row in rows:
-            counts = self.query(
-                "SELECT status, COUNT(*) AS n FROM executions WHERE run_id = :run_id "
-                "GROUP BY status",
-                run_id=row["run_id"],
-            )
+            counts = self.query(_FINAL_STATUS_COUNTS, run_id=row["run_id"])
             row["counts"] = {count["status"]: count["n"] for count in counts}
         return [_decoded(row) for row in rows]
 
@@ -331,6 +327,16 @@ class HistoryStore:
         )
         rows = [row for row in rows if row["status"] == "ran"] or rows
         return _decoded(rows[0]) if rows else None
+
+
+# How many crafts ran, were skipped or failed: a skipped craft that then ran again to provide a
+# volatile counts once, as it ended.
+_FINAL_STATUS_COUNTS = """
+    SELECT status, COUNT(*) AS n FROM executions e WHERE run_id = :run_id AND NOT (
+        status = 'skipped' AND EXISTS (SELECT 1 FROM executions f WHERE f.run_id = e.run_id
+                                       AND f.craft = e.craft AND f.status <> 'skipped'))
+    GROUP BY status
+"""
 
 
 # --- rows ---------------------------------------------------------------------------------------

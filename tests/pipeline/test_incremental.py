@@ -18,9 +18,12 @@ from statisfactory.errors import PipelineError
 from statisfactory.history.store import store_for
 
 STEPS = """
+    import threading
+
     from statisfactory import Artifact, Craft, Volatile
 
     CALLS = []
+    THREADS = []  # where `scale` ran
 
 
     @Craft()
@@ -38,6 +41,7 @@ STEPS = """
     @Craft()
     def scale(cleaned: Artifact, factor: int = 2) -> Volatile("scaled"):
         CALLS.append("scale")
+        THREADS.append(threading.current_thread().name)
         return [value * factor for value in cleaned]
 
 
@@ -186,6 +190,17 @@ def test_a_volatile_a_rerun_craft_needs_from_a_skipped_one_is_recomputed(project
     (latest, _) = store_for(session).runs()
     assert latest["counts"] == {"skipped": 2, "ran": 2}  # scale counts once, as it ended
     assert json.loads((session.root / "data/report_other.json").read_text())["values"] == [2, 4, 6]
+
+
+def test_a_skipped_producer_runs_again_through_the_runner(project) -> None:
+    session, pipeline, steps = project
+    run(session, pipeline, runner="threads")
+    steps.THREADS.clear()
+
+    statuses = run(session, pipeline, {"title": "other"}, runner="threads")
+
+    assert statuses["scale"] == "ran" and statuses["report"] == "ran"
+    assert len(steps.THREADS) == 1 and steps.THREADS[0].startswith("statisfactory-craft")
 
 
 def test_the_volatile_cache_restores_a_skipped_crafts_volatile(project) -> None:

@@ -12,7 +12,7 @@ successful execution with the same parameters:
 and its output artifacts are still stored with the fingerprints recorded then. The decision is
 taken when the craft would run, so a craft rerun that writes byte-identical outputs lets its
 dependents be skipped (early cutoff). A craft that runs gets the volatiles of skipped crafts from
-the volatile cache when enabled, else their producers run again first.
+the volatile cache when enabled, else their producers run again first, through the runner.
 """
 
 from __future__ import annotations
@@ -33,12 +33,13 @@ from statisfactory.history.volatiles import MISSING, VolatileCache
 from statisfactory.IO.artifact import redact
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.dag import Plan
-from statisfactory.pipeline.hooks import HOOK_POINTS, call_hooks
-from statisfactory.pipeline.job import Job
+from statisfactory.pipeline.hooks import call_hooks
+from statisfactory.pipeline.job import Job, Skipped, Waiting
 
 _logger = get_logger("pipeline.incremental")
 
 RAN, SKIPPED, FAILED = "ran", "skipped", "failed"
+WAITING, PROVIDING = "waiting", "providing"  # for skipped producers; skipped, run again for them
 RUN, SKIP, MAYBE = "run", "skip", "may skip"
 NO_PRODUCER = "default"  # fingerprint of a volatile no craft of the run produces
 _NO_VALUES = value_digest([{}, {}])  # the state key of a craft without parameters or context
@@ -79,13 +80,7 @@ class _Progress:
     inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-class _SkippedCall:
-    """What the runner gets for a skipped craft: nothing to submit, no volatile."""
-
-    skipped = True
-
-    def __call__(self) -> dict[str, Any]:
-        return {}
+_SKIPPED = Skipped()
 
 
 class TrackedJob(Job):
@@ -136,6 +131,7 @@ class TrackedJob(Job):
         self.volatile_digests: dict[str, str | None] = {}
         self._facts: list[Facts | None] = [None] * len(plan.crafts)
         self._progress = [_Progress() for _ in plan.crafts]
+        self._requesters: dict[int, list[int]] = {}  # skipped producer -> crafts it runs for
         if incremental:
             self.store.flush()  # the records of a run that just ended in this process
             self._states, self._latest = self._load_states()
@@ -148,10 +144,7 @@ class TrackedJob(Job):
                 )
         else:
             self._states, self._latest = {}, {}
-        self._skip_hooks = {
-            kind: kind.hooks("on_skip") if "on_skip" in HOOK_POINTS else ()
-            for kind in {type(craft) for craft in plan.crafts}
-        }
+        self._skip_hooks = {kind: kind.hooks("on_skip") for kind in {type(c) for c in plan.crafts}}
 
     # --- the run ----------------------------------------------------------------------------
     @contextmanager
@@ -169,16 +162,22 @@ class TrackedJob(Job):
         self.recorder.end("succeeded")
 
     def start(self, index: int) -> Any:
-        """Decide whether the craft runs; a skipped craft gets a call that does nothing."""
+        """Decide whether the craft runs: the call to submit, :class:`Skipped`, or
+        :class:`Waiting` for skipped producers of its volatiles to run again."""
         progress = self._progress[index]
-        progress.inputs = self._fingerprint_inputs(index)
+        if progress.status is None:  # the craft comes up for the first time
+            progress.inputs = self._fingerprint_inputs(index)
+            if self.incremental:
+                decision = self._decide(index, progress.inputs)
+                if decision.verdict == SKIP:
+                    self._skip(index, decision)
+                    return _SKIPPED
+                progress.reason = decision.reason
         if self.incremental:
-            decision = self._decide(index, progress.inputs)
-            if decision.verdict == SKIP:
-                self._skip(index, decision)
-                return _SkippedCall()
-            progress.reason = decision.reason
-            self._provide_volatiles(index)  # the producers this run skipped
+            waiting = self._wait_for_producers(index)
+            if waiting is not None:
+                progress.status = progress.status or WAITING
+                return waiting
             for name, entry in progress.inputs.items():  # a producer that ran again has one now
                 if entry.get("producer"):
                     entry["fingerprint"] = self.volatile_digests.get(name)
@@ -200,7 +199,9 @@ class TrackedJob(Job):
         if self._progress[index].status == SKIPPED:
             return self.plan.dependents[index]
         self._record_success(index, kept)
-        return super().finish(index, kept)
+        unblocked = super().finish(index, kept)
+        requesters = self._requesters.pop(index, None)  # it ran again for them only
+        return unblocked if requesters is None else tuple(requesters)
 
     def fail(self, index: int, error: Exception) -> Exception:
         progress = self._progress[index]
@@ -370,34 +371,40 @@ class TrackedJob(Job):
             call_hooks(hooks, craft, reason=decision.reason)
 
     # --- volatiles of skipped crafts ----------------------------------------------------------
-    def _provide_volatiles(self, index: int) -> None:
+    def _wait_for_producers(self, index: int) -> Waiting | None:
+        """The skipped producers whose volatiles the craft needs, unless the volatile cache
+        has them: they run again (through the runner) before it."""
+        consumer = self.plan.crafts[index].fqname
+        producers: dict[int, str] = {}
         for name in self.plan.inputs[index]:
-            self._provide(name, self.plan.crafts[index].fqname)
+            if name not in self.state and not self._restored(name):
+                producers.setdefault(self.plan.producers[name], name)
+        if not producers:
+            return None
+        start = []
+        for producer, name in producers.items():
+            self._requesters.setdefault(producer, []).append(index)
+            progress = self._progress[producer]
+            if progress.status == SKIPPED:  # else already asked for by another craft
+                progress.status = PROVIDING
+                progress.reason = f"runs again to provide volatile '{name}' to {consumer}"
+                _logger.info(
+                    "%s: %s %s", self.name, self.plan.crafts[producer].fqname, progress.reason
+                )
+                start.append(producer)
+        return Waiting(len(producers), tuple(start))
 
-    def _provide(self, name: str, consumer: str) -> None:
-        if name in self.state:
-            return
-        producer = self.plan.producers[name]
+    def _restored(self, name: str) -> bool:
+        """Put volatile ``name`` in the state from the volatile cache, if it is there."""
         digest = self.volatile_digests.get(name)
-        if self.cache is not None and digest is not None:
-            value = self.cache.get(digest)
-            if value is not MISSING:
-                self.state[name] = value
-                _logger.info("%s: volatile '%s' restored from the cache", self.name, name)
-                return
-        for needed in self.plan.inputs[producer]:
-            self._provide(needed, self.plan.crafts[producer].fqname)
-        progress = self._progress[producer]
-        progress.status, progress.started = RAN, time.time()
-        progress.reason = f"runs again to provide volatile '{name}' to {consumer}"
-        _logger.info("%s: %s %s", self.name, self.plan.crafts[producer].fqname, progress.reason)
-        self._forget_outputs(producer)
-        call = super().start(producer)
-        try:
-            kept = call()
-        except Exception as error:
-            raise self.fail(producer, error) from error
-        self.finish(producer, kept)
+        if self.cache is None or digest is None:
+            return False
+        value = self.cache.get(digest)
+        if value is MISSING:
+            return False
+        self.state[name] = value
+        _logger.info("%s: volatile '%s' restored from the cache", self.name, name)
+        return True
 
     # --- recording ----------------------------------------------------------------------------
     def _record_success(self, index: int, kept: Mapping[str, Any]) -> None:

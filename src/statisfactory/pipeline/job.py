@@ -40,8 +40,32 @@ class CraftCall:
         return CraftCall, (self.craft, self.context, self.arguments, self.volatiles)
 
 
+class Skipped:
+    """What ``start`` gives for a craft an incremental run skips: nothing to submit."""
+
+    __slots__ = ()
+
+    def __call__(self) -> dict[str, Any]:
+        return {}
+
+
+class Waiting:
+    """What ``start`` gives for a craft that cannot start yet: ``count`` crafts must finish
+    first (their ``finish`` then names it), of which ``start`` are to be started now."""
+
+    __slots__ = ("count", "start")
+
+    def __init__(self, count: int, start: tuple[int, ...]) -> None:
+        self.count = count
+        self.start = start
+
+
 class Job:
-    """The per-run state a runner drives: ``start(i)``, then ``finish(i, kept)`` or ``fail``."""
+    """The per-run state a runner drives: ``start(i)``, then ``finish(i, kept)`` or ``fail``.
+
+    ``start`` gives the call to execute; a subclass may give :class:`Skipped` or
+    :class:`Waiting` instead (see :class:`~statisfactory.pipeline.incremental.TrackedJob`).
+    """
 
     def __init__(self, plan: Plan, params: Mapping[str, Any], session: Any, name: str) -> None:
         self.plan = plan

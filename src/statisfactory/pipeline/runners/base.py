@@ -4,13 +4,15 @@ A strategy overrides two small hooks:
 
 ``_open(job)``             a context manager around the run yielding an executor (a pool, a
                            client…); it must wait for the submitted calls when it exits;
-``_submit(executor, call)`` start ``call()`` (a picklable :class:`~statisfactory.pipeline.job.CraftCall`
-                           returning the craft's kept volatiles) and return a future-like object
-                           with ``add_done_callback(fn)`` and ``result()``.
+``_submit(executor, call)`` start ``call()`` (a picklable
+                           :class:`~statisfactory.pipeline.job.CraftCall` returning the craft's
+                           kept volatiles) and return a future-like object with
+                           ``add_done_callback(fn)`` and ``result()``.
 
 The loop starts a craft as soon as the crafts it waits for are done, keeps at most ``workers``
 crafts running, and on the first failure stops starting crafts, lets the running ones finish and
-raises the failure, naming the craft.
+raises the failure, naming the craft. A craft the job skips is not submitted; a craft the job
+makes wait (for skipped crafts to run again and provide its volatiles) starts once they are done.
 
 Runners register by name with ``class MyRunner(Runner, runner_name="mine")``; a runner living in
 a module that is costly to import is registered lazily with :func:`register_runner`.
@@ -28,7 +30,7 @@ from typing import Any, ClassVar
 
 from statisfactory.errors import RunnerError
 from statisfactory.logger import get_logger
-from statisfactory.pipeline.job import CraftCall, Job
+from statisfactory.pipeline.job import CraftCall, Job, Skipped, Waiting
 
 _logger = get_logger("pipeline.runner")
 
@@ -94,8 +96,11 @@ class Runner:
                     index = ready.popleft()
                     try:
                         call = job.start(index)
-                        # A craft an incremental run skips has nothing to submit.
-                        skipped = getattr(call, "skipped", False)
+                        if isinstance(call, Waiting):  # other crafts must run first
+                            waiting[index] = call.count
+                            ready.extendleft(reversed(call.start))
+                            continue
+                        skipped = isinstance(call, Skipped)  # nothing to submit
                         future = Completed(call) if skipped else self._submit(executor, call)
                     except Exception as error:
                         failures.append(job.fail(index, error))

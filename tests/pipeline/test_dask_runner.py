@@ -216,6 +216,82 @@ def test_the_settings_choose_dask_and_the_scheduler(project_factory, scheduler_a
     assert Path(worker_root) == session.root
 
 
+COUNTING = """
+    import os
+    import time
+
+    from statisfactory.session import BaseSession
+
+
+    class CountingSession(BaseSession):
+        pass
+
+
+    @CountingSession.hook_post_init()
+    def count_builds(session):
+        folder = session.root / "builds"
+        folder.mkdir(exist_ok=True)
+        (folder / f"{os.getpid()}-{time.time_ns()}").touch()
+"""
+
+NESTED = """
+    import os
+
+    from statisfactory import Craft, Pipeline, Session, Volatile
+
+
+    @Craft()
+    def where(label: str) -> Volatile("where"):
+        return os.getpid(), str(Session.get_active_session().root)
+
+
+    @Craft()
+    def outer(label: str) -> Volatile("inner"):
+        return Pipeline(where).run({"label": "inner"})["where"]
+
+
+    def spread(count):
+        made = []
+        for index in range(count):
+            def step(label: str) -> Volatile(f"pid_{index}"):
+                return os.getpid()
+
+            step.__name__ = step.__qualname__ = f"step_{index}"
+            made.append(Craft(step))
+        return made
+
+
+    STEPS = spread(6)
+    globals().update({craft.name: craft for craft in STEPS})
+"""
+
+
+def test_workers_build_the_session_once_and_inner_pipelines_see_it(
+    project_factory, scheduler_address
+):
+    root = project_factory(
+        {"lib/nested_crafts.py": NESTED, "counting_session.py": COUNTING},
+        tool='\n[tool.statisfactory.session_factory]\nmodule = "counting_session"\n'
+        'factory = "CountingSession"\n',
+    )
+    session = Session(root_folder=root)
+    from nested_crafts import STEPS, outer
+
+    with session:
+        builds_here = len(list((root / "builds").iterdir()))
+        state = Pipeline(outer, *STEPS).run(
+            {"label": "x"}, runner=DaskRunner(address=scheduler_address)
+        )
+
+    inner_pid, inner_root = state["inner"]
+    assert inner_pid != os.getpid() and Path(inner_root) == session.root
+    worker_pids = {str(state[f"pid_{index}"]) for index in range(6)} | {str(inner_pid)}
+    builds = [path.name.split("-")[0] for path in (root / "builds").iterdir()]
+    assert len(builds) - builds_here == 2  # one session per worker of the cluster, for the run
+    for pid in worker_pids:
+        assert builds.count(pid) == 1
+
+
 def test_a_craft_raising_on_a_worker_is_named_with_the_worker_traceback(
     project_factory, scheduler_address
 ):

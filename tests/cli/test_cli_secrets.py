@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from shop_project import statisfactory
 
 from statisfactory.cli.secrets import secret_values
@@ -91,3 +94,21 @@ def test_a_failing_hook_does_not_print_the_secret(project_factory) -> None:
     assert result.returncode == 2
     assert "hooks.connect" in result.stderr and "no route with ***" in result.stderr
     assert "hunter2-pw" not in result.stderr
+
+
+def test_main_gives_the_streams_back_after_its_last_message(project_factory) -> None:
+    root = project_factory({"conf/locals.yaml": LOCALS})
+    code = (
+        "import sys\n"
+        "from statisfactory.cli.main import main\n"
+        "out, err = sys.stdout, sys.stderr\n"
+        "status = main(['configurations', 'describe', 'missing'])\n"
+        "print('RESTORED', status, sys.stdout is out and sys.stderr is err)\n"
+        "print('hunter2-pw')\n"  # the program's own output, once the command is over
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60
+    )
+
+    assert "No parameter set named 'missing'" in result.stderr
+    assert "RESTORED 2 True\nhunter2-pw\n" in result.stdout

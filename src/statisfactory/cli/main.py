@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception as error:
         return report_error(error, verbose=state.verbose)
+    finally:
+        state.close()  # after the last message, which secrets were hidden from
 
 
 def report_error(error: Exception, *, verbose: bool) -> int:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
+from statisfactory.cli.output import shown_path
 from statisfactory.cli.state import CliState
 
 
@@ -22,22 +21,20 @@ def compile_notebooks(state: CliState) -> None:
     from statisfactory.notebooks.manifest import MANIFEST_NAME, build_manifest, write_manifest
 
     session = state.session()
+    root = session.root
     report = compile_project(session.config)
     manifest_path = report.target / MANIFEST_NAME
     manifest_changed = write_manifest(manifest_path, build_manifest(session, report))
 
-    def shown(path: Path) -> str:
-        return path.relative_to(session.root).as_posix()
-
     for path in report.written:
-        click.echo(f"wrote    {shown(path)}")
+        click.echo(f"wrote    {shown_path(path, root)}")
     for path in report.removed:
-        click.echo(f"removed  {shown(path)} (its notebook is gone or has no craft cell)")
+        click.echo(f"removed  {shown_path(path, root)} (its notebook is gone or has no craft cell)")
     if manifest_changed:
-        click.echo(f"wrote    {shown(manifest_path)}")
+        click.echo(f"wrote    {shown_path(manifest_path, root)}")
     crafts = sum(len(compiled.crafts) for compiled in report.notebooks)
     status = "" if report.changed or manifest_changed else "; everything was up to date"
     click.echo(
         f"Compiled {len(report.notebooks)} notebook(s), {crafts} craft(s), into "
-        f"{shown(report.target)}{status}."
+        f"{shown_path(report.target, root)}{status}."
     )

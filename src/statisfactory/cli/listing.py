@@ -3,22 +3,27 @@ describe one entry. ``ls`` never imports the project's code; ``pipelines describ
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import click
 
 from statisfactory.cli.history import artifacts_lineage
-from statisfactory.cli.output import print_table, print_yaml, select_by_tags
+from statisfactory.cli.output import print_table, print_yaml, select_by_tags, shown_path
 from statisfactory.cli.state import CliState
 
-SELECT_HELP = "Only entries with at least one of these comma-separated tags, e.g. ml,report."
+select_option = click.option(
+    "--select",
+    metavar="TAGS",
+    help="Only entries with at least one of these comma-separated tags, e.g. ml,report.",
+)
 
 
-def _relative(path: Path | str | None, root: Path) -> str:
-    if path is None:
-        return ""
-    path = Path(path)
-    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+def _print_listing(
+    state: CliState, what: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+) -> None:
+    """The table of ``what`` the project declares, e.g. "Pipelines of shop"."""
+    title = f"{what} of {state.session().config.project_slug}"
+    print_table(title, columns, rows, terminal=state.is_terminal)
 
 
 # --- pipelines ------------------------------------------------------------------------------
@@ -28,30 +33,18 @@ def pipelines() -> None:
 
 
 @pipelines.command("ls")
-@click.option("--select", metavar="TAGS", help=SELECT_HELP)
+@select_option
 @click.pass_obj
 def pipelines_ls(state: CliState, select: str | None) -> None:
     """List the pipelines: name, tags, operators and the file declaring each."""
     session = state.session()
     definitions = session.pipelines_definitions
-    names = select_by_tags(definitions.names(), definitions.tags, select)
     rows = []
-    for name in names:
-        definition = definitions.definition(name)
-        rows.append(
-            (
-                name,
-                definition.tags,
-                definition.operators,
-                _relative(definition.source, session.root),
-            )
-        )
-    print_table(
-        f"Pipelines of {session.config.project_slug}",
-        ("name", "tags", "operators", "declared in"),
-        rows,
-        terminal=state.is_terminal,
-    )
+    for name in select_by_tags(definitions.names(), definitions.tags, select):
+        declared = definitions.definition(name)
+        where = shown_path(declared.source, session.root)
+        rows.append((name, declared.tags, declared.operators, where))
+    _print_listing(state, "Pipelines", ("name", "tags", "operators", "declared in"), rows)
 
 
 @pipelines.command("describe")
@@ -63,7 +56,7 @@ def pipelines_describe(state: CliState, name: str) -> None:
     definitions = session.pipelines_definitions
     pipeline = definitions[name]
     definition = definitions.definition(name)
-    click.echo(f"Pipeline {name}  ({_relative(definition.source, session.root)})")
+    click.echo(f"Pipeline {name}  ({shown_path(definition.source, session.root)})")
     if pipeline.tags:
         click.echo(f"tags: {', '.join(pipeline.tags)}")
     click.echo(f"operators: {', '.join(definition.operators)}")
@@ -91,22 +84,17 @@ def configurations() -> None:
 
 
 @configurations.command("ls")
-@click.option("--select", metavar="TAGS", help=SELECT_HELP)
+@select_option
 @click.pass_obj
 def configurations_ls(state: CliState, select: str | None) -> None:
     """List the parameter sets: name, tags, top-level keys and the file declaring each."""
     session = state.session()
     sets = session.parameters
     rows = [
-        (name, sets.tags(name), list(sets[name]), _relative(sets.source(name), session.root))
+        (name, sets.tags(name), list(sets[name]), shown_path(sets.source(name), session.root))
         for name in select_by_tags(sets.names(), sets.tags, select)
     ]
-    print_table(
-        f"Parameter sets of {session.config.project_slug}",
-        ("name", "tags", "keys", "declared in"),
-        rows,
-        terminal=state.is_terminal,
-    )
+    _print_listing(state, "Parameter sets", ("name", "tags", "keys", "declared in"), rows)
 
 
 @configurations.command("describe")
@@ -119,7 +107,7 @@ def configurations_describe(state: CliState, name: str) -> None:
     session = state.session()
     sets = session.parameters
     values = sets[name]
-    header = f"parameter set {name}, declared in {_relative(sets.source(name), session.root)}"
+    header = f"parameter set {name}, declared in {shown_path(sets.source(name), session.root)}"
     if sets.tags(name):
         header += f"\ntags: {', '.join(sets.tags(name))}"
     print_yaml(redact(values), comment=header)
@@ -132,7 +120,7 @@ def artifacts() -> None:
 
 
 @artifacts.command("ls")
-@click.option("--select", metavar="TAGS", help=SELECT_HELP)
+@select_option
 @click.pass_obj
 def artifacts_ls(state: CliState, select: str | None) -> None:
     """List the artifacts: name, type, where they live (secrets hidden) and tags."""
@@ -144,12 +132,7 @@ def artifacts_ls(state: CliState, select: str | None) -> None:
         extra = entry["extra"] if isinstance(entry["extra"], dict) else {}
         where = extra.get("path") or ", ".join(f"{k}={v}" for k, v in extra.items())
         rows.append((name, entry["type"], where, entry["tags"]))
-    print_table(
-        f"Artifacts of {session.config.project_slug}",
-        ("name", "type", "where", "tags"),
-        rows,
-        terminal=state.is_terminal,
-    )
+    _print_listing(state, "Artifacts", ("name", "type", "where", "tags"), rows)
 
 
 @artifacts.command("describe")
@@ -160,7 +143,7 @@ def artifacts_describe(state: CliState, name: str) -> None:
     session = state.session()
     entry = session.catalog[name].describe()
     source = entry.pop("source", None)
-    print_yaml(entry, comment=f"artifact {name}, declared in {_relative(source, session.root)}")
+    print_yaml(entry, comment=f"artifact {name}, declared in {shown_path(source, session.root)}")
 
 
 artifacts.add_command(artifacts_lineage)  # lives with the run history it reads

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import click
@@ -45,6 +46,17 @@ def print_yaml(data: Mapping[str, Any], *, comment: str = "") -> None:
         _plain(data), sort_keys=False, default_flow_style=False, allow_unicode=True
     )
     click.echo(text.rstrip("\n"))
+
+
+def shown_path(location: Path | str | None, root: Path) -> str:
+    """``location`` relative to the project ``root`` when inside it, else as given (a URL stays
+    a URL)."""
+    if location is None:
+        return ""
+    path = Path(location)
+    if path.is_absolute() and path.is_relative_to(root):
+        return path.relative_to(root).as_posix()
+    return str(location)
 
 
 def select_by_tags(names: Sequence[str], tags_of, select: str | None) -> list[str]:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from statisfactory.cli.output import shown_path
 from statisfactory.logger import get_logger
 
 _logger = get_logger("run")
@@ -121,13 +122,7 @@ class RunMonitor:
         producer = self._producer.get(name)
         if producer is not None:
             with self._lock:  # saves arrive from worker threads
-                self.records[producer].written[name] = self._shorten(location)
-
-    def _shorten(self, location: str) -> str:
-        path = Path(location)
-        if path.is_absolute() and path.is_relative_to(self._root):
-            return path.relative_to(self._root).as_posix()
-        return location
+                self.records[producer].written[name] = shown_path(location, self._root)
 
     # --- summary ------------------------------------------------------------------------------
     def summary_rows(self) -> list[tuple[str, str, str, str]]:
@@ -154,7 +149,7 @@ class RunMonitor:
         try:
             context, _ = craft.prepare(self._craft_params(craft))
             for name in names:
-                located[name] = self._shorten(self._catalog.locate(name, **context))
+                located[name] = shown_path(self._catalog.locate(name, **context), self._root)
         except Exception:  # only a nicer summary is lost: show the names alone
             return {name: located.get(name, "") for name in names}
         return located

@@ -15,7 +15,19 @@ def test_aws_missing_settings_names_every_key(session_factory):
     assert "aws_access_key" in message
     assert "aws_secret_access_key" in message
     assert "aws_region," not in message  # it is set
-    assert "locals.yaml" in message
+    assert "in conf/locals.yaml" in message
+    assert "STATISFACTORY_AWS_ACCESS_KEY, STATISFACTORY_AWS_SECRET_ACCESS_KEY." in message
+
+
+def test_missing_settings_name_the_project_s_configuration_folder(project_factory):
+    from statisfactory import Session
+
+    root = project_factory()
+    (root / "conf").rename(root / "settings")
+    text = (root / "pyproject.toml").read_text().replace('"conf"', '"settings"')
+    (root / "pyproject.toml").write_text(text)
+    with pytest.raises(IntegrationError, match="lakefs_access_key.* in settings/locals.yaml"):
+        Session(root_folder=root).lakefs_client
 
 
 def test_aws_session_is_a_boto3_session_built_once(session_factory):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from statisfactory.errors import IntegrationError
+from statisfactory.project.settings import ENVVAR_PREFIX
 
 AWS_KEYS = ("aws_access_key", "aws_secret_access_key", "aws_region")
 AWS_OPTIONAL_KEYS = ("aws_s3_endpoint",)
@@ -24,14 +25,15 @@ LAKEFS_REPOSITORY_NAME = re.compile(r"\A[a-z0-9][a-z0-9-]{2,62}\Z")
 def require_settings(
     settings: Mapping[str, Any] | Any, keys: tuple[str, ...], *, what: str, extra: str = ""
 ) -> dict[str, Any]:
-    """The values of ``keys``; when any is missing, an error naming all of them and where to set them."""
+    """The values of ``keys``; when any is missing, an error naming each and where to set it."""
     values = {key: settings.get(key) for key in keys}
     missing = [key for key, value in values.items() if value in (None, "")]
     if missing:
+        folder = settings.get("configuration") or "conf"  # as written in pyproject.toml
+        variables = ", ".join(f"{ENVVAR_PREFIX}_{key.upper()}" for key in missing)
         raise IntegrationError(
-            f"{what} is not configured: set {', '.join(missing)} in conf/locals.yaml "
-            f"(or as STATISFACTORY_{missing[0].upper()}=... environment variables)."
-            f"{extra}"
+            f"{what} is not configured: set {', '.join(missing)} in {folder}/locals.yaml, "
+            f"or the environment variables {variables}.{extra}"
         )
     return values
 

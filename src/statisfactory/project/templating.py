@@ -46,9 +46,11 @@ def render_template(text: str, variables: Mapping[str, Any], *, source: Path | s
     try:
         return _environment().from_string(text).render(**variables)
     except jinja2.UndefinedError as error:
+        folder = variables.get("configuration") or "conf"  # the project's, when it is known
         raise ConfigurationError(
-            f"{source}: Jinja variable {error.message}. Define it in conf/globals.yaml or "
-            f"conf/locals.yaml (or a STATISFACTORY_ environment variable), or fix the template."
+            f"{source}: Jinja variable {error.message}. Define it in {folder}/globals.yaml or "
+            f"{folder}/locals.yaml (or a STATISFACTORY_ environment variable), or fix the "
+            f"template."
         ) from error
     except jinja2.TemplateSyntaxError as error:
         raise ConfigurationError(

@@ -107,5 +107,6 @@ def build_lakefs_repository(client: Any, *, slug: str, settings: Any):
         raise IntegrationError(
             f"lakeFS repository {slug!r} at {settings.get('lakefs_endpoint')} cannot be opened "
             f"or created (storage namespace {namespace}): {type(error).__name__}. Check "
-            f"lakefs_endpoint and the credentials in conf/locals.yaml."
+            f"lakefs_endpoint and the credentials in "
+            f"{settings.get('configuration') or 'conf'}/locals.yaml."
         ) from error

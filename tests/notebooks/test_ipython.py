@@ -63,3 +63,29 @@ def test_load_ext_gives_an_active_session_and_reload_rebuilds_it(project_factory
     assert (root / "data" / "d.json").read_text() == "42"
     assert "RELOADED True True" in out
     assert "SWITCHED demo other" in out
+
+
+def test_a_project_error_is_one_line_and_keeps_the_current_session(project_factory) -> None:
+    root = project_factory()
+    broken = project_factory({"conf/locals.yaml": "a: [unclosed\n"}, name="broken")
+    code = textwrap.dedent(
+        """
+        from IPython.core.interactiveshell import InteractiveShell
+
+        shell = InteractiveShell.instance()
+        shell.run_cell("%load_ext statisfactory")
+        result = shell.run_cell("%reload_statisfactory BROKEN")
+        print("ERROR", type(result.error_in_exec).__name__)
+        shell.run_cell("print('STILL', session.root.name)")
+        """
+    ).replace("BROKEN", str(broken))
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120
+    )
+
+    output = result.stdout + result.stderr
+    assert "ERROR UsageError" in output
+    assert f"UsageError: {broken.resolve()}/conf/locals.yaml, line 2" in output
+    assert "Traceback" not in output
+    assert f"STILL {root.name}" in output

@@ -36,11 +36,18 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 
 def _activate(ipython: Any, root_folder: str | None) -> Any:
+    from IPython.core.error import UsageError
+
+    from statisfactory.errors import StatisfactoryError
     from statisfactory.session import Session
 
     if root_folder is None and id(ipython) in _ACTIVE:
         root_folder = str(_ACTIVE[id(ipython)].root)  # a reload keeps the same project
-    session = Session(root_folder=root_folder)  # built first: on error the old one stays
+    try:
+        session = Session(root_folder=root_folder)  # built first: on error the old one stays
+    except StatisfactoryError as error:
+        # IPython shows a UsageError as its message alone, as the command line does.
+        raise UsageError(str(error)) from error
     _deactivate(ipython)
     scope.push_session(session)
     _ACTIVE[id(ipython)] = session

@@ -6,6 +6,7 @@ import csv
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,27 @@ def test_demo_script_is_valid_bash() -> None:
     script = REPOSITORY / "scripts" / "demo"
     assert script.stat().st_mode & 0o111, "scripts/demo must be executable"
     subprocess.run(["bash", "-n", str(script)], check=True)
+
+
+def test_the_demo_notebook_runs_in_ipython(demo: Path) -> None:
+    code = (
+        "import json\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "shell = InteractiveShell.instance()\n"
+        "notebook = json.load(open('01 - Ingest.ipynb', encoding='utf-8'))\n"
+        "for cell in notebook['cells']:\n"
+        "    if cell['cell_type'] == 'code':\n"
+        "        result = shell.run_cell(''.join(cell['source']))\n"
+        "        assert result.success, result.error_in_exec\n"
+        "print('ROWS', len(shell.user_ns['raw']), shell.user_ns['session'].config.project_slug)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=demo / "scripts",
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ROWS 442 diabetes-demo" in result.stdout

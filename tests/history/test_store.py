@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -260,3 +261,35 @@ def test_a_deleted_store_is_recreated_with_a_warning_and_every_craft_runs(lab, c
     assert "no run history was found, so every craft runs" in caplog.text
     assert store_for(session).runs()[0]["counts"] == {"ran": 4}
     assert (root / ".statisfactory/history.db").is_file()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() is POSIX")
+def test_a_fork_waits_for_a_history_write_and_the_child_can_use_sqlite(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    driver = store._driver
+    inside, forked = threading.Event(), threading.Event()
+
+    def rows():  # a write that is still going when the main thread forks
+        inside.set()
+        forked.wait(0.5)
+        yield {"path": "a", "size": 1, "mtime_ns": 1, "digest": "d"}
+
+    insert = (
+        "INSERT INTO file_digests (path, size, mtime_ns, digest) "
+        "VALUES (:path, :size, :mtime_ns, :digest)"
+    )
+    writer = threading.Thread(target=driver.write, args=([(insert, rows())],))
+    writer.start()
+    inside.wait(5)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: SQLite must answer, and the write must be whole
+        signal.alarm(10)  # a hang ends the child instead of the test run
+        count = open_store(tmp_path).query("SELECT COUNT(*) AS n FROM file_digests")[0]["n"]
+        os.write(write, str(count).encode())
+        os._exit(0)
+    forked.set()
+    writer.join()
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.read(read, 16) == b"1"

@@ -41,6 +41,13 @@ STEPS = """
 
 
     @Craft()
+    def nested_where() -> Volatile("nested_where"):
+        from statisfactory import Pipeline
+
+        return Pipeline(where).run()["where"]
+
+
+    @Craft()
     def one() -> Volatile("one"):
         return 1
 
@@ -159,8 +166,11 @@ def test_every_runner_gives_the_same_state(project, runner):
 def test_the_session_is_active_inside_crafts(project, runner):
     session, steps = project
     with session:
-        where = Pipeline(steps.where).run(runner=runner)["where"]
+        state = Pipeline(steps.where, steps.nested_where).run(runner=runner)
+    where = state["where"]
     assert where["root"] == str(session.root)
+    assert state["nested_where"]["root"] == str(session.root)  # a pipeline run by a craft
+    assert state["nested_where"]["pid"] == where["pid"] or runner == "processes"
     if runner == "threads":
         assert where["thread"].startswith("statisfactory-craft")
 

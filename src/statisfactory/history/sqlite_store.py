@@ -7,6 +7,7 @@ at once. A file that is not a database, or a damaged one, is moved aside (``hist
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -27,6 +28,18 @@ WRITE_ATTEMPTS = 6
 # SQLite's result codes meaning "this file is damaged" rather than "busy, try again".
 _DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 
+# A process that forks (the processes runner's pool) while another of its threads is inside
+# SQLite gives the child SQLite's internal mutexes locked forever: the child's first use of
+# SQLite (an inner pipeline's history, an sql artifact) would hang. Every call into SQLite
+# holds this lock, and a fork waits for it.
+_outside_sqlite = threading.RLock()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(
+        before=_outside_sqlite.acquire,
+        after_in_parent=_outside_sqlite.release,
+        after_in_child=_outside_sqlite.release,
+    )
+
 
 class SqliteDriver:
     """SQL on ``path``, one connection per thread; damaged files are replaced on first sight."""
@@ -38,52 +51,60 @@ class SqliteDriver:
         self._local = threading.local()
         self._generation = 0  # bumped when the file is replaced: threads then reconnect
         self._lock = threading.Lock()
-        try:
-            self._create()
-        except sqlite3.DatabaseError as error:
-            if not is_damaged(error):
-                raise
-            self._replace_damaged(error, self._generation)
+        with _outside_sqlite:
+            try:
+                self._create()
+            except sqlite3.DatabaseError as error:
+                if not is_damaged(error):
+                    raise
+                self._replace_damaged(error, self._generation)
 
     # --- the driver contract ----------------------------------------------------------------
     def query(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         generation = self._generation
-        try:
-            return self._query(sql, params)
-        except sqlite3.DatabaseError as error:
-            if not is_damaged(error):
-                raise
-            self._replace_damaged(error, generation)
-            return self._query(sql, params)
+        with _outside_sqlite:
+            try:
+                return self._query(sql, params)
+            except sqlite3.DatabaseError as error:
+                if not is_damaged(error):
+                    raise
+                self._replace_damaged(error, generation)
+                return self._query(sql, params)
 
     def write(self, operations: Sequence[Operation]) -> None:
         for attempt in range(WRITE_ATTEMPTS):
             generation = self._generation
-            connection = self._connection()
-            try:
-                connection.execute("BEGIN IMMEDIATE")
-                for sql, params in operations:
-                    if isinstance(params, Mapping):
-                        connection.execute(sql, params)
-                    else:
-                        connection.executemany(sql, params)
-                connection.execute("COMMIT")
-                return
-            except sqlite3.DatabaseError as error:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                if is_damaged(error):
-                    self._replace_damaged(error, generation)
-                    continue
-                if not is_busy(error) or attempt == WRITE_ATTEMPTS - 1:
-                    raise
-                time.sleep(0.05 * 2**attempt)  # another run holds the lock beyond the timeout
+            with _outside_sqlite:
+                connection = self._connection()
+                try:
+                    self._transaction(connection, operations)
+                    return
+                except sqlite3.DatabaseError as error:
+                    if connection.in_transaction:
+                        connection.execute("ROLLBACK")
+                    if is_damaged(error):
+                        self._replace_damaged(error, generation)
+                        continue
+                    if not is_busy(error) or attempt == WRITE_ATTEMPTS - 1:
+                        raise
+            time.sleep(0.05 * 2**attempt)  # another run holds the lock beyond the timeout
 
     def close(self) -> None:
         connection = getattr(self._local, "connection", None)
         if connection is not None:
-            connection.close()
+            with _outside_sqlite:
+                connection.close()
             self._local.connection = None
+
+    @staticmethod
+    def _transaction(connection: sqlite3.Connection, operations: Sequence[Operation]) -> None:
+        connection.execute("BEGIN IMMEDIATE")
+        for sql, params in operations:
+            if isinstance(params, Mapping):
+                connection.execute(sql, params)
+            else:
+                connection.executemany(sql, params)
+        connection.execute("COMMIT")
 
     # --- connections --------------------------------------------------------------------------
     def _connection(self) -> sqlite3.Connection:

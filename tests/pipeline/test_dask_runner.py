@@ -493,3 +493,21 @@ def test_a_craft_defined_in_the_running_script_is_refused(monkeypatch):
 
     with pytest.raises(CraftError, match="defined in the script or notebook being run"):
         Pipeline(craft).run(runner=DaskRunner(address="tcp://192.0.2.1:8786"))
+
+
+def test_a_script_running_dask_at_its_top_level_is_told_to_guard_it(project_factory, tmp_path):
+    root = _project(project_factory, "script_crafts", ONE)
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "from statisfactory import Pipeline, Session\n"
+        f"session = Session(root_folder={str(root)!r})\n"
+        "from script_crafts import one\n"
+        "with session:\n"
+        "    Pipeline(one).run(runner='dask')\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, cwd=tmp_path
+    )
+    assert ran.returncode != 0
+    assert f"if {script} runs the pipeline at its top level" in ran.stderr
+    assert "if __name__ == '__main__':" in ran.stderr

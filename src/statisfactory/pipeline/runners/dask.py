@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import pickle
+import sys
 import uuid
 from collections.abc import Iterator, Mapping
 from contextvars import ContextVar
@@ -141,10 +142,17 @@ class DaskRunner(Runner, runner_name="dask"):
         try:
             return LocalCluster(**options)
         except Exception as error:
+            script = getattr(sys.modules.get("__main__"), "__file__", None)
+            hint = (
+                f"; if {script} runs the pipeline at its top level, put that under "
+                "`if __name__ == '__main__':`, as the cluster's worker processes import it again"
+                if script
+                else ""
+            )
             raise RunnerError(
                 f"A Dask LocalCluster could not start with {options} "
                 f"({type(error).__name__}: {error}): check the runner's cluster_options, or "
-                "connect to a running scheduler with dask_scheduler_address"
+                f"connect to a running scheduler with dask_scheduler_address{hint}"
             ) from error
 
     def _prepared(self, client: Any, job: Job, where: str) -> _Cluster:

@@ -91,8 +91,8 @@ def test_namespaced_keys_go_to_one_craft_and_override_shared_keys():
 
 
 def test_namespaced_value_must_be_a_mapping():
-    with pytest.raises(PipelineError, match=r"'double'.*must be a mapping.*got int"):
-        (source + double)(double=3)
+    with pytest.raises(PipelineError, match=r"^Pipeline 'p': .*'double'.*must be a mapping.*int"):
+        Pipeline(source, double, name="p")(double=3)
 
 
 def test_ambiguous_short_name_must_be_qualified():

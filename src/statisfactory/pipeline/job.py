@@ -73,7 +73,7 @@ class Job:
         self.name = name
         self.state: dict[str, Any] = {}
         crafts = plan.crafts
-        per_craft = _per_craft(crafts, params)
+        per_craft = _per_craft(crafts, params, name)
         prepared = [craft.prepare(p) for craft, p in zip(crafts, per_craft, strict=True)]
         self.contexts = [context for context, _ in prepared]
         self.arguments = [arguments for _, arguments in prepared]
@@ -122,7 +122,9 @@ class Job:
             craft.check_declared(catalog, where=f"{self.name}: ")
 
 
-def _per_craft(crafts: tuple[Craft, ...], params: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+def _per_craft(
+    crafts: tuple[Craft, ...], params: Mapping[str, Any], pipeline: str
+) -> list[Mapping[str, Any]]:
     """Each craft's parameters: shared keys, overridden by the keys namespaced to that craft.
 
     A key equal to a craft's fully qualified or short name is namespaced and must be a mapping.
@@ -144,13 +146,14 @@ def _per_craft(crafts: tuple[Craft, ...], params: Mapping[str, Any]) -> list[Map
         if len(targets) > 1 and key == crafts[targets[0]].name:
             names = ", ".join(crafts[i].fqname for i in targets)
             raise PipelineError(
-                f"Parameter '{key}' names several crafts ({names}): use the fully qualified name"
+                f"{pipeline}: parameter '{key}' names several crafts ({names}): use the fully "
+                "qualified name"
             )
         if not isinstance(value, Mapping):
             raise PipelineError(
-                f"Parameter '{key}' names craft '{crafts[targets[0]].fqname}', so its value must "
-                f"be a mapping of that craft's parameters (e.g. {key}={{'alpha': 1}}), "
-                f"got {type(value).__name__}"
+                f"{pipeline}: parameter '{key}' names craft '{crafts[targets[0]].fqname}', so its "
+                f"value must be a mapping of that craft's parameters (e.g. {key}={{'alpha': 1}}),"
+                f" got {type(value).__name__}"
             )
         for index in targets:
             rank = 1 if key == crafts[index].fqname else 0  # the qualified name wins

@@ -24,15 +24,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from statisfactory.errors import PipelineError
-from statisfactory.history.code import Code, CodeFingerprints
+from statisfactory.history.code import CodeFingerprints
 from statisfactory.history.digests import bytes_digest, pickled, value_digest
 from statisfactory.history.fingerprints import ArtifactFingerprints, Stored
 from statisfactory.history.recorder import RunRecorder
-from statisfactory.history.store import HistoryStore, store_for
+from statisfactory.history.store import store_for
 from statisfactory.history.volatiles import MISSING, VolatileCache
 from statisfactory.IO.artifact import redact
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.dag import Plan
+from statisfactory.pipeline.decisions import SKIP, Decision, Facts, RecordedStates, explain
 from statisfactory.pipeline.hooks import call_hooks
 from statisfactory.pipeline.job import Job, Skipped, Waiting
 
@@ -40,36 +41,8 @@ _logger = get_logger("pipeline.incremental")
 
 RAN, SKIPPED, FAILED = "ran", "skipped", "failed"
 WAITING, PROVIDING = "waiting", "providing"  # for skipped producers; skipped, run again for them
-RUN, SKIP, MAYBE = "run", "skip", "may skip"
 NO_PRODUCER = "default"  # fingerprint of a volatile no craft of the run produces
 _NO_VALUES = value_digest([{}, {}])  # the state key of a craft without parameters or context
-
-
-@dataclass(slots=True)
-class Facts:
-    """What identifies one call of a craft: code, parameters and dynamic context."""
-
-    code: Code
-    state_key: str | None  # digest of parameters and context; None when they have none
-    params: dict[str, Any]  # parameters and context values, secrets hidden, for messages
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """Whether a craft runs, and why."""
-
-    verdict: str  # RUN, SKIP or MAYBE (a prediction waiting on upstream crafts)
-    reason: str
-    state: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Prediction:
-    """One line of ``--explain``."""
-
-    craft: str
-    verdict: str
-    reason: str
 
 
 @dataclass(slots=True)
@@ -96,11 +69,10 @@ class TrackedJob(Job):
         pipeline: str | None = None,
         incremental: bool = False,
         volatile_cache: bool = False,
-        store: HistoryStore | None = None,
     ) -> None:
         super().__init__(plan, params, session, name)
         self.incremental = incremental
-        self.store = store if store is not None else store_for(session)
+        self.store = store_for(session)
         if incremental and not self.store.enabled:
             raise PipelineError(
                 f"{name}: an incremental run compares with the run history, which is off or "
@@ -119,12 +91,7 @@ class TrackedJob(Job):
             pipeline=pipeline or name,
             params=params,
             incremental=incremental,
-            producers={
-                n: c.fqname
-                for c in plan.crafts
-                for n, k in c.output_kinds.items()
-                if k == "artifact"
-            },
+            producers={name: craft.fqname for craft in plan.crafts for name in craft.saves},
             fingerprints=self.fingerprints,
         )
         self.run_id = self.recorder.run_id
@@ -134,7 +101,7 @@ class TrackedJob(Job):
         self._requesters: dict[int, list[int]] = {}  # skipped producer -> crafts it runs for
         if incremental:
             self.store.flush()  # the records of a run that just ended in this process
-            self._states, self._latest = self._load_states()
+            self.states = RecordedStates(self.store.states([c.fqname for c in plan.crafts]))
             if self.store.take_created():
                 _logger.warning(
                     "%s: no run history was found, so every craft runs; the history is "
@@ -143,7 +110,7 @@ class TrackedJob(Job):
                     self.store.description,
                 )
         else:
-            self._states, self._latest = {}, {}
+            self.states = RecordedStates()
         self._skip_hooks = {kind: kind.hooks("on_skip") for kind in {type(c) for c in plan.crafts}}
 
     # --- the run ----------------------------------------------------------------------------
@@ -166,9 +133,9 @@ class TrackedJob(Job):
         :class:`Waiting` for skipped producers of its volatiles to run again."""
         progress = self._progress[index]
         if progress.status is None:  # the craft comes up for the first time
-            progress.inputs = self._fingerprint_inputs(index)
+            progress.inputs = self.fingerprint_inputs(index)
             if self.incremental:
-                decision = self._decide(index, progress.inputs)
+                decision = self.decide(index, progress.inputs)
                 if decision.verdict == SKIP:
                     self._skip(index, decision)
                     return _SKIPPED
@@ -187,13 +154,11 @@ class TrackedJob(Job):
 
     def _forget_outputs(self, index: int) -> None:
         """The craft is about to write its outputs: fingerprints taken before no longer hold."""
-        craft = self.plan.crafts[index]
-        for name, kind in craft.output_kinds.items():
-            if kind == "artifact":
-                try:
-                    self.recorder.forget(self.fingerprints.locate(name, self.contexts[index]))
-                except Exception:  # an unresolvable location: the craft will report it
-                    continue
+        for name in self.plan.crafts[index].saves:
+            try:
+                self.recorder.forget(self.fingerprints.locate(name, self.contexts[index]))
+            except Exception:  # an unresolvable location: the craft will report it
+                continue
 
     def finish(self, index: int, kept: Mapping[str, Any]) -> tuple[int, ...]:
         if self._progress[index].status == SKIPPED:
@@ -222,9 +187,7 @@ class TrackedJob(Job):
             arguments = self.arguments[index]
             dynamic: dict[str, Any] = {}
             if self.fingerprints is not None:
-                names = [n for _, n in craft.signature.artifacts] + [
-                    n for n, kind in craft.output_kinds.items() if kind == "artifact"
-                ]
+                names = [n for _, n in craft.signature.artifacts] + list(craft.saves)
                 variables = set().union(*(self.fingerprints.variables(n) for n in names))
                 dynamic = {key: context[key] for key in sorted(variables) if key in context}
             if arguments or dynamic:
@@ -234,7 +197,8 @@ class TrackedJob(Job):
             facts = self._facts[index] = Facts(self.code.of(craft), key, shown)
         return facts
 
-    def _fingerprint_inputs(self, index: int) -> dict[str, dict[str, Any]]:
+    def fingerprint_inputs(self, index: int) -> dict[str, dict[str, Any]]:
+        """The craft's inputs now: artifacts as stored, volatiles as produced in this run."""
         craft = self.plan.crafts[index]
         inputs: dict[str, dict[str, Any]] = {}
         for _, name in craft.signature.artifacts:
@@ -270,99 +234,39 @@ class TrackedJob(Job):
             return Stored("", None, problem=f"{type(error).__name__}: {error}")
 
     # --- deciding -----------------------------------------------------------------------------
-    def _load_states(self) -> tuple[dict[tuple[str, str], dict], dict[str, dict]]:
-        states: dict[tuple[str, str], dict] = {}
-        latest: dict[str, dict] = {}
-        for row in self.store.states([craft.fqname for craft in self.plan.crafts]):
-            states[row["craft"], row["state_key"]] = row
-            if row["craft"] not in latest or row["recorded"] > latest[row["craft"]]["recorded"]:
-                latest[row["craft"]] = row
-        return states, latest
-
-    def _decide(
+    def decide(
         self,
         index: int,
         inputs: Mapping[str, Mapping[str, Any]],
         pending: Mapping[str, str] | None = None,
     ) -> Decision:
-        """Compare the craft with its recorded state; ``pending`` maps the names whose producer
-        has not run yet (a prediction) to that producer."""
-        pending = pending or {}
-        craft = self.plan.crafts[index]
-        facts = self.facts(index)
-        if facts.code.digest is None:
-            return Decision(RUN, f"its code cannot be read: {facts.code.problem}; it always runs")
-        if facts.state_key is None:
-            return Decision(
-                RUN, "a parameter can be neither JSON nor pickled, so it cannot be compared"
-            )
-        state = self._states.get((craft.fqname, facts.state_key))
-        if state is None:
-            return Decision(RUN, self._why_new(craft.fqname, facts))
-        since = f"since run {state['run_id']}"
-        if state["code_fp"] != facts.code.digest:
-            return Decision(RUN, f"its code changed {since}")
-        recorded = state["inputs"] or {}
-        if set(recorded) != set(inputs):
-            return Decision(RUN, f"its inputs changed {since}")
-        waiting = []
-        for name, now in inputs.items():
-            if name in pending:
-                waiting.append(pending[name])
-                continue
-            kind = now["kind"]
-            if now["fingerprint"] is None:
-                problem = now.get("problem") or (
-                    "its producer last ran in a run that was not incremental, or it cannot be "
-                    "pickled"
-                )
-                return Decision(RUN, f"input {kind} '{name}' has no fingerprint ({problem})")
-            if now["fingerprint"] != recorded[name]:
-                return Decision(RUN, f"input {kind} '{name}' changed {since}")
-        outputs = state["outputs"] or {}
-        for name, kind in craft.output_kinds.items():
-            if kind != "artifact":
-                continue
-            stored = self._stored(name, self.contexts[index])
-            if stored.missing:
-                return Decision(RUN, f"output artifact '{name}' is missing ({stored.location})")
-            if stored.digest is None:
-                return Decision(
-                    RUN, f"output artifact '{name}' has no fingerprint ({stored.problem})"
-                )
-            if stored.digest != outputs.get(name):
-                return Decision(RUN, f"output artifact '{name}' was modified {since}")
-        if waiting:
-            names = ", ".join(dict.fromkeys(waiting))
-            return Decision(MAYBE, f"may be skipped after upstream reruns ({names})", state)
-        return Decision(SKIP, f"unchanged {since}", state)
+        """Compare the craft with its recorded state (see :meth:`RecordedStates.decide`)."""
+        context = self.contexts[index]
+        return self.states.decide(
+            self.plan.crafts[index],
+            self.facts(index),
+            inputs,
+            lambda name: self._stored(name, context),
+            pending,
+        )
 
-    def _why_new(self, craft: str, facts: Facts) -> str:
-        latest = self._latest.get(craft)
-        if latest is None:
-            return "no earlier successful run recorded"
-        before = latest["params"] or {}
-        changed = sorted(
-            key
-            for key in set(before) | set(facts.params)
-            if before.get(key, "<unset>") != facts.params.get(key, "<unset>")
-        )
-        if not changed:
-            return f"its parameters or context changed since run {latest['run_id']}"
-        shown = ", ".join(
-            f"{key} ({before.get(key, '<unset>')!r} -> {facts.params.get(key, '<unset>')!r})"
-            for key in changed[:5]
-        )
-        return f"parameters changed since run {latest['run_id']}: {shown}"
+    def explain(self) -> str:
+        """What each craft will do, and why, before anything runs (``--explain``)."""
+        return explain(self)
+
+    def note_skipped_volatiles(self, craft: Any, decision: Decision) -> None:
+        """A skipped craft's volatiles have the fingerprints its recorded state gives."""
+        outputs = decision.state["outputs"] or {}
+        for name, kind in craft.output_kinds.items():
+            if kind == "volatile":
+                self.volatile_digests[name] = outputs.get(name)
 
     def _skip(self, index: int, decision: Decision) -> None:
         craft = self.plan.crafts[index]
         progress = self._progress[index]
         progress.status, progress.reason = SKIPPED, decision.reason
-        outputs = dict(decision.state["outputs"] or {})
-        for name, kind in craft.output_kinds.items():
-            if kind == "volatile":
-                self.volatile_digests[name] = outputs.get(name)
+        self.note_skipped_volatiles(craft, decision)
+        outputs = decision.state["outputs"] or {}
         self._record_execution(index, SKIPPED, outputs=_described(craft, outputs))
         if self._debug:
             _logger.debug("%s: skipping %s: %s", self.name, craft.fqname, decision.reason)
@@ -490,77 +394,6 @@ class TrackedJob(Job):
                 "error": error,
             }
         )
-
-    # --- predicting -----------------------------------------------------------------------
-    def predict(self) -> list[Prediction]:
-        """Why each craft will run or be skipped, before anything runs (``--explain``).
-
-        A craft whose only possible change comes from crafts that will run is "may skip":
-        whether their new outputs differ is known only during the run.
-        """
-        if not self.incremental:
-            return [Prediction(c.fqname, RUN, "not an incremental run") for c in self.plan.crafts]
-        verdicts: list[Decision] = []
-        pending: dict[str, str] = {}  # name -> the upstream craft that may change it
-        for index, craft in enumerate(self.plan.crafts):
-            inputs = self._fingerprint_inputs(index)
-            for name in inputs:
-                producer = self.plan.producers.get(name)
-                if producer is not None and verdicts[producer].verdict != SKIP:
-                    pending.setdefault(name, self.plan.crafts[producer].fqname)
-            decision = self._decide(index, inputs, pending)
-            if decision.verdict == SKIP:
-                for name, kind in craft.output_kinds.items():
-                    if kind == "volatile":
-                        self.volatile_digests[name] = (decision.state["outputs"] or {}).get(name)
-            verdicts.append(decision)
-        predictions = [
-            Prediction(craft.fqname, decision.verdict, decision.reason)
-            for craft, decision in zip(self.plan.crafts, verdicts, strict=True)
-        ]
-        self._note_providers(predictions)
-        self.volatile_digests.clear()  # the run computes them again, as they are then
-        return predictions
-
-    def _note_providers(self, predictions: list[Prediction]) -> None:
-        """A skipped craft whose volatile a running craft needs runs again (or is restored)."""
-        for index in reversed(range(len(predictions))):
-            if predictions[index].verdict == SKIP:
-                continue
-            for name in self.plan.inputs[index]:
-                producer = self.plan.producers[name]
-                if predictions[producer].verdict != SKIP:
-                    continue
-                digest = self.volatile_digests.get(name)
-                consumer = self.plan.crafts[index].fqname
-                cached = (
-                    self.cache is not None
-                    and digest is not None
-                    and self.cache.path(digest).exists()
-                )
-                if cached:
-                    reason = (
-                        f"skipped; its volatile '{name}' is restored from the cache for {consumer}"
-                    )
-                    predictions[producer] = Prediction(predictions[producer].craft, SKIP, reason)
-                else:
-                    reason = f"unchanged, but runs again to provide volatile '{name}' to {consumer}"
-                    predictions[producer] = Prediction(predictions[producer].craft, RUN, reason)
-
-    def explain(self) -> str:
-        """The predictions as text: one line per craft, in execution order."""
-        predictions = self.predict()
-        counts = {v: sum(1 for p in predictions if p.verdict == v) for v in (RUN, SKIP, MAYBE)}
-        lines = [
-            f"{self.name}: {counts[RUN]} craft(s) will run, {counts[SKIP]} will be skipped, "
-            f"{counts[MAYBE]} may be skipped after upstream reruns"
-        ]
-        width = max((len(p.craft) for p in predictions), default=0)
-        for prediction in predictions:
-            lines.append(
-                f"  {prediction.verdict:<8}  {prediction.craft:<{width}}  {prediction.reason}"
-            )
-        return "\n".join(lines)
 
 
 def _described(craft: Any, fingerprints: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -113,7 +113,7 @@ def test_an_import_error_is_chained(session_factory):
         ("p: {+tags: [x]}", r"pipeline 'p' has no \+operators"),
         ("p: {operators: [a]}", r"pipeline 'p': unknown key\(s\) \['operators'\]"),
         ("p: 3", r"pipeline 'p' must be a mapping"),
-        ("p: {+operators: a.b, +tags: {x: 1}}", r"pipeline 'p': \+tags must be a list"),
+        ("p: {+operators: a.b, +tags: {x: 1}}", r"pipeline 'p': \+tags must be a name or a list"),
     ],
 )
 def test_malformed_declarations_fail_when_read(project_factory, text, message):

@@ -16,7 +16,6 @@ pipeline's modules are imported when it is first asked for.
 
 from __future__ import annotations
 
-import difflib
 import importlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from statisfactory.errors import DefinitionError
+from statisfactory.project.names import ReadableKeyError, names, unknown
 from statisfactory.project.templating import read_yaml_template, yaml_files
 
 if TYPE_CHECKING:
@@ -32,11 +32,8 @@ if TYPE_CHECKING:
 KEYS = ("+operators", "+tags")
 
 
-class UnknownPipelineError(DefinitionError, KeyError):
+class UnknownPipelineError(DefinitionError, ReadableKeyError):
     """No pipeline definition has the requested name."""
-
-    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
-        return str(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True)
@@ -58,12 +55,7 @@ class PipelinesDefinitions(Mapping[str, "Pipeline"]):
 
     def __getitem__(self, name: str) -> Pipeline:
         if name not in self._definitions:
-            close = difflib.get_close_matches(name, list(self._definitions), n=3)
-            hint = f" Did you mean {', '.join(close)}?" if close else ""
-            raise UnknownPipelineError(
-                f"No pipeline named '{name}'.{hint} "
-                f"Defined: {', '.join(self._definitions) or '(none)'}."
-            )
+            raise UnknownPipelineError(unknown(name, "pipeline", self._definitions, "Defined"))
         return self._build(name, ())
 
     def __iter__(self) -> Iterator[str]:
@@ -196,13 +188,6 @@ def _define(file: Path, name: Any, body: Any) -> PipelineDefinition:
     return PipelineDefinition(
         name=name,
         source=file,
-        operators=_strings(body["+operators"], "+operators", where),
-        tags=_strings(body.get("+tags", ()), "+tags", where),
+        operators=names(body["+operators"], "+operators", where, DefinitionError),
+        tags=names(body.get("+tags", ()), "+tags", where, DefinitionError),
     )
-
-
-def _strings(value: Any, key: str, where: str) -> tuple[str, ...]:
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
-        raise DefinitionError(f"{where}: {key} must be a list of names, got {value!r}")
-    return tuple(items)

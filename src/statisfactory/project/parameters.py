@@ -18,24 +18,21 @@ Keys starting with ``+`` steer the loading and never reach crafts; tags are kept
 from __future__ import annotations
 
 import copy
-import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from statisfactory.errors import ParametersError
+from statisfactory.project.names import ReadableKeyError, names, unknown
 from statisfactory.project.templating import read_yaml_template, yaml_files
 
 MERGE_STRATEGIES = ("recursive_merge", "override")
 DIRECTIVES = ("+from", "+merge", "+precedence", "+tags")
 
 
-class UnknownParameterSetError(ParametersError, KeyError):
+class UnknownParameterSetError(ParametersError, ReadableKeyError):
     """No parameter set has the requested name."""
-
-    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
-        return str(self.args[0]) if self.args else ""
 
 
 @dataclass(frozen=True)
@@ -60,9 +57,7 @@ class ParameterSets(Mapping[str, dict[str, Any]]):
         try:
             return copy.deepcopy(self._resolved[name])
         except KeyError:
-            raise UnknownParameterSetError(
-                _unknown(name, "parameter set", self._resolved)
-            ) from None
+            raise UnknownParameterSetError(unknown(name, "parameter set", self._resolved)) from None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._resolved)
@@ -87,7 +82,7 @@ class ParameterSets(Mapping[str, dict[str, Any]]):
 
     def _declaration(self, name: str) -> _Declared:
         if name not in self._declared:
-            raise UnknownParameterSetError(_unknown(name, "parameter set", self._declared))
+            raise UnknownParameterSetError(unknown(name, "parameter set", self._declared))
         return self._declared[name]
 
 
@@ -147,18 +142,11 @@ def _declare(file: Path, name: Any, body: Any) -> _Declared:
         name=name,
         source=file,
         values={k: v for k, v in body.items() if k not in DIRECTIVES},
-        parents=_strings(body.get("+from", ()), "+from", where),
+        parents=names(body.get("+from", ()), "+from", where, ParametersError),
         merge=merge,
         precedence=precedence,
-        tags=_strings(body.get("+tags", ()), "+tags", where),
+        tags=names(body.get("+tags", ()), "+tags", where, ParametersError),
     )
-
-
-def _strings(value: Any, key: str, where: str) -> tuple[str, ...]:
-    items = [value] if isinstance(value, str) else value
-    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
-        raise ParametersError(f"{where}: {key} must be a name or a list of names, got {value!r}")
-    return tuple(items)
 
 
 def _choose(declared: list[_Declared]) -> dict[str, _Declared]:
@@ -200,7 +188,7 @@ def _resolve(
         if parent not in chosen:
             raise ParametersError(
                 f"{declared.source}: parameter set '{name}' has +from '{parent}', which is not "
-                f"declared. {_unknown(parent, 'set', chosen)}"
+                f"declared. {unknown(parent, 'set', chosen)}"
             )
         result = _merge(result, _resolve(parent, chosen, resolved, (*chain, name)), declared.merge)
     resolved[name] = _merge(result, declared.values, declared.merge)
@@ -220,9 +208,3 @@ def _merge(base: dict[str, Any], extra: Mapping[str, Any], strategy: str) -> dic
         else:
             merged[key] = copy.deepcopy(value)
     return merged
-
-
-def _unknown(name: str, what: str, known: Mapping[str, Any]) -> str:
-    close = difflib.get_close_matches(name, list(known), n=3)
-    hint = f" Did you mean {', '.join(close)}?" if close else ""
-    return f"No {what} named '{name}'.{hint} Known: {', '.join(known) or '(none)'}."

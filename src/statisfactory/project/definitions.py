@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from statisfactory.errors import DefinitionError
-from statisfactory.project.names import ReadableKeyError, names, unknown
-from statisfactory.project.templating import read_yaml_template, yaml_files
+from statisfactory.project.names import ReadableKeyError, named_entries, names, unknown
 
 if TYPE_CHECKING:
     from statisfactory.pipeline.pipeline import Pipeline
 
 KEYS = ("+operators", "+tags")
+_SHAPE = "a pipelines file is a mapping of pipeline name -> definition"
 
 
 class UnknownPipelineError(DefinitionError, ReadableKeyError):
@@ -149,23 +149,15 @@ def load_pipelines_definitions(
     ``None`` (not configured) gives no pipelines. Nothing is imported until a pipeline is used.
     """
     definitions: dict[str, PipelineDefinition] = {}
-    for file in yaml_files(Path(path)) if path is not None else ():
-        content = read_yaml_template(file, variables)
-        if content is None:
-            continue
-        if not isinstance(content, dict):
+    found = named_entries(Path(path), variables, _SHAPE, DefinitionError) if path else ()
+    for file, name, body in found:
+        definition = _define(file, name, body)
+        if name in definitions:
             raise DefinitionError(
-                f"{file}: a pipelines file is a mapping of pipeline name -> definition, "
-                f"got a {type(content).__name__}"
+                f"Pipeline '{name}' is defined in {definitions[name].source} and in {file}: "
+                "rename one of them"
             )
-        for name, body in content.items():
-            definition = _define(file, name, body)
-            if name in definitions:
-                raise DefinitionError(
-                    f"Pipeline '{name}' is defined in {definitions[name].source} and in {file}: "
-                    "rename one of them"
-                )
-            definitions[name] = definition
+        definitions[name] = definition
     return PipelinesDefinitions(definitions)
 
 

@@ -1,10 +1,29 @@
-"""What the YAML declarations of a project share: lists of names, and unknown names."""
+"""What the YAML declarations of a project (parameter sets, pipelines) share: files of named
+entries, lists of names, and unknown names."""
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
+
+from statisfactory.project.templating import read_yaml_template, yaml_files
+
+
+def named_entries(
+    path: Path, variables: Mapping[str, Any], shape: str, error: type[Exception]
+) -> Iterator[tuple[Path, Any, Any]]:
+    """``(file, name, body)`` of each entry of the YAML file or folder ``path``; a file that is
+    not a mapping is an ``error`` saying what it should be (``shape``)."""
+    for file in yaml_files(path):
+        content = read_yaml_template(file, variables)
+        if content is None:
+            continue
+        if not isinstance(content, dict):
+            raise error(f"{file}: {shape}, got a {type(content).__name__}")
+        for name, body in content.items():
+            yield file, name, body
 
 
 class ReadableKeyError(KeyError):

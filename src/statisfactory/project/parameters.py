@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from statisfactory.errors import ParametersError
-from statisfactory.project.names import ReadableKeyError, names, unknown
-from statisfactory.project.templating import read_yaml_template, yaml_files
+from statisfactory.project.names import ReadableKeyError, named_entries, names, unknown
 
 MERGE_STRATEGIES = ("recursive_merge", "override")
 DIRECTIVES = ("+from", "+merge", "+precedence", "+tags")
+_SHAPE = "a parameters file is a mapping of set name -> parameters"
 
 
 class UnknownParameterSetError(ParametersError, ReadableKeyError):
@@ -102,19 +102,8 @@ def load_parameters(path: Path | None, variables: Mapping[str, Any]) -> Paramete
 
 # --- reading ------------------------------------------------------------------------------
 def _declarations(path: Path, variables: Mapping[str, Any]) -> list[_Declared]:
-    declared = []
-    for file in yaml_files(path):
-        content = read_yaml_template(file, variables)
-        if content is None:
-            continue
-        if not isinstance(content, dict):
-            raise ParametersError(
-                f"{file}: a parameters file is a mapping of set name -> parameters, "
-                f"got a {type(content).__name__}"
-            )
-        for name, body in content.items():
-            declared.append(_declare(file, name, body))
-    return declared
+    found = named_entries(path, variables, _SHAPE, ParametersError)
+    return [_declare(file, name, body) for file, name, body in found]
 
 
 def _declare(file: Path, name: Any, body: Any) -> _Declared:

@@ -5,9 +5,9 @@ The single craft's work is timed first (alone, in this process); the ideal wall 
 8 × that ÷ 2 workers. The run is timed on a cluster already started (best of 3, after one small
 run that warms the workers' imports), and once more with the LocalCluster started and stopped
 by the run itself, as ``runner="dask"`` does without an address. The CPU seconds the crafts
-report from the workers are shown too: on a busy machine the wall grows, not the CPU time. Everything runs in a fresh
-interpreter (this file, with ``--measure``), so other benchmarks' imports and logging do not
-interfere. Kedro's core has no Dask runner: its documentation shows one to write by hand.
+report from the workers are shown too: on a busy machine the wall grows, not the CPU time.
+Everything runs in a fresh interpreter (this file, with ``--measure``), so other benchmarks'
+imports and logging do not interfere. Kedro's core has no Dask runner: its documentation shows one to write by hand.
 """
 
 from __future__ import annotations

@@ -40,7 +40,8 @@ SEQUENTIAL_CODE = """
 import contextlib, gc, json, sys, time
 import _crafts
 
-engine, shape, size, runner, root = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5]
+engine, shape, runner, root = sys.argv[1], sys.argv[2], sys.argv[4], sys.argv[5]
+size = int(sys.argv[3])
 if engine == "ours":
     session, written = contextlib.nullcontext(), None
     if root:  # the realistic case: inside a session, every run recorded in the run history
@@ -222,7 +223,8 @@ def _overhead_rows() -> list[Row]:
 
 
 def _iterations_for(seconds: float) -> int:
-    """Iterations of ``burn`` worth ``seconds`` of CPU (CPU time: a busy machine does not skew it)."""
+    """Iterations of ``burn`` worth ``seconds`` of CPU (CPU time: a busy machine does not
+    skew it)."""
     sys.path.insert(0, str(HERE))
     from _crafts import burn
 
@@ -260,7 +262,8 @@ def _parallel_rows() -> list[Row]:
             "pipeline",
             f"same 8 tasks on a bare multiprocessing.Pool({WORKERS}): wall s (machine capacity)",
             f"{pool['wall']:.2f}",
-            target=f"≤ {PARALLEL_TARGET} × work/cores = {PARALLEL_TARGET * pool['cpu'] / WORKERS:.2f}",
+            target=f"≤ {PARALLEL_TARGET} × work/cores = "
+            f"{PARALLEL_TARGET * pool['cpu'] / WORKERS:.2f}",
             ok=pool["wall"] <= PARALLEL_TARGET * pool["cpu"] / WORKERS,
         ),
         Row(

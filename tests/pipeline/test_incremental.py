@@ -345,7 +345,8 @@ with session:
 store = store_for(session)
 store.flush()
 (last,) = store.find_runs("last")
-print(json.dumps({e["craft"].rsplit(".", 1)[1]: e["status"] for e in store.executions(last["run_id"])}))
+executions = store.executions(last["run_id"])
+print(json.dumps({e["craft"].rsplit(".", 1)[1]: e["status"] for e in executions}))
 """
 
 

@@ -96,7 +96,7 @@ class Pipeline(Hookable):
 
     @property
     def batches(self) -> list[list[Craft]]:
-        """Groups of crafts in execution order; the crafts of a group do not depend on each other."""
+        """Groups of crafts in execution order; crafts of a group do not depend on each other."""
         plan = self.plan
         return [[plan.crafts[index] for index in batch] for batch in plan.batches]
 

@@ -7,7 +7,8 @@ run that warms the workers' imports), and once more with the LocalCluster starte
 by the run itself, as ``runner="dask"`` does without an address. The CPU seconds the crafts
 report from the workers are shown too: on a busy machine the wall grows, not the CPU time.
 Everything runs in a fresh interpreter (this file, with ``--measure``), so other benchmarks'
-imports and logging do not interfere. Kedro's core has no Dask runner: its documentation shows one to write by hand.
+imports and logging do not interfere. Kedro's core has no Dask runner: its documentation shows
+one to write by hand.
 """
 
 from __future__ import annotations

@@ -74,8 +74,7 @@ class RunRecorder:
         self.fingerprints = fingerprints
         self._seen: dict[str, Stored] = {}  # location -> latest fingerprint in this run
         self._lock = threading.Lock()
-        self._executions: list[Mapping[str, Any]] = []
-        self._states: list[Mapping[str, Any]] = []
+        self._executions: list[tuple] = []  # see execution(): tuples cost the GC nothing
         self._batch_started = time.monotonic()
 
     # --- the run ------------------------------------------------------------------------------
@@ -106,22 +105,43 @@ class RunRecorder:
         )
 
     # --- crafts (called from the run's thread) -------------------------------------------------
-    def execution(self, row: Mapping[str, Any]) -> None:
-        """Record a craft execution (``row`` must not change after)."""
-        self._executions.append(row)
+    def execution(
+        self,
+        *,
+        position: int,
+        craft: str,
+        status: str,
+        reason: str,
+        code_fp: str | None,
+        state_key: str | None,
+        params: Mapping[str, Any],
+        inputs: Mapping[str, Mapping[str, Any]],
+        outputs: Mapping[str, Mapping[str, Any]],
+        started: float,
+        duration: float,
+        error: str = "",
+        keep_state: bool = False,
+    ) -> None:
+        """Record a craft execution; with ``keep_state`` also the craft's state (its last
+        successful execution with these parameters, see ``craft_state``).
+
+        ``inputs`` and ``outputs`` map names to their fields (see ``_ENTRY_FIELDS``). The
+        record is kept as flat tuples of plain values, which the garbage collector stops
+        tracking at once, so that a run of many crafts does not make it scan the whole heap;
+        rows are built by the writer.
+        """
+        record = (position, craft, status, reason, code_fp, state_key, _flat_params(params))
+        record += (_flat(inputs), _flat(outputs), started, duration, error, keep_state)
+        self._executions.append(record)
         if time.monotonic() - self._batch_started >= BATCH_SECONDS:
             self._send_crafts()
 
-    def state(self, row: Mapping[str, Any]) -> None:
-        """Record the state of a craft that succeeded (see ``craft_state``)."""
-        self._states.append(row)
-
     def _send_crafts(self) -> None:
-        executions, states = self._executions, self._states
-        self._executions, self._states = [], []
+        records, run_id = self._executions, self.run_id
+        self._executions = []
         self._batch_started = time.monotonic()
-        if executions or states:
-            self.store.add_crafts(executions, states)
+        if records:
+            self.store.add_crafts(lambda: _craft_rows(run_id, records))
 
     # --- writes -------------------------------------------------------------------------------
     def on_save(
@@ -171,6 +191,76 @@ class RunRecorder:
             return {}
         variables = self.fingerprints.variables(name)
         return redact({key: context[key] for key in sorted(variables) if key in context})
+
+
+_EXECUTION_FIELDS = (
+    "position",
+    "craft",
+    "status",
+    "reason",
+    "code_fp",
+    "state_key",
+    "params",
+    "inputs",
+    "outputs",
+    "started",
+    "duration",
+    "error",
+)
+
+
+def _craft_rows(run_id: str, records: list[tuple]) -> tuple[list[dict], list[dict]]:
+    """The ``executions`` and ``craft_state`` rows of execution records."""
+    executions, states = [], []
+    for *values, keep_state in records:
+        row = dict(zip(_EXECUTION_FIELDS, values, strict=True))
+        row["run_id"] = run_id
+        row["params"] = dict(zip(row["params"][::2], row["params"][1::2], strict=True))
+        row["inputs"], row["outputs"] = _entries(row["inputs"]), _entries(row["outputs"])
+        executions.append(row)
+        if keep_state:
+            states.append(
+                {
+                    "craft": row["craft"],
+                    "state_key": row["state_key"],
+                    "run_id": run_id,
+                    "code_fp": row["code_fp"],
+                    "params": row["params"],
+                    "inputs": {n: i.get("fingerprint") for n, i in row["inputs"].items()},
+                    "outputs": {n: o.get("fingerprint") for n, o in row["outputs"].items()},
+                    "recorded": row["started"] + row["duration"],
+                }
+            )
+    return executions, states
+
+
+_ENTRY_FIELDS = ("kind", "location", "fingerprint", "producer", "problem")
+_ABSENT = ...  # a field an entry does not have (None is a value: "no fingerprint")
+
+
+def _flat_params(params: Mapping[str, Any]) -> tuple:
+    return tuple(item for pair in params.items() for item in pair)
+
+
+def _flat(entries: Mapping[str, Mapping[str, Any]]) -> tuple:
+    """``{name: {field: value}}`` as ``(name, value of each _ENTRY_FIELDS…, name, …)``."""
+    flat: list[Any] = []
+    for name, fields in entries.items():
+        flat.append(name)
+        flat.extend(fields.get(field, _ABSENT) for field in _ENTRY_FIELDS)
+    return tuple(flat)
+
+
+def _entries(flat: tuple) -> dict[str, dict[str, Any]]:
+    step = len(_ENTRY_FIELDS) + 1
+    return {
+        flat[start]: {
+            field: value
+            for field, value in zip(_ENTRY_FIELDS, flat[start + 1 : start + step], strict=True)
+            if value is not _ABSENT
+        }
+        for start in range(0, len(flat), step)
+    }
 
 
 def run_details(session: Any) -> dict[str, Any]:

@@ -208,13 +208,12 @@ class HistoryStore:
         """Record an artifact write (encoded by the writer: ``row`` must not change after)."""
         self.submit(lambda: [_insert("writes", _encoded(row))])
 
-    def add_crafts(
-        self, executions: Sequence[Mapping[str, Any]], states: Sequence[Mapping[str, Any]]
-    ) -> None:
+    def add_crafts(self, rows: Callable[[], tuple[Sequence[Mapping], Sequence[Mapping]]]) -> None:
         """Record craft executions and replace the states of ``(craft, state_key)``, in one
-        transaction (rows are encoded by the writer: they must not change after)."""
+        transaction; ``rows()``, called by the writer, gives ``(executions, states)``."""
 
         def build() -> list[Operation]:
+            executions, states = rows()
             operations = []
             if executions:
                 operations.append(_insert("executions", *map(_encoded, executions)))

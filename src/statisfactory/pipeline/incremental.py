@@ -96,8 +96,10 @@ class TrackedJob(Job):
         )
         self.run_id = self.recorder.run_id
         self.volatile_digests: dict[str, str | None] = {}
-        self._facts: list[Facts | None] = [None] * len(plan.crafts)
-        self._progress = [_Progress() for _ in plan.crafts]
+        # Per craft, from its start until it finishes (kept for skipped ones, whose volatiles
+        # another craft may need): a run of many crafts keeps few objects alive.
+        self._facts: dict[int, Facts] = {}
+        self._progress: dict[int, _Progress] = {}
         self._requesters: dict[int, list[int]] = {}  # skipped producer -> crafts it runs for
         if incremental:
             self.store.flush()  # the records of a run that just ended in this process
@@ -131,8 +133,9 @@ class TrackedJob(Job):
     def start(self, index: int) -> Any:
         """Decide whether the craft runs: the call to submit, :class:`Skipped`, or
         :class:`Waiting` for skipped producers of its volatiles to run again."""
-        progress = self._progress[index]
-        if progress.status is None:  # the craft comes up for the first time
+        progress = self._progress.get(index)
+        if progress is None:  # the craft comes up for the first time
+            progress = self._progress[index] = _Progress()
             progress.inputs = self.fingerprint_inputs(index)
             if self.incremental:
                 decision = self.decide(index, progress.inputs)
@@ -164,12 +167,13 @@ class TrackedJob(Job):
         if self._progress[index].status == SKIPPED:
             return self.plan.dependents[index]
         self._record_success(index, kept)
+        del self._progress[index], self._facts[index]
         unblocked = super().finish(index, kept)
         requesters = self._requesters.pop(index, None)  # it ran again for them only
         return unblocked if requesters is None else tuple(requesters)
 
     def fail(self, index: int, error: Exception) -> Exception:
-        progress = self._progress[index]
+        progress = self._progress.setdefault(index, _Progress())  # its start may have failed
         if progress.status != FAILED:
             progress.status = FAILED
             self._record_execution(
@@ -180,7 +184,7 @@ class TrackedJob(Job):
     # --- what identifies a call -------------------------------------------------------------
     def facts(self, index: int) -> Facts:
         """The craft's code fingerprint, parameters and dynamic context (computed once)."""
-        facts = self._facts[index]
+        facts = self._facts.get(index)
         if facts is None:
             craft = self.plan.crafts[index]
             context = self.contexts[index]
@@ -326,22 +330,9 @@ class TrackedJob(Job):
                 digest = self._volatile_digest(kept.get(name)) if self.incremental else None
                 self.volatile_digests[name] = digest
                 outputs[name] = {"kind": kind, "fingerprint": digest}
-        self._record_execution(index, RAN, outputs=outputs)
         facts = self.facts(index)
-        if facts.code.digest is None or facts.state_key is None:
-            return
-        self.recorder.state(
-            {
-                "craft": craft.fqname,
-                "state_key": facts.state_key,
-                "run_id": self.run_id,
-                "code_fp": facts.code.digest,
-                "params": facts.params,
-                "inputs": {n: i["fingerprint"] for n, i in self._progress[index].inputs.items()},
-                "outputs": {n: o["fingerprint"] for n, o in outputs.items()},
-                "recorded": time.time(),
-            }
-        )
+        comparable = facts.code.digest is not None and facts.state_key is not None
+        self._record_execution(index, RAN, outputs=outputs, keep_state=comparable)
 
     def _written(self, index: int, name: str) -> Stored:
         """The output as written: seen by the save listener, else (a worker process wrote it)
@@ -370,29 +361,32 @@ class TrackedJob(Job):
         return digest
 
     def _record_execution(
-        self, index: int, status: str, *, outputs: Mapping[str, Any], error: str = ""
+        self,
+        index: int,
+        status: str,
+        *,
+        outputs: Mapping[str, Mapping[str, Any]],
+        error: str = "",
+        keep_state: bool = False,
     ) -> None:
-        craft = self.plan.crafts[index]
         progress = self._progress[index]
         facts = self.facts(index)
         now = time.time()
         started = progress.started or now
         self.recorder.execution(
-            {
-                "run_id": self.run_id,
-                "position": index,
-                "craft": craft.fqname,
-                "status": status,
-                "reason": progress.reason,
-                "code_fp": facts.code.digest,
-                "state_key": facts.state_key,
-                "params": facts.params,
-                "inputs": progress.inputs,
-                "outputs": outputs,
-                "started": started,
-                "duration": now - started if status != SKIPPED else 0.0,
-                "error": error,
-            }
+            position=index,
+            craft=self.plan.crafts[index].fqname,
+            status=status,
+            reason=progress.reason,
+            code_fp=facts.code.digest,
+            state_key=facts.state_key,
+            params=facts.params,
+            inputs=progress.inputs,
+            outputs=outputs,
+            started=started,
+            duration=now - started if status != SKIPPED else 0.0,
+            error=error,
+            keep_state=keep_state,
         )
 
 

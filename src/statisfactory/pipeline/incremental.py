@@ -404,14 +404,17 @@ def tracked_job(
     *,
     incremental: bool = False,
     volatile_cache: bool | None = None,
-) -> TrackedJob:
-    """The job of a run of ``pipeline`` inside ``session``: recorded, incremental on request."""
+) -> TrackedJob | None:
+    """The job of a run of ``pipeline`` inside ``session``: recorded, incremental on request;
+    None for a run that is not incremental when no history is kept (``history: false``)."""
     label = pipeline._label
     if session is None:
         raise PipelineError(
             f"{label}: an incremental run compares with the project's run history, so it needs "
             "a session: run it inside `with session:`"
         )
+    if not incremental and not store_for(session).enabled:
+        return None
     if volatile_cache is None:
         volatile_cache = _truthy(session.settings.get("volatile_cache"))
     return TrackedJob(

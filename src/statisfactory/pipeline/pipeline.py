@@ -147,15 +147,17 @@ class Pipeline(Hookable):
         if runner is None and session is not None:
             runner = _setting(session, "runner")
         chosen = get_runner(runner, max_workers)
-        if session is None and not incremental:
-            job = Job(self.plan, dict(params or {}), session, self._label)
-            recording: Any = contextlib.nullcontext()
-        else:
+        job: Any = None
+        recording: Any = contextlib.nullcontext()
+        if session is not None or incremental:
             from statisfactory.pipeline.incremental import tracked_job
 
             job = tracked_job(
                 self, params, session, incremental=incremental, volatile_cache=volatile_cache
             )
+        if job is None:  # no session, or no run history to keep
+            job = Job(self.plan, dict(params or {}), session, self._label)
+        else:
             if explain:
                 print(job.explain(), flush=True)
             recording = job.recording()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -293,3 +294,38 @@ def test_a_fork_waits_for_a_history_write_and_the_child_can_use_sqlite(tmp_path:
     os.close(write)
     _, status = os.waitpid(pid, 0)
     assert os.WIFEXITED(status) and os.read(read, 16) == b"1"
+
+
+EXITING_RUN = """
+import sys
+from statisfactory import Session
+
+session = Session(root_folder=sys.argv[1])
+with session:
+    session.pipelines_definitions["lab"].run({"n": 5})
+del session  # its store lets its writer go; the process then ends at once
+"""
+
+
+def test_what_a_run_queued_is_written_before_the_process_ends(lab) -> None:
+    root = lab()
+    done = subprocess.run(
+        [sys.executable, "-c", EXITING_RUN, str(root)], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+
+    (run,) = store_for(Session(root_folder=root)).runs()
+    assert run["status"] == "succeeded" and run["counts"] == {"ran": 4}
+    assert run["user_name"]  # the run's details, computed by the writer after the crafts
+
+
+def test_a_store_kept_by_its_caller_outlives_its_session(lab) -> None:
+    root = lab()
+    session = run_lab(root)
+    store = store_for(session)
+    del session
+    gc.collect()  # the session's finalizer lets the store's writer go
+
+    assert len(store.runs()) == 1
+    store.remember_digest("somewhere", 1, 1, "digest")  # a new writer takes over
+    assert store.known_digest("somewhere", 1, 1) == "digest"

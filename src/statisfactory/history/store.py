@@ -8,6 +8,7 @@ failing read answers "nothing recorded", a failing write is dropped, each with o
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
@@ -77,17 +78,24 @@ class HistoryStore:
         """Queue a write; a callable is called in the writer thread and returns operations."""
         if not self.enabled:
             return
-        self._ensure_writer()
-        with self._writer_lock:  # saves report from several threads
+        with self._writer_lock:  # saves report from several threads; the writer may be leaving
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_forever, name="statisfactory-history", daemon=True
+                )
+                self._writer.start()
             self._submitted += 1
-        self._pending.put(operation)
+            self._pending.put(operation)
 
     def flush(self, timeout: float = FLUSH_TIMEOUT) -> bool:
         """Wait until every queued write is done (or dropped); False when ``timeout`` passed."""
-        if not self.enabled or self._writer is None:
+        if not self.enabled:
             return True
         done = threading.Event()
-        self._pending.put(done)
+        with self._writer_lock:
+            if self._writer is None:
+                return True  # a writer leaves only once nothing is queued
+            self._pending.put(done)
         if done.wait(timeout):
             return True
         self._warn(
@@ -99,27 +107,22 @@ class HistoryStore:
         )
         return False
 
+    def retire(self) -> None:
+        """Let the writer write what is queued, then leave; returns at once, so it is safe in a
+        finalizer (a later write starts a new writer)."""
+        if self._writer is not None:
+            self._pending.put(None)  # SimpleQueue.put may be called from a finalizer
+
     def close(self) -> None:
         """Write what is queued, then release the database."""
         if not self.enabled:
             return
         self.flush()
-        if self._writer is not None:
-            self._pending.put(None)
-            self._writer.join(timeout=5)
-        if self._driver is not None:
-            self._driver.close()
-
-    def _ensure_writer(self) -> None:
-        if self._writer is not None:
-            return
-        with self._writer_lock:
-            if self._writer is None:
-                thread = threading.Thread(
-                    target=self._write_forever, name="statisfactory-history", daemon=True
-                )
-                thread.start()
-                self._writer = thread
+        writer = self._writer
+        self.retire()
+        if writer is not None:
+            writer.join(timeout=5)
+        self._driver.close()
 
     def _write_forever(self) -> None:
         while True:
@@ -143,11 +146,21 @@ class HistoryStore:
                     operations.append(item)
             if operations:
                 self._guarded("write", self._driver.write, None, operations)
-            self._handled += len(items) - len(waiting) - stop
+            self._handled += len(items) - len(waiting) - items.count(None)
             for event in waiting:
                 event.set()
-            if stop:
+            if stop and self._leave():
                 return
+
+    def _leave(self) -> bool:
+        """Stop being the writer, unless writes came in meanwhile (they are queued under the
+        lock, so none can come between this check and leaving)."""
+        with self._writer_lock:
+            if not self._pending.empty():
+                return False
+            self._writer = None
+        self._guarded("close", self._driver.close, None)  # this thread's connection
+        return True
 
     # --- reading ------------------------------------------------------------------------------
     def query(self, sql: str, **params: Any) -> list[dict[str, Any]]:
@@ -402,8 +415,18 @@ def store_for(session: Any) -> HistoryStore:
             store = _stores[session] = open_store(
                 Path(session.root), _setting(session, "history_url"), _setting(session, "history")
             )
-            weakref.finalize(session, store.close)
+            weakref.finalize(session, store.retire)
         return store
+
+
+_open_stores: weakref.WeakSet[HistoryStore] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    """Writers are daemon threads: what they have queued is written before the process ends."""
+    for store in list(_open_stores):
+        store.flush()
 
 
 def open_store(root: Path, url: str | None = None, enabled: Any = True) -> HistoryStore:
@@ -431,7 +454,9 @@ def open_store(root: Path, url: str | None = None, enabled: Any = True) -> Histo
             redact(str(error)),
         )
         return HistoryStore(None)
-    return HistoryStore(driver)
+    store = HistoryStore(driver)
+    _open_stores.add(store)
+    return store
 
 
 def _setting(session: Any, key: str) -> Any:

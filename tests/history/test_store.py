@@ -329,3 +329,47 @@ def test_a_store_kept_by_its_caller_outlives_its_session(lab) -> None:
     assert len(store.runs()) == 1
     store.remember_digest("somewhere", 1, 1, "digest")  # a new writer takes over
     assert store.known_digest("somewhere", 1, 1) == "digest"
+
+
+NESTED = {
+    "lib/nested_runs.py": """
+        from statisfactory import Artifact, Craft, Pipeline, Volatile
+
+
+        @Craft()
+        def inner_make() -> Artifact("inner_out"):
+            return "made by the inner run"
+
+
+        @Craft()
+        def outer_make() -> Artifact("outer_out"):
+            return "made by the outer run"
+
+
+        @Craft()
+        def wrapper() -> Volatile("inner_state"):
+            return Pipeline(inner_make, name="inner").run()
+    """,
+    "catalog/catalog.yaml": """
+        - {name: inner_out, type: text, extra: {path: data/inner.txt}}
+        - {name: outer_out, type: text, extra: {path: data/outer.txt}}
+    """,
+}
+
+
+@pytest.mark.parametrize("runner", ["sequential", "threads"])
+def test_a_save_belongs_to_the_run_whose_craft_made_it(project_factory, runner) -> None:
+    session = Session(root_folder=project_factory(NESTED))
+    from nested_runs import outer_make, wrapper
+
+    from statisfactory import Pipeline
+
+    with session:
+        Pipeline(wrapper, outer_make, name="outer").run(runner=runner, max_workers=2)
+    store = store_for(session)
+    runs = {run["pipeline"]: run["run_id"] for run in store.runs()}
+
+    outer = [(w["name"], w["craft"]) for w in store.writes(runs["outer"])]
+    inner = [(w["name"], w["craft"]) for w in store.writes(runs["inner"])]
+    assert outer == [("outer_out", "nested_runs.outer_make")]
+    assert inner == [("inner_out", "nested_runs.inner_make")]

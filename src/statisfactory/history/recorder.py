@@ -33,6 +33,11 @@ BATCH_SECONDS = 1.0  # how long craft records wait in the run before going to th
 _configuration: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "statisfactory_run_configuration", default=None
 )
+# The run whose crafts run in this context (threads runners copy it into their workers): a save
+# belongs to it, not to a pipeline a craft runs inside it, nor to another thread's work.
+_recording: contextvars.ContextVar[RunRecorder | None] = contextvars.ContextVar(
+    "statisfactory_recording", default=None
+)
 
 
 @contextmanager
@@ -79,6 +84,7 @@ class RunRecorder:
 
     # --- the run ------------------------------------------------------------------------------
     def begin(self) -> None:
+        """Record the run's start; from now on, saves made in this context are its writes."""
         run = {
             "run_id": self.run_id,
             "pipeline": self.pipeline,
@@ -89,12 +95,15 @@ class RunRecorder:
             "status": "running",
         }
         self.store.begin_run(_json_params(run))
+        self._token = _recording.set(self)
         if self.fingerprints is not None:
             self.fingerprints.catalog.add_save_listener(self.on_save)
 
     def end(self, status: str, error: str = "") -> None:
+        """Record how the run ended; called in the context that called :meth:`begin`."""
         if self.fingerprints is not None:
             self.fingerprints.catalog.remove_save_listener(self.on_save)
+        _recording.reset(self._token)
         self._send_crafts()
         self.store.end_run(
             self.run_id,
@@ -147,7 +156,9 @@ class RunRecorder:
     def on_save(
         self, *, name: str, context: Mapping[str, Any], location: str, artifact: Any
     ) -> None:
-        """The catalog's save listener: fingerprint what was written and record it."""
+        """The catalog's save listener: fingerprint what this run wrote and record it."""
+        if _recording.get() is not self:
+            return  # saved by a pipeline a craft runs (its own run records it), or elsewhere
         try:
             stored = self.fingerprints.at(location, artifact, context, "save")
         except Exception as error:  # the write happened; only its fingerprint is unknown

@@ -4,20 +4,10 @@ Dask workers import them by module and name: the benchmark's project lists this 
 ``sources``, so the session each worker rebuilds puts it on ``sys.path``.
 """
 
-import time
-
+from _crafts import burn as spin  # the same fixed work as the processes-runner benchmark
 from statisfactory import Craft, Pipeline, Volatile
 
 CRAFTS = 8
-
-
-def spin(iterations: int) -> float:
-    """Fixed work: ``iterations`` rounds of integer arithmetic; return the CPU seconds spent."""
-    started = time.process_time()
-    total = 0
-    for i in range(iterations):
-        total += i * i % 7
-    return time.process_time() - started
 
 
 def _spinner(index: int) -> Craft:

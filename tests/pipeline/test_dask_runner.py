@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from session_sources import COUNTING_SESSION
 
 from service_guard import service_unavailable
 from statisfactory import Session
@@ -216,24 +217,6 @@ def test_the_settings_choose_dask_and_the_scheduler(project_factory, scheduler_a
     assert Path(worker_root) == session.root
 
 
-COUNTING = """
-    import os
-    import time
-
-    from statisfactory.session import BaseSession
-
-
-    class CountingSession(BaseSession):
-        pass
-
-
-    @CountingSession.hook_post_init()
-    def count_builds(session):
-        folder = session.root / "builds"
-        folder.mkdir(exist_ok=True)
-        (folder / f"{os.getpid()}-{time.time_ns()}").touch()
-"""
-
 NESTED = """
     import os
 
@@ -270,7 +253,7 @@ def test_workers_build_the_session_once_and_inner_pipelines_see_it(
     project_factory, scheduler_address
 ):
     root = project_factory(
-        {"lib/nested_crafts.py": NESTED, "counting_session.py": COUNTING},
+        {"lib/nested_crafts.py": NESTED, "counting_session.py": COUNTING_SESSION},
         tool='\n[tool.statisfactory.session_factory]\nmodule = "counting_session"\n'
         'factory = "CountingSession"\n',
     )

@@ -7,6 +7,7 @@ import os
 import threading
 
 import pytest
+from session_sources import COUNTING_SESSION
 
 from statisfactory import Session
 from statisfactory.errors import CraftError, RunnerError
@@ -126,24 +127,6 @@ STEPS = """
     def takes(lock) -> Volatile("taken"):
         return 1
 """
-
-COUNTING_SESSION = """
-    import os
-    import time
-
-    from statisfactory.session import BaseSession
-
-
-    class CountingSession(BaseSession):
-        pass
-
-
-    @CountingSession.hook_post_init()
-    def count_builds(session):
-        folder = session.root / "builds"
-        folder.mkdir(exist_ok=True)
-        (folder / f"{os.getpid()}-{time.time_ns()}").touch()
-    """
 
 
 @pytest.fixture

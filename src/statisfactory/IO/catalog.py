@@ -197,7 +197,13 @@ class Catalog(MixinLogable):
             artifact,
             extra=cls.validate_extra(
                 interpolate(
-                    artifact.extra, context, where=where, key="extra", checks=cls.dynamic_checks
+                    artifact.extra,
+                    context,
+                    where=where,
+                    key="extra",
+                    checks=cls.dynamic_checks,
+                    root=self.root,
+                    dynamic_location=artifact.dynamic_location,
                 ),
                 artifact=artifact,
             ),

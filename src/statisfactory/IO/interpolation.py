@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from statisfactory.errors import InterpolationError
+from statisfactory.errors import DynamicValueError, InterpolationError
 
 
 @dataclass(frozen=True)
@@ -114,7 +114,7 @@ def _interpolate_field(
         # Checked once evaluated: escapes or quotes in a value change what a literal gives.
         reason = check(field(value, final if isinstance(final, str) else result, used))
         if reason:
-            raise InterpolationError(f"{where}, {key}: {reason}")
+            raise DynamicValueError(f"{where}, {key}: {reason}")
     return final
 
 

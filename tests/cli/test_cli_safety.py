@@ -1,4 +1,5 @@
-"""``statisfactory run --param``: a parameter fills ``!{}`` but never moves data elsewhere."""
+"""The command line on hostile input: a ``--param`` fills ``!{}`` but never moves data
+elsewhere; a configuration template cannot run code."""
 
 from __future__ import annotations
 
@@ -73,3 +74,18 @@ def test_an_entry_that_opts_in_may_be_sent_anywhere(project: Path, tmp_path: Pat
 
     assert result.returncode == 0, result.stderr
     assert (outside / "anywhere.txt").read_text() == "figures"
+
+
+def test_the_cli_refuses_a_catalog_that_tries_to_run_code(project_factory, tmp_path: Path):
+    marker = tmp_path / "PWNED"
+    attack = "{% set x = cycler.__init__.__globals__.os.system('touch MARKER') %}"
+    attack = attack.replace("MARKER", str(marker))
+    root = project_factory(
+        {"catalog/catalog.yaml": f"{attack}\n- {{name: a, type: text, extra: {{path: a.txt}}}}\n"}
+    )
+    result = statisfactory("artifacts", "ls", cwd=root)
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "catalog.yaml" in result.stderr and "unsafe" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not marker.exists()

@@ -173,7 +173,7 @@ def test_a_value_cannot_choose_the_fsspec_host_nor_climb_above_the_prefix(tmp_pa
     )
     catalog.save("keyed", "x", run="r1")
     assert memory.cat(f"memory://{folder}/runs/r1.txt") == b"x"
-    for value in ("../escaped", "a/../../b", "file:///tmp/x", "/abs"):
+    for value in ("../escaped", "a/../../b", "file:///tmp/x", "/abs", "..%2F..%2Fescaped"):
         with pytest.raises(InterpolationError, match=r"'keyed'.*!\{run\}"):
             catalog.save("keyed", "x", run=value)
     with pytest.raises(InterpolationError, match=r"'hosted'.*bucket or host"):

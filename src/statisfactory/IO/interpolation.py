@@ -214,6 +214,13 @@ def check_path(field: DynamicField) -> str | None:
 
 def _value_problem(text: str) -> str | None:
     """What a value would do to any path it is put in: give it a scheme, a drive, a root."""
+    if "%" in text:  # a remote server may decode %2e%2e%2f into ../
+        from urllib.parse import unquote
+
+        decoded = unquote(text)
+        problem = _value_problem(decoded) if decoded != text else None
+        if problem:
+            return f"{problem} once percent-decoded"
     if "://" in text:
         return "holds a storage scheme ('://')"
     if ntpath.splitdrive(text)[0]:

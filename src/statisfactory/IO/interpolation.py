@@ -37,7 +37,8 @@ class DynamicField:
     dynamic_location: bool = False  # the entry lets dynamic values choose its location
 
 
-# A check of one interpolated field: the reason it is refused, or None.
+# A check of one field holding dynamic values, once interpolated: the reason it is refused, or
+# None. Declared text is never checked: what the project writes is its own choice.
 FieldCheck = Callable[[DynamicField], "str | None"]
 
 _DYNAMIC = re.compile(r"!!|!\{([^{}]*)\}")
@@ -110,7 +111,7 @@ def _interpolate_field(
         return value
     result, used = substitute(value, context, where=where, key=key)
     final = evaluate_literal(result, where=where, key=key)
-    if check is not None and field is not None:
+    if check is not None and field is not None and used:
         # Checked once evaluated: escapes or quotes in a value change what a literal gives.
         reason = check(field(value, final if isinstance(final, str) else result, used))
         if reason:

@@ -65,6 +65,10 @@ class InterpolationError(CatalogError):
     """A ``!{var}`` or ``+{ literal }+`` expression cannot be resolved."""
 
 
+class DynamicValueError(InterpolationError):
+    """A ``!{var}`` value is refused where it goes: it would move a path or splice into SQL."""
+
+
 class StorageError(CatalogError):
     """A backend cannot read or write the artifact's bytes."""
 

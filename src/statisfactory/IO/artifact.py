@@ -90,6 +90,8 @@ class Artifact:
     ``extra`` is the mapping written in the catalog; inside an interactor's ``load``/``save`` it
     is the interactor's validated ``Extra`` instance, with ``!{}`` and ``+{ }+`` resolved.
     ``source`` is the catalog file that declares the entry (``None`` when built in code).
+    ``dynamic_location`` (``+dynamic_location: true``) lets ``!{}`` values choose the storage
+    scheme, bucket, host and root of ``extra.path``; by default only the declared text does.
     """
 
     name: str
@@ -99,6 +101,7 @@ class Artifact:
     save_options: Mapping[str, Any] = field(default_factory=dict)
     tags: tuple[str, ...] = ()
     source: Path | None = None
+    dynamic_location: bool = False
 
     @property
     def where(self) -> str:
@@ -128,6 +131,7 @@ class Artifact:
             "save_options": redact(self.save_options),
             "tags": list(self.tags),
             "source": str(self.source) if self.source else None,
+            "dynamic_location": self.dynamic_location,
         }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from statisfactory.errors import (
     ArtifactNotFoundError,
     CatalogError,
+    DynamicValueError,
     StatisfactoryError,
     StorageError,
 )
@@ -145,6 +146,19 @@ class Catalog(MixinLogable):
         with self._failures(interactor, "locate", context):
             return self._locate(interactor, context)
 
+    def check_context(self, name: str, /, **context: Any) -> None:
+        """Raise :class:`DynamicValueError` now when the entry refuses a ``!{}`` value of
+        ``context`` (a path leaving its declared location, a value spliced into SQL). Other
+        problems are left to the load or save that meets them."""
+        if not has_markers(self._declared(name).extra):
+            return
+        try:
+            self.interactor(name, context)
+        except DynamicValueError:
+            raise
+        except StatisfactoryError:
+            return
+
     def add_save_listener(self, listener: SaveListener) -> SaveListener:
         """Call ``listener(name=, context=, location=, artifact=)`` after each successful save."""
         self._listeners.append(listener)
@@ -197,7 +211,13 @@ class Catalog(MixinLogable):
             artifact,
             extra=cls.validate_extra(
                 interpolate(
-                    artifact.extra, context, where=where, key="extra", checks=cls.dynamic_checks
+                    artifact.extra,
+                    context,
+                    where=where,
+                    key="extra",
+                    checks=cls.dynamic_checks,
+                    root=self.root,
+                    dynamic_location=artifact.dynamic_location,
                 ),
                 artifact=artifact,
             ),

@@ -18,7 +18,15 @@ from statisfactory.IO.interactors.base import FILE_TYPES, is_known_type, known_t
 from statisfactory.IO.parse_cache import cached_parse, variables_digest
 from statisfactory.project.templating import parse_yaml, render_template, yaml_files
 
-ENTRY_KEYS = ("name", "type", "extra", "load_options", "save_options", "+tags")
+ENTRY_KEYS = (
+    "name",
+    "type",
+    "extra",
+    "load_options",
+    "save_options",
+    "+tags",
+    "+dynamic_location",
+)
 
 
 def read_catalog(
@@ -112,6 +120,12 @@ def _entry(file: Path, key: Any, entry: Any, index: int) -> Artifact:
     tags = entry.get("+tags") or []
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
         raise CatalogError(f"{where}: '+tags' is a list of strings")
+    dynamic_location = entry.get("+dynamic_location", False)
+    if not isinstance(dynamic_location, bool):
+        raise CatalogError(
+            f"{where}: '+dynamic_location' is {dynamic_location!r}; write true or false (true "
+            f"lets !{{}} values choose the storage scheme, bucket and root of extra.path)"
+        )
     return Artifact(
         name=name,
         type=kind,
@@ -120,6 +134,7 @@ def _entry(file: Path, key: Any, entry: Any, index: int) -> Artifact:
         save_options=_mapping(entry, "save_options", where),
         tags=tuple(tags),
         source=file,
+        dynamic_location=dynamic_location,
     )
 
 

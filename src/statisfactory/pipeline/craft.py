@@ -200,14 +200,18 @@ class Craft(Hookable):
         call_hooks(self.hooks("post_run"), self)
         return value
 
+    def artifact_names(self, given: Container[str] = ()) -> tuple[str, ...]:
+        """The artifacts the craft loads (but those of parameters in ``given``), then saves."""
+        loaded = tuple(
+            name for parameter, name in self.signature.artifacts if parameter not in given
+        )
+        return loaded + self.saves
+
     def check_declared(self, catalog: Any, where: str = "", given: Container[str] = ()) -> None:
         """Raise when ``catalog`` lacks an artifact the craft loads or saves; ``where`` (the
         pipeline) starts the message; artifact parameters in ``given`` are not loaded."""
         outputs = self.saves
-        loaded = tuple(
-            name for parameter, name in self.signature.artifacts if parameter not in given
-        )
-        for name in loaded + outputs:
+        for name in self.artifact_names(given):
             if name in catalog:
                 continue
             verb = "saves" if name in outputs else "loads"

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from statisfactory.errors import CatalogError, StatisfactoryError, StorageError
 from statisfactory.IO.backends.base import RESERVED_ARGUMENTS, Backend
 from statisfactory.IO.interactors.base import ArtifactInteractor
-from statisfactory.IO.interpolation import check_local_path, scheme_of
+from statisfactory.IO.interpolation import check_path, scheme_of
 from statisfactory.IO.signatures import select
 
 
@@ -47,7 +47,7 @@ class FileInteractor(ArtifactInteractor):
     """
 
     Extra = FileExtra
-    dynamic_checks = {"path": check_local_path}
+    dynamic_checks = {"path": check_path}
 
     # --- to implement by a format ------------------------------------------------------------
     def read(self, source: str | BinaryIO, context: Mapping[str, Any]) -> Any:

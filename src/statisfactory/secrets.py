@@ -254,9 +254,8 @@ class RedactingFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg, record.args = self.secrets.mask(record.getMessage()), None
-        if record.exc_info and not record.exc_text:
+        if record.exc_info and not record.exc_text:  # formatters show exc_text once it is set
             record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.exc_info = None  # the formatter now shows exc_text, masked below
         if record.exc_text:
             record.exc_text = self.secrets.mask(record.exc_text)
         if record.stack_info:

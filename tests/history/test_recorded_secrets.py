@@ -107,9 +107,15 @@ def test_the_history_db_holds_no_secret_a_failing_craft_repeats(
     root = project_factory(LEAKY)
 
     printed = run_leaky(root)
+    (root / f"data/feed_{PARAM_SECRET}.json").unlink()  # the reason to rerun names its location
+    printed += run_leaky(root)
 
     assert_no_secret(printed, "the command's output")
-    assert_no_secret_stored(sqlite_rows(root / ".statisfactory/history.db"), "history.db")
+    rows = sqlite_rows(root / ".statisfactory/history.db")
+    assert "output artifact 'feed' is missing (" in str(rows) and "/data/feed_***.json)" in str(
+        rows
+    )
+    assert_no_secret_stored(rows, "history.db")
 
 
 @pytest.mark.service

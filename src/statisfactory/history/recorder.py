@@ -235,6 +235,7 @@ def _craft_rows(
         row["run_id"] = run_id
         params = dict(zip(row["params"][::2], row["params"][1::2], strict=True))
         row["params"], row["error"] = secrets.redact(params), secrets.mask(row["error"])
+        row["reason"] = secrets.mask(row["reason"]) if row["reason"] else row["reason"]
         row["inputs"] = _entries(row["inputs"], secrets)
         row["outputs"] = _entries(row["outputs"], secrets)
         executions.append(row)

@@ -110,11 +110,12 @@ def shows_secret(text: str) -> bool:
 
 
 def of_session(session: Any, *sources: Any) -> Secrets:
-    """The secrets of ``session`` (its ``secrets``, when it has some) and of ``sources``."""
+    """The secrets of ``session`` (its ``secrets``, else its ``template_variables``) and of
+    ``sources``."""
     known = getattr(session, "secrets", None)
     if isinstance(known, Secrets):
         return known.joined(*sources) if sources else known
-    return Secrets.of(*sources)
+    return Secrets.of(getattr(session, "template_variables", None) or {}, *sources)
 
 
 def redact(value: Any) -> Any:

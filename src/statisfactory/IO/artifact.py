@@ -2,85 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-SECRET_MARKERS = ("password", "secret", "token", "key")
-REDACTED = "***"
-_URL_CREDENTIALS = re.compile(r"(://[^/:@\s]*:)[^/@\s]+@")
-# Secret ``name=value`` pairs of URL queries, ODBC strings and DSNs (``?token=``, ``;PWD=``,
-# `` password=``), never path segments (``/sort_key=3/``): those are real locations.
-_SECRET_ASSIGNMENT = re.compile(
-    r"(?i)((?:^|[?&;\s\"'])[\w.-]*(?:password|passwd|pwd|secret|token|key|signature)[\w.-]*\s*=\s*)"
-    r"(\{[^}]*\}|[^&;\s'\"]+)"
-)
-SHORTEST_SECRET = 4  # shorter values would mask ordinary words of a message
-
-
-def is_secret_key(key: object) -> bool:
-    """True when a setting's key names a secret (``password``, ``secret``, ``token``, ``key``)."""
-    lowered = str(key).lower()
-    return any(marker in lowered for marker in SECRET_MARKERS)
-
-
-def redact(value: Any) -> Any:
-    """A copy of ``value`` with secret keys masked and passwords removed from URLs."""
-    if isinstance(value, Mapping):
-        return {k: REDACTED if is_secret_key(k) else redact(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact(item) for item in value]
-    if isinstance(value, str):
-        return redact_text(value)
-    return value
-
-
-def redact_text(text: str) -> str:
-    """``text`` without URL passwords (``user:***@``) nor secret ``name=value`` pairs."""
-    text = _URL_CREDENTIALS.sub(rf"\g<1>{REDACTED}@", text)
-    return _SECRET_ASSIGNMENT.sub(rf"\g<1>{REDACTED}", text)
-
-
-def shows_secret(text: str) -> bool:
-    """Whether :func:`redact_text` would mask something in ``text``."""
-    return ("@" in text and bool(_URL_CREDENTIALS.search(text))) or (
-        "=" in text and bool(_SECRET_ASSIGNMENT.search(text))
-    )
-
-
-def redact_url(url: str) -> str:
-    """``url`` without its password (``scheme://user:***@host``): still a usable location."""
-    return _URL_CREDENTIALS.sub(rf"\g<1>{REDACTED}@", url)
-
-
-def secret_values(*sources: Any) -> set[str]:
-    """The values held under secret keys anywhere in ``sources`` (mappings, lists)."""
-    found: set[str] = set()
-
-    def collect(value: Any, secret: bool) -> None:
-        if isinstance(value, Mapping):
-            for key, item in value.items():
-                collect(item, secret or is_secret_key(key))
-        elif isinstance(value, list | tuple):
-            for item in value:
-                collect(item, secret)
-        elif secret and isinstance(value, str | int) and not isinstance(value, bool):
-            text = str(value)
-            if len(text) >= SHORTEST_SECRET and text != REDACTED:
-                found.add(text)
-
-    for source in sources:
-        collect(source, False)
-    return found
-
-
-def scrub(text: str, secrets: set[str]) -> str:
-    """``text`` with every value of ``secrets`` masked, then :func:`redact_text`."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, REDACTED)
-    return redact_text(text)
+from statisfactory.secrets import redact
 
 
 @dataclass(frozen=True, slots=True, repr=False)

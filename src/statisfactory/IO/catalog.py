@@ -17,7 +17,7 @@ from statisfactory.errors import (
     StatisfactoryError,
     StorageError,
 )
-from statisfactory.IO.artifact import Artifact, redact, scrub, secret_values
+from statisfactory.IO.artifact import Artifact
 from statisfactory.IO.backends.base import Backend, backend_class
 from statisfactory.IO.declarations import read_catalog
 from statisfactory.IO.interactors.base import ArtifactInteractor, interactor_class
@@ -25,6 +25,7 @@ from statisfactory.IO.interpolation import has_markers, interpolate
 from statisfactory.IO.parse_cache import CACHE_FOLDER
 from statisfactory.IO.signatures import select
 from statisfactory.logger import MixinLogable
+from statisfactory.secrets import of_session, redact
 
 SaveListener = Callable[..., None]
 
@@ -284,8 +285,7 @@ class Catalog(MixinLogable):
             from statisfactory.session.scope import active_session_or_none
 
             session = active_session_or_none()
-        sources.append(getattr(session, "template_variables", None) or {})
-        return scrub(text, secret_values(*sources))
+        return of_session(session, *sources).mask(text)
 
     # --- presentation and composition ---------------------------------------------------------
     def __str__(self) -> str:

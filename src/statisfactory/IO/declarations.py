@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from statisfactory.errors import CatalogError
-from statisfactory.IO.artifact import Artifact, secret_values
+from statisfactory.IO.artifact import Artifact
 from statisfactory.IO.interactors.base import FILE_TYPES, is_known_type, known_types
 from statisfactory.IO.parse_cache import cached_parse, variables_digest
 from statisfactory.project.templating import parse_yaml, render_template, yaml_files
+from statisfactory.secrets import secret_values
 
 ENTRY_KEYS = (
     "name",

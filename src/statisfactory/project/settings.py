@@ -10,18 +10,12 @@ from typing import TYPE_CHECKING, Any
 from statisfactory.errors import ConfigurationError
 from statisfactory.project.pyproject import ProjectConfig
 from statisfactory.project.templating import parse_yaml
+from statisfactory.secrets import ENVIRONMENT_PREFIX
 
 if TYPE_CHECKING:
     from dynaconf import Dynaconf
 
-ENVVAR_PREFIX = "STATISFACTORY"
-SECRET_MARKERS = ("password", "secret", "token", "key")
-
-
-def is_secret(key: str) -> bool:
-    """Whether a settings key holds a secret that must never be printed."""
-    lowered = str(key).lower()
-    return any(marker in lowered for marker in SECRET_MARKERS)
+ENVVAR_PREFIX = ENVIRONMENT_PREFIX.removesuffix("_")
 
 
 def _find_file(folder: Path, stem: str) -> Path | None:

@@ -17,10 +17,10 @@ from typing import Any, BinaryIO, ClassVar
 from urllib.parse import ParseResult
 
 from statisfactory.errors import CatalogError
-from statisfactory.IO.artifact import redact_url
 from statisfactory.IO.registry import Registry, qualified_name
 from statisfactory.IO.signatures import accepted, select
 from statisfactory.logger import MixinLogable
+from statisfactory.secrets import redact_url
 
 # Built-in schemes -> module defining their backend, imported on first use.
 BUILTIN_MODULES: dict[str, str] = {"": "local", "file": "local", "s3": "s3", "lakefs": "lakefs"}

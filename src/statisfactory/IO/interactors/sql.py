@@ -30,10 +30,10 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from statisfactory.errors import CatalogError, IntegrationError, InterpolationError, StorageError
-from statisfactory.IO.artifact import redact_text
 from statisfactory.IO.interactors.base import ArtifactInteractor
 from statisfactory.IO.interactors.files import MissingArtifactError
 from statisfactory.IO.interpolation import check_sql_values
+from statisfactory.secrets import redact_text
 
 ODBC_DRIVERNAME = "mssql+pyodbc"
 

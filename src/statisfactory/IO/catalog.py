@@ -26,6 +26,19 @@ from statisfactory.IO.signatures import select
 from statisfactory.logger import MixinLogable
 
 SaveListener = Callable[..., None]
+_MISSING: Any = object()
+
+
+def _argument(value: Any, keyword: str, context: dict[str, Any], method: str) -> Any:
+    """``value`` given positionally, else taken out of ``context`` (the original's keyword)."""
+    if value is not _MISSING:
+        return value
+    if keyword in context:
+        return context.pop(keyword)
+    raise CatalogError(
+        f"catalog.{method}() needs the artifact's {keyword}: catalog.{method}({keyword}=...) or "
+        f"positionally, as in catalog.save('name', asset)"
+    )
 
 
 class Catalog(MixinLogable):
@@ -112,14 +125,19 @@ class Catalog(MixinLogable):
         return self._declared(name)
 
     # --- operations --------------------------------------------------------------------------
-    def load(self, name: str, /, **context: Any) -> Any:
-        """The value of artifact ``name``."""
+    def load(self, name: str = _MISSING, /, **context: Any) -> Any:
+        """The value of artifact ``name`` (``load("x")`` or, as in the original, ``load(name="x")``;
+        a ``name=`` keyword after a positional name is context, filling ``!{name}``)."""
+        name = _argument(name, "name", context, "load")
         interactor = self.interactor(name, context)
         with self._failures(interactor, "load", context):
             return interactor.load(**select(interactor.load, context)[0])
 
-    def save(self, name: str, asset: Any, /, **context: Any) -> None:
-        """Store ``asset`` as artifact ``name``, then tell the save listeners."""
+    def save(self, name: str = _MISSING, asset: Any = _MISSING, /, **context: Any) -> None:
+        """Store ``asset`` as artifact ``name``, then tell the save listeners (both may be given
+        by keyword, as in the original: ``save(name="x", asset=frame)``)."""
+        name = _argument(name, "name", context, "save")
+        asset = _argument(asset, "asset", context, "save")
         interactor = self.interactor(name, context)
         with self._failures(interactor, "save", context):
             interactor.save(asset, **select(interactor.save, context, positional=1)[0])
@@ -133,14 +151,16 @@ class Catalog(MixinLogable):
                     artifact=interactor.artifact,
                 )
 
-    def exists(self, name: str, /, **context: Any) -> bool:
+    def exists(self, name: str = _MISSING, /, **context: Any) -> bool:
         """Whether something is stored for artifact ``name`` (with this context)."""
+        name = _argument(name, "name", context, "exists")
         interactor = self.interactor(name, context)
         with self._failures(interactor, "check", context):
             return bool(interactor.exists(**select(interactor.exists, context)[0]))
 
-    def locate(self, name: str, /, **context: Any) -> str:
+    def locate(self, name: str = _MISSING, /, **context: Any) -> str:
         """Where artifact ``name`` lives once interpolated: an absolute local path or a URL."""
+        name = _argument(name, "name", context, "locate")
         interactor = self.interactor(name, context)
         with self._failures(interactor, "locate", context):
             return self._locate(interactor, context)

@@ -112,6 +112,15 @@ class Catalog(MixinLogable):
 
         return get_active_session()
 
+    @property
+    def session_or_none(self) -> Any:
+        """The session given at construction, else the active one, else ``None``."""
+        if self._session is not None:
+            return self._session
+        from statisfactory.session.scope import active_session_or_none
+
+        return active_session_or_none()
+
     def __contains__(self, name: object) -> bool:
         return name in self._artifacts
 
@@ -184,14 +193,14 @@ class Catalog(MixinLogable):
         except StatisfactoryError as error:  # a refused dynamic value may be a secret
             self._complete(error, declared, context)
             raise
-        return cls(resolved, catalog=self)
+        return cls.build(resolved, self, context)
 
     def backend(self, scheme: str) -> Backend:
         """The storage backend of a URL ``scheme`` (``""`` for a plain path), built once."""
         cls = backend_class(scheme)
         backend = self._backends.get(cls)
         if backend is None:
-            backend = self._backends[cls] = cls(root=self.root, session=self._session)
+            backend = self._backends[cls] = cls.build(root=self.root, session=self._session)
         return backend
 
     def _declared(self, name: str) -> Artifact:
@@ -279,12 +288,7 @@ class Catalog(MixinLogable):
         """``text`` without the secrets of the entry, the context or the session's settings."""
         declared = self._artifacts.get(artifact.name, artifact)
         sources = [declared.extra, declared.load_options, declared.save_options, context]
-        session = self._session
-        if session is None:
-            from statisfactory.session.scope import active_session_or_none
-
-            session = active_session_or_none()
-        sources.append(getattr(session, "template_variables", None) or {})
+        sources.append(getattr(self.session_or_none, "template_variables", None) or {})
         return scrub(text, secret_values(*sources))
 
     # --- presentation and composition ---------------------------------------------------------

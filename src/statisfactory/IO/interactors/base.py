@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from statisfactory.errors import CatalogError
 from statisfactory.IO.interpolation import FieldCheck
-from statisfactory.IO.registry import Registry, qualified_name
+from statisfactory.IO.registry import ConstructorForm, Registry, constructor_form, qualified_name
+from statisfactory.IO.signatures import select
 from statisfactory.logger import MixinLogable
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ class ArtifactInteractor(MixinLogable):
     """
 
     Extra: ClassVar[type | None] = None
+    _constructor: ClassVar[ConstructorForm] = ConstructorForm.CURRENT
     # Checks run on a field of ``extra`` after ``!{}`` interpolation (see interpolation.py).
     dynamic_checks: ClassVar[Mapping[str, FieldCheck]] = {}
     interactor_name: ClassVar[str | None] = None
@@ -64,15 +66,39 @@ class ArtifactInteractor(MixinLogable):
     ) -> None:
         super().__init_subclass__(**kwargs)
         cls._extra_validator = None
+        cls._constructor = constructor_form(cls.__init__, "catalog")
         if interactor_name is not None:
             cls.interactor_name = interactor_name
             for name in (interactor_name, *aliases):
                 _registry.add(name, cls)
 
-    def __init__(self, artifact: Artifact, *, catalog: Catalog) -> None:
+    def __init__(
+        self, artifact: Artifact, *args: Any, catalog: Catalog | None = None, **kwargs: Any
+    ) -> None:
+        # ``*args``/``**kwargs``: the original's subclasses call
+        # ``super().__init__(artifact, *args, session=session, **context)``.
         self.artifact = artifact
         self.name = artifact.name
-        self.catalog = catalog
+        if catalog is not None:
+            self.catalog = catalog
+
+    @classmethod
+    def build(cls, artifact: Artifact, catalog: Catalog, context: Mapping[str, Any]) -> Any:
+        """An interactor for ``artifact``, constructed the way ``cls.__init__`` is written:
+        ``(artifact, *, catalog)``, or the original's ``(artifact, *args, session, **kwargs)``
+        (then given the session and the call's context)."""
+        if cls._constructor is ConstructorForm.CURRENT:
+            return cls(artifact, catalog=catalog)
+        interactor = cls.__new__(cls)
+        interactor.catalog = catalog  # before __init__: the original's code may use self.session
+        offered = {"session": catalog.session_or_none, **context}
+        interactor.__init__(artifact, **select(interactor.__init__, offered, positional=1)[0])
+        return interactor
+
+    @classmethod
+    def interactors(cls) -> dict[str, type[ArtifactInteractor]]:
+        """Every type name -> its class, built-in types included (imported here)."""
+        return {name: _registry.get(name) for name in _registry.names()}
 
     @property
     def root(self) -> Path:

@@ -19,7 +19,11 @@ from statisfactory.errors import (
 from statisfactory.IO.artifact import Artifact, redact, scrub, secret_values
 from statisfactory.IO.backends.base import Backend, backend_class
 from statisfactory.IO.declarations import read_catalog
-from statisfactory.IO.interactors.base import ArtifactInteractor, interactor_class
+from statisfactory.IO.interactors.base import (
+    ArtifactInteractor,
+    interactor_class,
+    is_known_type,
+)
 from statisfactory.IO.interpolation import has_markers, interpolate
 from statisfactory.IO.parse_cache import CACHE_FOLDER
 from statisfactory.IO.signatures import select
@@ -187,13 +191,20 @@ class Catalog(MixinLogable):
     def interactor(self, name: str, context: Mapping[str, Any]) -> ArtifactInteractor:
         """The interactor of ``name`` with its entry resolved for ``context`` and validated."""
         declared = self._declared(name)
-        cls = interactor_class(declared.type)
+        cls = interactor_class(declared.type, where=declared.where)
         try:
             resolved = self._resolve(declared, cls, context)
         except StatisfactoryError as error:  # a refused dynamic value may be a secret
             self._complete(error, declared, context)
             raise
         return cls.build(resolved, self, context)
+
+    def check_type(self, name: str) -> None:
+        """Raise :class:`UnknownTypeError` when artifact ``name``'s type is unknown (imports
+        nothing: a built-in type is loaded on first use)."""
+        declared = self._declared(name)
+        if not is_known_type(declared.type):
+            interactor_class(declared.type, where=declared.where)
 
     def backend(self, scheme: str) -> Backend:
         """The storage backend of a URL ``scheme`` (``""`` for a plain path), built once."""

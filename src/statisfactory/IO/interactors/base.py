@@ -7,11 +7,12 @@ imported on first use, so that building a catalog does not import pandas, pydant
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from statisfactory.errors import CatalogError
+from statisfactory.errors import CatalogError, UnknownTypeError
 from statisfactory.IO.interpolation import FieldCheck
 from statisfactory.IO.registry import ConstructorForm, Registry, constructor_form, qualified_name
 from statisfactory.IO.signatures import select
@@ -26,6 +27,7 @@ BUILTIN_MODULES: dict[str, str] = {
     **dict.fromkeys(("csv", "parquet", "feather", "xlsx", "xslx"), "tabular"),
     **dict.fromkeys(("pickle", "json", "text", "binary"), "python_objects"),
     **dict.fromkeys(("sql", "odbc"), "sql"),
+    "datapane": "reports",
 }
 # Built-in types stored as one file: their entries need ``extra.path``.
 FILE_TYPES = frozenset(BUILTIN_MODULES) - {"sql", "odbc"}
@@ -169,13 +171,21 @@ def known_types() -> list[str]:
     return _registry.names()
 
 
-def interactor_class(name: str) -> type[ArtifactInteractor]:
-    """The class registered for type ``name``, importing a built-in type on first use."""
+def unknown_type(name: str) -> str:
+    """Why type ``name`` cannot be used and how to fix it, with the closest known names."""
+    close = difflib.get_close_matches(name, known_types(), n=3)
+    hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+    return (
+        f"unknown type {name!r}{hint}; known types: {', '.join(known_types())}. A custom type "
+        f"is registered when its module is imported: define or import it in the session module "
+        f"([tool.statisfactory.session_factory] module = ...)"
+    )
+
+
+def interactor_class(name: str, where: str = "") -> type[ArtifactInteractor]:
+    """The class registered for type ``name``, importing a built-in type on first use;
+    ``where`` (the artifact) starts the error's message."""
     cls = _registry.get(name)
     if cls is None:
-        raise CatalogError(
-            f"unknown artifact type {name!r}; known types: {', '.join(known_types())}. A custom "
-            f"type is registered when its module is imported: define or import it in the "
-            f"session module ([tool.statisfactory.session_factory] module = ...)"
-        )
+        raise UnknownTypeError(f"{where}: {unknown_type(name)}" if where else unknown_type(name))
     return cls

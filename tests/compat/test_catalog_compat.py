@@ -104,3 +104,24 @@ def test_saving_a_datapane_report_writes_html(project_factory) -> None:  # pragm
     session.catalog.save("report", dp.Blocks(dp.Text("# Hello from a craft")))
     html = (session.root / "reports" / "report.html").read_text()
     assert "<html" in html.lower()
+
+
+SQL = """\
+- name: sales
+  type: odbc
+  extra: {url: "sqlite:///shop.sqlite", table: sales}
+  load_options: {index_col: a}
+  save_options: {index: false}
+- name: big_sales
+  type: odbc
+  extra: {url: "sqlite:///shop.sqlite", query: "SELECT * FROM sales WHERE c > :minimum"}
+  load_options: {index_col: a}
+"""
+
+
+def test_sql_keywords_override_load_and_save_options(project_factory) -> None:
+    catalog = Session(root_folder=project_factory({"catalog/catalog.yaml": SQL})).catalog
+    catalog.save("sales", FRAME.set_index("b"), index=True)
+    assert list(catalog.load("sales").columns) == ["b", "c"]  # the option: index_col a
+    assert catalog.load("sales", index_col="b").index.name == "b"
+    assert catalog.load("big_sales", minimum=1, index_col="b").index.tolist() == ["y"]

@@ -40,8 +40,8 @@ def _argument(value: Any, keyword: str, context: dict[str, Any], method: str) ->
     if keyword in context:
         return context.pop(keyword)
     raise CatalogError(
-        f"catalog.{method}() needs the artifact's {keyword}: catalog.{method}({keyword}=...) or "
-        f"positionally, as in catalog.save('name', asset)"
+        f"catalog.{method}() needs the artifact's {keyword}: give it "
+        f"{'after the name' if keyword == 'asset' else 'first'}, or as {keyword}=..."
     )
 
 

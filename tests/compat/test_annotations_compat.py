@@ -35,6 +35,7 @@ def test_artifact_takes_the_catalog_fields_and_equals_the_declared_entry(project
               extra:
                 path: data/master.csv
               load_options: {index_col: 0}
+              +tags: [raw]
             """
         }
     )
@@ -51,6 +52,7 @@ def test_artifact_takes_the_catalog_fields_and_equals_the_declared_entry(project
         name="masterFile", type="csv", extra={"path": "elsewhere.csv"}
     )
     assert isinstance(session.catalog.artifacts["masterFile"], Artifact)
+    assert session.catalog.artifacts["masterFile"].tags == ("raw",)
 
 
 def test_one_artifact_class_annotates_crafts_and_fills_a_catalog(tmp_path) -> None:

@@ -91,8 +91,9 @@ class Artifact:
     ``-> Artifact("model")`` names an output. ``extra`` is the mapping written in the catalog;
     inside an interactor's ``load``/``save`` it is the interactor's validated ``Extra``
     instance, with ``!{}`` and ``+{ }+`` resolved. ``source`` is the catalog file that declares
-    the entry (``None`` when built in code); it is not compared, so a declared entry equals
-    ``Artifact(name=..., type=..., extra=...)`` written with the same fields.
+    the entry (``None`` when built in code). Neither ``tags`` nor ``source`` is compared, so a
+    declared entry equals ``Artifact(name=..., type=..., extra=...)`` written with the same
+    fields, as the original's did.
     """
 
     name: str
@@ -100,7 +101,7 @@ class Artifact:
     extra: Any = field(default_factory=dict)
     load_options: Mapping[str, Any] = field(default_factory=dict)
     save_options: Mapping[str, Any] = field(default_factory=dict)
-    tags: tuple[str, ...] = ()
+    tags: tuple[str, ...] = field(default=(), compare=False)
     source: Path | None = field(default=None, compare=False)
     kind: ClassVar[str] = "artifact"
 

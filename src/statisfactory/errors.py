@@ -61,6 +61,10 @@ class ArtifactNotFoundError(CatalogError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class UnknownTypeError(CatalogError):
+    """An artifact's type is neither built in nor registered."""
+
+
 class InterpolationError(CatalogError):
     """A ``!{var}`` or ``+{ literal }+`` expression cannot be resolved."""
 

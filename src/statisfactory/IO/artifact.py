@@ -5,30 +5,49 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from statisfactory.secrets import redact
 
 
 @dataclass(frozen=True, slots=True, repr=False)
 class Artifact:
-    """A declared artifact.
+    """An artifact: a catalog entry, and the annotation that makes a craft load or save it.
 
-    ``extra`` is the mapping written in the catalog; inside an interactor's ``load``/``save`` it
-    is the interactor's validated ``Extra`` instance, with ``!{}`` and ``+{ }+`` resolved.
-    ``source`` is the catalog file that declares the entry (``None`` when built in code).
-    ``dynamic_location`` (``+dynamic_location: true``) lets ``!{}`` values choose the storage
-    scheme, bucket, host and root of ``extra.path``; by default only the declared text does.
+    ``train: Artifact`` (the class) means the artifact named like the parameter;
+    ``-> Artifact("model")`` names an output. ``extra`` is the mapping written in the catalog;
+    inside an interactor's ``load``/``save`` it is the interactor's validated ``Extra``
+    instance, with ``!{}`` and ``+{ }+`` resolved. ``source`` is the catalog file that declares
+    the entry (``None`` when built in code). Neither ``tags`` nor ``source`` is compared, so a
+    declared entry equals ``Artifact(name=..., type=..., extra=...)`` written with the same
+    fields, as the original's did. ``dynamic_location`` (``+dynamic_location: true``) lets
+    ``!{}`` values choose the storage scheme, bucket, host and root of ``extra.path``; by
+    default only the declared text does.
     """
 
     name: str
-    type: str
+    type: str = ""
     extra: Any = field(default_factory=dict)
     load_options: Mapping[str, Any] = field(default_factory=dict)
     save_options: Mapping[str, Any] = field(default_factory=dict)
-    tags: tuple[str, ...] = ()
-    source: Path | None = None
+    tags: tuple[str, ...] = field(default=(), compare=False)
+    source: Path | None = field(default=None, compare=False)
     dynamic_location: bool = False
+    kind: ClassVar[str] = "artifact"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise TypeError(
+                f'Artifact() takes a non-empty name, got {self.name!r}: write Artifact("my_name")'
+            )
+
+    @classmethod
+    def of(cls, *names: str) -> list[Artifact]:
+        """Several outputs at once: ``-> Artifact.of("model", "metrics")``."""
+        return [cls(name) for name in names]
+
+    def __hash__(self) -> int:  # equal entries share their name; dicts inside are unhashable
+        return hash((Artifact, self.name))
 
     @property
     def where(self) -> str:
@@ -42,6 +61,8 @@ class Artifact:
         return f"{self.where}: cannot {action}{at}: {type(error).__name__}: {error}"
 
     def __repr__(self) -> str:  # shown in logs and tracebacks: secrets redacted
+        if self == Artifact(self.name):  # an annotation: only its name matters
+            return f"Artifact({self.name!r})"
         fields = ", ".join(f"{key}={value!r}" for key, value in self.describe().items())
         return f"Artifact({fields})"
 

@@ -17,7 +17,12 @@ import functools
 from collections.abc import Callable, Container, Mapping
 from typing import TYPE_CHECKING, Any
 
-from statisfactory.errors import ArtifactNotFoundError, CraftError, NoActiveSessionError
+from statisfactory.errors import (
+    ArtifactNotFoundError,
+    CraftError,
+    NoActiveSessionError,
+    UnknownTypeError,
+)
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.hooks import Hookable, call_hooks
 from statisfactory.pipeline.signature import NO_DEFAULT, CraftSignature, read_signature
@@ -212,9 +217,15 @@ class Craft(Hookable):
         pipeline) starts the message; artifact parameters in ``given`` are not loaded."""
         outputs = self.saves
         for name in self.artifact_names(given):
-            if name in catalog:
-                continue
             verb = "saves" if name in outputs else "loads"
+            if name in catalog:
+                try:
+                    catalog.check_type(name)
+                except UnknownTypeError as error:
+                    raise UnknownTypeError(
+                        f"{where}Craft '{self.fqname}' {verb} {error}"
+                    ) from error
+                continue
             try:
                 catalog[name]  # the catalog's own error suggests close names
             except ArtifactNotFoundError as error:

@@ -38,13 +38,17 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
 
 
 def build_settings(config: ProjectConfig) -> Dynaconf:
-    """The layered settings of a project; a missing globals or locals file is only a warning."""
+    """The layered settings of a project; a missing configuration folder, globals or locals
+    file is only a warning."""
     from dynaconf import Dynaconf
 
-    if not config.configuration.is_dir():
-        raise ConfigurationError(
+    folder = config.configuration.is_dir()
+    if not folder:  # as the original: a project may keep every setting elsewhere
+        warnings.warn(
             f"{config.pyproject}: configuration folder {config.configuration} does not exist; "
-            f"create it with globals.yaml and locals.yaml, or fix tool.statisfactory.configuration."
+            f"settings come from pyproject.toml and STATISFACTORY_ variables only. Create it "
+            f"with globals.yaml and locals.yaml, or fix tool.statisfactory.configuration.",
+            stacklevel=4,
         )
     settings = Dynaconf(
         envvar_prefix=ENVVAR_PREFIX,
@@ -55,7 +59,7 @@ def build_settings(config: ProjectConfig) -> Dynaconf:
     )
     section = {k: v for k, v in config.raw.items() if not isinstance(v, dict)}
     settings.update(section)
-    for stem in ("globals", "locals"):
+    for stem in ("globals", "locals") if folder else ():
         path = _find_file(config.configuration, stem)
         if path is None:
             warnings.warn(

@@ -28,6 +28,11 @@ def yaml_files(path: Path) -> list[Path]:
     raise ConfigurationError(f"{path} does not exist: create it, or fix the path in pyproject.toml")
 
 
+def _yaml_scalar(value: Any) -> Any:
+    """What ``{{ value }}`` prints: ``null`` for ``None``, so YAML reads it back as null."""
+    return "null" if value is None else value
+
+
 @functools.cache
 def _environment():  # jinja2 is imported only when a file actually uses Jinja syntax
     import jinja2
@@ -36,7 +41,10 @@ def _environment():  # jinja2 is imported only when a file actually uses Jinja s
     # Sandboxed: a template reads settings and calls their safe methods, never Python internals
     # (``cycler.__init__.__globals__`` and the like are refused).
     return SandboxedEnvironment(
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+        finalize=_yaml_scalar,
     )
 
 

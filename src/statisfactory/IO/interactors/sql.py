@@ -33,8 +33,8 @@ from statisfactory.errors import CatalogError, IntegrationError, InterpolationEr
 from statisfactory.IO.interactors.base import ArtifactInteractor
 from statisfactory.IO.interactors.files import MissingArtifactError
 from statisfactory.IO.interpolation import check_sql_values
-from statisfactory.secrets import redact_text
 from statisfactory.IO.signatures import select
+from statisfactory.secrets import redact_text
 
 ODBC_DRIVERNAME = "mssql+pyodbc"
 

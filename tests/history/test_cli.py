@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 
@@ -92,3 +93,50 @@ def test_a_project_that_never_ran_has_no_history_and_gets_none(lab) -> None:
     assert result.returncode == 2
     assert "no run history at" in result.stderr and "first `statisfactory run`" in result.stderr
     assert not (root / ".statisfactory/history.db").exists()
+
+
+HOLD_LOCK = """
+import sqlite3, sys, time
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def hold_lock(database: Path, seconds: float) -> subprocess.Popen:
+    """Another process holding ``BEGIN EXCLUSIVE`` on ``database`` for ``seconds``."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(database), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def timed_cli(*args: str, cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
+    started = time.monotonic()
+    done = cli(*args, cwd=cwd)
+    return time.monotonic() - started, done
+
+
+def test_a_run_while_another_process_locks_the_history_is_not_slowed(lab) -> None:
+    root = lab()
+    assert cli("run", "lab", "small", cwd=root).returncode == 0  # creates the store
+    free, _ = timed_cli("run", "lab", "small", "--incremental", cwd=root)
+    holder = hold_lock(root / ".statisfactory/history.db", 60)
+    try:
+        locked, done = timed_cli("run", "lab", "small", "--incremental", cwd=root)
+    finally:
+        holder.kill()
+        holder.wait()
+
+    assert done.returncode == 0, done.stderr
+    assert locked - free < 10  # 60 s and more when recording waited for the lock
+    warnings = [line for line in done.stderr.splitlines() if "run history" in line]
+    assert len(warnings) == 1, done.stderr
+    assert "busy" in warnings[0] and "not recorded" in warnings[0]
+    listing = cli("runs", "ls", cwd=root)
+    assert listing.returncode == 0, listing.stderr
+    assert listing.stdout.count(" lab ") == 2  # the locked run's records were dropped, as said

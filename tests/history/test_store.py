@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -166,24 +167,83 @@ def test_history_on_a_postgresql_server(lab, postgres_server) -> None:
     assert [run["counts"] for run in runs[:2]] == [{"skipped": 4}, {"ran": 4}]
 
 
-def test_a_run_while_another_connection_holds_the_lock_is_recorded_once_free(lab) -> None:
+HOLD_LOCK = """
+import sqlite3, sys, time
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def hold_lock(database: Path, seconds: float) -> subprocess.Popen:
+    """Another process holding ``BEGIN EXCLUSIVE`` on ``database`` for ``seconds``."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(database), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_a_run_while_another_process_holds_the_lock_is_recorded_once_free(lab, caplog) -> None:
     root = lab()
     run_lab(root)  # creates the store
-    holder = sqlite3.connect(
-        root / ".statisfactory/history.db", isolation_level=None, check_same_thread=False
-    )
-    holder.execute("BEGIN EXCLUSIVE")
-    release = threading.Timer(1.5, lambda: holder.execute("ROLLBACK"))
-    release.start()
-    try:
-        session = run_lab(root, {"n": 6})
-    finally:
-        release.join()
-        holder.close()
+    holder = hold_lock(root / ".statisfactory/history.db", 4)
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="statisfactory"):
+        session = Session(root_folder=root)
+        with session:
+            session.pipelines_definitions["lab"].run({"n": 6}, incremental=True)
+        assert not store_for(session).flush()  # busy: the run does not wait
+    waited = time.monotonic() - started
+    holder.wait()
 
+    assert waited < 3.5  # the lock is held 4 s; a run used to wait 30 s per read and at exit
+    assert caplog.text.count("is busy") == 1, caplog.text
+    assert store_for(session).flush(patience=30)  # kept meanwhile, written once free
     runs = store_for(session).runs()
     assert [run["counts"] for run in runs] == [{"ran": 4}, {"ran": 4}]
     assert runs[0]["status"] == "succeeded"
+
+
+def test_an_incremental_run_with_an_unreadable_store_runs_every_craft(lab, caplog) -> None:
+    root = lab()
+    (root / ".statisfactory").write_text("a file where the store's folder should be")
+
+    with caplog.at_level(logging.WARNING, logger="statisfactory"):
+        run_lab(root, incremental=True)
+
+    assert (root / "data/summary.txt").read_text() == "mean=2.00"
+    assert "cannot be opened" in caplog.text and "every craft runs" in caplog.text
+
+
+@pytest.mark.service
+def test_a_locked_postgresql_history_does_not_hold_up_a_run(lab, postgres_server, caplog) -> None:
+    import sqlalchemy as sa
+
+    root = lab({"conf/locals.yaml": f'history_url: "{postgres_server.url()}"\n'})
+    run_lab(root)  # creates the tables
+    engine = sa.create_engine(postgres_server.url())
+    with engine.connect() as holder:
+        holder.execute(sa.text("LOCK TABLE runs, executions, writes, craft_state"))
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="statisfactory"):
+            session = Session(root_folder=root)
+            with session:
+                session.pipelines_definitions["lab"].run({"n": 7}, incremental=True)
+            assert not store_for(session).flush()
+        waited = time.monotonic() - started
+        holder.rollback()
+    engine.dispose()
+
+    assert waited < 10  # lock and statement timeouts: the run never waits for the lock
+    assert (root / "data/samples_7.json").exists()
+    assert caplog.text.count("is busy") == 1, caplog.text
+    assert postgres_server.password not in caplog.text
+    assert store_for(session).flush(patience=30)
+    assert store_for(session).runs(limit=1)[0]["params"] == {"n": 7}
 
 
 CONCURRENT_RUN = """

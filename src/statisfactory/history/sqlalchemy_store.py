@@ -14,7 +14,12 @@ from statisfactory.history.schema import sqlalchemy_metadata
 if TYPE_CHECKING:
     from statisfactory.history.store import Operation
 
-CONNECT_TIMEOUT_SECONDS = 5
+# A server that does not answer, or a table another session locks, is reported busy within
+# these bounds: the store retries later, in the background, rather than hold up the run.
+CONNECT_TIMEOUT_SECONDS = 2  # libpq's smallest
+LOCK_TIMEOUT_MS = 500
+STATEMENT_TIMEOUT_MS = 30_000
+SQLITE_BUSY_TIMEOUT_SECONDS = 0.2
 
 
 class SqlAlchemyDriver:
@@ -28,9 +33,15 @@ class SqlAlchemyDriver:
         self._text = sa.text
         parsed = sa.engine.make_url(url)
         self.description = redact(parsed.render_as_string(hide_password=True))
+        self._busy_errors = (sa.exc.OperationalError, sa.exc.TimeoutError)
         connect_args: dict[str, Any] = {}
         if parsed.get_backend_name() == "postgresql":
-            connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS  # never hang a run
+            connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+            connect_args["options"] = (
+                f"-c lock_timeout={LOCK_TIMEOUT_MS} -c statement_timeout={STATEMENT_TIMEOUT_MS}"
+            )
+        elif parsed.get_backend_name() == "sqlite":
+            connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_SECONDS
         self._engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
         sqlalchemy_metadata().create_all(self._engine, checkfirst=True)
 
@@ -47,3 +58,7 @@ class SqlAlchemyDriver:
 
     def close(self) -> None:
         self._engine.dispose()
+
+    def is_busy(self, error: Exception) -> bool:
+        """A lock or statement timeout, a refused or lost connection: worth retrying later."""
+        return isinstance(error, self._busy_errors)

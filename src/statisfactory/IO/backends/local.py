@@ -14,13 +14,17 @@ from urllib.parse import ParseResult
 
 from statisfactory.IO.backends.base import StreamingBackend
 
+TEMPORARY_SUFFIX = ".tmp"
+
 
 class LocalBackend(StreamingBackend, prefix="file", aliases=("",)):
     """Files on this machine: ``data/x.csv`` (under the project root) or ``file:///abs/x.csv``.
 
     A save writes a temporary file in the target's folder, flushes and fsyncs it, then renames
     it over the target (``os.replace``): a crash leaves the old file or the new one, never a
-    torn one. A failed save leaves the previous file untouched.
+    torn one. A failed save leaves the previous file untouched. The temporary's name carries
+    the writing process (``.<name>.<host>-<pid>-<start>.<random>.tmp``): the next save of the
+    same file deletes those whose process is gone.
     """
 
     def path(self, fragment: ParseResult) -> Path:
@@ -56,9 +60,11 @@ def atomic_write(target: Path, *, mode: int | None = None) -> Iterator[BinaryIO]
 
     The file gets ``mode``, by default the one ``open()`` would give (0o666 minus the umask).
     """
+    from statisfactory.processes import this_process
+
     target.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+        prefix=f".{target.name}.{this_process().tag}.", suffix=TEMPORARY_SUFFIX, dir=target.parent
     )
     try:
         with os.fdopen(descriptor, "wb") as handle:
@@ -72,6 +78,32 @@ def atomic_write(target: Path, *, mode: int | None = None) -> Iterator[BinaryIO]
             os.unlink(temporary)
         raise
     _fsync_folder(target.parent)
+    remove_abandoned_temporaries(target)
+
+
+def remove_abandoned_temporaries(target: Path) -> list[Path]:
+    """Delete the temporaries of ``target`` left by saves whose process was killed; those of a
+    live process (on this host), and any this cannot tell, are kept. Returns what it deleted."""
+    from statisfactory.processes import tag_liveness
+
+    prefix = f".{target.name}."
+    removed = []
+    try:
+        entries = list(os.scandir(target.parent))
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(prefix) and name.endswith(TEMPORARY_SUFFIX)):
+            continue
+        tag = name[len(prefix) : -len(TEMPORARY_SUFFIX)].rpartition(".")[0]  # then mkstemp's
+        if tag and tag_liveness(tag) == "dead":
+            try:
+                os.unlink(entry.path)
+            except OSError:  # another save removed it first, or the folder is read-only
+                continue
+            removed.append(Path(entry.path))
+    return removed
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 import time
@@ -140,3 +141,62 @@ def test_a_run_while_another_process_locks_the_history_is_not_slowed(lab) -> Non
     listing = cli("runs", "ls", cwd=root)
     assert listing.returncode == 0, listing.stderr
     assert listing.stdout.count(" lab ") == 2  # the locked run's records were dropped, as said
+
+
+DYING = {
+    "lib/lab/dying.py": """
+        import os
+        import signal
+        import sqlite3
+        import time
+
+        from statisfactory import Artifact, Craft
+
+
+        @Craft()
+        def die() -> Artifact("summary"):
+            store = ".statisfactory/history.db"
+            for _ in range(400):  # until this run's row is written, then die without a word
+                try:
+                    running = sqlite3.connect(store).execute(
+                        "SELECT COUNT(*) FROM runs WHERE status = 'running'"
+                    ).fetchone()[0]
+                except sqlite3.Error:
+                    running = 0
+                if running:
+                    break
+                time.sleep(0.05)
+            os.kill(os.getpid(), signal.SIGKILL)
+    """,
+    "pipelines/definitions/dying.yaml": """
+        dying:
+          +operators: [lab.dying.die]
+    """,
+}
+
+
+def test_a_run_whose_process_was_killed_is_shown_as_died(lab) -> None:
+    root = lab(DYING)
+    assert cli("run", "lab", "small", cwd=root).returncode == 0
+    killed = cli("run", "dying", cwd=root)
+    assert killed.returncode == -9, killed.stderr
+
+    listing = cli("runs", "ls", cwd=root)
+    assert listing.returncode == 0, listing.stderr
+    (line,) = [line for line in listing.stdout.splitlines() if " dying " in line]
+    assert " died " in line
+    shown = cli("runs", "show", "last", cwd=root)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("Run ") and ": died" in shown.stdout.splitlines()[0]
+    assert "ended without recording" in shown.stdout
+
+
+def test_the_next_run_records_that_a_killed_run_died(lab) -> None:
+    root = lab(DYING)
+    assert cli("run", "dying", cwd=root).returncode == -9
+    assert cli("run", "lab", "small", cwd=root).returncode == 0
+
+    stored = sqlite3.connect(root / ".statisfactory/history.db").execute(
+        "SELECT status FROM runs WHERE pipeline = 'dying'"
+    )
+    assert stored.fetchall() == [("died",)]

@@ -433,3 +433,68 @@ def test_a_save_belongs_to_the_run_whose_craft_made_it(project_factory, runner) 
     inner = [(w["name"], w["craft"]) for w in store.writes(runs["inner"])]
     assert outer == [("outer_out", "nested_runs.outer_make")]
     assert inner == [("inner_out", "nested_runs.inner_make")]
+
+
+def a_run(run_id: str, **columns) -> dict:
+    return {"run_id": run_id, "pipeline": "lab", "started": 1.0, "status": "running", **columns}
+
+
+def test_a_running_run_is_judged_by_its_host_pid_and_process_start(tmp_path: Path) -> None:
+    from statisfactory.processes import this_process
+
+    me = this_process()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    store = open_store(tmp_path)
+    store.begin_run(a_run("1-alive", host=me.host, pid=me.pid, process_started=me.started))
+    store.begin_run(a_run("2-gone", host=me.host, pid=gone.pid, process_started="x"))
+    store.begin_run(a_run("3-reused", host=me.host, pid=me.pid, process_started="other:1"))
+    store.begin_run(a_run("4-elsewhere", host="another-host", pid=me.pid, process_started="y"))
+    store.begin_run(a_run("5-old", host=None))  # recorded by an earlier version
+    assert store.flush()
+
+    runs = {run["run_id"]: run for run in store.runs()}
+    assert {key: run["status"] for key, run in runs.items()} == {
+        "1-alive": "running",
+        "2-gone": "died",
+        "3-reused": "died",
+        "4-elsewhere": "running",
+        "5-old": "running",
+    }
+    assert {key for key, run in runs.items() if run.get("unchecked")} == {"4-elsewhere", "5-old"}
+    assert f"pid {gone.pid}" in runs["2-gone"]["error"]
+    store.begin_run(a_run("6-next", host=me.host, pid=me.pid, process_started=me.started))
+    stored = dict(
+        (row["run_id"], row["status"]) for row in store.query("SELECT run_id, status FROM runs")
+    )
+    assert stored["2-gone"] == "died" and stored["3-reused"] == "died"  # marked by the next run
+    assert stored["1-alive"] == "running" and stored["4-elsewhere"] == "running"
+    store.close()
+
+
+VERSION_1_RUNS = (
+    "CREATE TABLE runs (run_id TEXT, pipeline TEXT, configuration TEXT, params TEXT, "
+    "incremental INTEGER, git_commit TEXT, git_dirty INTEGER, user_name TEXT, host TEXT, "
+    "started REAL, ended REAL, status TEXT, error TEXT, PRIMARY KEY (run_id))"
+)
+
+
+def test_a_store_of_the_first_schema_is_upgraded_and_keeps_its_runs(lab) -> None:
+    root = lab()
+    (root / ".statisfactory").mkdir()
+    old = sqlite3.connect(root / ".statisfactory/history.db")
+    old.execute("PRAGMA journal_mode = WAL")
+    old.execute(VERSION_1_RUNS)
+    old.execute(
+        "INSERT INTO runs (run_id, pipeline, started, status) VALUES ('0-old', 'lab', 1, 'running')"
+    )
+    old.execute("PRAGMA user_version = 1")
+    old.commit()
+    old.close()
+
+    session = run_lab(root)
+
+    runs = store_for(session).runs()
+    assert [(run["run_id"], run["status"]) for run in runs][1:] == [("0-old", "running")]
+    assert runs[0]["status"] == "succeeded" and runs[0]["pid"] == os.getpid()
+    assert runs[1]["unchecked"]

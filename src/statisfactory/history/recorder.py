@@ -27,6 +27,7 @@ from statisfactory.history.fingerprints import ArtifactFingerprints, Stored
 from statisfactory.history.store import HistoryStore
 from statisfactory.IO.artifact import redact
 from statisfactory.logger import get_logger
+from statisfactory.processes import this_process
 
 _logger = get_logger("history")
 BATCH_SECONDS = 1.0  # how long craft records wait in the run before going to the store
@@ -93,6 +94,7 @@ class RunRecorder:
             "incremental": int(self.incremental),
             "started": time.time(),
             "status": "running",
+            **running_process(),
         }
         self.store.begin_run(_json_params(run))
         self._token = _recording.set(self)
@@ -272,6 +274,12 @@ def _entries(flat: tuple) -> dict[str, dict[str, Any]]:
         }
         for start in range(0, len(flat), step)
     }
+
+
+def running_process() -> dict[str, Any]:
+    """The columns naming the process that runs (to tell later whether it died)."""
+    owner = this_process()
+    return {"host": owner.host, "pid": owner.pid, "process_started": owner.started}
 
 
 def run_details(session: Any) -> dict[str, Any]:

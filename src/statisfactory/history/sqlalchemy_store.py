@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from statisfactory.history.schema import sqlalchemy_metadata
+from statisfactory.history.schema import TABLES, missing_columns, sqlalchemy_metadata
 
 if TYPE_CHECKING:
     from statisfactory.history.store import Operation
@@ -44,6 +44,25 @@ class SqlAlchemyDriver:
             connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_SECONDS
         self._engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
         sqlalchemy_metadata().create_all(self._engine, checkfirst=True)
+        self._add_missing_columns(sa)
+
+    def _add_missing_columns(self, sa: Any) -> None:
+        """Bring a store made by an earlier version to this schema (its rows keep them empty)."""
+        for statement in missing_columns(self._columns(sa)):
+            try:
+                with self._engine.begin() as connection:
+                    connection.execute(sa.text(statement))
+            except sa.exc.DBAPIError:
+                pass  # another process may have added it meanwhile: checked below
+        still = missing_columns(self._columns(sa))
+        if still:
+            raise RuntimeError(f"cannot upgrade the run history's tables: {'; '.join(still)}")
+
+    def _columns(self, sa: Any) -> dict[str, list[str]]:
+        inspector = sa.inspect(self._engine)
+        return {
+            table: [column["name"] for column in inspector.get_columns(table)] for table in TABLES
+        }
 
     def query(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
         with self._engine.connect() as connection:

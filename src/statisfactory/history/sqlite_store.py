@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from statisfactory.history.schema import SCHEMA_VERSION, sqlite_ddl
+from statisfactory.history.schema import SCHEMA_VERSION, TABLES, missing_columns, sqlite_ddl
 from statisfactory.logger import get_logger
 
 if TYPE_CHECKING:
@@ -143,7 +143,19 @@ class SqliteDriver:
             return
         connection.execute("PRAGMA journal_mode = WAL")
         connection.executescript(sqlite_ddl())
-        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        connection.execute("BEGIN IMMEDIATE")  # one process upgrades; the others then see it
+        try:
+            existing = {
+                table: [row[1] for row in connection.execute(f"PRAGMA table_info({table})")]
+                for table in TABLES
+            }
+            for statement in missing_columns(existing):
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
 
     def _replace_damaged(self, error: sqlite3.DatabaseError, seen: int) -> None:
         with self._lock:

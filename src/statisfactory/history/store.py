@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from statisfactory.logger import get_logger
+from statisfactory.processes import Liveness, Owner, host_name, liveness
 
 _logger = get_logger("history")
 
@@ -301,8 +302,32 @@ class HistoryStore:
 
     # --- runs ---------------------------------------------------------------------------------
     def begin_run(self, run: Mapping[str, Any]) -> None:
-        """Record a run that starts."""
+        """Record a run that starts (and that earlier runs of this host whose process is gone
+        died)."""
         self.submit(_insert("runs", run))
+        self.submit(self._mark_died)
+
+    def _mark_died(self) -> list[Operation]:
+        """In the writer: the runs still ``running`` whose process no longer runs, marked so."""
+        try:
+            rows = self._driver.query(
+                "SELECT * FROM runs WHERE status = 'running' AND host = :host AND pid IS NOT NULL",
+                {"host": host_name()},
+            )
+        except Exception as error:
+            if self._is_busy(error):
+                return []  # another time
+            raise
+        dead = [
+            {"run_id": row["run_id"], "error": died_error(row), "died": DIED}
+            for row in rows
+            if run_liveness(row) == "dead"
+        ]
+        update = (
+            "UPDATE runs SET status = :died, error = :error "
+            "WHERE run_id = :run_id AND status = 'running'"
+        )
+        return [(update, dead)] if dead else []
 
     def end_run(
         self,
@@ -394,7 +419,7 @@ class HistoryStore:
         for row in rows:
             counts = self.query(_FINAL_STATUS_COUNTS, run_id=row["run_id"])
             row["counts"] = {count["status"]: count["n"] for count in counts}
-        return [_decoded(row) for row in rows]
+        return [_checked(_decoded(row)) for row in rows]
 
     def find_runs(self, reference: str) -> list[dict[str, Any]]:
         """Runs whose id starts with ``reference`` (``last`` is the latest run)."""
@@ -407,7 +432,7 @@ class HistoryStore:
                 prefix=reference,
                 length=len(reference),
             )
-        return [_decoded(row) for row in rows]
+        return [_checked(_decoded(row)) for row in rows]
 
     def executions(self, run_id: str) -> list[dict[str, Any]]:
         rows = self.query(
@@ -458,6 +483,36 @@ _FINAL_STATUS_COUNTS = """
                                        AND f.craft = e.craft AND f.status <> 'skipped'))
     GROUP BY status
 """
+
+
+# --- runs whose process died -------------------------------------------------------------------
+DIED = "died"
+
+
+def run_liveness(run: Mapping[str, Any]) -> Liveness:
+    """Whether the process of a run still runs; ``unknown`` on another host, or for a run
+    recorded without its process (by an earlier version)."""
+    if not run.get("pid") or not run.get("host"):
+        return "unknown"
+    return liveness(Owner(run["host"], int(run["pid"]), run.get("process_started") or ""))
+
+
+def died_error(run: Mapping[str, Any]) -> str:
+    return (
+        f"its process (pid {run.get('pid')} on {run.get('host')}) ended without recording how "
+        "the run ended: killed, or the machine stopped"
+    )
+
+
+def _checked(run: dict[str, Any]) -> dict[str, Any]:
+    """A run recorded ``running`` shown as it is: ``died`` when its process is gone, and
+    marked ``unchecked`` when that cannot be told from here."""
+    if run.get("status") == "running":
+        state = run_liveness(run)
+        if state == "dead":
+            run["status"], run["error"] = DIED, run.get("error") or died_error(run)
+        run["unchecked"] = state == "unknown"
+    return run
 
 
 # --- rows ---------------------------------------------------------------------------------------

@@ -305,6 +305,10 @@ class HistoryStore:
         """Record a run that starts (and that earlier runs of this host whose process is gone
         died)."""
         self.submit(_insert("runs", run))
+        self.mark_died()
+
+    def mark_died(self) -> None:
+        """Record that the runs of this host still ``running`` whose process is gone died."""
         self.submit(self._mark_died)
 
     def _mark_died(self) -> list[Operation]:

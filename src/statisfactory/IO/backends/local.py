@@ -84,26 +84,50 @@ def atomic_write(target: Path, *, mode: int | None = None) -> Iterator[BinaryIO]
 def remove_abandoned_temporaries(target: Path) -> list[Path]:
     """Delete the temporaries of ``target`` left by saves whose process was killed; those of a
     live process (on this host), and any this cannot tell, are kept. Returns what it deleted."""
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return []
+    prefix = f".{target.name}."
+    return _remove_dead(target.parent, [name for name in names if name.startswith(prefix)])
+
+
+def remove_abandoned_temporaries_under(root: Path) -> list[Path]:
+    """:func:`remove_abandoned_temporaries` for every file in the folders under ``root``
+    (``.git`` and virtual environments left out)."""
+    removed = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [name for name in subfolders if name not in _NOT_SEARCHED]
+        removed += _remove_dead(Path(folder), names)
+    return removed
+
+
+_NOT_SEARCHED = {".git", ".venv", "venv", "__pycache__", "node_modules"}
+
+
+def _remove_dead(folder: Path, names: list[str]) -> list[Path]:
     from statisfactory.processes import tag_liveness
 
-    prefix = f".{target.name}."
     removed = []
-    try:
-        entries = list(os.scandir(target.parent))
-    except OSError:
-        return removed
-    for entry in entries:
-        name = entry.name
-        if not (name.startswith(prefix) and name.endswith(TEMPORARY_SUFFIX)):
+    for name in names:
+        tag = writer_tag(name)
+        if tag is None or tag_liveness(tag) != "dead":
             continue
-        tag = name[len(prefix) : -len(TEMPORARY_SUFFIX)].rpartition(".")[0]  # then mkstemp's
-        if tag and tag_liveness(tag) == "dead":
-            try:
-                os.unlink(entry.path)
-            except OSError:  # another save removed it first, or the folder is read-only
-                continue
-            removed.append(Path(entry.path))
+        try:
+            os.unlink(folder / name)
+        except OSError:  # another save removed it first, or the folder is read-only
+            continue
+        removed.append(folder / name)
     return removed
+
+
+def writer_tag(name: str) -> str | None:
+    """The process tag in a temporary's name (``.<target>.<tag>.<random>.tmp``), or None."""
+    if not (name.startswith(".") and name.endswith(TEMPORARY_SUFFIX)):
+        return None
+    head = name[: -len(TEMPORARY_SUFFIX)].rpartition(".")[0]  # without mkstemp's random part
+    target, _, tag = head.rpartition(".")
+    return tag if target and tag.count("-") == 2 else None
 
 
 def _fsync_folder(folder: Path) -> None:

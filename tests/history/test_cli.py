@@ -200,3 +200,23 @@ def test_the_next_run_records_that_a_killed_run_died(lab) -> None:
         "SELECT status FROM runs WHERE pipeline = 'dying'"
     )
     assert stored.fetchall() == [("died",)]
+
+
+def test_a_run_on_another_host_is_said_to_be_unchecked(lab) -> None:
+    from statisfactory.history.store import open_store
+
+    root = lab()
+    assert cli("run", "lab", "small", cwd=root).returncode == 0
+    store = open_store(root)
+    store.begin_run(
+        {"run_id": "20200101-000000-abcdef", "pipeline": "far", "started": 1.0,
+         "status": "running", "host": "another-host", "pid": 1, "process_started": "x"}
+    )  # fmt: skip
+    store.close()
+
+    listing = cli("runs", "ls", cwd=root)
+    (line,) = [line for line in listing.stdout.splitlines() if " far " in line]
+    assert " running? " in line
+    assert "running?: recorded on another host" in listing.stdout
+    shown = cli("runs", "show", "20200101", cwd=root)
+    assert "running (recorded on another host" in shown.stdout.splitlines()[0]

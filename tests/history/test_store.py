@@ -498,3 +498,34 @@ def test_a_store_of_the_first_schema_is_upgraded_and_keeps_its_runs(lab) -> None
     assert [(run["run_id"], run["status"]) for run in runs][1:] == [("0-old", "running")]
     assert runs[0]["status"] == "succeeded" and runs[0]["pid"] == os.getpid()
     assert runs[1]["unchecked"]
+
+
+@pytest.mark.service
+def test_a_postgresql_store_of_the_first_schema_is_upgraded(
+    tmp_path: Path, postgres_server
+) -> None:
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(postgres_server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text("DROP DATABASE IF EXISTS history_v1"))
+        connection.execute(sa.text("CREATE DATABASE history_v1"))
+    admin.dispose()
+    url = postgres_server.url().rsplit("/", 1)[0] + "/history_v1"
+    old = sa.create_engine(url)
+    with old.begin() as connection:
+        connection.execute(sa.text(VERSION_1_RUNS.replace("REAL", "DOUBLE PRECISION")))
+        connection.execute(
+            sa.text(
+                "INSERT INTO runs (run_id, pipeline, started, status) VALUES ('0', 'p', 1, 'x')"
+            )
+        )
+    old.dispose()
+
+    store = open_store(tmp_path, url)
+    store.begin_run({**a_run("1"), "host": "h", "pid": 42, "process_started": "s"})
+    assert store.flush()
+
+    rows = store.query("SELECT run_id, pid FROM runs ORDER BY run_id")
+    assert rows == [{"run_id": "0", "pid": None}, {"run_id": "1", "pid": 42}]
+    store.close()

@@ -36,6 +36,7 @@ PATIENCE = 1.5
 STUCK_AFTER = 0.25  # a write taking longer waits for the database: waiting for it uses patience
 WAIT_STEP = 0.05
 RETRY_SECONDS, MAX_RETRY_SECONDS = 0.1, 0.5
+READ_AGAIN_SECONDS = 5.0  # a store found busy, once out of patience, is read again this often
 BATCH = 500  # operations written in one transaction at most
 
 # SQL text and its parameters: one mapping, or a list of them (one execution each).
@@ -75,6 +76,7 @@ class HistoryStore:
         self._stalled_since: float | None = None  # when a write last found the database busy
         self._attempt_since: float | None = None  # when the writer's current write began
         self._patience = PATIENCE
+        self._read_again = 0.0  # reads of a busy store answer nothing until then
         self._abandon = False
 
     @property
@@ -231,7 +233,9 @@ class HistoryStore:
             if self._is_busy(error):
                 if self._stalled_since is None:
                     self._stalled_since = time.monotonic()
-                _logger.debug("run history busy (%s); %d operations kept", error, len(operations))
+                _logger.debug(
+                    "run history busy (%s); %d operations kept", _redacted(error), len(operations)
+                )
                 return False
             self._guarded("write", _raise, None, error)  # the one warning; the records go
         finally:
@@ -263,9 +267,9 @@ class HistoryStore:
             return []
         if self._handled != self._submitted or self._backlog:
             self.flush()
-        if self._stalled_since is not None and self._patience <= 0:
-            return []  # busy, and waited for long enough: answered "nothing recorded"
         started = time.monotonic()
+        if self._stalled_since is not None and self._patience <= 0 and started < self._read_again:
+            return []  # busy, and waited for long enough: answered "nothing recorded"
         try:
             return self._driver.query(sql, params)
         except Exception as error:
@@ -274,6 +278,7 @@ class HistoryStore:
             if self._stalled_since is None:
                 self._stalled_since = time.monotonic()  # cleared by the next write that passes
             self._patience -= time.monotonic() - started
+            self._read_again = time.monotonic() + READ_AGAIN_SECONDS
             self._warn_busy()
             return []
 
@@ -545,6 +550,12 @@ def _decoded(row: Mapping[str, Any]) -> dict[str, Any]:
             with contextlib.suppress(ValueError):  # an old or hand-edited row: kept as text
                 decoded[key] = json.loads(decoded[key])
     return decoded
+
+
+def _redacted(error: Exception) -> str:
+    from statisfactory.IO.artifact import redact
+
+    return redact(str(error))
 
 
 def _raise(error: Exception) -> None:

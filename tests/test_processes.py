@@ -40,3 +40,10 @@ def test_a_process_on_another_host_cannot_be_checked() -> None:
     assert liveness(elsewhere) == "unknown"
     assert tag_liveness(elsewhere.tag) == "unknown"
     assert tag_liveness("not a tag") == "unknown"
+
+
+def test_a_pid_no_process_can_have_is_unknown() -> None:
+    me = this_process()
+    assert liveness(replace(me, pid=10**30)) == "unknown"
+    assert liveness(replace(me, pid=-1)) == "unknown"
+    assert tag_liveness(f"{me.tag.split('-')[0]}-{10**30}-00000000") == "unknown"

@@ -76,7 +76,7 @@ def _liveness(pid: int, same_start: Callable[[str], bool]) -> Liveness:
         return "dead"
     except PermissionError:
         pass  # another user's process: it exists
-    except OSError:
+    except (OSError, OverflowError):  # no such pid can exist here
         return "unknown"
     token = start_token(pid)
     if token is None:

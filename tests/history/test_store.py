@@ -529,3 +529,12 @@ def test_a_postgresql_store_of_the_first_schema_is_upgraded(
     rows = store.query("SELECT run_id, pid FROM runs ORDER BY run_id")
     assert rows == [{"run_id": "0", "pid": None}, {"run_id": "1", "pid": 42}]
     store.close()
+
+
+def test_a_hand_edited_process_column_leaves_the_run_as_recorded(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    store.begin_run(a_run("1", host="h", pid="not a pid"))
+    assert store.flush()
+    (run,) = store.runs()
+    assert run["status"] == "running" and run["unchecked"]
+    store.close()

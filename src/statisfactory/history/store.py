@@ -501,9 +501,13 @@ DIED = "died"
 def run_liveness(run: Mapping[str, Any]) -> Liveness:
     """Whether the process of a run still runs; ``unknown`` on another host, or for a run
     recorded without its process (by an earlier version)."""
-    if not run.get("pid") or not run.get("host"):
+    try:
+        pid = int(run.get("pid") or 0)
+    except (TypeError, ValueError):  # a hand-edited row
         return "unknown"
-    return liveness(Owner(run["host"], int(run["pid"]), run.get("process_started") or ""))
+    if not pid or not run.get("host"):
+        return "unknown"
+    return liveness(Owner(str(run["host"]), pid, str(run.get("process_started") or "")))
 
 
 def died_error(run: Mapping[str, Any]) -> str:

@@ -538,3 +538,25 @@ def test_a_hand_edited_process_column_leaves_the_run_as_recorded(tmp_path: Path)
     (run,) = store.runs()
     assert run["status"] == "running" and run["unchecked"]
     store.close()
+
+
+def test_a_locked_history_url_database_does_not_hold_up_a_run(lab, tmp_path: Path, caplog) -> None:
+    # Not in WAL mode: the lock keeps even readers out, so the store cannot be opened at all.
+    database = tmp_path / "team-history.db"
+    root = lab({"conf/globals.yaml": f'history_url: "sqlite:///{database}"\n'})
+    run_lab(root)  # creates the tables
+    holder = hold_lock(database, 60)
+    try:
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="statisfactory"):
+            run_lab(root, {"n": 8})
+        waited = time.monotonic() - started
+    finally:
+        holder.kill()
+        holder.wait()
+
+    assert waited < 10
+    assert (root / "data/samples_8.json").exists()
+    (warning,) = [record.message for record in caplog.records]
+    assert "database is locked" in warning and "this run is not recorded" in warning
+    assert [run["params"] for run in store_for(Session(root_folder=root)).runs()] == [{"n": 5}]

@@ -19,7 +19,6 @@ if TYPE_CHECKING:
 CONNECT_TIMEOUT_SECONDS = 2  # libpq's smallest
 LOCK_TIMEOUT_MS = 500
 STATEMENT_TIMEOUT_MS = 30_000
-SQLITE_BUSY_TIMEOUT_SECONDS = 0.2
 
 
 class SqlAlchemyDriver:
@@ -34,6 +33,7 @@ class SqlAlchemyDriver:
         parsed = sa.engine.make_url(url)
         self.description = redact(parsed.render_as_string(hide_password=True))
         self._busy_errors = (sa.exc.OperationalError, sa.exc.TimeoutError)
+        self._sqlite = False
         connect_args: dict[str, Any] = {}
         if parsed.get_backend_name() == "postgresql":
             connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
@@ -41,7 +41,10 @@ class SqlAlchemyDriver:
                 f"-c lock_timeout={LOCK_TIMEOUT_MS} -c statement_timeout={STATEMENT_TIMEOUT_MS}"
             )
         elif parsed.get_backend_name() == "sqlite":
-            connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_SECONDS
+            self._sqlite = True
+            from statisfactory.history.sqlite_store import BUSY_TIMEOUT_SECONDS
+
+            connect_args["timeout"] = BUSY_TIMEOUT_SECONDS
         self._engine = sa.create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
         sqlalchemy_metadata().create_all(self._engine, checkfirst=True)
         self._add_missing_columns(sa)
@@ -80,4 +83,10 @@ class SqlAlchemyDriver:
 
     def is_busy(self, error: Exception) -> bool:
         """A lock or statement timeout, a refused or lost connection: worth retrying later."""
-        return isinstance(error, self._busy_errors)
+        if not isinstance(error, self._busy_errors):
+            return False
+        if self._sqlite:  # SQLite says "operational" of a missing table too: only locks
+            from statisfactory.history.sqlite_store import is_busy
+
+            return is_busy(error)
+        return True

@@ -30,6 +30,7 @@ from typing import Any
 from statisfactory.history.fingerprints import ArtifactFingerprints, Stored
 from statisfactory.history.store import HistoryStore
 from statisfactory.logger import get_logger
+from statisfactory.processes import this_process
 from statisfactory.secrets import Secrets, of_session
 
 _logger = get_logger("history")
@@ -98,6 +99,7 @@ class RunRecorder:
             "incremental": int(self.incremental),
             "started": time.time(),
             "status": "running",
+            **running_process(),
         }
         self.store.begin_run(_json_params(run))
         self._token = _recording.set(self)
@@ -283,6 +285,12 @@ def _entries(flat: tuple, secrets: Secrets) -> dict[str, dict[str, Any]]:
         }
         for start in range(0, len(flat), step)
     }
+
+
+def running_process() -> dict[str, Any]:
+    """The columns naming the process that runs (to tell later whether it died)."""
+    owner = this_process()
+    return {"host": owner.host, "pid": owner.pid, "process_started": owner.started}
 
 
 def run_details(session: Any) -> dict[str, Any]:

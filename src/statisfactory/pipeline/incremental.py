@@ -72,11 +72,16 @@ class TrackedJob(Job):
         super().__init__(plan, params, session, name)
         self.incremental = incremental
         self.store = store_for(session)
-        if incremental and not self.store.enabled:
+        if incremental and self.store.broken:
+            _logger.warning(
+                "%s: the run history cannot be read (see the warning above), so every craft "
+                "runs; fix it to skip unchanged crafts again",
+                name,
+            )
+        elif incremental and not self.store.enabled:
             raise PipelineError(
-                f"{name}: an incremental run compares with the run history, which is off or "
-                "cannot be opened (see the warning above): remove `history: false` from the "
-                "settings, fix history_url, or run without --incremental"
+                f"{name}: an incremental run compares with the run history, which is off: "
+                "remove `history: false` from the settings, or run without --incremental"
             )
         catalog = session.catalog if any(c.uses_catalog for c in plan.crafts) else None
         self.fingerprints = (

@@ -62,7 +62,9 @@ def original_project(tmp_path: Path) -> Iterator[Callable[..., Path]]:
     def make(
         files: dict[str, str] | None = None, *, table: str = ORIGINAL_TABLE, name: str = ""
     ) -> Path:
-        root = write_original_project(tmp_path / (name or f"original{len(roots)}"), files, table=table)
+        root = write_original_project(
+            tmp_path / (name or f"original{len(roots)}"), files, table=table
+        )
         roots.append(root.resolve())
         return root
 

@@ -69,6 +69,11 @@ class ArtifactInteractor(MixinLogable):
             for name in (interactor_name, *aliases):
                 _registry.add(name, cls)
 
+    @staticmethod
+    def interactors() -> dict[str, type[ArtifactInteractor]]:
+        """Every registered artifact type (aliases included) with its class."""
+        return _registry.classes()
+
     def __init__(self, artifact: Artifact, *, catalog: Catalog) -> None:
         self.artifact = artifact
         self.name = artifact.name

@@ -175,3 +175,58 @@ def test_tldr_absolute_paths_and_dynamic_values(original_session, tmp_path) -> N
 
     assert sess.catalog.load("coeffs", samples=5) == 5
     assert pickle.loads((folder / "out" / "coeff_3.pkl").read_bytes()) == 3
+
+
+# --- the changes "How it differs" lists, and that each one-line migration works ---------------
+def test_relative_paths_start_at_the_project_root(original_session, tmp_path, monkeypatch) -> None:
+    sess = original_session(
+        {"catalog/c.yaml": "- name: coeffs\n  type: pickle\n  extra: {path: out/coeffs.pkl}\n"}
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    sess.catalog.save("coeffs", [1])
+
+    assert (sess.root / "out" / "coeffs.pkl").is_file()
+    assert not (elsewhere / "out").exists()
+
+
+def test_an_unproduced_volatile_is_an_error_and_a_plain_parameter_the_migration() -> None:
+    from statisfactory.errors import PipelineError
+
+    @Craft()
+    def use(data: Volatile) -> Volatile("used"):
+        return data
+
+    @Craft()
+    def migrated(data) -> Volatile("used"):
+        return data
+
+    with pytest.raises(PipelineError, match=r"needs volatile 'data'"):
+        Pipeline(use).batches
+
+    assert [[c.name for c in batch] for batch in Pipeline(migrated).batches] == [["migrated"]]
+
+
+def test_parameter_tags_are_read_apart(original_session) -> None:
+    sess = original_session({"pipelines/parameters.yaml": "base:\n  +tags: [x]\n  seed: 1\n"})
+
+    assert sess.parameters["base"] == {"seed": 1}
+    assert sess.parameters.tags("base") == ("x",)
+
+
+def test_plus_leaves_its_operands_and_plus_equals_extends() -> None:
+    @Craft()
+    def craft_1() -> Volatile("a"):
+        return 1
+
+    @Craft()
+    def craft_2(a: Volatile) -> Volatile("b"):
+        return a
+
+    p1 = Pipeline() + craft_1
+    x = p1 + craft_2
+    assert len(p1) == 1 and len(x) == 2
+    p1 += craft_2
+    assert len(p1) == 2

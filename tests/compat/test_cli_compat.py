@@ -90,3 +90,15 @@ def test_python_dash_m_statisfactory_is_the_command_line(original_project, cli) 
     assert (root / "data" / "cleaned.pkl").is_file()
     assert broken.returncode == 2
     assert "nowhere" in broken.stderr and "Traceback" not in broken.stderr
+
+
+def test_compile_never_overwrites_a_manifest_json_it_did_not_write(original_project, cli) -> None:
+    root = original_project({"catalog/c.yaml": CATALOG})
+    theirs = '{"name": "my web app", "icons": []}\n'
+    (root / "manifest.json").write_text(theirs)
+
+    result = cli("compile", cwd=root)
+
+    assert result.returncode == 2
+    assert "manifest.json" in result.stderr and "Traceback" not in result.stderr
+    assert (root / "manifest.json").read_text() == theirs

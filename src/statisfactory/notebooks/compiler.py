@@ -71,7 +71,7 @@ def compile_project(config: ProjectConfig) -> CompileReport:
         # As in the original: nothing to export is not an error. Modules compiled earlier are
         # kept, since a mistyped notebook_sources must not delete them.
         _logger.warning(
-            "%s: notebook_sources folder %s does not exist; no notebook compiled (create it, or "
+            "%s: notebook_sources %s is not a folder; no notebook compiled (create it, or "
             "set notebook_sources in [tool.statisfactory]).",
             config.pyproject,
             sources,

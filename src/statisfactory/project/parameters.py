@@ -6,7 +6,7 @@ base:
   models.fit: {alpha: 0.5}     # only for the craft models.fit
 ridge_strong:
   +from: [base]                # inherit, in order, then apply own keys
-  +merge: recursive_merge      # or override
+  +merge: recursive_merge      # or override (the original spelling overide too)
   +precedence: 0               # same name in several files: the lowest number wins (default 10)
   +tags: [ridge]
   models.fit: {alpha: 5}

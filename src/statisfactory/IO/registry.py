@@ -72,3 +72,7 @@ class Registry:
 
     def names(self) -> list[str]:
         return sorted(set(self._classes) | set(self._builtins))
+
+    def classes(self) -> dict[str, Any]:
+        """Every name with its class, importing the built-in modules not imported yet."""
+        return {name: self.get(name) for name in self.names()}

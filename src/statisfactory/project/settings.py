@@ -92,5 +92,11 @@ def _environment_settings(settings: Dynaconf) -> dict[str, Any]:
 
 
 def template_variables(settings: Dynaconf) -> dict[str, Any]:
-    """Settings as a plain dict with lower-cased top-level keys, for Jinja templates."""
-    return {str(key).lower(): value for key, value in settings.as_dict().items()}
+    """Settings as a plain dict for Jinja templates, each top-level key in lower and in upper
+    case (``{{ pipeline }}`` and the original's ``{{ PIPELINE }}``); nested keys keep the
+    spelling of the files."""
+    variables: dict[str, Any] = {}
+    for key, value in settings.as_dict().items():
+        variables[str(key).upper()] = value
+        variables[str(key).lower()] = value
+    return variables

@@ -6,7 +6,6 @@ import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from statisfactory.errors import HookError, StatisfactoryError
@@ -15,6 +14,7 @@ from statisfactory.project.pyproject import ProjectConfig, find_root, read_proje
 from statisfactory.project.settings import build_settings, template_variables
 from statisfactory.secrets import Secrets
 from statisfactory.session import defaults, integrations, scope
+from statisfactory.session.user_space import UserSpace
 
 if TYPE_CHECKING:
     from dynaconf import Dynaconf
@@ -74,7 +74,7 @@ class BaseSession(MixinLogable):
         self._parameters = None
         self._pipelines_definitions = None
         self._integrations: dict[str, Any] = {}
-        self._ = SimpleNamespace()
+        self._ = UserSpace()
         put_on_sys_path(config)
         self._run_post_init_hooks()
 
@@ -125,6 +125,8 @@ class BaseSession(MixinLogable):
     def get_active_session() -> BaseSession:
         """The session on top of the stack; outside any ``with session:`` it is an error."""
         return scope.get_active_session()
+
+    get_session = get_active_session  # the name the original's README uses
 
     # --- what the project declares ---------------------------------------------------------
     @property

@@ -38,6 +38,9 @@ from statisfactory.secrets import redact_text
 
 ODBC_DRIVERNAME = "mssql+pyodbc"
 
+# What the interactor passes pandas positionally: read_sql_query/read_sql_table, then to_sql.
+_POSITIONAL = {"load": frozenset({"sql", "table_name", "con"}), "save": frozenset({"name", "con"})}
+
 _engines: dict[tuple[int, str, str], Any] = {}
 _engines_lock = threading.Lock()
 
@@ -89,7 +92,8 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
     """A table or a query result as a ``pandas.DataFrame``.
 
     ``load_options`` go to ``pandas.read_sql_query`` (or ``read_sql_table``), ``save_options``
-    to ``DataFrame.to_sql`` (the index is not written unless ``index: true``).
+    to ``DataFrame.to_sql`` (the index is not written unless ``index: true``). Options win over
+    the entry's defaults (``if_exists``, ``schema``, ``index``).
     """
 
     Extra = SqlExtra
@@ -99,16 +103,23 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
         import pandas as pd
 
         extra: SqlExtra = self.artifact.extra
-        options = dict(self.artifact.load_options)
         if extra.query is not None:
+            options = self._options("load", {})
+            given = options.pop("params", None) or {}
+            if not isinstance(given, Mapping):
+                raise CatalogError(
+                    f"{self.artifact.where}: load_options.params must map the query's :name "
+                    f"parameters to values, got a {type(given).__name__}"
+                )
             statement = self._statement(extra.query)
-            parameters = self._parameters(statement, context)
+            parameters = self._parameters(statement, {**context, **given})
             with (
                 self._connection() as connection,
                 self._refused(f"the query {extra.query!r}", "correct extra.query"),
             ):
                 options = _overridden(pd.read_sql_query, options, context, taken={"params"})
                 return pd.read_sql_query(statement, connection, params=parameters, **options)
+        options = self._options("load", {"schema": extra.db_schema})
         with (
             self._connection() as connection,
             self._refused(
@@ -117,7 +128,7 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
         ):
             options = _overridden(pd.read_sql_table, options, context, taken={"schema"})
             try:
-                return pd.read_sql_table(extra.table, connection, schema=extra.db_schema, **options)
+                return pd.read_sql_table(extra.table, connection, **options)
             except ValueError as error:  # pandas' "Table ... not found"
                 if self._has_table(connection):
                     raise
@@ -142,7 +153,9 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
             )
         options = _overridden(
             asset.to_sql,
-            {"index": False, **self.artifact.save_options},
+            self._options(
+                "save", {"index": False, "schema": extra.db_schema, "if_exists": extra.if_exists}
+            ),
             context,
             taken={"schema", "if_exists"},
         )
@@ -156,13 +169,7 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
                 "check the table name and that the DataFrame's columns fit the existing table",
             ),
         ):
-            asset.to_sql(
-                extra.table,
-                connection,
-                schema=extra.db_schema,
-                if_exists=extra.if_exists,
-                **options,
-            )
+            asset.to_sql(extra.table, connection, **options)
 
     def exists(self, **context: Any) -> bool:
         extra: SqlExtra = self.artifact.extra
@@ -177,6 +184,19 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
         if self.artifact.extra.table is not None:
             return f"{where}#table={self._table_name()}"
         return f"{where}#query"
+
+    def _options(self, kind: str, defaults: Mapping[str, Any]) -> dict[str, Any]:
+        """The entry's ``load_options``/``save_options`` over the interactor's ``defaults``: the
+        user's choice wins. The table, query and connection come from ``extra`` only."""
+        declared = self.artifact.save_options if kind == "save" else self.artifact.load_options
+        clashes = sorted(_POSITIONAL[kind].intersection(declared))
+        if clashes:
+            raise CatalogError(
+                f"{self.artifact.where}: {kind}_options {clashes[0]!r} is given by the entry "
+                f"itself; remove it, and name the table in extra.table, the query in "
+                f"extra.query and the database in extra.url (or its parts)"
+            )
+        return {**defaults, **declared}
 
     # --- the connection ------------------------------------------------------------------------
     def url(self) -> Any:

@@ -23,7 +23,7 @@ from typing import Any
 from statisfactory.IO.artifact import SECRET_MARKERS, shows_secret
 from statisfactory.logger import get_logger
 
-FORMAT = "2"  # bump when the cached content changes shape
+FORMAT = "3"  # bump when the cached content changes shape, or what parsing refuses
 CACHE_FOLDER = Path(".statisfactory") / "cache" / "catalog"
 
 _logger = get_logger("catalog.cache")

@@ -39,17 +39,16 @@ def parse_param(text: str) -> ParamOverride:
 
 
 def _parse_value(raw: str, text: str) -> Any:
-    import yaml
+    from statisfactory.project.templating import parse_yaml
 
     if raw.strip() == "":
         return ""
-    try:
-        return yaml.safe_load(raw)
-    except yaml.YAMLError as error:
-        raise ConfigurationError(
-            f"--param {text!r}: the value {raw!r} is not valid YAML ({error.__class__.__name__}); "
-            f"quote it for a string, e.g. --param 'key=\"{raw}\"'."
-        ) from error
+    shown = text if len(text) <= 60 else f"{text[:57]}..."
+    return parse_yaml(
+        raw,
+        source=f"--param {shown!r}",
+        hint=f"quote the value for a string, e.g. --param '{text.partition('=')[0]}=\"...\"'",
+    )
 
 
 def apply_overrides(

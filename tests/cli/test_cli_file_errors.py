@@ -186,3 +186,17 @@ def test_the_plain_user_really_is_refused(tmp_path: Path) -> None:
     )
 
     assert "PermissionError" in result.stderr
+
+
+def test_a_folder_the_user_may_not_read_is_not_skipped(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    hidden = root / "catalog" / "team"
+    hidden.mkdir()
+    (hidden / "more.yaml").write_text("more:\n  type: json\n  extra: {path: data/more.json}\n")
+    hidden.chmod(0)
+    command = [sys.executable, "-m", "statisfactory.cli.main", "artifacts", "ls"]
+
+    result = subprocess.run(plain_user(command), cwd=root, capture_output=True, text=True)
+    hidden.chmod(0o755)  # let pytest clean up
+
+    assert f"{hidden}: cannot be read (Permission denied)" in one_error(result)

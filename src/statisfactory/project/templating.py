@@ -8,6 +8,7 @@ yaml_loader.py.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,13 +24,27 @@ _JINJA_MARKERS = ("{{", "{%", "{#")
 def yaml_files(path: Path) -> list[Path]:
     """The YAML files at ``path``: the file itself, or a folder's ``*.yaml``/``*.yml``, recursively.
 
-    Files are sorted so that a folder always loads in the same order.
+    Files are sorted so that a folder always loads in the same order. A sub-folder that cannot
+    be listed is an error: skipping it would silently drop its declarations.
     """
     if path.is_file():
         return [path]
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+        found = [
+            Path(folder, name)
+            for folder, _, names in os.walk(path, onerror=_unlistable)
+            for name in names
+            if Path(name).suffix in YAML_SUFFIXES
+        ]
+        return sorted(p for p in found if p.is_file())
     raise ConfigurationError(f"{path} does not exist: create it, or fix the path in pyproject.toml")
+
+
+def _unlistable(error: OSError) -> None:
+    raise ConfigurationError(
+        f"{error.filename}: cannot be read ({error.strerror}); check that its permissions let "
+        f"you list it"
+    ) from error
 
 
 @functools.cache

@@ -112,3 +112,24 @@ def test_a_jinja_loop_that_renders_too_much_stops_early(tmp_path, monkeypatch):
 
     with pytest.raises(ConfigurationError, match=r"catalog.yaml: the text is longer than 10,000"):
         read_yaml_template(path, {})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("a: 1\nb: " + "1" * 5000, "line 2: '1111111111"),
+        ("when: 2001-13-45", "line 1: '2001-13-45' cannot be read as a date"),
+    ],
+)
+def test_a_value_that_cannot_be_built_names_its_line(text, expected):
+    with pytest.raises(ConfigurationError, match=f"f.yaml, {expected}") as caught:
+        parse_yaml(text, source="f.yaml")
+
+    assert "quote it to keep it as text" in str(caught.value)
+
+
+def test_text_made_of_undecodable_bytes_is_an_error():
+    raw = b"x: caf\xe9".decode("utf-8", "surrogateescape")  # as Python decodes argv
+
+    with pytest.raises(ConfigurationError, match="--param 'x', line 1: holds bytes that are not"):
+        parse_yaml(raw, source="--param 'x'")

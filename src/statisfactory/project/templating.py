@@ -115,6 +115,11 @@ def parse_yaml(text: str, *, source: Path | str, hint: str = "") -> Any:
         return load_yaml(text)
     except RefusedYaml as error:
         raise ConfigurationError(f"{source}, {error.where}: {error.problem}") from error
+    except UnicodeEncodeError as error:  # a command-line argument made of non-UTF-8 bytes
+        line = text.count("\n", 0, error.start) + 1
+        raise ConfigurationError(
+            f"{source}, line {line}: holds bytes that are not UTF-8 text; write it in UTF-8"
+        ) from error
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""

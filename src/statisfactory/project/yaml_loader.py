@@ -75,6 +75,28 @@ class BoundedLoader(_Base):
                 )
 
 
+def _reporting_line(tag: str, what: str) -> None:
+    """Make the constructor of ``tag`` report a value it cannot build (a 5,000-digit int,
+    month 13) with its line, instead of a bare ``ValueError``."""
+    construct = BoundedLoader.yaml_constructors[tag]
+
+    def checked(loader: BoundedLoader, node: Node) -> Any:
+        try:
+            return construct(loader, node)
+        except ValueError as error:
+            shown = node.value if len(node.value) <= 40 else f"{node.value[:37]}..."
+            raise RefusedYaml(
+                f"line {_line(node)}",
+                f"{shown!r} cannot be read as {what} ({error}); quote it to keep it as text",
+            ) from error
+
+    BoundedLoader.add_constructor(tag, checked)
+
+
+_reporting_line("tag:yaml.org,2002:int", "an integer")
+_reporting_line("tag:yaml.org,2002:timestamp", "a date")
+
+
 def check_depth(root: Node) -> None:
     """Refuse a tree of nodes nested deeper than :data:`DEPTH_LIMIT` collections."""
     stack = [(root, 1)]

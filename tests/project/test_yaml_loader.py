@@ -133,3 +133,33 @@ def test_text_made_of_undecodable_bytes_is_an_error():
 
     with pytest.raises(ConfigurationError, match="--param 'x', line 1: holds bytes that are not"):
         parse_yaml(raw, source="--param 'x'")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a: &x [1]\nb: *x\n",
+        "{a: &x [1], b: *x}",
+        '{"a":&x [1], "b": *x}',
+        "- &x [1]\n- *x\n",
+        "a:\n\t&x [1]\n",
+    ],
+)
+def test_every_anchor_is_noticed(text):
+    from statisfactory.project.yaml_loader import _ANCHOR
+
+    assert _ANCHOR.search(text)
+
+
+def test_the_tree_walk_hands_a_graph_with_aliases_to_the_expansion_check():
+    from yaml.nodes import SequenceNode
+
+    from statisfactory.project.yaml_loader import BoundedLoader, check_depth
+
+    loader = BoundedLoader(bomb())
+    root = loader.get_single_node()
+    loader.dispose()
+    assert isinstance(root.value[0][1], SequenceNode)
+
+    with pytest.raises(Exception, match="repeat more than"):
+        check_depth(root, len(bomb()))  # as if the anchors had gone unnoticed

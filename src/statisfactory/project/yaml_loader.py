@@ -12,6 +12,7 @@ Each refusal is a :class:`RefusedYaml` saying where; :func:`parse_yaml` names th
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -21,6 +22,9 @@ DEPTH_LIMIT = 100
 EXPANSION_LIMIT = 10_000_000
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
+# An anchor (``&name``) starts a node: after a line start, a space or a flow indicator. A
+# ``&`` elsewhere (``?a=1&b=2``) only costs the slower, alias-aware check.
+_ANCHOR = re.compile(r"(?:^|[\s\[{,:])&", re.MULTILINE)
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -40,10 +44,10 @@ def load_yaml(text: str) -> Any:
         node = loader.get_single_node()
         if node is None:
             return None
-        if "*" in text:  # without an alias the nodes form a tree: only its depth matters
+        if _ANCHOR.search(text):
             check_expansion(node)
-        else:
-            check_depth(node)
+        else:  # without anchors, no aliases: a tree, where only the depth matters
+            check_depth(node, len(text))
         return loader.construct_document(node)
     finally:
         loader.dispose()
@@ -97,16 +101,31 @@ _reporting_line("tag:yaml.org,2002:int", "an integer")
 _reporting_line("tag:yaml.org,2002:timestamp", "a date")
 
 
-def check_depth(root: Node) -> None:
-    """Refuse a tree of nodes nested deeper than :data:`DEPTH_LIMIT` collections."""
+def check_depth(root: Node, length: int) -> None:
+    """Refuse a tree of nodes nested deeper than :data:`DEPTH_LIMIT` collections.
+
+    A tree parsed from ``length`` characters holds fewer collections than that (each takes at
+    least one); meeting more means aliases after all: :func:`check_expansion` then decides.
+    """
     stack = [(root, 1)]
     while stack:
         node, depth = stack.pop()
         if depth > DEPTH_LIMIT:
             raise _too_deep(node)
-        for child in _children(node):
-            if child.__class__ is not ScalarNode:
-                stack.append((child, depth + 1))
+        length -= 1
+        if length < 0:
+            return check_expansion(root)
+        depth += 1
+        if node.__class__ is MappingNode:  # the hot loop of every file: kept plain
+            for key, value in node.value:
+                if value.__class__ is not ScalarNode:
+                    stack.append((value, depth))
+                if key.__class__ is not ScalarNode:
+                    stack.append((key, depth))
+        else:
+            stack.extend(
+                (child, depth) for child in node.value if child.__class__ is not ScalarNode
+            )
 
 
 def check_expansion(root: Node) -> None:

@@ -163,3 +163,10 @@ def test_the_tree_walk_hands_a_graph_with_aliases_to_the_expansion_check():
 
     with pytest.raises(Exception, match="repeat more than"):
         check_depth(root, len(bomb()))  # as if the anchors had gone unnoticed
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"), [("just text", "just text"), ("&a text", "text"), ("42", 42)]
+)
+def test_a_document_may_be_a_single_value(text, expected):
+    assert parse_yaml(text, source="f.yaml") == expected

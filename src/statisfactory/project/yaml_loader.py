@@ -107,7 +107,7 @@ def check_depth(root: Node, length: int) -> None:
     A tree parsed from ``length`` characters holds fewer collections than that (each takes at
     least one); meeting more means aliases after all: :func:`check_expansion` then decides.
     """
-    stack = [(root, 1)]
+    stack = [(root, 1)] if root.__class__ is not ScalarNode else []
     while stack:
         node, depth = stack.pop()
         if depth > DEPTH_LIMIT:

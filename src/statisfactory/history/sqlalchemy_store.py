@@ -23,7 +23,7 @@ class SqlAlchemyDriver:
     def __init__(self, url: str) -> None:
         import sqlalchemy as sa
 
-        from statisfactory.IO.artifact import redact
+        from statisfactory.secrets import redact
 
         self._text = sa.text
         parsed = sa.engine.make_url(url)

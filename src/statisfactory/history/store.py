@@ -443,7 +443,7 @@ def open_store(root: Path, url: str | None = None, enabled: Any = True) -> Histo
 
             driver = SqliteDriver(Path(root) / STORE_FOLDER / SQLITE_NAME)
     except Exception as error:
-        from statisfactory.IO.artifact import redact
+        from statisfactory.secrets import redact
 
         where = redact(str(url)) if url else str(Path(root) / STORE_FOLDER / SQLITE_NAME)
         _logger.warning(

@@ -30,7 +30,6 @@ from statisfactory.history.fingerprints import ArtifactFingerprints, Stored
 from statisfactory.history.recorder import RunRecorder
 from statisfactory.history.store import store_for
 from statisfactory.history.volatiles import MISSING, VolatileCache
-from statisfactory.IO.artifact import redact
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.dag import Plan
 from statisfactory.pipeline.decisions import SKIP, Decision, Facts, RecordedStates, explain
@@ -195,7 +194,8 @@ class TrackedJob(Job):
                 variables = set().union(*(self.fingerprints.variables(n) for n in names))
                 dynamic = {key: context[key] for key in sorted(variables) if key in context}
             if arguments or dynamic:
-                key, shown = value_digest([arguments, dynamic]), redact({**arguments, **dynamic})
+                key = value_digest([arguments, dynamic])
+                shown = self.recorder.secrets.redact({**arguments, **dynamic})
             else:
                 key, shown = _NO_VALUES, {}
             facts = self._facts[index] = Facts(self.code.of(craft), key, shown)

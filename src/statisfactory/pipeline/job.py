@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from statisfactory.errors import NoActiveSessionError, PipelineError
+from statisfactory.errors import DynamicValueError, NoActiveSessionError, PipelineError
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.dag import Plan
@@ -120,6 +120,15 @@ class Job:
         catalog = self.session.catalog
         for craft in users:
             craft.check_declared(catalog, where=f"{self.name}: ")
+        # A run parameter that would move an artifact elsewhere stops the run before it starts.
+        for craft, context in zip(self.plan.crafts, self.contexts, strict=True):
+            for name in craft.artifact_names() if craft.uses_catalog else ():
+                try:
+                    catalog.check_context(name, **context)
+                except DynamicValueError as error:
+                    raise DynamicValueError(
+                        f"{self.name}: Craft '{craft.fqname}' uses {error}"
+                    ) from error
 
 
 def _per_craft(

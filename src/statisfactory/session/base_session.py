@@ -13,6 +13,7 @@ from statisfactory.errors import HookError, StatisfactoryError
 from statisfactory.logger import MixinLogable
 from statisfactory.project.pyproject import ProjectConfig, find_root, read_project_config
 from statisfactory.project.settings import build_settings, template_variables
+from statisfactory.secrets import Secrets
 from statisfactory.session import defaults, integrations, scope
 
 if TYPE_CHECKING:
@@ -68,6 +69,7 @@ class BaseSession(MixinLogable):
         self._lock = threading.RLock()
         self._settings = build_settings(config)
         self._template_variables: dict[str, Any] | None = None
+        self._secrets: Secrets | None = None
         self._catalog = None
         self._parameters = None
         self._pipelines_definitions = None
@@ -146,6 +148,14 @@ class BaseSession(MixinLogable):
         if self._template_variables is None:
             self._template_variables = template_variables(self._settings)
         return self._template_variables
+
+    @property
+    def secrets(self) -> Secrets:
+        """The values of the secret settings (and ``STATISFACTORY_*`` variables), which every
+        output masks (see :mod:`statisfactory.secrets`)."""
+        if self._secrets is None:
+            self._secrets = Secrets.of(self.template_variables)
+        return self._secrets
 
     @property
     def catalog(self) -> Catalog:

@@ -30,10 +30,11 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from statisfactory.errors import CatalogError, IntegrationError, InterpolationError, StorageError
-from statisfactory.IO.artifact import redact_text
 from statisfactory.IO.interactors.base import ArtifactInteractor
 from statisfactory.IO.interactors.files import MissingArtifactError
 from statisfactory.IO.interpolation import check_sql_values
+from statisfactory.IO.signatures import select
+from statisfactory.secrets import redact_text
 
 ODBC_DRIVERNAME = "mssql+pyodbc"
 
@@ -106,6 +107,7 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
                 self._connection() as connection,
                 self._refused(f"the query {extra.query!r}", "correct extra.query"),
             ):
+                options = _overridden(pd.read_sql_query, options, context, taken={"params"})
                 return pd.read_sql_query(statement, connection, params=parameters, **options)
         with (
             self._connection() as connection,
@@ -113,6 +115,7 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
                 f"reading the table {self._table_name()!r}", "check extra.table and extra.schema"
             ),
         ):
+            options = _overridden(pd.read_sql_table, options, context, taken={"schema"})
             try:
                 return pd.read_sql_table(extra.table, connection, schema=extra.db_schema, **options)
             except ValueError as error:  # pandas' "Table ... not found"
@@ -137,7 +140,12 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
                 f"{self.artifact.where}: a sql artifact holds a pandas DataFrame, not a "
                 f"{type(asset).__name__}"
             )
-        options = {"index": False, **self.artifact.save_options}
+        options = _overridden(
+            asset.to_sql,
+            {"index": False, **self.artifact.save_options},
+            context,
+            taken={"schema", "if_exists"},
+        )
         if "method" not in options and copy_supported(self.engine()):
             options["method"] = copy_rows
         # One transaction: a failed 'replace' keeps the previous table where the database allows.
@@ -307,6 +315,16 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
                 f"keyword arguments (catalog.load(..., {missing[0]}=...)) or pipeline parameters"
             )
         return {name: context[name] for name in names}
+
+
+def _overridden(
+    function: Any, options: Mapping[str, Any], context: Mapping[str, Any], *, taken: set[str]
+) -> dict[str, Any]:
+    """``options`` overridden by the call's keyword arguments that ``function`` names (as for
+    files: ``load("t", index_col="b")`` beats ``load_options``), except the ``taken`` ones and
+    the statement and connection, which come from the entry."""
+    named = select(function, context, into_var_keyword=False, positional=2)[0]
+    return {**options, **{key: value for key, value in named.items() if key not in taken}}
 
 
 def _database_error(error: BaseException) -> Any:

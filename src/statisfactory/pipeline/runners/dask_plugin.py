@@ -4,6 +4,11 @@ Crafts and values reach a worker as bytes pickled by the client and are unpickle
 after the worker's session has put the project's ``sources`` on ``sys.path``: the scheduler
 never needs to import the user's modules, and a value that cannot cross processes is reported
 with the craft and the name it was given under.
+
+Workers print and log on their own streams, which a LocalCluster shares with the process that
+started it: once a worker has a session, everything it prints or logs (``print`` in a craft,
+Dask's "Compute Failed" reports) and every error it sends back is masked with the secrets of
+the session and of the crafts' contexts, as in the processes runner's workers.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ class SessionPlugin(WorkerPlugin):
         from statisfactory.session import Session
 
         self.session = Session(root_folder=self.root)
+        process_worker.keep_secret(self.session)
 
     def teardown(self, worker: Any) -> None:
         self.session = None
@@ -51,15 +57,20 @@ def run_craft(
 
     ``payload`` is the pickled ``(context, arguments, volatiles)`` prepared by the client;
     ``upstream`` maps each volatile produced by another craft to that craft's pickled result
-    (Dask resolves the futures before calling). Errors raised by the craft propagate as they
-    are, so Dask sends them back with the worker's traceback.
+    (Dask resolves the futures before calling). Errors raised by the craft propagate with their
+    class, secrets masked, so Dask sends them back with the worker's traceback.
     """
-    session = _worker_session(plugin_name, fqname)
-    with session if session is not None else contextlib.nullcontext():
-        craft = _load_craft(fqname, craft_bytes)
-        context, arguments, volatiles = pickle.loads(payload)
-        volatiles.update(_unpack(craft, upstream))
-        _, kept = craft.execute(context, arguments, volatiles)
+    try:
+        session = _worker_session(plugin_name, fqname)
+        with session if session is not None else contextlib.nullcontext():
+            craft = _load_craft(fqname, craft_bytes)
+            context, arguments, volatiles = pickle.loads(payload)
+            process_worker.keep_secret(session, context, arguments)  # parameters are in context
+            volatiles.update(_unpack(craft, upstream))
+            _, kept = craft.execute(context, arguments, volatiles)
+    except BaseException as error:
+        process_worker.mask_raised(error)
+        raise
     return process_worker.dump(craft, "volatile returned", kept)
 
 

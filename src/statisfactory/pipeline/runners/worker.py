@@ -3,6 +3,10 @@
 A call travels as the craft (pickled by reference: module and name) and one payload of bytes
 pickled by the parent, so a value that cannot be pickled is reported with the craft and the
 name it was given under, instead of a bare pickling error from deep inside the pool.
+
+A worker shares its streams with the process that started it: what a craft prints or logs
+there, and the errors sent back, are masked with the secrets of the session and of the crafts'
+contexts (:func:`keep_secret`, :func:`mask_raised`; the Dask workers use them too).
 """
 
 from __future__ import annotations
@@ -15,9 +19,33 @@ from typing import Any
 
 from statisfactory.pipeline.craft import Craft, CraftUsageError
 from statisfactory.pipeline.job import CraftCall
+from statisfactory.secrets import Secrets, guard_process
 
 _session: Any = None
 _session_root: Path | None = None
+# What this process masks: it only grows (sessions of several runs, the crafts' contexts), so
+# that the streams and log handlers are wrapped once and masking more is never a loss.
+_secrets = Secrets()
+
+
+def keep_secret(session: Any, *sources: Any) -> None:
+    """Mask the secrets of ``session`` and ``sources`` (contexts, arguments) in everything this
+    process prints or logs from now on."""
+    known = getattr(session, "secrets", None)
+    if isinstance(known, Secrets):
+        _secrets.add_values(known.values)
+    _secrets.add(*sources)
+    guard_process(_secrets)
+
+
+def mask_raised(error: BaseException | None) -> None:
+    """Mask the known secrets in ``error`` and the errors it was raised from, before they are
+    logged or sent to the parent."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        _secrets.mask_error(error)
+        error = error.__cause__ or error.__context__
 
 
 def initialize(root: Path | None) -> None:
@@ -28,6 +56,7 @@ def initialize(root: Path | None) -> None:
     from statisfactory.session import Session
 
     _session, _session_root = Session(root_folder=root), Path(root)
+    keep_secret(_session)
 
 
 def execute(craft: Craft, payload: bytes, root: Path | None = None) -> bytes:
@@ -35,12 +64,17 @@ def execute(craft: Craft, payload: bytes, root: Path | None = None) -> bytes:
 
     ``root`` lets an engine without a pool initializer build the session on the first call.
     """
-    if root is not None:
-        initialize(root)
-    context, arguments, volatiles = pickle.loads(payload)
-    scope = _session if _session is not None else contextlib.nullcontext()
-    with scope:
-        _, kept = craft.execute(context, arguments, volatiles)
+    try:
+        if root is not None:
+            initialize(root)
+        context, arguments, volatiles = pickle.loads(payload)
+        keep_secret(_session, context, arguments)
+        scope = _session if _session is not None else contextlib.nullcontext()
+        with scope:
+            _, kept = craft.execute(context, arguments, volatiles)
+    except BaseException as error:
+        mask_raised(error)
+        raise
     return dump(craft, "volatile returned", kept)
 
 

@@ -40,14 +40,19 @@ def parse_param(text: str) -> ParamOverride:
 
 def _parse_value(raw: str, text: str) -> Any:
     from statisfactory.project.templating import parse_yaml
+    from statisfactory.secrets import is_secret_key
 
     if raw.strip() == "":
         return ""
-    shown = text if len(text) <= 60 else f"{text[:57]}..."
+    target = text.partition("=")[0]
+    if is_secret_key(target.rpartition(":")[2]):
+        shown = f"{target}=***"  # the value of a secret never reaches a message
+    else:
+        shown = text if len(text) <= 60 else f"{text[:57]}..."
     return parse_yaml(
         raw,
         source=f"--param {shown!r}",
-        hint=f"quote the value for a string, e.g. --param '{text.partition('=')[0]}=\"...\"'",
+        hint=f"quote the value for a string, e.g. --param '{target}=\"...\"'",
     )
 
 

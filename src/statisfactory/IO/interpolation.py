@@ -3,7 +3,8 @@
 - ``!{var}`` is replaced by ``str(context["var"])``; ``!!`` is a literal ``!``.
 - A value written ``+{ literal }+`` (the whole string) is then evaluated with
   :func:`ast.literal_eval`: ``"+{ !{port} }+"`` gives an int. Anything but a Python literal
-  (a call, a name, an attribute) is refused; nothing is ever executed.
+  (a call, a name, an attribute) is refused; nothing is ever executed. An expression is at
+  most :data:`LITERAL_LIMIT` characters.
 
 Static ``{{ jinja }}`` is not handled here: it was rendered when the catalog file was read.
 A field may have a :data:`FieldCheck`, run on its final value: :func:`check_path` keeps the
@@ -44,6 +45,7 @@ FieldCheck = Callable[[DynamicField], "str | None"]
 _DYNAMIC = re.compile(r"!!|!\{([^{}]*)\}")
 _LITERAL = re.compile(r"\A\s*\+\{(.*)\}\+\s*\Z", re.DOTALL)
 _SCHEME = re.compile(r"\A([A-Za-z][A-Za-z0-9+.\-]*)://")
+LITERAL_LIMIT = 100_000  # characters of one +{ }+ expression
 _NUMBER = re.compile(r"\A[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
 
 
@@ -155,6 +157,11 @@ def evaluate_literal(text: str, *, where: str, key: str) -> Any:
     if match is None:
         return text
     expression = match.group(1).strip()
+    if len(expression) > LITERAL_LIMIT:  # parsing a huge literal takes seconds and memory
+        raise InterpolationError(
+            f"{where}, {key}: the +{{ }}+ literal is longer than {LITERAL_LIMIT:,} characters; "
+            f"pass such a value as a keyword argument instead"
+        )
     try:
         return ast.literal_eval(expression)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as error:

@@ -13,7 +13,6 @@ storage scheme, the bucket or host and the root of a path to what the declared t
 
 from __future__ import annotations
 
-import ast
 import ntpath
 import os
 import posixpath
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from statisfactory import syntax
 from statisfactory.errors import DynamicValueError, InterpolationError
 
 
@@ -163,7 +163,7 @@ def evaluate_literal(text: str, *, where: str, key: str) -> Any:
             f"pass such a value as a keyword argument instead"
         )
     try:
-        return ast.literal_eval(expression)
+        return syntax.literal_eval(expression)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as error:
         raise InterpolationError(
             f"{where}, {key}: +{{ {expression} }}+ is not a Python literal (a number, string, "
@@ -194,7 +194,7 @@ def declared_prefix(template: str) -> str:
         return head.split(_MARK, 1)[0]
     marked = _DYNAMIC.sub(lambda m: "!" if m.group(0) == "!!" else _MARK, literal.group(1))
     try:
-        text = ast.literal_eval(marked.strip())
+        text = syntax.literal_eval(marked.strip())
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return ""  # a dynamic value outside any string: nothing is declared
     return text.split(_MARK, 1)[0] if isinstance(text, str) else ""

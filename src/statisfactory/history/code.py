@@ -104,7 +104,7 @@ def _module_file(module_name: str) -> tuple[_FileKey, Any] | Code:
         info = os.stat(filename) if filename else None
     except OSError:
         info = None
-    if info is None or not stat.S_ISREG(info.st_mode):
+    if not filename or info is None or not stat.S_ISREG(info.st_mode):
         return Code(
             None,
             f"its module {module_name!r} has no source file (defined in a notebook "

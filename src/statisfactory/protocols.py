@@ -7,16 +7,18 @@ and :class:`Future` objects, the fingerprints and the incremental policy a
 (``IO.catalog.Catalog``, ``concurrent.futures.Future``, ``history.store.HistoryStore``) satisfy
 them structurally, and so may a plugin's or a test's own object.
 
-This module is the bottom layer: it imports nothing of the package.
+This module is the bottom layer: it imports nothing of the package. The protocols are runtime
+checkable, so that a test can tell that the concrete classes still have every listed member.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, Self
+from typing import Any, Protocol, Self, runtime_checkable
 
 
+@runtime_checkable
 class CatalogLike(Protocol):
     """The artifacts a pipeline loads and saves (``statisfactory.IO.catalog.Catalog``)."""
 
@@ -52,6 +54,7 @@ class CatalogLike(Protocol):
         ...
 
 
+@runtime_checkable
 class Future(Protocol):
     """A started craft call, as a runner's strategy returns it: a pool's future, a Dask future
     wrapped, or a call already run where it was submitted."""
@@ -65,6 +68,7 @@ class Future(Protocol):
         ...
 
 
+@runtime_checkable
 class DigestStore(Protocol):
     """Where file digests are remembered by path, size and modification time, so that an
     unchanged large file is not read again (the run history store)."""
@@ -78,6 +82,7 @@ class DigestStore(Protocol):
         ...
 
 
+@runtime_checkable
 class HistoryStoreLike(DigestStore, Protocol):
     """The run history as the incremental policy and the run's recorder use it
     (``statisfactory.history.store.HistoryStore``)."""

@@ -29,6 +29,10 @@ class CatalogLike(Protocol):
 
     def __contains__(self, name: object, /) -> bool: ...
 
+    def __getitem__(self, name: str, /) -> object:
+        """The declared entry of artifact ``name``; an error suggesting close names if none."""
+        ...
+
     def load(self, name: str = ..., /, **context: Any) -> Any:
         """The value of artifact ``name`` with ``context`` filling its ``!{}`` markers."""
         ...
@@ -116,6 +120,24 @@ class HistoryStoreLike(DigestStore, Protocol):
 
     def begin_run(self, run: Mapping[str, Any]) -> None:
         """Record that a run started."""
+        ...
+
+    def end_run(
+        self,
+        run_id: str,
+        *,
+        status: str,
+        ended: float,
+        error: str = ...,
+        details: Callable[[], Mapping[str, Any]] | None = ...,
+    ) -> None:
+        """Record how a run ended; ``details()`` is computed later, by the writer."""
+        ...
+
+    def add_crafts(
+        self, rows: Callable[[], tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]]]]
+    ) -> None:
+        """Record craft executions and states; ``rows()`` is called by the writer."""
         ...
 
     def add_write(self, row: Mapping[str, Any]) -> None:

@@ -84,42 +84,46 @@ class Runner:
         """Run every craft of ``job`` once its inputs exist; return the job's volatiles."""
         if not job.plan.crafts:
             return job.state
+        with self._open(job) as executor:
+            return self._schedule(job, executor)
+
+    def _schedule(self, job: Job, executor: Any) -> dict[str, Any]:
+        """Submit each craft to ``executor`` once its inputs exist, until all are done."""
         waiting = list(job.plan.indegree)
         ready = deque(job.plan.roots)
         finished: queue.SimpleQueue = queue.SimpleQueue()
         running: dict[Any, int] = {}
         failures: list[Exception] = []
         cap = self.workers
-        with self._open(job) as executor:
-            while ready or running:
-                while ready and len(running) < cap and not failures:
-                    index = ready.popleft()
-                    try:
-                        call = job.start(index)
-                        if isinstance(call, Waiting):  # other crafts must run first
-                            waiting[index] = call.count
-                            ready.extendleft(reversed(call.start))
-                            continue
-                        skipped = isinstance(call, Skipped)  # nothing to submit
-                        future = Completed(call) if skipped else self._submit(executor, call)
-                    except Exception as error:
-                        failures.append(job.fail(index, error))
-                        break
-                    running[future] = index
-                    future.add_done_callback(finished.put)
-                if not running:
-                    break
-                future = finished.get()
-                index = running.pop(future)
+        while ready or running:
+            while ready and len(running) < cap and not failures:
+                index = ready.popleft()
                 try:
-                    unblocked = job.finish(index, future.result())
+                    call = job.start(index)
+                    if isinstance(call, Waiting):  # other crafts must run first
+                        waiting[index] = call.count
+                        ready.extendleft(reversed(call.start))
+                        continue
+                    skipped = isinstance(call, Skipped)  # nothing to submit
+                    future = Completed(call) if skipped else self._submit(executor, call)
                 except Exception as error:
                     failures.append(job.fail(index, error))
-                    continue
-                for dependent in unblocked:
-                    waiting[dependent] -= 1
-                    if not waiting[dependent]:
-                        ready.append(dependent)
+                    break
+                running[future] = index
+                future.add_done_callback(finished.put)
+            if not running:
+                break
+            future = finished.get()
+            index = running.pop(future)
+            try:
+                unblocked = job.finish(index, future.result())
+            except Exception as error:
+                failures.append(job.fail(index, error))
+                continue
+            for dependent in unblocked:
+                waiting[dependent] -= 1
+                if not waiting[dependent]:
+                    ready.append(dependent)
         if failures:
             for other in failures[1:]:
                 _logger.error("%s: also failed: %s", job.name, other)

@@ -272,7 +272,8 @@ def _run_hooks(
     adapter = class_hooks_for(run)
     if adapter is not None:
         own.append(("class-hooks", adapter))
-    own.extend((_plugin_name(plugin), plugin) for plugin in plugins)
+    for plugin in plugins:
+        own.append((_plugin_name(plugin, [name for name, _ in own]), plugin))
     managers = []
     session_plugins = getattr(run.session, "plugins", None)
     if session_plugins is not None and session_plugins.get_plugins():
@@ -284,9 +285,11 @@ def _run_hooks(
     return HookRelay(managers, run) if managers else NO_HOOKS
 
 
-def _plugin_name(plugin: Any) -> str:
+def _plugin_name(plugin: Any, taken: list[str]) -> str:
+    """The plugin's class (or module) name; numbered when two instances of a class are given."""
     name = getattr(plugin, "__name__", None) or type(plugin).__name__
-    return f"{name}-{id(plugin):x}"  # two instances of one class are two plugins
+    count = sum(1 for other in taken if other == name or other.startswith(f"{name}#"))
+    return f"{name}#{count + 1}" if count else name
 
 
 def _active_session() -> Any:

@@ -72,18 +72,25 @@ def session_manager(session: Any) -> pluggy.PluginManager:
     Each then hears ``after_session_init(session)``.
     """
     manager = new_manager()
-    settings = session.settings
-    disabled = set(_listed(settings.get(DISABLED_SETTING), DISABLED_SETTING))
+    enabled, listed = enabled_hook_plugins(session.settings)
     for found in entry_points.installed("hooks"):
-        if found.name not in disabled:
+        if found.name in enabled:
             plugin = _instance(entry_points.load("hooks", found.name))
             register(manager, plugin, found.name, f"package {found.distribution}")
-    for reference in _listed(settings.get(HOOK_PLUGINS_SETTING), HOOK_PLUGINS_SETTING):
+    for reference in listed:
         register(manager, _instance(_resolve(reference)), reference, "setting hook_plugins")
     from statisfactory.plugins.relay import HookRelay
 
     HookRelay([manager]).call("after_session_init", session=session)
     return manager
+
+
+def enabled_hook_plugins(settings: Any) -> tuple[set[str], list[str]]:
+    """The installed hook plugins a project uses (all but ``disabled_hook_plugins``), and the
+    ``"module:attribute"`` references of its ``hook_plugins`` setting; nothing is imported."""
+    disabled = set(_listed(settings.get(DISABLED_SETTING), DISABLED_SETTING))
+    enabled = {name for name in entry_points.names("hooks") if name not in disabled}
+    return enabled, list(_listed(settings.get(HOOK_PLUGINS_SETTING), HOOK_PLUGINS_SETTING))
 
 
 def run_manager(plugins: Iterable[tuple[str, Any]]) -> pluggy.PluginManager:

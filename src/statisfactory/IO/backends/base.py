@@ -49,7 +49,7 @@ def _conflict(scheme: str, known: type, new: type) -> BackendRegistrationError:
     )
 
 
-_registry = Registry("statisfactory.IO.backends", BUILTIN_MODULES, _conflict)
+_registry = Registry("statisfactory.IO.backends", BUILTIN_MODULES, _conflict, "backends")
 
 
 class Backend(MixinLogable):

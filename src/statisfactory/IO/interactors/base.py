@@ -41,7 +41,7 @@ def _conflict(name: str, known: type, new: type) -> InteractorRegistrationError:
     )
 
 
-_registry = Registry("statisfactory.IO.interactors", BUILTIN_MODULES, _conflict)
+_registry = Registry("statisfactory.IO.interactors", BUILTIN_MODULES, _conflict, "interactors")
 
 
 class ArtifactInteractor(MixinLogable):
@@ -134,7 +134,7 @@ def describe_fields(model: type) -> str:
 
 
 def is_known_type(name: str) -> bool:
-    """Whether ``name`` is a built-in or registered type (imports nothing)."""
+    """Whether ``name`` is a built-in, registered or installed type (imports nothing)."""
     return name in _registry
 
 
@@ -150,6 +150,7 @@ def interactor_class(name: str) -> type[ArtifactInteractor]:
         raise CatalogError(
             f"unknown artifact type {name!r}; known types: {', '.join(known_types())}. A custom "
             f"type is registered when its module is imported: define or import it in the "
-            f"session module ([tool.statisfactory.session_factory] module = ...)"
+            f"session module ([tool.statisfactory.session_factory] module = ...), or install "
+            f"the package giving it (entry point group statisfactory.interactors)"
         )
     return cls

@@ -140,8 +140,10 @@ def register_runner(name: str, runner: type[Runner] | str) -> None:
 
 
 def known_runners() -> list[str]:
-    """The registered runner names."""
-    return sorted(_RUNNERS)
+    """The registered runner names, and those installed packages give."""
+    from statisfactory.plugins import entry_points
+
+    return sorted(set(_RUNNERS) | set(entry_points.names("runners")))
 
 
 def get_runner(runner: str | Runner | None, max_workers: int | None = None) -> Runner:
@@ -159,6 +161,8 @@ def get_runner(runner: str | Runner | None, max_workers: int | None = None) -> R
 def runner_class(name: str) -> type[Runner]:
     """The class registered as ``name``, importing its module on first use."""
     entry = _RUNNERS.get(name) if isinstance(name, str) else None
+    if entry is None and isinstance(name, str):
+        entry = _installed_runner(name)
     if entry is None:
         raise RunnerError(f"Unknown runner {name!r}: use one of {', '.join(known_runners())}")
     if isinstance(entry, str):
@@ -173,6 +177,23 @@ def runner_class(name: str) -> type[Runner]:
             ) from error
         register_runner(name, entry)
     return entry
+
+
+def _installed_runner(name: str) -> type[Runner] | None:
+    """The runner an installed package gives as ``name`` (entry point group
+    ``statisfactory.runners``), registered under it."""
+    from statisfactory.plugins import entry_points
+
+    loaded = entry_points.load("runners", name)
+    if loaded is None:
+        return None
+    if not (isinstance(loaded, type) and issubclass(loaded, Runner)):
+        raise RunnerError(
+            f"Runner '{name}' of an installed package is {loaded!r}, not a subclass of "
+            "statisfactory.pipeline.runners.Runner: fix or uninstall that package"
+        )
+    register_runner(name, loaded)
+    return loaded
 
 
 class Completed:

@@ -171,12 +171,22 @@ class BaseSession(MixinLogable):
             defaults.load_pipelines_definitions(self)
         return self._pipelines_definitions
 
-    # --- integrations, built on first access -----------------------------------------------
-    def _integration(self, name: str, build: Callable[[], Any]) -> Any:
+    # --- integrations and resources, built on first access ----------------------------------
+    def resource(self, name: str, build: Callable[[], Any]) -> Any:
+        """The session's resource ``name`` (an S3 connection, the lakeFS branches known to
+        exist…), built by ``build()`` on first use and kept as long as the session."""
         with self._lock:
             if name not in self._integrations:
                 self._integrations[name] = build()
             return self._integrations[name]
+
+    @property
+    def resources(self) -> list[str]:
+        """The names of the resources (and integrations) this session has built so far."""
+        with self._lock:
+            return sorted(self._integrations)
+
+    _integration = resource
 
     @property
     def plugins(self) -> pluggy.PluginManager:

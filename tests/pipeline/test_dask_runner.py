@@ -494,3 +494,21 @@ def test_a_script_running_dask_at_its_top_level_is_told_to_guard_it(project_fact
     assert ran.returncode != 0
     assert f"if {script} runs the pipeline at its top level" in ran.stderr
     assert "if __name__ == '__main__':" in ran.stderr
+
+
+def test_a_dask_run_returns_its_volatiles_id_statuses_and_writes(
+    project_factory, scheduler_address
+):
+    root = _project(project_factory, "dask_result_crafts", FAN, REPORT)
+    session = Session(root_folder=root)
+    from dask_result_crafts import PIPELINE
+
+    with session:
+        result = PIPELINE.run(
+            {"n": 3, "log": str(root / "log")}, runner=DaskRunner(address=scheduler_address)
+        )
+    assert result["total"] == sum([0, 1, 4]) + sum([0, 1, 8]) + sum([0, -1, -2])
+    assert set(result.statuses.values()) == {"done"} and len(result.statuses) == 5
+    assert result.written == {"report": str(root / "data" / "report_3.json")}
+    session.history_store.flush()
+    assert session.history_store.runs(limit=1)[0]["run_id"] == result.run_id

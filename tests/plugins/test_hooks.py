@@ -36,6 +36,11 @@ STEPS = """
     @Craft()
     def broken(total: Volatile) -> Volatile("never"):
         raise ValueError("no luck")
+
+
+    @Craft()
+    def unwritable(n: int) -> Artifact("numbers"):
+        return {1, 2}
 """
 CATALOG = """
     - name: numbers
@@ -94,7 +99,8 @@ class Journal:
 
     @hookimpl
     def after_artifact_save(self, name, location, artifact):
-        self.events.append(("after_save", name, location.rpartition("/")[2], artifact.type))
+        where = location.rpartition("/")[2]
+        self.events.append(("after_save", name, where, artifact.type, artifact.extra.path))
 
 
 def test_implementations_take_any_subset_of_the_arguments(lab):
@@ -107,7 +113,7 @@ def test_implementations_take_any_subset_of_the_arguments(lab):
         ("before_run", RunStatus.RUNNING),
         ("before_craft", "source", 3),
         ("before_save", "source", "numbers", [0, 1, 2], 3),
-        ("after_save", "numbers", "numbers_3.json", "json"),
+        ("after_save", "numbers", "numbers_3.json", "json", "data/numbers_3.json"),
         ("after_craft", "source", {}),
         ("before_craft", "total", 3),
         ("before_load", "numbers", "numbers_3.json"),
@@ -234,3 +240,19 @@ def test_hook_calls_are_skipped_without_implementations(lab):
     assert relay.after_run is not None
     assert relay.before_craft is None and relay.after_craft is None
     assert not relay.artifacts  # loads and saves go straight to the catalog
+
+
+def test_a_refused_save_is_not_heard(lab):
+    session, steps = lab
+
+    @hookimpl
+    def after_artifact_save(name):
+        heard.append(name)
+
+    heard: list[str] = []
+    plugin = type("Listener", (), {"after_artifact_save": staticmethod(after_artifact_save)})()
+    with session, pytest.raises(CraftError, match="cannot be written as JSON"):
+        Pipeline(steps.unwritable).run({"n": 1}, plugins=[plugin])
+    with session:
+        Pipeline(steps.source).run({"n": 1}, plugins=[plugin])
+    assert heard == ["numbers"]

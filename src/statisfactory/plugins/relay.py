@@ -91,7 +91,7 @@ class HookRelay:
             self.before_artifact_save(self.run, craft, name, context, location, value)
         catalog.save(name, value, **context)
         if self.after_artifact_save is not None:
-            artifact = catalog[name]
+            artifact = catalog.interactor(name, context).artifact  # its entry, resolved
             self.after_artifact_save(self.run, craft, name, context, location, value, artifact)
 
 

@@ -94,6 +94,13 @@ class Backend(MixinLogable):
         """The bytes stored at ``fragment``; raise ``FileNotFoundError`` when there are none."""
         raise NotImplementedError(f"backend {type(self).__name__} cannot read")
 
+    def fingerprint(self, *, fragment: ParseResult, **kwargs: Any) -> str | None:
+        """A short text that changes whenever what is stored at ``fragment`` changes (an ETag,
+        a checksum, like fsspec's ``checksum``/``ukey``), for incremental runs and lineage;
+        ``FileNotFoundError`` when nothing is stored; None (the default) when the storage
+        gives none, and the artifact then never counts as unchanged."""
+        return None
+
     # --- derived operations, overridden by built-in backends ---------------------------------
     def exists(self, *, fragment: ParseResult, **kwargs: Any) -> bool:
         """Whether something is stored at ``fragment`` (by default: whether ``get`` succeeds)."""

@@ -55,6 +55,14 @@ class LakeFSBackend(StreamingBackend, prefix="lakefs"):
         with translated_errors(target):
             return bool(target.stored.exists())
 
+    def fingerprint(
+        self, *, fragment: ParseResult, lake_ref: str | None = None, **kwargs: Any
+    ) -> str | None:
+        """The object's checksum on the reference the operation uses."""
+        target = self.target(fragment, lake_ref, writing=False)
+        with translated_errors(target):
+            return f"lakefs:{target.stored.stat().checksum}"
+
     @contextmanager
     def open_read(
         self, fragment: ParseResult, lake_ref: str | None = None, **kwargs: Any

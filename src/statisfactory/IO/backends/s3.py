@@ -60,6 +60,14 @@ class S3Backend(StreamingBackend, prefix="s3"):
             return False
         return True
 
+    def fingerprint(self, *, fragment: ParseResult, **kwargs: Any) -> str | None:
+        """The object's ETag."""
+        connection = self.connection()
+        bucket, key = split_url(fragment)
+        with translated_errors(connection, fragment):
+            head = connection.client.head_object(Bucket=bucket, Key=key)
+        return f"etag:{head['ETag'].strip(chr(34))}"
+
     @contextmanager
     def open_read(self, fragment: ParseResult, **kwargs: Any) -> Iterator[BinaryIO]:
         connection = self.connection()

@@ -228,7 +228,7 @@ def test_a_plugin_may_skip_crafts(lab):
 
 
 def test_hook_calls_are_skipped_without_implementations(lab):
-    from statisfactory.plugins.manager import run_manager
+    from statisfactory.plugins.manager import implementations
     from statisfactory.plugins.relay import HookRelay
 
     class OnlyAfterRun:
@@ -236,7 +236,7 @@ def test_hook_calls_are_skipped_without_implementations(lab):
         def after_run(self):
             pass
 
-    relay = HookRelay([run_manager([("only", OnlyAfterRun())])])
+    relay = HookRelay(implementations(OnlyAfterRun(), "only", "a test"))
     assert relay.after_run is not None
     assert relay.before_craft is None and relay.after_craft is None
     assert not relay.artifacts  # loads and saves go straight to the catalog

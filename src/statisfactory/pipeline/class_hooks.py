@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def class_hooks_for(run: Run) -> ClassHooks | None:
     """The adapter when the pipeline's class or a craft's class has hooks, else None."""
-    kinds: set[type[Hookable]] = {type(run.pipeline), *(type(c) for c in run.plan.crafts)}
+    kinds: set[type[Hookable]] = {type(run.pipeline), *map(type, run.plan.crafts)}
     if any(kind.hooks(point) for kind in kinds for point in HOOK_POINTS):
         return ClassHooks()
     return None

@@ -10,6 +10,7 @@ simulate -> fit -> keep_coefficients
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from statisfactory.errors import PipelineError
@@ -165,7 +166,7 @@ class Pipeline(Hookable):
                 f"{self._label}: an incremental run compares with the project's run history, "
                 "so it needs a session: run it inside `with session:`"
             )
-        uses_catalog = session is not None and any(c.uses_catalog for c in plan.crafts)
+        uses_catalog = session is not None and any(map(_USES_CATALOG, plan.crafts))
         run = Run(
             self,
             plan,
@@ -256,6 +257,9 @@ def _labels(crafts: list[Craft]) -> dict[int, str]:
     return {id(c): c.name if counts[c.name] == 1 else c.fqname for c in crafts}
 
 
+_USES_CATALOG = attrgetter("uses_catalog")
+
+
 def _run_hooks(
     run: Run, plugins: list[Any], volatile_cache: bool | None, explain: bool
 ) -> HookRelay:
@@ -274,15 +278,14 @@ def _run_hooks(
         own.append(("class-hooks", adapter))
     for plugin in plugins:
         own.append((_plugin_name(plugin, [name for name, _ in own]), plugin))
-    managers = []
-    session_plugins = getattr(run.session, "plugins", None)
-    if session_plugins is not None and session_plugins.get_plugins():
-        managers.append(session_plugins)
-    if own:
-        from statisfactory.plugins.manager import run_manager
+    from statisfactory.plugins.manager import bound_implementations
 
-        managers.append(run_manager(own))
-    return HookRelay(managers, run) if managers else NO_HOOKS
+    session_plugins = getattr(run.session, "plugins", None)
+    found = []
+    if session_plugins is not None:
+        found = bound_implementations(session_plugins.list_name_plugin(), "plugin of the session")
+    found.extend(bound_implementations(own, "plugin of the run"))
+    return HookRelay(found, run) if found else NO_HOOKS
 
 
 def _plugin_name(plugin: Any, taken: list[str]) -> str:

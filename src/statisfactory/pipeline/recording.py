@@ -99,18 +99,21 @@ class RunHistory:
             progress.inputs = self.fingerprint_inputs(index)
         return progress
 
+    # The craft hooks take their hook's first arguments in order: called without re-mapping.
     @hookimpl
-    def before_craft(self, index: int) -> None:
-        progress = self.progress(index)
-        for name, entry in progress.inputs.items():  # a producer that ran again has one now
-            if entry.get("producer"):
-                entry["fingerprint"] = self.volatile_digests.get(name)
+    def before_craft(self, run: Run, craft: Craft, index: int) -> None:
+        progress = self._progress.get(index)
+        if progress is None:  # its inputs are fingerprinted now
+            progress = self._progress[index] = _Progress(inputs=self.fingerprint_inputs(index))
+        elif self.volatile_digests:  # since decided: a producer that ran again has one now
+            for name, entry in progress.inputs.items():
+                if entry.get("producer"):
+                    entry["fingerprint"] = self.volatile_digests.get(name)
         self._forget_outputs(index)
         progress.status, progress.started = RAN, time.time()
 
     @hookimpl
-    def after_craft(self, index: int, volatiles: Mapping[str, Any]) -> None:
-        craft = self.run.plan.crafts[index]
+    def after_craft(self, run: Run, craft: Craft, index: int, volatiles: Mapping[str, Any]) -> None:
         outputs: dict[str, dict[str, Any]] = {}
         for name, kind in craft.output_kinds.items():
             if kind == "artifact":
@@ -120,8 +123,9 @@ class RunHistory:
                     "location": stored.location,
                     "fingerprint": stored.digest,
                 }
-            else:
-                outputs[name] = {"kind": kind, "fingerprint": self.volatile_digests.get(name)}
+            else:  # its digest, when the incremental policy took one
+                digest = self.volatile_digests.get(name) if self.volatile_digests else None
+                outputs[name] = {"kind": kind, "fingerprint": digest}
         facts = self.facts(index)
         comparable = facts.code.digest is not None and facts.state_key is not None
         self._record_execution(index, RAN, outputs=outputs, keep_state=comparable)

@@ -8,7 +8,10 @@ failure in the middle of a run.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from statisfactory.errors import PluginError
@@ -49,8 +52,19 @@ def register(manager: pluggy.PluginManager, plugin: Any, name: str, source: str)
         raise PluginError(f"Hook plugin '{name}' ({source}) is registered twice: {error}") from None
     callers = manager.get_hookcallers(plugin) or []
     unknown = [caller.name for caller in callers if caller.spec is None]
-    if unknown or not callers:
+    wrappers = [
+        caller.name
+        for caller in callers
+        for impl in caller.get_hookimpls()
+        if impl.plugin is plugin and (impl.wrapper or impl.hookwrapper)
+    ]
+    if unknown or wrappers or not callers:
         manager.unregister(plugin)
+    if wrappers:
+        raise PluginError(
+            f"Hook plugin '{name}' ({source}) implements {', '.join(wrappers)} as a wrapper, "
+            "which Statisfactory does not call: implement the before_ and after_ hooks instead"
+        )
     if unknown:
         close = difflib.get_close_matches(unknown[0], HOOK_NAMES, n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
@@ -81,7 +95,8 @@ def session_manager(session: Any) -> pluggy.PluginManager:
         register(manager, _instance(_resolve(reference)), reference, "setting hook_plugins")
     from statisfactory.plugins.relay import HookRelay
 
-    HookRelay([manager]).call("after_session_init", session=session)
+    plugins = bound_implementations(manager.list_name_plugin(), "plugin of the session")
+    HookRelay(plugins).call("after_session_init", session=session)
     return manager
 
 
@@ -93,12 +108,61 @@ def enabled_hook_plugins(settings: Any) -> tuple[set[str], list[str]]:
     return enabled, list(_listed(settings.get(HOOK_PLUGINS_SETTING), HOOK_PLUGINS_SETTING))
 
 
-def run_manager(plugins: Iterable[tuple[str, Any]]) -> pluggy.PluginManager:
-    """A manager for the plugins of one run: ``(name, plugin)`` pairs."""
-    manager = new_manager()
-    for name, plugin in plugins:
-        register(manager, plugin, name, "plugin of the run")
-    return manager
+@dataclass(frozen=True, slots=True)
+class Implementation:
+    """One hook implementation of one plugin, as the relay calls it."""
+
+    hook: str
+    function: Callable[..., Any]
+    argnames: tuple[str, ...]
+    tryfirst: bool
+    trylast: bool
+    plugin: str
+
+
+# Per plugin class (or module): its implementations as (hook, attribute, argnames, tryfirst,
+# trylast), validated by pluggy the first time the class is seen.
+_VALIDATED: dict[Any, tuple[tuple[str, str, tuple[str, ...], bool, bool], ...]] = {}
+_VALIDATED_LOCK = threading.Lock()
+
+
+def implementations(plugin: Any, name: str, source: str) -> list[Implementation]:
+    """The hook implementations of ``plugin``, validated by pluggy (once per class)."""
+    key = plugin if isinstance(plugin, ModuleType) else type(plugin)
+    with _VALIDATED_LOCK:
+        found = _VALIDATED.get(key)
+    if found is None:
+        manager = new_manager()
+        register(manager, plugin, name, source)
+        found = tuple(
+            (caller.name, _attribute(plugin, impl.function), *_options(impl))
+            for caller in manager.get_hookcallers(plugin) or []
+            for impl in caller.get_hookimpls()
+            if impl.plugin is plugin
+        )
+        with _VALIDATED_LOCK:
+            _VALIDATED[key] = found
+    return [
+        Implementation(hook, getattr(plugin, attribute), argnames, tryfirst, trylast, name)
+        for hook, attribute, argnames, tryfirst, trylast in found
+    ]
+
+
+def bound_implementations(plugins: Iterable[tuple[str, Any]], source: str) -> list[Implementation]:
+    """The implementations of ``(name, plugin)`` pairs, in registration order."""
+    return [impl for name, plugin in plugins for impl in implementations(plugin, name, source)]
+
+
+def _options(impl: Any) -> tuple[tuple[str, ...], bool, bool]:
+    return impl.argnames, impl.tryfirst, impl.trylast
+
+
+def _attribute(plugin: Any, function: Callable[..., Any]) -> str:
+    """The name under which ``plugin`` holds ``function``."""
+    name = getattr(function, "__name__", "")
+    if getattr(plugin, name, None) == function:
+        return name
+    return next(attr for attr in dir(plugin) if getattr(plugin, attr, None) == function)
 
 
 def _instance(plugin: Any) -> Any:

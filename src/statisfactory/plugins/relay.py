@@ -1,9 +1,10 @@
 """A run's hooks, each as one precomputed caller (or None when no plugin implements it).
 
 Calling a hook through pluggy costs microseconds, which a run of 10,000 small crafts would feel
-three times per craft; the relay asks pluggy once per run which implementations each hook has,
-in pluggy's order, and calls them directly with the arguments each takes. A hook with a pluggy
-wrapper is called through pluggy itself.
+three times per craft, and so would registering a run's plugins with pluggy for every run. Each
+plugin class is validated by pluggy once (:func:`~statisfactory.plugins.manager.implementations`);
+the relay then calls the implementations directly, in pluggy's order, with the arguments each
+takes.
 """
 
 from __future__ import annotations
@@ -15,10 +16,9 @@ from typing import TYPE_CHECKING, Any
 from statisfactory.errors import HookError
 from statisfactory.hookspecs import HOOK_NAMES
 from statisfactory.logger import get_logger
+from statisfactory.plugins.manager import Implementation, bound_implementations
 
 if TYPE_CHECKING:
-    import pluggy
-
     from statisfactory.IO.catalog import Catalog
     from statisfactory.pipeline.craft import Craft
 
@@ -43,6 +43,7 @@ def _spec_arguments() -> dict[str, tuple[str, ...]]:
 
 
 _ARGUMENTS = _spec_arguments()
+_FIRST_RESULT = frozenset({"decide_craft"})
 
 
 class HookRelay:
@@ -52,10 +53,10 @@ class HookRelay:
 
     __slots__ = (*HOOK_NAMES, "artifacts", "run")
 
-    def __init__(self, managers: Sequence[pluggy.PluginManager] = (), run: Any = None) -> None:
+    def __init__(self, implementations: Sequence[Implementation] = (), run: Any = None) -> None:
         self.run = run
         for name in HOOK_NAMES:
-            setattr(self, name, _caller(managers, name))
+            setattr(self, name, _caller(implementations, name))
         # Whether loads and saves go through hooks, so that crafts skip locating otherwise.
         self.artifacts = any(getattr(self, name) is not None for name in _ARTIFACT_HOOKS)
 
@@ -95,32 +96,32 @@ class HookRelay:
             self.after_artifact_save(self.run, craft, name, context, location, value, artifact)
 
 
-def _caller(managers: Sequence[pluggy.PluginManager], hook: str) -> Caller | None:
-    implementations = []
-    for manager in managers:
-        implementations.extend(getattr(manager.hook, hook).get_hookimpls())
-    if not implementations:
+def _caller(implementations: Sequence[Implementation], hook: str) -> Caller | None:
+    found = [impl for impl in implementations if impl.hook == hook]
+    if not found:
         return None
-    spec = getattr(managers[0].hook, hook).spec
-    first_result = bool(spec and spec.opts.get("firstresult"))
-    if any(impl.hookwrapper or impl.wrapper for impl in implementations):
-        return _through_pluggy(managers, hook)
+    first_result = hook in _FIRST_RESULT
     # pluggy's order: tryfirst implementations first, trylast ones last, later ones first.
     ordered = sorted(
-        reversed(implementations),
-        key=lambda impl: -1 if impl.tryfirst else (1 if impl.trylast else 0),
+        reversed(found), key=lambda impl: -1 if impl.tryfirst else (1 if impl.trylast else 0)
     )
     names = _ARGUMENTS[hook]
-    calls = [
-        (impl.function, tuple(names.index(a) for a in impl.argnames), impl.plugin_name)
-        for impl in ordered
-    ]
+    calls = []
+    for impl in ordered:
+        positions = tuple(names.index(a) for a in impl.argnames)
+        # The first arguments, in order (a plugin taking them all among them), are passed
+        # as a slice: the hot path's plugins are called without re-mapping their arguments.
+        prefix = len(positions) if positions == tuple(range(len(positions))) else -1
+        calls.append((impl.function, prefix, positions, impl.plugin))
     logged = hook in _LOGGED
 
     def call(*arguments: Any) -> Any:
-        for function, positions, plugin in calls:
+        for function, prefix, positions, plugin in calls:
             try:
-                result = function(*[arguments[i] for i in positions])
+                if prefix >= 0:
+                    result = function(*arguments[:prefix])
+                else:
+                    result = function(*[arguments[i] for i in positions])
             except HookError as error:  # already names the hook
                 if not logged:
                     raise
@@ -135,29 +136,6 @@ def _caller(managers: Sequence[pluggy.PluginManager], hook: str) -> Caller | Non
             if first_result and result is not None:
                 return result
         return None
-
-    return call
-
-
-def _through_pluggy(managers: Sequence[pluggy.PluginManager], hook: str) -> Caller:
-    if len(managers) > 1:
-        raise HookError(
-            f"Hook '{hook}' has a wrapper implementation in a plugin of the session and other "
-            "implementations in the run's plugins: register wrappers as session plugins only"
-        )
-    pluggy_caller = getattr(managers[0].hook, hook)
-    names = _ARGUMENTS[hook]
-
-    def call(*arguments: Any) -> Any:
-        try:
-            return pluggy_caller(**dict(zip(names, arguments, strict=True)))
-        except HookError:
-            raise
-        except Exception as error:
-            if hook in _LOGGED:
-                _logger.error("%s", _failure(hook, "a wrapper", error))
-                return None
-            raise _failure(hook, "a wrapper", error) from error
 
     return call
 
@@ -177,4 +155,4 @@ def worker_hooks(session: Any) -> HookRelay:
     manager = session.plugins if session is not None else None
     if manager is None or not manager.get_plugins():
         return NO_HOOKS
-    return HookRelay([manager])
+    return HookRelay(bound_implementations(manager.list_name_plugin(), "plugin of the session"))

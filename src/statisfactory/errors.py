@@ -65,8 +65,16 @@ class ArtifactNotFoundError(CatalogError, KeyError):
         return str(self.args[0]) if self.args else ""
 
 
+class UnknownTypeError(CatalogError):
+    """An artifact's type is neither built in nor registered."""
+
+
 class InterpolationError(CatalogError):
     """A ``!{var}`` or ``+{ literal }+`` expression cannot be resolved."""
+
+
+class DynamicValueError(InterpolationError):
+    """A ``!{var}`` value is refused where it goes: it would move a path or splice into SQL."""
 
 
 class StorageError(CatalogError):

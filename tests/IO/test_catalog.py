@@ -113,7 +113,6 @@ def test_options_a_reader_does_not_accept_are_ignored(tmp_path: Path, caplog):
         ("[{name: a, extra: {path: a.csv}}]", r"'a': 'type' is missing"),
         ("[{name: a, type: csv}]", r"'a': 'extra.path' is missing"),
         ("[{name: a, type: csv, extra: {}}]", r"'a': 'extra.path' is missing"),
-        ("[{name: a, type: hdf9, extra: {path: a}}]", r"unknown type 'hdf9'; known types: .*csv"),
         ("[{name: a, type: csv, extra: {path: a}, colour: red}]", r"unknown key\(s\) 'colour'"),
         (
             "{2024: {type: csv, extra: {path: a}}}",
@@ -243,12 +242,26 @@ def test_the_parse_cache_can_be_turned_off(tmp_path: Path):
     assert not (tmp_path / ".statisfactory").exists()
 
 
-def test_errors_are_reported_again_from_a_cached_file(tmp_path: Path):
+def test_problems_are_reported_again_from_a_cached_file(tmp_path: Path):
     file = tmp_path / "catalog.yaml"
-    file.write_text("[{name: a, type: hdf9, extra: {path: a}}]")
+    file.write_text("[{name: a, type: hdf9, extra: {path: a}}, {name: b, type: csv, extra: {}}]")
     for _ in range(2):  # the second build reads the cache: the entry is still checked
-        with pytest.raises(CatalogError, match="unknown type 'hdf9'"):
+        with (
+            pytest.warns(UserWarning, match="unknown type 'hdf9'; known types: .*csv"),
+            pytest.raises(CatalogError, match="'b': 'extra.path' is missing"),
+        ):
             Catalog.from_path(file, variables={}, root=tmp_path)
+
+
+def test_an_entry_of_unknown_type_is_kept_and_using_it_is_the_error(tmp_path: Path):
+    file = tmp_path / "catalog.yaml"
+    file.write_text("[{name: a, type: parquett, extra: {path: a}}]")
+    with pytest.warns(UserWarning, match=r"'a': unknown type 'parquett' \(did you mean 'parquet'"):
+        catalog = Catalog.from_path(file, variables={}, root=tmp_path)
+    assert "a" in catalog
+    with pytest.raises(CatalogError, match=r"artifact 'a' .*unknown type 'parquett'"):
+        catalog.save("a", [1])
+    assert not (tmp_path / "a").exists()
 
 
 @pytest.mark.parametrize("scheme", ["", "memory://statisfactory-tests/"])

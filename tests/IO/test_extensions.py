@@ -250,12 +250,17 @@ def test_options_go_to_the_backend_that_names_them_and_the_rest_to_the_reader(
     catalog.save("table", frame)
     assert Versioned.calls[-1] == ("put", 2)
     assert Versioned.payloads["/table.csv", 2].startswith(b"a;b\n")  # the writer got sep
-    pd.testing.assert_frame_equal(catalog.load("table", version=7), frame)  # options win
+    pd.testing.assert_frame_equal(catalog.load("table"), frame)
     assert Versioned.calls[-1] == ("get", 2)
+    with pytest.raises(CatalogError, match="nothing is stored"):  # the keyword wins
+        catalog.load("table", version=7)
+    assert Versioned.calls[-1] == ("get", 7)
     assert catalog.exists("table") and not catalog.exists("older")
     assert "version" not in caplog.text  # neither option was dropped
-    offered = catalog.interactor("older", {}).backend_arguments("load", {"version": 7, "n": 1})
-    assert offered == {"version": 1, "n": 1}  # what tools such as run history read too
+    older = catalog.interactor("older", {})
+    assert older.backend_arguments("load", {"n": 1}) == {"version": 1, "n": 1}
+    offered = older.backend_arguments("load", {"version": 7, "n": 1})
+    assert offered == {"version": 7, "n": 1}  # what tools such as run history read too
 
 
 class Failing(Backend, prefix="testfailing"):

@@ -105,7 +105,7 @@ def test_a_dynamic_value_cannot_leave_the_declared_folder(tmp_path: Path, value)
 
 def test_values_that_combine_into_a_parent_folder_are_refused(tmp_path: Path):
     catalog = make_catalog(tmp_path, "[{name: out, type: text, extra: {path: 'data/.!{a}/x.txt'}}]")
-    with pytest.raises(InterpolationError, match="leaves its declared folder"):
+    with pytest.raises(InterpolationError, match="leave its declared folder"):
         catalog.save("out", "x", a=".")
 
 

@@ -7,24 +7,10 @@ import sys
 
 from shop_project import statisfactory
 
-from statisfactory.cli.secrets import secret_values
-
 LOCALS = """
     db_password: hunter2-pw
     services: {weather: {api_token: tok-0123456789}, region: eu-west-1}
 """
-
-
-def test_secret_values_are_those_under_secret_keys_at_any_depth() -> None:
-    settings = {
-        "db_password": "hunter2-pw",
-        "services": {"weather": {"api_token": "tok-0123456789"}, "region": "eu-west-1"},
-        "credentials_key": {"user": "someone", "list": ["abcdefgh"]},
-        "api_secret": "short",  # too short to hide without hiding ordinary words
-        "use_token": True,
-    }
-
-    assert secret_values(settings) == ("tok-0123456789", "hunter2-pw", "abcdefgh", "someone")
 
 
 def test_a_token_in_a_query_string_is_hidden_from_listings(project_factory) -> None:

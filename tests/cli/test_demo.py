@@ -14,7 +14,7 @@ from shop_project import statisfactory
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DEMO = REPOSITORY / "demo"
-GENERATED = ("data", "reports", "jupyter", "__pycache__")
+GENERATED = ("data", "reports", "jupyter", "manifest.json", "__pycache__")
 
 
 @pytest.fixture
@@ -32,6 +32,7 @@ def test_demo_end_to_end(demo: Path) -> None:
 
     assert "Compiled 1 notebook(s), 1 craft(s)" in ok("compile")
     assert (demo / "lib/jupyter/ingest.py").is_file()
+    assert (demo / "manifest.json").is_file()
     assert {"prepare", "train", "full", "report"} <= {
         line.split()[0] for line in ok("pipelines", "ls").splitlines()[2:]
     }

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 import re
+import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 
@@ -92,3 +94,129 @@ def test_a_project_that_never_ran_has_no_history_and_gets_none(lab) -> None:
     assert result.returncode == 2
     assert "no run history at" in result.stderr and "first `statisfactory run`" in result.stderr
     assert not (root / ".statisfactory/history.db").exists()
+
+
+HOLD_LOCK = """
+import sqlite3, sys, time
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def hold_lock(database: Path, seconds: float) -> subprocess.Popen:
+    """Another process holding ``BEGIN EXCLUSIVE`` on ``database`` for ``seconds``."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(database), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def timed_cli(*args: str, cwd: Path) -> tuple[float, subprocess.CompletedProcess]:
+    started = time.monotonic()
+    done = cli(*args, cwd=cwd)
+    return time.monotonic() - started, done
+
+
+def test_a_run_while_another_process_locks_the_history_is_not_slowed(lab) -> None:
+    root = lab()
+    assert cli("run", "lab", "small", cwd=root).returncode == 0  # creates the store
+    free, _ = timed_cli("run", "lab", "small", "--incremental", cwd=root)
+    holder = hold_lock(root / ".statisfactory/history.db", 60)
+    try:
+        locked, done = timed_cli("run", "lab", "small", "--incremental", cwd=root)
+    finally:
+        holder.kill()
+        holder.wait()
+
+    assert done.returncode == 0, done.stderr
+    assert locked - free < 10  # 60 s and more when recording waited for the lock
+    warnings = [line for line in done.stderr.splitlines() if "run history" in line]
+    assert len(warnings) == 1, done.stderr
+    assert "busy" in warnings[0] and "not recorded" in warnings[0]
+    listing = cli("runs", "ls", cwd=root)
+    assert listing.returncode == 0, listing.stderr
+    assert listing.stdout.count(" lab ") == 2  # the locked run's records were dropped, as said
+
+
+DYING = {
+    "lib/lab/dying.py": """
+        import os
+        import signal
+        import sqlite3
+        import time
+
+        from statisfactory import Artifact, Craft
+
+
+        @Craft()
+        def die() -> Artifact("summary"):
+            store = ".statisfactory/history.db"
+            for _ in range(400):  # until this run's row is written, then die without a word
+                try:
+                    running = sqlite3.connect(store).execute(
+                        "SELECT COUNT(*) FROM runs WHERE status = 'running'"
+                    ).fetchone()[0]
+                except sqlite3.Error:
+                    running = 0
+                if running:
+                    break
+                time.sleep(0.05)
+            os.kill(os.getpid(), signal.SIGKILL)
+    """,
+    "pipelines/definitions/dying.yaml": """
+        dying:
+          +operators: [lab.dying.die]
+    """,
+}
+
+
+def test_a_run_whose_process_was_killed_is_shown_as_died(lab) -> None:
+    root = lab(DYING)
+    assert cli("run", "lab", "small", cwd=root).returncode == 0
+    killed = cli("run", "dying", cwd=root)
+    assert killed.returncode == -9, killed.stderr
+
+    listing = cli("runs", "ls", cwd=root)
+    assert listing.returncode == 0, listing.stderr
+    (line,) = [line for line in listing.stdout.splitlines() if " dying " in line]
+    assert " died " in line
+    shown = cli("runs", "show", "last", cwd=root)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("Run ") and ": died" in shown.stdout.splitlines()[0]
+    assert "ended without recording" in shown.stdout
+
+
+def test_the_next_run_records_that_a_killed_run_died(lab) -> None:
+    root = lab(DYING)
+    assert cli("run", "dying", cwd=root).returncode == -9
+    assert cli("run", "lab", "small", cwd=root).returncode == 0
+
+    stored = sqlite3.connect(root / ".statisfactory/history.db").execute(
+        "SELECT status FROM runs WHERE pipeline = 'dying'"
+    )
+    assert stored.fetchall() == [("died",)]
+
+
+def test_a_run_on_another_host_is_said_to_be_unchecked(lab) -> None:
+    from statisfactory.history.store import open_store
+
+    root = lab()
+    assert cli("run", "lab", "small", cwd=root).returncode == 0
+    store = open_store(root)
+    store.begin_run(
+        {"run_id": "20200101-000000-abcdef", "pipeline": "far", "started": 1.0,
+         "status": "running", "host": "another-host", "pid": 1, "process_started": "x"}
+    )  # fmt: skip
+    store.close()
+
+    listing = cli("runs", "ls", cwd=root)
+    (line,) = [line for line in listing.stdout.splitlines() if " far " in line]
+    assert " running? " in line
+    assert "running?: recorded on another host" in listing.stdout
+    shown = cli("runs", "show", "20200101", cwd=root)
+    assert "running (recorded on another host" in shown.stdout.splitlines()[0]

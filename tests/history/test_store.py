@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -165,24 +166,83 @@ def test_history_on_a_postgresql_server(lab, postgres_server) -> None:
     assert [run["counts"] for run in runs[:2]] == [{"skipped": 4}, {"ran": 4}]
 
 
-def test_a_run_while_another_connection_holds_the_lock_is_recorded_once_free(lab) -> None:
+HOLD_LOCK = """
+import sqlite3, sys, time
+connection = sqlite3.connect(sys.argv[1], isolation_level=None)
+connection.execute("BEGIN EXCLUSIVE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def hold_lock(database: Path, seconds: float) -> subprocess.Popen:
+    """Another process holding ``BEGIN EXCLUSIVE`` on ``database`` for ``seconds``."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(database), str(seconds)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "locked"
+    return holder
+
+
+def test_a_run_while_another_process_holds_the_lock_is_recorded_once_free(lab, caplog) -> None:
     root = lab()
     run_lab(root)  # creates the store
-    holder = sqlite3.connect(
-        root / ".statisfactory/history.db", isolation_level=None, check_same_thread=False
-    )
-    holder.execute("BEGIN EXCLUSIVE")
-    release = threading.Timer(1.5, lambda: holder.execute("ROLLBACK"))
-    release.start()
-    try:
-        session = run_lab(root, {"n": 6})
-    finally:
-        release.join()
-        holder.close()
+    holder = hold_lock(root / ".statisfactory/history.db", 4)
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="statisfactory"):
+        session = Session(root_folder=root)
+        with session:
+            session.pipelines_definitions["lab"].run({"n": 6}, incremental=True)
+        assert not store_for(session).flush()  # busy: the run does not wait
+    waited = time.monotonic() - started
+    holder.wait()
 
+    assert waited < 3.5  # the lock is held 4 s; a run used to wait 30 s per read and at exit
+    assert caplog.text.count("is busy") == 1, caplog.text
+    assert store_for(session).flush(patience=30)  # kept meanwhile, written once free
     runs = store_for(session).runs()
     assert [run["counts"] for run in runs] == [{"ran": 4}, {"ran": 4}]
     assert runs[0]["status"] == "succeeded"
+
+
+def test_an_incremental_run_with_an_unreadable_store_runs_every_craft(lab, caplog) -> None:
+    root = lab()
+    (root / ".statisfactory").write_text("a file where the store's folder should be")
+
+    with caplog.at_level(logging.WARNING, logger="statisfactory"):
+        run_lab(root, incremental=True)
+
+    assert (root / "data/summary.txt").read_text() == "mean=2.00"
+    assert "cannot be opened" in caplog.text and "every craft runs" in caplog.text
+
+
+@pytest.mark.service
+def test_a_locked_postgresql_history_does_not_hold_up_a_run(lab, postgres_server, caplog) -> None:
+    import sqlalchemy as sa
+
+    root = lab({"conf/locals.yaml": f'history_url: "{postgres_server.url()}"\n'})
+    run_lab(root)  # creates the tables
+    engine = sa.create_engine(postgres_server.url())
+    with engine.connect() as holder:
+        holder.execute(sa.text("LOCK TABLE runs, executions, writes, craft_state"))
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="statisfactory"):
+            session = Session(root_folder=root)
+            with session:
+                session.pipelines_definitions["lab"].run({"n": 7}, incremental=True)
+            assert not store_for(session).flush()
+        waited = time.monotonic() - started
+        holder.rollback()
+    engine.dispose()
+
+    assert waited < 10  # lock and statement timeouts: the run never waits for the lock
+    assert (root / "data/samples_7.json").exists()
+    assert caplog.text.count("is busy") == 1, caplog.text
+    assert postgres_server.password not in caplog.text
+    assert store_for(session).flush(patience=30)
+    assert store_for(session).runs(limit=1)[0]["params"] == {"n": 7}
 
 
 CONCURRENT_RUN = """
@@ -372,3 +432,130 @@ def test_a_save_belongs_to_the_run_whose_craft_made_it(project_factory, runner) 
     inner = [(w["name"], w["craft"]) for w in store.writes(runs["inner"])]
     assert outer == [("outer_out", "nested_runs.outer_make")]
     assert inner == [("inner_out", "nested_runs.inner_make")]
+
+
+def a_run(run_id: str, **columns) -> dict:
+    return {"run_id": run_id, "pipeline": "lab", "started": 1.0, "status": "running", **columns}
+
+
+def test_a_running_run_is_judged_by_its_host_pid_and_process_start(tmp_path: Path) -> None:
+    from statisfactory.processes import this_process
+
+    me = this_process()
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    store = open_store(tmp_path)
+    store.begin_run(a_run("1-alive", host=me.host, pid=me.pid, process_started=me.started))
+    store.begin_run(a_run("2-gone", host=me.host, pid=gone.pid, process_started="x"))
+    store.begin_run(a_run("3-reused", host=me.host, pid=me.pid, process_started="other:1"))
+    store.begin_run(a_run("4-elsewhere", host="another-host", pid=me.pid, process_started="y"))
+    store.begin_run(a_run("5-old", host=None))  # recorded by an earlier version
+    assert store.flush()
+
+    runs = {run["run_id"]: run for run in store.runs()}
+    assert {key: run["status"] for key, run in runs.items()} == {
+        "1-alive": "running",
+        "2-gone": "died",
+        "3-reused": "died",
+        "4-elsewhere": "running",
+        "5-old": "running",
+    }
+    assert {key for key, run in runs.items() if run.get("unchecked")} == {"4-elsewhere", "5-old"}
+    assert f"pid {gone.pid}" in runs["2-gone"]["error"]
+    store.begin_run(a_run("6-next", host=me.host, pid=me.pid, process_started=me.started))
+    stored = dict(
+        (row["run_id"], row["status"]) for row in store.query("SELECT run_id, status FROM runs")
+    )
+    assert stored["2-gone"] == "died" and stored["3-reused"] == "died"  # marked by the next run
+    assert stored["1-alive"] == "running" and stored["4-elsewhere"] == "running"
+    store.close()
+
+
+VERSION_1_RUNS = (
+    "CREATE TABLE runs (run_id TEXT, pipeline TEXT, configuration TEXT, params TEXT, "
+    "incremental INTEGER, git_commit TEXT, git_dirty INTEGER, user_name TEXT, host TEXT, "
+    "started REAL, ended REAL, status TEXT, error TEXT, PRIMARY KEY (run_id))"
+)
+
+
+def test_a_store_of_the_first_schema_is_upgraded_and_keeps_its_runs(lab) -> None:
+    root = lab()
+    (root / ".statisfactory").mkdir()
+    old = sqlite3.connect(root / ".statisfactory/history.db")
+    old.execute("PRAGMA journal_mode = WAL")
+    old.execute(VERSION_1_RUNS)
+    old.execute(
+        "INSERT INTO runs (run_id, pipeline, started, status) VALUES ('0-old', 'lab', 1, 'running')"
+    )
+    old.execute("PRAGMA user_version = 1")
+    old.commit()
+    old.close()
+
+    session = run_lab(root)
+
+    runs = store_for(session).runs()
+    assert [(run["run_id"], run["status"]) for run in runs][1:] == [("0-old", "running")]
+    assert runs[0]["status"] == "succeeded" and runs[0]["pid"] == os.getpid()
+    assert runs[1]["unchecked"]
+
+
+@pytest.mark.service
+def test_a_postgresql_store_of_the_first_schema_is_upgraded(
+    tmp_path: Path, postgres_server
+) -> None:
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(postgres_server.url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text("DROP DATABASE IF EXISTS history_v1"))
+        connection.execute(sa.text("CREATE DATABASE history_v1"))
+    admin.dispose()
+    url = postgres_server.url().rsplit("/", 1)[0] + "/history_v1"
+    old = sa.create_engine(url)
+    with old.begin() as connection:
+        connection.execute(sa.text(VERSION_1_RUNS.replace("REAL", "DOUBLE PRECISION")))
+        connection.execute(
+            sa.text(
+                "INSERT INTO runs (run_id, pipeline, started, status) VALUES ('0', 'p', 1, 'x')"
+            )
+        )
+    old.dispose()
+
+    store = open_store(tmp_path, url)
+    store.begin_run({**a_run("1"), "host": "h", "pid": 42, "process_started": "s"})
+    assert store.flush()
+
+    rows = store.query("SELECT run_id, pid FROM runs ORDER BY run_id")
+    assert rows == [{"run_id": "0", "pid": None}, {"run_id": "1", "pid": 42}]
+    store.close()
+
+
+def test_a_hand_edited_process_column_leaves_the_run_as_recorded(tmp_path: Path) -> None:
+    store = open_store(tmp_path)
+    store.begin_run(a_run("1", host="h", pid="not a pid"))
+    assert store.flush()
+    (run,) = store.runs()
+    assert run["status"] == "running" and run["unchecked"]
+    store.close()
+
+
+def test_a_locked_history_url_database_does_not_hold_up_a_run(lab, tmp_path: Path, caplog) -> None:
+    # Not in WAL mode: the lock keeps even readers out, so the store cannot be opened at all.
+    database = tmp_path / "team-history.db"
+    root = lab({"conf/globals.yaml": f'history_url: "sqlite:///{database}"\n'})
+    run_lab(root)  # creates the tables
+    holder = hold_lock(database, 60)
+    try:
+        started = time.monotonic()
+        with caplog.at_level(logging.WARNING, logger="statisfactory"):
+            run_lab(root, {"n": 8})
+        waited = time.monotonic() - started
+    finally:
+        holder.kill()
+        holder.wait()
+
+    assert waited < 10
+    assert (root / "data/samples_8.json").exists()
+    (warning,) = [record.message for record in caplog.records]
+    assert "database is locked" in warning and "this run is not recorded" in warning
+    assert [run["params"] for run in store_for(Session(root_folder=root)).runs()] == [{"n": 5}]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -494,6 +495,52 @@ def test_a_script_running_dask_at_its_top_level_is_told_to_guard_it(project_fact
     assert ran.returncode != 0
     assert f"if {script} runs the pipeline at its top level" in ran.stderr
     assert "if __name__ == '__main__':" in ran.stderr
+
+
+LEAKY = """
+    import logging
+
+    from statisfactory import Craft, Session, Volatile
+
+
+    @Craft()
+    def leak(api_token: str) -> Volatile("never"):
+        settings = Session.get_active_session().settings
+        told = (
+            f"password {settings.warehouse.credentials.password}, pin {settings.pin_key}, "
+            f"short {settings.short_token}, vault {settings.vault_token}, api {api_token}"
+        )
+        print("printed:", told)
+        logging.getLogger("leaky").warning("logged: %s", told)
+        raise ConnectionError(f"refused: {told}")
+"""
+
+
+def test_the_dask_runner_prints_no_secret_of_a_failing_craft(project_factory):
+    secrets = ("pw-Nested-9981", "4242", "zq7x", "env-Tok-31337", "param-Tok-2718")
+    conf = (
+        "warehouse: {credentials: {user: ada, password: pw-Nested-9981}}\n"
+        "pin_key: 4242\nshort_token: zq7x\n"
+    )
+    root = _project(project_factory, "leaky_crafts", LEAKY, conf=conf)
+    (root / "pipelines/definitions/p.yaml").write_text("leak: {+operators: [leaky_crafts.leak]}\n")
+    command = ["run", "leak", "--runner", "dask", "--workers", "1", "--param"]
+    ran = subprocess.run(
+        [sys.executable, "-m", "statisfactory.cli.main", *command, "api_token=param-Tok-2718"],
+        cwd=root,
+        env={**os.environ, "STATISFACTORY_VAULT_TOKEN": "env-Tok-31337"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    printed = ran.stdout + ran.stderr
+    assert ran.returncode == 1, printed
+    assert "printed: password ***, pin ***" in printed  # the worker's output is shown, masked
+    assert "logged: password ***" in printed
+    assert "refused: password ***" in printed
+    # whole tokens: a log line's time (18:42:42) holds 4242, which is no leak
+    assert [s for s in secrets if re.search(rf"(?<!\w){re.escape(s)}(?!\w)", printed)] == []
 
 
 def test_a_dask_run_returns_its_volatiles_id_statuses_and_writes(

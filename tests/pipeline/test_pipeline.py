@@ -286,3 +286,36 @@ def test_mermaid_and_graphviz_drawings_show_crafts_and_data():
     assert '"combine"' in text and '"a"' in text and "-->" in text
     graph = pipeline.plot()
     assert "combine" in graph.source and "->" in graph.source
+
+
+@Craft()
+def write_report(out_dir: str = "reports") -> Artifact("located_report"):
+    return "figures"
+
+
+@Craft()
+def read_report(located_report: Artifact) -> Volatile("read_back"):
+    return located_report
+
+
+def test_a_parameter_that_would_move_an_artifact_stops_the_run_before_it_starts(
+    session_factory, tmp_path
+):
+    from statisfactory.errors import DynamicValueError
+
+    session = session_factory(
+        {
+            "catalog/catalog.yaml": """
+                - name: located_report
+                  type: text
+                  extra: {path: "!{out_dir}/report.txt"}
+            """
+        }
+    )
+    outside = tmp_path / "outside"
+    with session, pytest.raises(DynamicValueError) as raised:
+        (write_report + read_report).run({"out_dir": f"file://{outside}"})
+    assert "write_report" in str(raised.value) and "!{out_dir}" in str(raised.value)
+    assert not outside.exists() and not list(session.root.rglob("report.txt"))
+    with session:
+        assert (write_report + read_report).run({"out_dir": "r1"}) == {"read_back": "figures"}

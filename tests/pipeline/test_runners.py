@@ -287,3 +287,38 @@ def test_a_runner_is_a_small_interface_registered_by_name(project):
         assert (steps.plus_one + steps.one).run(runner=Recording(max_workers=1)) == state
     assert state == {"one": 1, "two": 2}
     assert submitted == ["one", "plus_one", "one", "plus_one"]
+
+
+LEAKY_STEPS = """
+    import logging
+
+    from statisfactory import Craft, Session, Volatile
+
+
+    @Craft()
+    def leak(api_token: str) -> Volatile("never"):
+        password = Session.get_active_session().settings.get("db_password")
+        print(f"printed: {password} {api_token}", flush=True)
+        logging.getLogger("leaky").warning("logged: %s %s", password, api_token)
+        raise ConnectionError(f"refused: {password} {api_token}")
+"""
+
+
+def test_worker_processes_print_log_and_raise_no_secret(project_factory, capfd):
+    from statisfactory.pipeline.runners.processes import ProcessRunner
+
+    root = project_factory(
+        {"lib/leaky_steps.py": LEAKY_STEPS, "conf/locals.yaml": "db_password: pw-Worker-4711\n"}
+    )
+    session = Session(root_folder=root)
+    steps = importlib.import_module("leaky_steps")
+    with session, pytest.raises(CraftError) as raised:
+        Pipeline(steps.leak).run(
+            {"api_token": "param-Tok-2718"}, runner=ProcessRunner(1, start_method="spawn")
+        )
+
+    out, err = capfd.readouterr()
+    shown = f"{out}{err}{raised.value}{raised.value.__cause__}"
+    assert "printed: *** ***" in out and "logged: *** ***" in err
+    assert "refused: *** ***" in str(raised.value)
+    assert "pw-Worker-4711" not in shown and "param-Tok-2718" not in shown

@@ -64,13 +64,14 @@ def test_settings_file_must_be_a_mapping(project_factory):
         build_settings(read_project_config(root))
 
 
-def test_missing_configuration_folder(project_factory):
+def test_missing_configuration_folder_is_a_warning(project_factory):
     root = project_factory()
     for path in (root / "conf").iterdir():
         path.unlink()
     (root / "conf").rmdir()
-    with pytest.raises(ConfigurationError, match="configuration folder .* does not exist"):
-        build_settings(read_project_config(root))
+    with pytest.warns(UserWarning, match="configuration folder .* does not exist"):
+        settings = build_settings(read_project_config(root))
+    assert settings.project_slug == "demo"
 
 
 def test_nested_environment_variable_merges_under_the_files_spelling(project_factory, monkeypatch):

@@ -13,17 +13,37 @@ from typing import Any
 from statisfactory.errors import (
     ArtifactNotFoundError,
     CatalogError,
+    DynamicValueError,
     StatisfactoryError,
     StorageError,
 )
-from statisfactory.IO.artifact import Artifact, redact, scrub, secret_values
+from statisfactory.IO.artifact import Artifact
 from statisfactory.IO.backends.base import Backend, backend_class
 from statisfactory.IO.declarations import read_catalog
-from statisfactory.IO.interactors.base import ArtifactInteractor, interactor_class
+from statisfactory.IO.interactors.base import (
+    ArtifactInteractor,
+    interactor_class,
+    is_known_type,
+)
 from statisfactory.IO.interpolation import has_markers, interpolate
 from statisfactory.IO.parse_cache import CACHE_FOLDER
 from statisfactory.IO.signatures import select
 from statisfactory.logger import MixinLogable
+from statisfactory.secrets import of_session, redact
+
+_MISSING: Any = object()
+
+
+def _argument(value: Any, keyword: str, context: dict[str, Any], method: str) -> Any:
+    """``value`` given positionally, else taken out of ``context`` (the original's keyword)."""
+    if value is not _MISSING:
+        return value
+    if keyword in context:
+        return context.pop(keyword)
+    raise CatalogError(
+        f"catalog.{method}() needs the artifact's {keyword}: give it "
+        f"{'after the name' if keyword == 'asset' else 'first'}, or as {keyword}=..."
+    )
 
 
 class Catalog(MixinLogable):
@@ -96,6 +116,15 @@ class Catalog(MixinLogable):
 
         return get_active_session()
 
+    @property
+    def session_or_none(self) -> Any:
+        """The session given at construction, else the active one, else ``None``."""
+        if self._session is not None:
+            return self._session
+        from statisfactory.session.scope import active_session_or_none
+
+        return active_session_or_none()
+
     def __contains__(self, name: object) -> bool:
         return name in self._artifacts
 
@@ -109,48 +138,75 @@ class Catalog(MixinLogable):
         return self._declared(name)
 
     # --- operations --------------------------------------------------------------------------
-    def load(self, name: str, /, **context: Any) -> Any:
-        """The value of artifact ``name``."""
+    def load(self, name: str = _MISSING, /, **context: Any) -> Any:
+        """The value of artifact ``name`` (``load("x")`` or, as in the original, ``load(name="x")``;
+        a ``name=`` keyword after a positional name is context, filling ``!{name}``)."""
+        name = _argument(name, "name", context, "load")
         interactor = self.interactor(name, context)
         with self._failures(interactor, "load", context):
             return interactor.load(**select(interactor.load, context)[0])
 
-    def save(self, name: str, asset: Any, /, **context: Any) -> None:
-        """Store ``asset`` as artifact ``name``."""
+    def save(self, name: str = _MISSING, asset: Any = _MISSING, /, **context: Any) -> None:
+        """Store ``asset`` as artifact ``name`` (both may be given by keyword, as in the
+        original: ``save(name="x", asset=frame)``)."""
+        name = _argument(name, "name", context, "save")
+        asset = _argument(asset, "asset", context, "save")
         interactor = self.interactor(name, context)
         with self._failures(interactor, "save", context):
             interactor.save(asset, **select(interactor.save, context, positional=1)[0])
 
-    def exists(self, name: str, /, **context: Any) -> bool:
+    def exists(self, name: str = _MISSING, /, **context: Any) -> bool:
         """Whether something is stored for artifact ``name`` (with this context)."""
+        name = _argument(name, "name", context, "exists")
         interactor = self.interactor(name, context)
         with self._failures(interactor, "check", context):
             return bool(interactor.exists(**select(interactor.exists, context)[0]))
 
-    def locate(self, name: str, /, **context: Any) -> str:
+    def locate(self, name: str = _MISSING, /, **context: Any) -> str:
         """Where artifact ``name`` lives once interpolated: an absolute local path or a URL."""
+        name = _argument(name, "name", context, "locate")
         interactor = self.interactor(name, context)
         with self._failures(interactor, "locate", context):
             return self._locate(interactor, context)
+
+    def check_context(self, name: str, /, **context: Any) -> None:
+        """Raise :class:`DynamicValueError` now when the entry refuses a ``!{}`` value of
+        ``context`` (a path leaving its declared location, a value spliced into SQL). Other
+        problems are left to the load or save that meets them."""
+        if not has_markers(self._declared(name).extra):
+            return
+        try:
+            self.interactor(name, context)
+        except DynamicValueError:
+            raise
+        except StatisfactoryError:
+            return
 
     # --- building blocks -----------------------------------------------------------------------
     def interactor(self, name: str, context: Mapping[str, Any]) -> ArtifactInteractor:
         """The interactor of ``name`` with its entry resolved for ``context`` and validated."""
         declared = self._declared(name)
-        cls = interactor_class(declared.type)
+        cls = interactor_class(declared.type, where=declared.where)
         try:
             resolved = self._resolve(declared, cls, context)
         except StatisfactoryError as error:  # a refused dynamic value may be a secret
             self._complete(error, declared, context)
             raise
-        return cls(resolved, catalog=self)
+        return cls.build(resolved, self, context)
+
+    def check_type(self, name: str) -> None:
+        """Raise :class:`UnknownTypeError` when artifact ``name``'s type is unknown (imports
+        nothing: a built-in type is loaded on first use)."""
+        declared = self._declared(name)
+        if not is_known_type(declared.type):
+            interactor_class(declared.type, where=declared.where)
 
     def backend(self, scheme: str) -> Backend:
         """The storage backend of a URL ``scheme`` (``""`` for a plain path), built once."""
         cls = backend_class(scheme)
         backend = self._backends.get(cls)
         if backend is None:
-            backend = self._backends[cls] = cls(root=self.root, session=self._session)
+            backend = self._backends[cls] = cls.build(root=self.root, session=self._session)
         return backend
 
     def _declared(self, name: str) -> Artifact:
@@ -176,7 +232,13 @@ class Catalog(MixinLogable):
             artifact,
             extra=cls.validate_extra(
                 interpolate(
-                    artifact.extra, context, where=where, key="extra", checks=cls.dynamic_checks
+                    artifact.extra,
+                    context,
+                    where=where,
+                    key="extra",
+                    checks=cls.dynamic_checks,
+                    root=self.root,
+                    dynamic_location=artifact.dynamic_location,
                 ),
                 artifact=artifact,
             ),
@@ -238,13 +300,7 @@ class Catalog(MixinLogable):
         """``text`` without the secrets of the entry, the context or the session's settings."""
         declared = self._artifacts.get(artifact.name, artifact)
         sources = [declared.extra, declared.load_options, declared.save_options, context]
-        session = self._session
-        if session is None:
-            from statisfactory.session.scope import active_session_or_none
-
-            session = active_session_or_none()
-        sources.append(getattr(session, "template_variables", None) or {})
-        return scrub(text, secret_values(*sources))
+        return of_session(self.session_or_none, *sources).mask(text)
 
     # --- presentation and composition ---------------------------------------------------------
     def __str__(self) -> str:

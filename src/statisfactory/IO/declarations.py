@@ -8,17 +8,31 @@ Parsed files are remembered in ``cache_folder`` when one is given (see parse_cac
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 from statisfactory.errors import CatalogError
-from statisfactory.IO.artifact import Artifact, secret_values
-from statisfactory.IO.interactors.base import FILE_TYPES, is_known_type, known_types
+from statisfactory.IO.artifact import Artifact
+from statisfactory.IO.interactors.base import FILE_TYPES, is_known_type, known_types, unknown_type
 from statisfactory.IO.parse_cache import cached_parse, variables_digest
 from statisfactory.project.templating import parse_yaml, render_template, yaml_files
+from statisfactory.secrets import secret_values
 
-ENTRY_KEYS = ("name", "type", "extra", "load_options", "save_options", "+tags")
+ENTRY_KEYS = (
+    "name",
+    "type",
+    "extra",
+    "load_options",
+    "save_options",
+    "+tags",
+    "+dynamic_location",
+)
+
+
+class UnknownTypeWarning(UserWarning):
+    """A catalog entry's type is unknown: the entry is kept, and using it is an error."""
 
 
 def read_catalog(
@@ -98,12 +112,8 @@ def _entry(file: Path, key: Any, entry: Any, index: int) -> Artifact:
     kind = entry.get("type")
     if not isinstance(kind, str) or not kind:
         raise CatalogError(f"{where}: 'type' {_not_text(kind)}; one of {', '.join(known_types())}")
-    if not is_known_type(kind):
-        raise CatalogError(
-            f"{where}: unknown type {kind!r}; known types: {', '.join(known_types())}. A custom "
-            f"type is registered when its module is imported: define or import it in the "
-            f"session module ([tool.statisfactory.session_factory] module = ...)"
-        )
+    if not is_known_type(kind):  # the other artifacts stay usable; using this one is the error
+        warnings.warn(f"{where}: {unknown_type(kind)}", UnknownTypeWarning, stacklevel=2)
     extra = _mapping(entry, "extra", where)
     if kind in FILE_TYPES and not isinstance(extra.get("path"), str):
         raise CatalogError(
@@ -112,6 +122,12 @@ def _entry(file: Path, key: Any, entry: Any, index: int) -> Artifact:
     tags = entry.get("+tags") or []
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
         raise CatalogError(f"{where}: '+tags' is a list of strings")
+    dynamic_location = entry.get("+dynamic_location", False)
+    if not isinstance(dynamic_location, bool):
+        raise CatalogError(
+            f"{where}: '+dynamic_location' is {dynamic_location!r}; write true or false (true "
+            f"lets !{{}} values choose the storage scheme, bucket and root of extra.path)"
+        )
     return Artifact(
         name=name,
         type=kind,
@@ -120,6 +136,7 @@ def _entry(file: Path, key: Any, entry: Any, index: int) -> Artifact:
         save_options=_mapping(entry, "save_options", where),
         tags=tuple(tags),
         source=file,
+        dynamic_location=dynamic_location,
     )
 
 

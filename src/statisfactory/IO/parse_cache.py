@@ -20,8 +20,8 @@ from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-from statisfactory.IO.artifact import SECRET_MARKERS, shows_secret
 from statisfactory.logger import get_logger
+from statisfactory.secrets import MARKERS, shows_secret
 
 FORMAT = "2"  # bump when the cached content changes shape
 CACHE_FOLDER = Path(".statisfactory") / "cache" / "catalog"
@@ -29,7 +29,7 @@ CACHE_FOLDER = Path(".statisfactory") / "cache" / "catalog"
 _logger = get_logger("catalog.cache")
 # A JSON key naming a secret (``"db_password": "..."``), unless its value is null or empty.
 _SECRET_KEY_WITH_VALUE = re.compile(
-    rf'(?i)"[^"\\]*(?:{"|".join(SECRET_MARKERS)})[^"\\]*":(?!\s*(?:null\b|""|\{{\}}|\[\]))'
+    rf'(?i)"[^"\\]*(?:{"|".join(MARKERS)})[^"\\]*":(?!\s*(?:null\b|""|\{{\}}|\[\]))'
 )
 
 
@@ -95,6 +95,6 @@ def _store(place: Path, key: str, content: Any, secrets: Collection[str]) -> Non
 
 def _names_a_secret(payload: str) -> bool:
     lowered = payload.lower()  # most catalogs hold no marker at all: skip the slower search
-    if not any(marker in lowered for marker in SECRET_MARKERS):
+    if not any(marker in lowered for marker in MARKERS):
         return False
     return bool(_SECRET_KEY_WITH_VALUE.search(payload))

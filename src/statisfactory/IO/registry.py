@@ -8,7 +8,9 @@ its name is first looked up.
 
 from __future__ import annotations
 
+import enum
 import importlib
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -16,6 +18,22 @@ from typing import Any
 def qualified_name(cls: type) -> str:
     """``module.QualName`` of a class."""
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class ConstructorForm(enum.Enum):
+    """How the catalog builds an extension class, read once from its ``__init__``."""
+
+    CURRENT = "current"  # takes the keyword the catalog passes (``catalog=``, ``root=``)
+    ORIGINAL = "original"  # the original's form: given ``session=`` (and, for types, the context)
+
+
+def constructor_form(init: Callable[..., Any], keyword: str) -> ConstructorForm:
+    """``CURRENT`` when ``init`` names ``keyword``, else ``ORIGINAL``."""
+    try:
+        parameters = inspect.signature(init).parameters
+    except (TypeError, ValueError):
+        return ConstructorForm.CURRENT
+    return ConstructorForm.CURRENT if keyword in parameters else ConstructorForm.ORIGINAL
 
 
 class Registry:
@@ -78,3 +96,7 @@ class Registry:
 
         installed = entry_points.names(self._plugin_kind)
         return sorted(set(self._classes) | set(self._builtins) | set(installed))
+
+    def classes(self) -> dict[str, Any]:
+        """Every name with its class, importing the built-in modules not imported yet."""
+        return {name: self.get(name) for name in self.names()}

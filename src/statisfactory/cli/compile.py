@@ -12,7 +12,7 @@ from statisfactory.cli.state import CliState
 @click.pass_obj
 def compile_notebooks(state: CliState) -> None:
     """Compile the craft-tagged cells of the notebooks under notebook_sources into modules of
-    sources/notebook_target, and write its manifest.json.
+    sources/notebook_target, and write manifest.json at the project root.
 
     Cells tagged `imports` (else the notebooks' import lines) head each module. Running it twice
     changes nothing.
@@ -23,7 +23,7 @@ def compile_notebooks(state: CliState) -> None:
     session = state.session()
     root = session.root
     report = compile_project(session.config)
-    manifest_path = report.target / MANIFEST_NAME
+    manifest_path = root / MANIFEST_NAME  # where the original wrote it
     manifest_changed = write_manifest(manifest_path, build_manifest(session, report))
 
     for path in report.written:

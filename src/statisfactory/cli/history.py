@@ -10,6 +10,11 @@ import click
 from statisfactory.cli.output import print_table
 from statisfactory.cli.state import CliState
 
+UNCHECKED = (
+    "recorded on another host, or by an earlier version: whether its process still runs "
+    "cannot be checked from here"
+)
+
 
 def _store(state: CliState) -> Any:
     """The project's run history; a project that never ran has none, and gets none created."""
@@ -53,14 +58,15 @@ def runs_ls(state: CliState, limit: int, pipeline: str | None) -> None:
     """List the latest runs, newest first (a * after the commit: uncommitted changes)."""
     store = _store(state)
     rows = []
-    for run in store.runs(limit=limit, pipeline=pipeline):
+    found = store.runs(limit=limit, pipeline=pipeline)
+    for run in found:
         counts = run.get("counts", {})
         rows.append(
             (
                 run["run_id"],
                 run.get("pipeline") or "",
                 run.get("configuration") or "",
-                run.get("status") or "",
+                f"{run.get('status') or ''}{'?' if run.get('unchecked') else ''}",
                 _when(run.get("started")),
                 _duration(run),
                 f"{counts.get('ran', 0)}/{counts.get('skipped', 0)}/{counts.get('failed', 0)}",
@@ -82,6 +88,8 @@ def runs_ls(state: CliState, limit: int, pipeline: str | None) -> None:
         rows,
         terminal=state.is_terminal,
     )
+    if any(run.get("unchecked") for run in found):
+        click.echo(f"running?: {UNCHECKED}")
 
 
 @runs.command("show")
@@ -101,7 +109,8 @@ def runs_show(state: CliState, run_id: str) -> None:
         )
     run = found[0]
     commit = _commit(run) or "none"
-    click.echo(f"Run {run['run_id']}: {run.get('status')}")
+    unchecked = f" ({UNCHECKED})" if run.get("unchecked") else ""
+    click.echo(f"Run {run['run_id']}: {run.get('status')}{unchecked}")
     click.echo(
         f"  pipeline: {run.get('pipeline')}  configuration: {run.get('configuration') or '-'}"
     )

@@ -102,7 +102,7 @@ def configurations_ls(state: CliState, select: str | None) -> None:
 @click.pass_obj
 def configurations_describe(state: CliState, name: str) -> None:
     """Print a parameter set as a run receives it: inheritance resolved, secrets hidden."""
-    from statisfactory.IO.artifact import redact
+    from statisfactory.secrets import redact
 
     session = state.session()
     sets = session.parameters

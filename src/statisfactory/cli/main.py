@@ -37,6 +37,10 @@ COMMANDS = {
         "statisfactory.cli.plugins:plugins",
         "List installed plugins (formats, backends, runners, hooks).",
     ),
+    "doctor": (
+        "statisfactory.cli.doctor:doctor",
+        "Clean up after killed processes: their temporary files, their runs.",
+    ),
 }
 
 EXIT_CRAFT_FAILED = 1

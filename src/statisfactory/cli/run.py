@@ -78,6 +78,7 @@ def run(
     chosen = session.pipelines_definitions[pipeline]
     base = session.parameters[configuration] if configuration is not None else {}
     run_params = apply_overrides(base, overrides, [(c.fqname, c.name) for c in chosen.crafts])
+    state.hide_secrets_of(run_params)  # --param api_token=… is as secret as a setting
     _ = chosen.plan  # solve now: a cycle or a duplicate producer is a project error (exit 2)
     if workers is None:
         workers = session.settings.get("max_workers")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import warnings
@@ -55,6 +56,7 @@ class CliState:
     verbose: bool = False
     _session: Any = field(default=None, repr=False)
     _restore_streams: Callable[[], None] | None = field(default=None, repr=False)
+    secrets: Any = field(default=None, repr=False)  # what the output hides, once read
 
     @property
     def is_terminal(self) -> bool:
@@ -83,7 +85,7 @@ class CliState:
 
     def session(self) -> Session:
         """The project's session, built on first use; from then on, the values of its secret
-        settings never reach the output (see :mod:`statisfactory.cli.secrets`)."""
+        settings never reach the output (see :mod:`statisfactory.secrets`)."""
         if self._session is None:
             from statisfactory.session import Session
 
@@ -97,16 +99,20 @@ class CliState:
         return self._session
 
     def _hide_secrets(self, settings: Callable[[], Any]) -> None:
-        from statisfactory.cli.secrets import hide_secrets, secret_values
         from statisfactory.errors import StatisfactoryError
+        from statisfactory.secrets import Secrets, hide_secrets
 
         if self._restore_streams is not None:
             return
-        try:
-            values = secret_values(settings().as_dict())
-        except StatisfactoryError:  # unreadable settings: the error about them comes next
-            return
-        self._restore_streams = hide_secrets(values)
+        self.secrets = Secrets.of()  # the STATISFACTORY_* variables, even without settings
+        with contextlib.suppress(StatisfactoryError):  # unreadable: the error about them follows
+            self.secrets.add(settings().as_dict())
+        self._restore_streams = hide_secrets(self.secrets)
+
+    def hide_secrets_of(self, params: Any) -> None:
+        """Also keep the secret values of ``params`` (a run's parameters) out of the output."""
+        if self.secrets is not None:
+            self.secrets.add(params)
 
     def close(self) -> None:
         """Give the process its own stdout and stderr back (after the last message)."""

@@ -8,6 +8,10 @@ many small crafts costs one transaction rather than one per craft.
 The run's history plugin (:class:`statisfactory.pipeline.recording.RunHistory`) feeds it: writes
 seen by the ``after_artifact_save`` hook, in the thread that saved, and the outputs of crafts run
 in worker processes, fingerprinted when their craft finishes (:meth:`RunRecorder.record_write`).
+
+Nothing secret is stored: parameters, contexts, locations and error texts are masked with the
+secrets of the session and of the run's parameters (:mod:`statisfactory.secrets`) as records are
+built, before they reach the store.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ from typing import Any
 
 from statisfactory.history.fingerprints import ArtifactFingerprints, Stored
 from statisfactory.history.store import HistoryStore
-from statisfactory.IO.artifact import redact
 from statisfactory.logger import get_logger
+from statisfactory.processes import this_process
+from statisfactory.secrets import Secrets, of_session
 
 _logger = get_logger("history")
 BATCH_SECONDS = 1.0  # how long craft records wait in the run before going to the store
@@ -51,6 +56,7 @@ class RunRecorder:
         self.configuration = configuration
         self.pipeline = pipeline
         self.params = params
+        self.secrets: Secrets = of_session(session, params)  # a --param api_token is one too
         self.incremental = incremental
         self.producers = producers  # artifact name -> craft writing it in this run
         self.fingerprints = fingerprints
@@ -66,10 +72,11 @@ class RunRecorder:
             "run_id": self.run_id,
             "pipeline": self.pipeline,
             "configuration": self.configuration,
-            "params": redact(dict(self.params)),
+            "params": self.secrets.redact(dict(self.params)),
             "incremental": int(self.incremental),
             "started": time.time(),
             "status": "running",
+            **running_process(),
         }
         self.store.begin_run(_json_params(run))
 
@@ -80,7 +87,7 @@ class RunRecorder:
             self.run_id,
             status=status,
             ended=time.time(),
-            error=error,
+            error=self.secrets.mask(error),
             details=lambda: run_details(self.session),
         )
 
@@ -117,11 +124,11 @@ class RunRecorder:
             self._send_crafts()
 
     def _send_crafts(self) -> None:
-        records, run_id = self._executions, self.run_id
+        records, run_id, secrets = self._executions, self.run_id, self.secrets
         self._executions = []
         self._batch_started = time.monotonic()
         if records:
-            self.store.add_crafts(lambda: _craft_rows(run_id, records))
+            self.store.add_crafts(lambda: _craft_rows(run_id, records, secrets))
 
     # --- writes -------------------------------------------------------------------------------
     def on_save(
@@ -143,7 +150,7 @@ class RunRecorder:
                 "craft": self.producers.get(name),
                 "name": name,
                 "context": self.context_of(name, context),
-                "location": stored.location,
+                "location": self.secrets.mask(stored.location),
                 "fingerprint": stored.digest,
                 "written": time.time(),
             }
@@ -170,7 +177,7 @@ class RunRecorder:
         if catalog is None or name not in catalog:
             return {}
         variables = self.fingerprints.variables(name)
-        return redact({key: context[key] for key in sorted(variables) if key in context})
+        return self.secrets.redact({k: context[k] for k in sorted(variables) if k in context})
 
 
 _EXECUTION_FIELDS = (
@@ -189,14 +196,19 @@ _EXECUTION_FIELDS = (
 )
 
 
-def _craft_rows(run_id: str, records: list[tuple]) -> tuple[list[dict], list[dict]]:
-    """The ``executions`` and ``craft_state`` rows of execution records."""
+def _craft_rows(
+    run_id: str, records: list[tuple], secrets: Secrets
+) -> tuple[list[dict], list[dict]]:
+    """The ``executions`` and ``craft_state`` rows of execution records, secrets masked."""
     executions, states = [], []
     for *values, keep_state in records:
         row = dict(zip(_EXECUTION_FIELDS, values, strict=True))
         row["run_id"] = run_id
-        row["params"] = dict(zip(row["params"][::2], row["params"][1::2], strict=True))
-        row["inputs"], row["outputs"] = _entries(row["inputs"]), _entries(row["outputs"])
+        params = dict(zip(row["params"][::2], row["params"][1::2], strict=True))
+        row["params"], row["error"] = secrets.redact(params), secrets.mask(row["error"])
+        row["reason"] = secrets.mask(row["reason"]) if row["reason"] else row["reason"]
+        row["inputs"] = _entries(row["inputs"], secrets)
+        row["outputs"] = _entries(row["outputs"], secrets)
         executions.append(row)
         if keep_state:
             states.append(
@@ -215,6 +227,7 @@ def _craft_rows(run_id: str, records: list[tuple]) -> tuple[list[dict], list[dic
 
 
 _ENTRY_FIELDS = ("kind", "location", "fingerprint", "producer", "problem")
+_TEXT_FIELDS = ("location", "problem")  # what may repeat a secret (not the digests)
 _ABSENT = ...  # a field an entry does not have (None is a value: "no fingerprint")
 
 
@@ -231,16 +244,22 @@ def _flat(entries: Mapping[str, Mapping[str, Any]]) -> tuple:
     return tuple(flat)
 
 
-def _entries(flat: tuple) -> dict[str, dict[str, Any]]:
+def _entries(flat: tuple, secrets: Secrets) -> dict[str, dict[str, Any]]:
     step = len(_ENTRY_FIELDS) + 1
     return {
         flat[start]: {
-            field: value
+            field: secrets.mask(value) if field in _TEXT_FIELDS and value else value
             for field, value in zip(_ENTRY_FIELDS, flat[start + 1 : start + step], strict=True)
             if value is not _ABSENT
         }
         for start in range(0, len(flat), step)
     }
+
+
+def running_process() -> dict[str, Any]:
+    """The columns naming the process that runs (to tell later whether it died)."""
+    owner = this_process()
+    return {"host": owner.host, "pid": owner.pid, "process_started": owner.started}
 
 
 def run_details(session: Any) -> dict[str, Any]:

@@ -8,14 +8,18 @@
 ``file_digests`` digests of large local files by size and modification time, so an unchanged
                  file is not read again.
 
-Fingerprints and parameters are JSON text; times are seconds since the epoch.
+Fingerprints and parameters are JSON text; times are seconds since the epoch. A run records
+the process running it (``host``, ``pid``, ``process_started``), so that a run whose process
+died is told from one still going. A store made by an earlier version gets the columns added
+since (:func:`missing_columns`); its rows keep them empty.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import Any
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: runs' pid and process_started
 
 TEXT, INTEGER, BIGINT, REAL = "text", "integer", "bigint", "real"
 
@@ -34,6 +38,8 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("ended", REAL),
         ("status", TEXT),
         ("error", TEXT),
+        ("pid", INTEGER),
+        ("process_started", TEXT),
     ),
     "executions": (
         ("run_id", TEXT),
@@ -102,6 +108,22 @@ def sqlite_ddl() -> str:
     for index, table, columns in INDEXES:
         statements.append(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({', '.join(columns)});")
     return "\n".join(statements)
+
+
+def missing_columns(existing: Mapping[str, Collection[str]]) -> list[str]:
+    """The ``ALTER TABLE … ADD COLUMN`` statements bringing tables with ``existing`` columns
+    (table -> column names) to this schema; tables not listed are left to the creation."""
+    statements = []
+    for table, columns in TABLES.items():
+        if table not in existing:
+            continue
+        present = {name.lower() for name in existing[table]}
+        statements.extend(
+            f"ALTER TABLE {table} ADD COLUMN {name} {kind.upper()}"
+            for name, kind in columns
+            if name not in present
+        )
+    return statements
 
 
 def sqlalchemy_metadata() -> Any:

@@ -1,7 +1,8 @@
 """The default run-history database: one SQLite file, shared safely by concurrent runs.
 
-WAL mode lets readers work while a run writes; a busy timeout and retries let two runs write
-at once. A file that is not a database, or a damaged one, is moved aside (``history.db.corrupt-
+WAL mode lets readers work while a run writes; a short busy timeout lets two runs write at
+once, and a write that finds the database locked for longer is reported busy, for the store to
+retry later rather than hold up the run. A file that is not a database, or a damaged one, is moved aside (``history.db.corrupt-
 <time>``) and a new store is created, with a warning.
 """
 
@@ -15,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from statisfactory.history.schema import SCHEMA_VERSION, sqlite_ddl
+from statisfactory.history.schema import SCHEMA_VERSION, TABLES, missing_columns, sqlite_ddl
 from statisfactory.logger import get_logger
 
 if TYPE_CHECKING:
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
 
 _logger = get_logger("history")
 
-BUSY_TIMEOUT_SECONDS = 5.0
-WRITE_ATTEMPTS = 6
+BUSY_TIMEOUT_SECONDS = 0.2  # the store retries a busy write later, in the background
+READ_ATTEMPTS = 3  # a read is waited for: a checkpoint may hold the file for a moment
 # SQLite's result codes meaning "this file is damaged" rather than "busy, try again".
 _DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 
@@ -61,18 +62,22 @@ class SqliteDriver:
 
     # --- the driver contract ----------------------------------------------------------------
     def query(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-        generation = self._generation
-        with _outside_sqlite:
-            try:
-                return self._query(sql, params)
-            except sqlite3.DatabaseError as error:
-                if not is_damaged(error):
-                    raise
-                self._replace_damaged(error, generation)
-                return self._query(sql, params)
+        for attempt in range(READ_ATTEMPTS):
+            generation = self._generation
+            with _outside_sqlite:
+                try:
+                    return self._query(sql, params)
+                except sqlite3.DatabaseError as error:
+                    if is_damaged(error):
+                        self._replace_damaged(error, generation)
+                        return self._query(sql, params)
+                    if not is_busy(error) or attempt == READ_ATTEMPTS - 1:
+                        raise
+        raise AssertionError("unreachable")  # the last attempt returns or raises
 
     def write(self, operations: Sequence[Operation]) -> None:
-        for attempt in range(WRITE_ATTEMPTS):
+        """One transaction; raises a busy error when the lock stays taken (see is_busy)."""
+        for _ in range(2):  # a second time after replacing a damaged file
             generation = self._generation
             with _outside_sqlite:
                 connection = self._connection()
@@ -82,12 +87,13 @@ class SqliteDriver:
                 except sqlite3.DatabaseError as error:
                     if connection.in_transaction:
                         connection.execute("ROLLBACK")
-                    if is_damaged(error):
-                        self._replace_damaged(error, generation)
-                        continue
-                    if not is_busy(error) or attempt == WRITE_ATTEMPTS - 1:
+                    if not is_damaged(error):
                         raise
-            time.sleep(0.05 * 2**attempt)  # another run holds the lock beyond the timeout
+                    self._replace_damaged(error, generation)
+        raise sqlite3.DatabaseError(f"{self.path} is damaged again after being replaced")
+
+    def is_busy(self, error: Exception) -> bool:
+        return isinstance(error, sqlite3.OperationalError) and is_busy(error)
 
     def close(self) -> None:
         connection = getattr(self._local, "connection", None)
@@ -137,7 +143,19 @@ class SqliteDriver:
             return
         connection.execute("PRAGMA journal_mode = WAL")
         connection.executescript(sqlite_ddl())
-        connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        connection.execute("BEGIN IMMEDIATE")  # one process upgrades; the others then see it
+        try:
+            existing = {
+                table: [row[1] for row in connection.execute(f"PRAGMA table_info({table})")]
+                for table in TABLES
+            }
+            for statement in missing_columns(existing):
+                connection.execute(statement)
+            connection.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
 
     def _replace_damaged(self, error: sqlite3.DatabaseError, seen: int) -> None:
         with self._lock:

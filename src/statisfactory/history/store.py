@@ -3,7 +3,9 @@
 A store is a :class:`HistoryStore` over a driver that runs SQL text with ``:name`` parameters:
 SQLite through the standard library (the default, ``<root>/.statisfactory/history.db``) or any
 database SQLAlchemy reaches (the ``history_url`` setting). Recording never stops a run: a
-failing read answers "nothing recorded", a failing write is dropped, each with one warning.
+failing read answers "nothing recorded", a failing write is dropped, each with one warning; a
+busy or unreachable database is waited for :data:`PATIENCE` seconds at most, its writes kept
+and retried in the background meanwhile.
 """
 
 from __future__ import annotations
@@ -14,18 +16,27 @@ import json
 import os
 import queue
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from statisfactory.logger import get_logger
+from statisfactory.processes import Liveness, Owner, host_name, liveness
 
 _logger = get_logger("history")
 
 STORE_FOLDER = ".statisfactory"
 SQLITE_NAME = "history.db"
-FLUSH_TIMEOUT = 30.0
+FLUSH_TIMEOUT = 30.0  # the longest wait for writes that go on (a large batch)
+# The longest a process waits, in all, for a database that stays busy (another process holds
+# its lock) or unreachable: its writes are then kept and retried in the background.
+PATIENCE = 1.5
+STUCK_AFTER = 0.25  # a write taking longer waits for the database: waiting for it uses patience
+WAIT_STEP = 0.05
+RETRY_SECONDS, MAX_RETRY_SECONDS = 0.1, 0.5
+READ_AGAIN_SECONDS = 5.0  # a store found busy, once out of patience, is read again this often
 BATCH = 500  # operations written in one transaction at most
 
 # SQL text and its parameters: one mapping, or a list of them (one execution each).
@@ -43,12 +54,17 @@ class Driver(Protocol):
 
     def close(self) -> None: ...
 
+    def is_busy(self, error: Exception) -> bool:
+        """Whether ``error`` means "locked or unreachable, try later" (the write is kept)."""
+        ...
+
 
 class HistoryStore:
     """Runs, craft executions, artifact writes and craft states, in one database."""
 
-    def __init__(self, driver: Driver | None) -> None:
+    def __init__(self, driver: Driver | None, *, broken: bool = False) -> None:
         self._driver = driver
+        self.broken = broken  # history is on, but the store could not be opened
         self._pid = os.getpid()  # a forked child inherits the object, not the writer thread
         self._pending: queue.SimpleQueue = queue.SimpleQueue()
         self._warned: set[str] = set()
@@ -56,6 +72,12 @@ class HistoryStore:
         self._writer_lock = threading.Lock()
         self._submitted = 0  # writes queued, and handled by the writer: reads wait for both
         self._handled = 0
+        self._backlog = 0  # operations the writer holds because the database is busy
+        self._stalled_since: float | None = None  # when a write last found the database busy
+        self._attempt_since: float | None = None  # when the writer's current write began
+        self._patience = PATIENCE
+        self._read_again = 0.0  # reads of a busy store answer nothing until then
+        self._abandon = False
 
     @property
     def enabled(self) -> bool:
@@ -87,8 +109,10 @@ class HistoryStore:
             self._submitted += 1
             self._pending.put(operation)
 
-    def flush(self, timeout: float = FLUSH_TIMEOUT) -> bool:
-        """Wait until every queued write is done (or dropped); False when ``timeout`` passed."""
+    def flush(self, timeout: float = FLUSH_TIMEOUT, *, patience: float | None = None) -> bool:
+        """Wait until every queued write is done (or dropped); False when ``timeout`` passed,
+        or when the database stayed busy longer than ``patience`` seconds (by default what is
+        left of :data:`PATIENCE`, shared by every wait until the database is free again)."""
         if not self.enabled:
             return True
         done = threading.Event()
@@ -96,16 +120,48 @@ class HistoryStore:
             if self._writer is None:
                 return True  # a writer leaves only once nothing is queued
             self._pending.put(done)
-        if done.wait(timeout):
-            return True
-        self._warn(
-            "flush",
-            "the run history at %s is still being written after %.0f s (the database is busy?); "
-            "the last records may be missing",
-            self.description,
-            timeout,
+        deadline = time.monotonic() + timeout
+        last = time.monotonic()
+        while not done.wait(WAIT_STEP):
+            now = time.monotonic()
+            if self._stuck(now):
+                if patience is None:
+                    self._patience -= now - last
+                    out_of_patience = self._patience <= 0
+                else:
+                    patience -= now - last
+                    out_of_patience = patience <= 0
+                if out_of_patience:
+                    self._warn_busy()
+                    return False
+            last = now
+            if now >= deadline:
+                self._warn(
+                    "flush",
+                    "the run history at %s is still being written after %.0f s; the last "
+                    "records may be missing",
+                    self.description,
+                    timeout,
+                )
+                return False
+        return True
+
+    def _stuck(self, now: float) -> bool:
+        """Whether the writer waits for the database rather than writes to it."""
+        attempt = self._attempt_since
+        return self._stalled_since is not None or (
+            attempt is not None and now - attempt > STUCK_AFTER
         )
-        return False
+
+    def _warn_busy(self) -> None:
+        self._warn(
+            "busy",
+            "the run history at %s is busy (another process holds its lock) or unreachable; "
+            "the run does not wait for it (an incremental run reruns what it cannot check): "
+            "its records are kept and written when the history is free, and are not recorded "
+            "if this process ends before",
+            self.description,
+        )
 
     def retire(self) -> None:
         """Let the writer write what is queued, then leave; returns at once, so it is safe in a
@@ -114,10 +170,12 @@ class HistoryStore:
             self._pending.put(None)  # SimpleQueue.put may be called from a finalizer
 
     def close(self) -> None:
-        """Write what is queued, then release the database."""
+        """Write what is queued (waiting for a busy database no longer than the patience
+        left), then release the database."""
         if not self.enabled:
             return
-        self.flush()
+        if not self.flush():
+            self._abandon = True  # the writer drops what it holds and leaves
         writer = self._writer
         self.retire()
         if writer is not None:
@@ -125,32 +183,72 @@ class HistoryStore:
         self._driver.close()
 
     def _write_forever(self) -> None:
+        backlog: list[Operation] = []  # kept while the database is busy, written once free
+        waiting: list[threading.Event] = []
+        stopping = False
+        delay = RETRY_SECONDS
         while True:
-            items = [self._pending.get()]
-            while len(items) < BATCH:
+            try:
+                items = [self._pending.get(timeout=delay if backlog else None)]
+            except queue.Empty:
+                items = []  # time to try the backlog again
+            while items and len(items) < BATCH:
                 try:
                     items.append(self._pending.get_nowait())
                 except queue.Empty:
                     break
-            operations: list[Operation] = []
-            waiting: list[threading.Event] = []
-            stop = False
             for item in items:
                 if item is None:
-                    stop = True
+                    stopping = True
                 elif isinstance(item, threading.Event):
                     waiting.append(item)
                 elif callable(item):
-                    operations.extend(self._guarded("build", item, ()))
+                    backlog.extend(self._guarded("build", item, ()))
                 else:
-                    operations.append(item)
-            if operations:
-                self._guarded("write", self._driver.write, None, operations)
-            self._handled += len(items) - len(waiting) - items.count(None)
-            for event in waiting:
-                event.set()
-            if stop and self._leave():
-                return
+                    backlog.append(item)
+            if self._abandon:
+                self._drop(backlog)
+            if backlog and self._attempt(backlog):
+                backlog, delay = [], RETRY_SECONDS
+            elif backlog:
+                delay = min(delay * 2, MAX_RETRY_SECONDS)
+            self._backlog = len(backlog)
+            self._handled += sum(
+                1 for item in items if item is not None and not isinstance(item, threading.Event)
+            )
+            if not backlog:
+                for event in waiting:
+                    event.set()
+                waiting = []
+                if stopping and self._leave():
+                    return
+                stopping = False
+
+    def _attempt(self, operations: list[Operation]) -> bool:
+        """Write ``operations``; False when the database is busy (they are to be retried)."""
+        self._attempt_since = time.monotonic()
+        try:
+            self._driver.write(operations)
+        except Exception as error:
+            if self._is_busy(error):
+                if self._stalled_since is None:
+                    self._stalled_since = time.monotonic()
+                _logger.debug(
+                    "run history busy (%s); %d operations kept", _redacted(error), len(operations)
+                )
+                return False
+            self._guarded("write", _raise, None, error)  # the one warning; the records go
+        finally:
+            self._attempt_since = None
+        if self._stalled_since is not None:
+            self._stalled_since = None
+            self._patience = PATIENCE  # free again: a later busy spell gets its own wait
+        return True
+
+    def _drop(self, backlog: list[Operation]) -> None:
+        if backlog:
+            _logger.debug("run history busy: %d operations not recorded", len(backlog))
+            backlog.clear()
 
     def _leave(self) -> bool:
         """Stop being the writer, unless writes came in meanwhile (they are queued under the
@@ -167,9 +265,26 @@ class HistoryStore:
         """Rows as dicts, the queued writes done first; on failure a warning and no rows."""
         if not self.enabled:
             return []
-        if self._handled != self._submitted:
+        if self._handled != self._submitted or self._backlog:
             self.flush()
-        return self._guarded("read", self._driver.query, [], sql, params)
+        started = time.monotonic()
+        if self._stalled_since is not None and self._patience <= 0 and started < self._read_again:
+            return []  # busy, and waited for long enough: answered "nothing recorded"
+        try:
+            return self._driver.query(sql, params)
+        except Exception as error:
+            if not self._is_busy(error):
+                return self._guarded("read", _raise, [], error)
+            if self._stalled_since is None:
+                self._stalled_since = time.monotonic()  # cleared by the next write that passes
+            self._patience -= time.monotonic() - started
+            self._read_again = time.monotonic() + READ_AGAIN_SECONDS
+            self._warn_busy()
+            return []
+
+    def _is_busy(self, error: Exception) -> bool:
+        is_busy = getattr(self._driver, "is_busy", None)
+        return is_busy is not None and bool(is_busy(error))
 
     def _guarded(self, what: str, function: Callable, fallback: Any, *args: Any) -> Any:
         try:
@@ -192,8 +307,36 @@ class HistoryStore:
 
     # --- runs ---------------------------------------------------------------------------------
     def begin_run(self, run: Mapping[str, Any]) -> None:
-        """Record a run that starts."""
+        """Record a run that starts (and that earlier runs of this host whose process is gone
+        died)."""
         self.submit(_insert("runs", run))
+        self.mark_died()
+
+    def mark_died(self) -> None:
+        """Record that the runs of this host still ``running`` whose process is gone died."""
+        self.submit(self._mark_died)
+
+    def _mark_died(self) -> list[Operation]:
+        """In the writer: the runs still ``running`` whose process no longer runs, marked so."""
+        try:
+            rows = self._driver.query(
+                "SELECT * FROM runs WHERE status = 'running' AND host = :host AND pid IS NOT NULL",
+                {"host": host_name()},
+            )
+        except Exception as error:
+            if self._is_busy(error):
+                return []  # another time
+            raise
+        dead = [
+            {"run_id": row["run_id"], "error": died_error(row), "died": DIED}
+            for row in rows
+            if run_liveness(row) == "dead"
+        ]
+        update = (
+            "UPDATE runs SET status = :died, error = :error "
+            "WHERE run_id = :run_id AND status = 'running'"
+        )
+        return [(update, dead)] if dead else []
 
     def end_run(
         self,
@@ -285,7 +428,7 @@ class HistoryStore:
         for row in rows:
             counts = self.query(_FINAL_STATUS_COUNTS, run_id=row["run_id"])
             row["counts"] = {count["status"]: count["n"] for count in counts}
-        return [_decoded(row) for row in rows]
+        return [_checked(_decoded(row)) for row in rows]
 
     def find_runs(self, reference: str) -> list[dict[str, Any]]:
         """Runs whose id starts with ``reference`` (``last`` is the latest run)."""
@@ -298,7 +441,7 @@ class HistoryStore:
                 prefix=reference,
                 length=len(reference),
             )
-        return [_decoded(row) for row in rows]
+        return [_checked(_decoded(row)) for row in rows]
 
     def executions(self, run_id: str) -> list[dict[str, Any]]:
         rows = self.query(
@@ -351,6 +494,40 @@ _FINAL_STATUS_COUNTS = """
 """
 
 
+# --- runs whose process died -------------------------------------------------------------------
+DIED = "died"
+
+
+def run_liveness(run: Mapping[str, Any]) -> Liveness:
+    """Whether the process of a run still runs; ``unknown`` on another host, or for a run
+    recorded without its process (by an earlier version)."""
+    try:
+        pid = int(run.get("pid") or 0)
+    except (TypeError, ValueError):  # a hand-edited row
+        return "unknown"
+    if not pid or not run.get("host"):
+        return "unknown"
+    return liveness(Owner(str(run["host"]), pid, str(run.get("process_started") or "")))
+
+
+def died_error(run: Mapping[str, Any]) -> str:
+    return (
+        f"its process (pid {run.get('pid')} on {run.get('host')}) ended without recording how "
+        "the run ended: killed, or the machine stopped"
+    )
+
+
+def _checked(run: dict[str, Any]) -> dict[str, Any]:
+    """A run recorded ``running`` shown as it is: ``died`` when its process is gone, and
+    marked ``unchecked`` when that cannot be told from here."""
+    if run.get("status") == "running":
+        state = run_liveness(run)
+        if state == "dead":
+            run["status"], run["error"] = DIED, run.get("error") or died_error(run)
+        run["unchecked"] = state == "unknown"
+    return run
+
+
 # --- rows ---------------------------------------------------------------------------------------
 _JSON_COLUMNS = ("params", "inputs", "outputs", "context")
 
@@ -379,6 +556,16 @@ def _decoded(row: Mapping[str, Any]) -> dict[str, Any]:
     return decoded
 
 
+def _redacted(error: Exception) -> str:
+    from statisfactory.IO.artifact import redact
+
+    return redact(str(error))
+
+
+def _raise(error: Exception) -> None:
+    raise error
+
+
 def _safely(details: Callable[[], Mapping[str, Any]]) -> Mapping[str, Any]:
     try:
         return details()
@@ -400,7 +587,7 @@ _open_stores: weakref.WeakSet[HistoryStore] = weakref.WeakSet()
 def _flush_at_exit() -> None:
     """Writers are daemon threads: what they have queued is written before the process ends."""
     for store in list(_open_stores):
-        store.flush()
+        store.flush()  # a busy database is waited for no longer than the patience left
 
 
 def open_store(root: Path, url: str | None = None, enabled: Any = True) -> HistoryStore:
@@ -417,7 +604,7 @@ def open_store(root: Path, url: str | None = None, enabled: Any = True) -> Histo
 
             driver = SqliteDriver(Path(root) / STORE_FOLDER / SQLITE_NAME)
     except Exception as error:
-        from statisfactory.IO.artifact import redact
+        from statisfactory.secrets import redact
 
         where = redact(str(url)) if url else str(Path(root) / STORE_FOLDER / SQLITE_NAME)
         _logger.warning(
@@ -427,7 +614,7 @@ def open_store(root: Path, url: str | None = None, enabled: Any = True) -> Histo
             type(error).__name__,
             redact(str(error)),
         )
-        return HistoryStore(None)
+        return HistoryStore(None, broken=True)
     store = HistoryStore(driver)
     _open_stores.add(store)
     return store

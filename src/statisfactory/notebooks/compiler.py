@@ -66,12 +66,17 @@ class CompileReport:
 def compile_project(config: ProjectConfig) -> CompileReport:
     """Compile every notebook under ``config.notebook_sources`` into ``config.sources``."""
     sources = config.notebook_sources
-    if not sources.is_dir():
-        raise NotebookError(
-            f"{config.pyproject}: notebook_sources folder {sources} does not exist; create it "
-            f"and put notebooks there, or set notebook_sources in [tool.statisfactory]."
-        )
     report = CompileReport(target=config.sources.joinpath(*config.notebook_target.split(".")))
+    if not sources.is_dir():
+        # As in the original: nothing to export is not an error. Modules compiled earlier are
+        # kept, since a mistyped notebook_sources must not delete them.
+        _logger.warning(
+            "%s: notebook_sources %s is not a folder; no notebook compiled (create it, or "
+            "set notebook_sources in [tool.statisfactory]).",
+            config.pyproject,
+            sources,
+        )
+        return report
     for notebook in find_notebooks(sources):
         parts = module_parts(notebook.relative_to(sources))
         compiled = compile_notebook(

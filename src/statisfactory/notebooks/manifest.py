@@ -20,9 +20,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from statisfactory.notebooks.compiler import CompileReport
+from statisfactory.notebooks.compiler import CompileReport, NotebookError
 
 MANIFEST_NAME = "manifest.json"
+MANIFEST_KEYS = ("notebooks", "pipelines")
 
 
 def build_manifest(session: Any, report: CompileReport) -> dict[str, Any]:
@@ -67,10 +68,32 @@ def _craft_entry(craft: Any) -> dict[str, Any]:
 
 
 def write_manifest(path: Path, manifest: dict[str, Any]) -> bool:
-    """Write ``manifest`` as JSON unless the file already holds it; return whether it changed."""
+    """Write ``manifest`` as JSON unless the file already holds it; return whether it changed.
+
+    A ``manifest.json`` this command did not write (another tool's, at the project root) is
+    never overwritten; the write is atomic, so a crash leaves the previous manifest whole.
+    """
+    from statisfactory.IO.backends.local import atomic_write
+
     text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    if path.exists() and path.read_text(encoding="utf-8") == text:
-        return False
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    if path.exists():
+        current = path.read_text(encoding="utf-8", errors="replace")
+        if current == text:
+            return False
+        if not _is_ours(current):
+            raise NotebookError(
+                f"{path} exists and was not written by `statisfactory compile`; move or rename "
+                f"it, then compile again"
+            )
+    with atomic_write(path) as handle:
+        handle.write(text.encode("utf-8"))
     return True
+
+
+def _is_ours(text: str) -> bool:
+    """Whether ``text`` is a manifest this command wrote: a mapping of exactly its two keys."""
+    try:
+        content = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(content, dict) and set(content) == set(MANIFEST_KEYS)

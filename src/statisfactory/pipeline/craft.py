@@ -17,7 +17,12 @@ import functools
 from collections.abc import Callable, Container, Mapping
 from typing import TYPE_CHECKING, Any
 
-from statisfactory.errors import ArtifactNotFoundError, CraftError, NoActiveSessionError
+from statisfactory.errors import (
+    ArtifactNotFoundError,
+    CraftError,
+    NoActiveSessionError,
+    UnknownTypeError,
+)
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.craft_params import per_craft
 from statisfactory.pipeline.hooks import Hookable, call_hooks
@@ -205,17 +210,27 @@ class Craft(Hookable):
         call_hooks(self.hooks("post_run"), self)
         return value
 
+    def artifact_names(self, given: Container[str] = ()) -> tuple[str, ...]:
+        """The artifacts the craft loads (but those of parameters in ``given``), then saves."""
+        loaded = tuple(
+            name for parameter, name in self.signature.artifacts if parameter not in given
+        )
+        return loaded + self.saves
+
     def check_declared(self, catalog: Any, where: str = "", given: Container[str] = ()) -> None:
         """Raise when ``catalog`` lacks an artifact the craft loads or saves; ``where`` (the
         pipeline) starts the message; artifact parameters in ``given`` are not loaded."""
         outputs = self.saves
-        loaded = tuple(
-            name for parameter, name in self.signature.artifacts if parameter not in given
-        )
-        for name in loaded + outputs:
-            if name in catalog:
-                continue
+        for name in self.artifact_names(given):
             verb = "saves" if name in outputs else "loads"
+            if name in catalog:
+                try:
+                    catalog.check_type(name)
+                except UnknownTypeError as error:
+                    raise UnknownTypeError(
+                        f"{where}Craft '{self.fqname}' {verb} {error}"
+                    ) from error
+                continue
             try:
                 catalog[name]  # the catalog's own error suggests close names
             except ArtifactNotFoundError as error:

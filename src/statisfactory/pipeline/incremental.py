@@ -47,12 +47,17 @@ def history_plugins(
     history is kept (``history: false``) and the run is not incremental."""
     session = run.session
     store = store_for(session)
-    if not store.enabled:
-        if run.incremental:
+    if not store.enabled:  # nothing is recorded, so nothing is skipped
+        if run.incremental and not store.broken:
             raise PipelineError(
-                f"{run.name}: an incremental run compares with the run history, which is off or "
-                "cannot be opened (see the warning above): remove `history: false` from the "
-                "settings, fix history_url, or run without --incremental"
+                f"{run.name}: an incremental run compares with the run history, which is off: "
+                "remove `history: false` from the settings, or run without --incremental"
+            )
+        if run.incremental:
+            _logger.warning(
+                "%s: the run history cannot be read (see the warning above), so every craft "
+                "runs; fix it to skip unchanged crafts again",
+                run.name,
             )
         return []
     history = RunHistory(run, store)

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from statisfactory.errors import HookError, NoActiveSessionError
+from statisfactory.errors import DynamicValueError, HookError, NoActiveSessionError
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.craft_params import per_craft
@@ -208,3 +208,12 @@ class Job:
             )
         for craft in users:
             craft.check_declared(self.catalog, where=f"{self.name}: ")
+        # A run parameter that would move an artifact elsewhere stops the run before it starts.
+        for craft, context in zip(self.plan.crafts, self.contexts, strict=True):
+            for name in craft.artifact_names() if craft.uses_catalog else ():
+                try:
+                    self.catalog.check_context(name, **context)
+                except DynamicValueError as error:
+                    raise DynamicValueError(
+                        f"{self.name}: Craft '{craft.fqname}' uses {error}"
+                    ) from error

@@ -27,11 +27,22 @@ _logger = get_logger("pipeline")
 
 
 class Pipeline(Hookable):
-    """An ordered set of crafts; ``+`` builds a new pipeline, ``+=`` extends this one."""
+    """An ordered set of crafts; ``+`` builds a new pipeline, ``+=`` extends this one.
+
+    ``Pipeline("training") + craft`` names it as the original did: a first positional string is
+    the name, and a sum keeps the name of its left pipeline.
+    """
 
     def __init__(
-        self, *operators: Craft | Pipeline, name: str | None = None, tags: Iterable[str] = ()
+        self, *operators: Craft | Pipeline | str, name: str | None = None, tags: Iterable[str] = ()
     ) -> None:
+        if operators and isinstance(operators[0], str):
+            if name is not None:
+                raise PipelineError(
+                    f"Pipeline({operators[0]!r}, name={name!r}): give the name once, either "
+                    f"first or as name="
+                )
+            name, operators = operators[0], operators[1:]
         self.name = name
         self.tags: tuple[str, ...] = tuple(tags)
         self._crafts: list[Craft] = []
@@ -49,7 +60,7 @@ class Pipeline(Hookable):
     def __add__(self, other: Craft | Pipeline) -> Pipeline:
         if not isinstance(other, Craft | Pipeline):
             return NotImplemented
-        return Pipeline(self, other)
+        return Pipeline(self, other, name=self.name)
 
     def __radd__(self, other: Any) -> Pipeline:
         if isinstance(other, int) and other == 0:  # sum([pipeline_a, pipeline_b])

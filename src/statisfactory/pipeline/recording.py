@@ -18,7 +18,6 @@ from statisfactory.history.digests import value_digest
 from statisfactory.history.fingerprints import ArtifactFingerprints, Stored
 from statisfactory.history.recorder import RunRecorder
 from statisfactory.hookspecs import hookimpl
-from statisfactory.IO.artifact import redact
 from statisfactory.pipeline.decisions import Facts
 from statisfactory.pipeline.run import RunStatus
 
@@ -180,7 +179,8 @@ class RunHistory:
                 variables = set().union(*(self.fingerprints.variables(n) for n in names))
                 dynamic = {key: context[key] for key in sorted(variables) if key in context}
             if arguments or dynamic:
-                key, shown = value_digest([arguments, dynamic]), redact({**arguments, **dynamic})
+                key = value_digest([arguments, dynamic])
+                shown = self.recorder.secrets.redact({**arguments, **dynamic})
             else:
                 key, shown = _NO_VALUES, {}
             facts = self._facts[index] = Facts(self.code.of(craft), key, shown)

@@ -164,12 +164,18 @@ def _interpret(node: ast.AST, namespace: dict) -> Any:
         return _NOT_A_MARKER
     if isinstance(node, ast.List | ast.Tuple):
         return [_interpret(element, namespace) for element in node.elts]
-    if isinstance(node, ast.Call) and not node.keywords:
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):  # Volatile.of(..) + [..]
+        left, right = _interpret(node.left, namespace), _interpret(node.right, namespace)
+        if isinstance(left, list) and isinstance(right, list):
+            return left + right
+        return _NOT_A_MARKER
+    if isinstance(node, ast.Call):
         function = _interpret(node.func, namespace)
         if function in (Artifact, Volatile, Artifact.of, Volatile.of):
             try:
                 arguments = [ast.literal_eval(argument) for argument in node.args]
-            except ValueError:
+                keywords = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
+                return function(*arguments, **keywords)
+            except (ValueError, TypeError):
                 return _NOT_A_MARKER
-            return function(*arguments)
     return _NOT_A_MARKER

@@ -6,8 +6,8 @@ base:
   models.fit: {alpha: 0.5}     # only for the craft models.fit
 ridge_strong:
   +from: [base]                # inherit, in order, then apply own keys
-  +merge: recursive_merge      # or override
-  +precedence: 10              # same name in several files: the lowest number wins (default 0)
+  +merge: recursive_merge      # or override (the original spelling overide too)
+  +precedence: 0               # same name in several files: the lowest number wins (default 10)
   +tags: [ridge]
   models.fit: {alpha: 5}
 ```
@@ -27,6 +27,8 @@ from statisfactory.errors import ParametersError
 from statisfactory.project.names import ReadableKeyError, named_entries, names, unknown
 
 MERGE_STRATEGIES = ("recursive_merge", "override")
+_MERGE_ALIASES = {"overide": "override"}  # the original's spelling
+DEFAULT_PRECEDENCE = 10  # the original's documented default
 DIRECTIVES = ("+from", "+merge", "+precedence", "+tags")
 _SHAPE = "a parameters file is a mapping of set name -> parameters"
 
@@ -42,7 +44,7 @@ class _Declared:
     values: dict[str, Any]
     parents: tuple[str, ...] = ()
     merge: str = "recursive_merge"
-    precedence: int = 0
+    precedence: int = DEFAULT_PRECEDENCE
     tags: tuple[str, ...] = field(default=())
 
 
@@ -120,11 +122,12 @@ def _declare(file: Path, name: Any, body: Any) -> _Declared:
     if unknown:
         raise ParametersError(f"{where}: unknown key(s) {unknown}; known: {', '.join(DIRECTIVES)}")
     merge = body.get("+merge", "recursive_merge")
+    merge = _MERGE_ALIASES.get(merge, merge) if isinstance(merge, str) else merge
     if merge not in MERGE_STRATEGIES:
         raise ParametersError(
             f"{where}: +merge is {merge!r}; use one of {', '.join(MERGE_STRATEGIES)}"
         )
-    precedence = body.get("+precedence", 0)
+    precedence = body.get("+precedence", DEFAULT_PRECEDENCE)
     if not isinstance(precedence, int) or isinstance(precedence, bool):
         raise ParametersError(f"{where}: +precedence must be an integer, got {precedence!r}")
     return _Declared(

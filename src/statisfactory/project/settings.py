@@ -10,18 +10,12 @@ from typing import TYPE_CHECKING, Any
 from statisfactory.errors import ConfigurationError
 from statisfactory.project.pyproject import ProjectConfig
 from statisfactory.project.templating import parse_yaml
+from statisfactory.secrets import ENVIRONMENT_PREFIX
 
 if TYPE_CHECKING:
     from dynaconf import Dynaconf
 
-ENVVAR_PREFIX = "STATISFACTORY"
-SECRET_MARKERS = ("password", "secret", "token", "key")
-
-
-def is_secret(key: str) -> bool:
-    """Whether a settings key holds a secret that must never be printed."""
-    lowered = str(key).lower()
-    return any(marker in lowered for marker in SECRET_MARKERS)
+ENVVAR_PREFIX = ENVIRONMENT_PREFIX.removesuffix("_")
 
 
 def _find_file(folder: Path, stem: str) -> Path | None:
@@ -44,13 +38,17 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
 
 
 def build_settings(config: ProjectConfig) -> Dynaconf:
-    """The layered settings of a project; a missing globals or locals file is only a warning."""
+    """The layered settings of a project; a missing configuration folder, globals or locals
+    file is only a warning."""
     from dynaconf import Dynaconf
 
-    if not config.configuration.is_dir():
-        raise ConfigurationError(
+    folder = config.configuration.is_dir()
+    if not folder:  # as the original: a project may keep every setting elsewhere
+        warnings.warn(
             f"{config.pyproject}: configuration folder {config.configuration} does not exist; "
-            f"create it with globals.yaml and locals.yaml, or fix tool.statisfactory.configuration."
+            f"settings come from pyproject.toml and STATISFACTORY_ variables only. Create it "
+            f"with globals.yaml and locals.yaml, or fix tool.statisfactory.configuration.",
+            stacklevel=4,
         )
     settings = Dynaconf(
         envvar_prefix=ENVVAR_PREFIX,
@@ -61,7 +59,7 @@ def build_settings(config: ProjectConfig) -> Dynaconf:
     )
     section = {k: v for k, v in config.raw.items() if not isinstance(v, dict)}
     settings.update(section)
-    for stem in ("globals", "locals"):
+    for stem in ("globals", "locals") if folder else ():
         path = _find_file(config.configuration, stem)
         if path is None:
             warnings.warn(
@@ -94,5 +92,11 @@ def _environment_settings(settings: Dynaconf) -> dict[str, Any]:
 
 
 def template_variables(settings: Dynaconf) -> dict[str, Any]:
-    """Settings as a plain dict with lower-cased top-level keys, for Jinja templates."""
-    return {str(key).lower(): value for key, value in settings.as_dict().items()}
+    """Settings as a plain dict for Jinja templates, each top-level key in lower and in upper
+    case (``{{ pipeline }}`` and the original's ``{{ PIPELINE }}``); nested keys keep the
+    spelling of the files."""
+    variables: dict[str, Any] = {}
+    for key, value in settings.as_dict().items():
+        variables[str(key).upper()] = value
+        variables[str(key).lower()] = value
+    return variables

@@ -28,12 +28,23 @@ def yaml_files(path: Path) -> list[Path]:
     raise ConfigurationError(f"{path} does not exist: create it, or fix the path in pyproject.toml")
 
 
+def _yaml_scalar(value: Any) -> Any:
+    """What ``{{ value }}`` prints: ``null`` for ``None``, so YAML reads it back as null."""
+    return "null" if value is None else value
+
+
 @functools.cache
 def _environment():  # jinja2 is imported only when a file actually uses Jinja syntax
     import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
 
-    return jinja2.Environment(
-        undefined=jinja2.StrictUndefined, keep_trailing_newline=True, autoescape=False
+    # Sandboxed: a template reads settings and calls their safe methods, never Python internals
+    # (``cycler.__init__.__globals__`` and the like are refused).
+    return SandboxedEnvironment(
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        autoescape=False,
+        finalize=_yaml_scalar,
     )
 
 
@@ -42,9 +53,16 @@ def render_template(text: str, variables: Mapping[str, Any], *, source: Path | s
     if not any(marker in text for marker in _JINJA_MARKERS):
         return text
     import jinja2
+    from jinja2.sandbox import SecurityError
 
     try:
         return _environment().from_string(text).render(**variables)
+    except SecurityError as error:
+        raise ConfigurationError(
+            f"{source}: Jinja refused an unsafe construct ({error}). A template may use "
+            f"settings, filters and tests, not Python internals (names starting with '_'); "
+            f"fix the template."
+        ) from error
     except jinja2.UndefinedError as error:
         folder = variables.get("configuration") or "conf"  # the project's, when it is known
         raise ConfigurationError(

@@ -7,14 +7,15 @@ import threading
 import weakref
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from statisfactory.errors import HookError, StatisfactoryError
 from statisfactory.logger import MixinLogable
 from statisfactory.project.pyproject import ProjectConfig, find_root, read_project_config
 from statisfactory.project.settings import build_settings, template_variables
+from statisfactory.secrets import Secrets
 from statisfactory.session import defaults, integrations, scope
+from statisfactory.session.user_space import UserSpace
 
 if TYPE_CHECKING:
     import pluggy
@@ -71,11 +72,12 @@ class BaseSession(MixinLogable):
         self._lock = threading.RLock()
         self._settings = build_settings(config)
         self._template_variables: dict[str, Any] | None = None
+        self._secrets: Secrets | None = None
         self._catalog = None
         self._parameters = None
         self._pipelines_definitions = None
         self._integrations: dict[str, Any] = {}
-        self._ = SimpleNamespace()
+        self._ = UserSpace()
         put_on_sys_path(config)
         self._run_post_init_hooks()
 
@@ -127,6 +129,8 @@ class BaseSession(MixinLogable):
         """The session on top of the stack; outside any ``with session:`` it is an error."""
         return scope.get_active_session()
 
+    get_session = get_active_session  # the name the original's README uses
+
     # --- what the project declares ---------------------------------------------------------
     @property
     def root(self) -> Path:
@@ -149,6 +153,14 @@ class BaseSession(MixinLogable):
         if self._template_variables is None:
             self._template_variables = template_variables(self._settings)
         return self._template_variables
+
+    @property
+    def secrets(self) -> Secrets:
+        """The values of the secret settings (and ``STATISFACTORY_*`` variables), which every
+        output masks (see :mod:`statisfactory.secrets`)."""
+        if self._secrets is None:
+            self._secrets = Secrets.of(self.template_variables)
+        return self._secrets
 
     @property
     def catalog(self) -> Catalog:

@@ -16,6 +16,7 @@ from statisfactory.project.settings import ENVVAR_PREFIX
 
 AWS_KEYS = ("aws_access_key", "aws_secret_access_key", "aws_region")
 AWS_OPTIONAL_KEYS = ("aws_s3_endpoint",)
+AWS_ALIASES = {"aws_secret_access_key": "aws_secret_key"}  # the original README's spelling
 LAKEFS_KEYS = ("lakefs_access_key", "lakefs_secret_access_key", "lakefs_endpoint")
 LAKEFS_DEFAULT_BUCKET = "s3://lakefs/"
 # lakeFS's own rule for repository names.
@@ -51,8 +52,12 @@ def _import(module: str, extra: str):
 
 def build_aws_session(settings: Any):
     """A ``boto3.Session`` from the ``aws_*`` settings."""
+    with_aliases = {key: settings.get(key) for key in (*AWS_KEYS, "configuration")}
+    for key, alias in AWS_ALIASES.items():
+        if with_aliases[key] in (None, ""):
+            with_aliases[key] = settings.get(alias)
     values = require_settings(
-        settings,
+        with_aliases,
         AWS_KEYS,
         what="AWS",
         extra=" aws_s3_endpoint is optional (an S3-compatible server's URL).",

@@ -17,10 +17,10 @@ from typing import Any, BinaryIO, ClassVar
 from urllib.parse import ParseResult
 
 from statisfactory.errors import CatalogError
-from statisfactory.IO.artifact import redact_url
-from statisfactory.IO.registry import Registry, qualified_name
+from statisfactory.IO.registry import ConstructorForm, Registry, constructor_form, qualified_name
 from statisfactory.IO.signatures import accepted, select
 from statisfactory.logger import MixinLogable
+from statisfactory.secrets import redact_url
 
 # Built-in schemes -> module defining their backend, imported on first use.
 BUILTIN_MODULES: dict[str, str] = {"": "local", "file": "local", "s3": "s3", "lakefs": "lakefs"}
@@ -62,19 +62,40 @@ class Backend(MixinLogable):
     """
 
     prefix: ClassVar[str | None] = None
+    _constructor: ClassVar[ConstructorForm] = ConstructorForm.CURRENT
 
     def __init_subclass__(
         cls, prefix: str | None = None, aliases: tuple[str, ...] = (), **kwargs: Any
     ) -> None:
         super().__init_subclass__(**kwargs)
+        cls._constructor = constructor_form(cls.__init__, "root")
         if prefix is not None:
             cls.prefix = prefix
             for scheme in (prefix, *aliases):
                 _registry.add(scheme, cls)
 
-    def __init__(self, *, root: Path, session: Any = None) -> None:
-        self.root = root
-        self._session = session
+    def __init__(self, session: Any = None, *, root: Path | None = None, **kwargs: Any) -> None:
+        # ``session`` first and ``**kwargs``: the original's subclasses call
+        # ``super().__init__(session=session)`` (or ``super().__init__(session)``).
+        if root is not None:
+            self.root = root
+        if session is not None or not hasattr(self, "_session"):
+            self._session = session
+
+    @classmethod
+    def build(cls, *, root: Path, session: Any = None) -> Backend:
+        """A backend constructed the way ``cls.__init__`` is written: ``(*, root, session)``,
+        or the original's ``(session)``."""
+        if cls._constructor is ConstructorForm.CURRENT:
+            return cls(root=root, session=session)
+        if session is None:  # the original's code uses the session it is given at once
+            from statisfactory.session.scope import active_session_or_none
+
+            session = active_session_or_none()
+        backend = cls.__new__(cls)
+        backend.root, backend._session = root, session  # before the original's __init__ runs
+        backend.__init__(**select(backend.__init__, {"session": session})[0])
+        return backend
 
     @property
     def session(self) -> Any:

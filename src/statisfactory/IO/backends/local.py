@@ -14,13 +14,17 @@ from urllib.parse import ParseResult
 
 from statisfactory.IO.backends.base import StreamingBackend
 
+TEMPORARY_SUFFIX = ".tmp"
+
 
 class LocalBackend(StreamingBackend, prefix="file", aliases=("",)):
     """Files on this machine: ``data/x.csv`` (under the project root) or ``file:///abs/x.csv``.
 
     A save writes a temporary file in the target's folder, flushes and fsyncs it, then renames
     it over the target (``os.replace``): a crash leaves the old file or the new one, never a
-    torn one. A failed save leaves the previous file untouched.
+    torn one. A failed save leaves the previous file untouched. The temporary's name carries
+    the writing process (``.<name>.<host>-<pid>-<start>.<random>.tmp``): the next save of the
+    same file deletes those whose process is gone.
     """
 
     def path(self, fragment: ParseResult) -> Path:
@@ -56,9 +60,11 @@ def atomic_write(target: Path, *, mode: int | None = None) -> Iterator[BinaryIO]
 
     The file gets ``mode``, by default the one ``open()`` would give (0o666 minus the umask).
     """
+    from statisfactory.processes import this_process
+
     target.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+        prefix=f".{target.name}.{this_process().tag}.", suffix=TEMPORARY_SUFFIX, dir=target.parent
     )
     try:
         with os.fdopen(descriptor, "wb") as handle:
@@ -72,6 +78,56 @@ def atomic_write(target: Path, *, mode: int | None = None) -> Iterator[BinaryIO]
             os.unlink(temporary)
         raise
     _fsync_folder(target.parent)
+    remove_abandoned_temporaries(target)
+
+
+def remove_abandoned_temporaries(target: Path) -> list[Path]:
+    """Delete the temporaries of ``target`` left by saves whose process was killed; those of a
+    live process (on this host), and any this cannot tell, are kept. Returns what it deleted."""
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return []
+    prefix = f".{target.name}."
+    return _remove_dead(target.parent, [name for name in names if name.startswith(prefix)])
+
+
+def remove_abandoned_temporaries_under(root: Path) -> list[Path]:
+    """:func:`remove_abandoned_temporaries` for every file in the folders under ``root``
+    (``.git`` and virtual environments left out)."""
+    removed = []
+    for folder, subfolders, names in os.walk(root):
+        subfolders[:] = [name for name in subfolders if name not in _NOT_SEARCHED]
+        removed += _remove_dead(Path(folder), names)
+    return removed
+
+
+_NOT_SEARCHED = {".git", ".venv", "venv", "__pycache__", "node_modules"}
+
+
+def _remove_dead(folder: Path, names: list[str]) -> list[Path]:
+    from statisfactory.processes import tag_liveness
+
+    removed = []
+    for name in names:
+        tag = writer_tag(name)
+        if tag is None or tag_liveness(tag) != "dead":
+            continue
+        try:
+            os.unlink(folder / name)
+        except OSError:  # another save removed it first, or the folder is read-only
+            continue
+        removed.append(folder / name)
+    return removed
+
+
+def writer_tag(name: str) -> str | None:
+    """The process tag in a temporary's name (``.<target>.<tag>.<random>.tmp``), or None."""
+    if not (name.startswith(".") and name.endswith(TEMPORARY_SUFFIX)):
+        return None
+    head = name[: -len(TEMPORARY_SUFFIX)].rpartition(".")[0]  # without mkstemp's random part
+    target, _, tag = head.rpartition(".")
+    return tag if target and tag.count("-") == 2 else None
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -7,13 +7,15 @@ imported on first use, so that building a catalog does not import pandas, pydant
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from statisfactory.errors import CatalogError
+from statisfactory.errors import CatalogError, UnknownTypeError
 from statisfactory.IO.interpolation import FieldCheck
-from statisfactory.IO.registry import Registry, qualified_name
+from statisfactory.IO.registry import ConstructorForm, Registry, constructor_form, qualified_name
+from statisfactory.IO.signatures import select
 from statisfactory.logger import MixinLogable
 
 if TYPE_CHECKING:
@@ -25,6 +27,7 @@ BUILTIN_MODULES: dict[str, str] = {
     **dict.fromkeys(("csv", "parquet", "feather", "xlsx", "xslx"), "tabular"),
     **dict.fromkeys(("pickle", "json", "text", "binary"), "python_objects"),
     **dict.fromkeys(("sql", "odbc"), "sql"),
+    "datapane": "reports",
 }
 # Built-in types stored as one file: their entries need ``extra.path``.
 FILE_TYPES = frozenset(BUILTIN_MODULES) - {"sql", "odbc"}
@@ -54,6 +57,7 @@ class ArtifactInteractor(MixinLogable):
     """
 
     Extra: ClassVar[type | None] = None
+    _constructor: ClassVar[ConstructorForm] = ConstructorForm.CURRENT
     # Checks run on a field of ``extra`` after ``!{}`` interpolation (see interpolation.py).
     dynamic_checks: ClassVar[Mapping[str, FieldCheck]] = {}
     interactor_name: ClassVar[str | None] = None
@@ -64,15 +68,39 @@ class ArtifactInteractor(MixinLogable):
     ) -> None:
         super().__init_subclass__(**kwargs)
         cls._extra_validator = None
+        cls._constructor = constructor_form(cls.__init__, "catalog")
         if interactor_name is not None:
             cls.interactor_name = interactor_name
             for name in (interactor_name, *aliases):
                 _registry.add(name, cls)
 
-    def __init__(self, artifact: Artifact, *, catalog: Catalog) -> None:
+    def __init__(
+        self, artifact: Artifact, *args: Any, catalog: Catalog | None = None, **kwargs: Any
+    ) -> None:
+        # ``*args``/``**kwargs``: the original's subclasses call
+        # ``super().__init__(artifact, *args, session=session, **context)``.
         self.artifact = artifact
         self.name = artifact.name
-        self.catalog = catalog
+        if catalog is not None:
+            self.catalog = catalog
+
+    @classmethod
+    def build(cls, artifact: Artifact, catalog: Catalog, context: Mapping[str, Any]) -> Any:
+        """An interactor for ``artifact``, constructed the way ``cls.__init__`` is written:
+        ``(artifact, *, catalog)``, or the original's ``(artifact, *args, session, **kwargs)``
+        (then given the session and the call's context)."""
+        if cls._constructor is ConstructorForm.CURRENT:
+            return cls(artifact, catalog=catalog)
+        interactor = cls.__new__(cls)
+        interactor.catalog = catalog  # before __init__: the original's code may use self.session
+        offered = {"session": catalog.session_or_none, **context}
+        interactor.__init__(artifact, **select(interactor.__init__, offered, positional=1)[0])
+        return interactor
+
+    @classmethod
+    def interactors(cls) -> dict[str, type[ArtifactInteractor]]:
+        """Every type name -> its class, built-in types included (imported here)."""
+        return {name: _registry.get(name) for name in _registry.names()}
 
     @property
     def root(self) -> Path:
@@ -143,14 +171,22 @@ def known_types() -> list[str]:
     return _registry.names()
 
 
-def interactor_class(name: str) -> type[ArtifactInteractor]:
-    """The class registered for type ``name``, importing a built-in type on first use."""
+def unknown_type(name: str) -> str:
+    """Why type ``name`` cannot be used and how to fix it, with the closest known names."""
+    close = difflib.get_close_matches(name, known_types(), n=3)
+    hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+    return (
+        f"unknown type {name!r}{hint}; known types: {', '.join(known_types())}. A custom type "
+        f"is registered when its module is imported: define or import it in the session module "
+        f"([tool.statisfactory.session_factory] module = ...), or install the package giving it "
+        f"(entry point group statisfactory.interactors)"
+    )
+
+
+def interactor_class(name: str, where: str = "") -> type[ArtifactInteractor]:
+    """The class registered for type ``name``, importing a built-in type on first use;
+    ``where`` (the artifact) starts the error's message."""
     cls = _registry.get(name)
     if cls is None:
-        raise CatalogError(
-            f"unknown artifact type {name!r}; known types: {', '.join(known_types())}. A custom "
-            f"type is registered when its module is imported: define or import it in the "
-            f"session module ([tool.statisfactory.session_factory] module = ...), or install "
-            f"the package giving it (entry point group statisfactory.interactors)"
-        )
+        raise UnknownTypeError(f"{where}: {unknown_type(name)}" if where else unknown_type(name))
     return cls

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 from statisfactory.errors import CatalogError, StatisfactoryError, StorageError
 from statisfactory.IO.backends.base import RESERVED_ARGUMENTS, Backend
 from statisfactory.IO.interactors.base import ArtifactInteractor
-from statisfactory.IO.interpolation import check_local_path, scheme_of
+from statisfactory.IO.interpolation import check_path, scheme_of
 from statisfactory.IO.signatures import select
 
 
@@ -41,13 +41,14 @@ class FileInteractor(ArtifactInteractor):
     Each entry of ``load_options``/``save_options`` goes where it is accepted: to the backend
     when the backend's methods name it (``lake_ref`` for ``lakefs://``), else to the reader or
     writer. The backend also gets the entry's other ``extra`` fields and the call's context, as
-    far as its signatures accept them; a name given several ways takes the option's value, else
-    the context's, else the ``extra`` field's. What the backend raises (not the reader or
+    far as its signatures accept them. A name given several ways takes the call's keyword
+    argument (the context), else the option's value, else the ``extra`` field's: as in the
+    original, ``load("t", index_col=1)`` overrides ``load_options: {index_col: 2}``. What the backend raises (not the reader or
     writer) becomes a :class:`StorageError` naming the artifact and its location.
     """
 
     Extra = FileExtra
-    dynamic_checks = {"path": check_local_path}
+    dynamic_checks = {"path": check_path}
 
     # --- to implement by a format ------------------------------------------------------------
     def read(self, source: str | BinaryIO, context: Mapping[str, Any]) -> Any:
@@ -93,12 +94,12 @@ class FileInteractor(ArtifactInteractor):
 
     def backend_arguments(self, operation: str, context: Mapping[str, Any]) -> dict[str, Any]:
         """What the backend is offered for ``operation`` (``load``, ``save``, ``exists``): the
-        other ``extra`` fields, the context, then the options it takes (``lake_ref``...); each
+        other ``extra`` fields, the options it takes (``lake_ref``...), then the context; each
         of its methods then receives those its signature accepts."""
         taken = self.storage[0].option_names(operation)
         options = {k: v for k, v in self._declared_options(operation).items() if k in taken}
         fields = getattr(self.artifact.extra, "model_extra", None) or {}
-        values = {**fields, **context, **options}
+        values = {**fields, **options, **context}
         for name in RESERVED_ARGUMENTS.intersection(values):
             del values[name]
         return values
@@ -113,7 +114,8 @@ class FileInteractor(ArtifactInteractor):
         positional: int = 1,
     ) -> dict[str, Any]:
         """Keyword arguments for ``function``: the entry's ``load_options``/``save_options`` that
-        the backend does not take, plus the context values that ``function`` names explicitly.
+        the backend does not take, overridden by the context values that ``function`` names
+        explicitly.
         Options the function does not accept are dropped with a warning. The first
         ``positional`` parameters are the caller's."""
         taken = self.storage[0].option_names(kind)
@@ -130,7 +132,7 @@ class FileInteractor(ArtifactInteractor):
                 getattr(function, "__qualname__", function),
                 self.storage[1].scheme or "local",
             )
-        return {**from_context, **options}
+        return {**options, **from_context}
 
     @staticmethod
     def opened(source: str | BinaryIO) -> Any:

@@ -30,12 +30,16 @@ from typing import Any, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
 from statisfactory.errors import CatalogError, IntegrationError, InterpolationError, StorageError
-from statisfactory.IO.artifact import redact_text
 from statisfactory.IO.interactors.base import ArtifactInteractor
 from statisfactory.IO.interactors.files import MissingArtifactError
 from statisfactory.IO.interpolation import check_sql_values
+from statisfactory.IO.signatures import select
+from statisfactory.secrets import redact_text
 
 ODBC_DRIVERNAME = "mssql+pyodbc"
+
+# What the interactor passes pandas positionally: read_sql_query/read_sql_table, then to_sql.
+_POSITIONAL = {"load": frozenset({"sql", "table_name", "con"}), "save": frozenset({"name", "con"})}
 
 _engines: dict[tuple[int, str, str], Any] = {}
 _engines_lock = threading.Lock()
@@ -88,7 +92,8 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
     """A table or a query result as a ``pandas.DataFrame``.
 
     ``load_options`` go to ``pandas.read_sql_query`` (or ``read_sql_table``), ``save_options``
-    to ``DataFrame.to_sql`` (the index is not written unless ``index: true``).
+    to ``DataFrame.to_sql`` (the index is not written unless ``index: true``). Options win over
+    the entry's defaults (``if_exists``, ``schema``, ``index``).
     """
 
     Extra = SqlExtra
@@ -98,23 +103,32 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
         import pandas as pd
 
         extra: SqlExtra = self.artifact.extra
-        options = dict(self.artifact.load_options)
         if extra.query is not None:
+            options = self._options("load", {})
+            given = options.pop("params", None) or {}
+            if not isinstance(given, Mapping):
+                raise CatalogError(
+                    f"{self.artifact.where}: load_options.params must map the query's :name "
+                    f"parameters to values, got a {type(given).__name__}"
+                )
             statement = self._statement(extra.query)
-            parameters = self._parameters(statement, context)
+            parameters = self._parameters(statement, {**context, **given})
             with (
                 self._connection() as connection,
                 self._refused(f"the query {extra.query!r}", "correct extra.query"),
             ):
+                options = _overridden(pd.read_sql_query, options, context, taken={"params"})
                 return pd.read_sql_query(statement, connection, params=parameters, **options)
+        options = self._options("load", {"schema": extra.db_schema})
         with (
             self._connection() as connection,
             self._refused(
                 f"reading the table {self._table_name()!r}", "check extra.table and extra.schema"
             ),
         ):
+            options = _overridden(pd.read_sql_table, options, context, taken={"schema"})
             try:
-                return pd.read_sql_table(extra.table, connection, schema=extra.db_schema, **options)
+                return pd.read_sql_table(extra.table, connection, **options)
             except ValueError as error:  # pandas' "Table ... not found"
                 if self._has_table(connection):
                     raise
@@ -137,7 +151,14 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
                 f"{self.artifact.where}: a sql artifact holds a pandas DataFrame, not a "
                 f"{type(asset).__name__}"
             )
-        options = {"index": False, **self.artifact.save_options}
+        options = _overridden(
+            asset.to_sql,
+            self._options(
+                "save", {"index": False, "schema": extra.db_schema, "if_exists": extra.if_exists}
+            ),
+            context,
+            taken={"schema", "if_exists"},
+        )
         if "method" not in options and copy_supported(self.engine()):
             options["method"] = copy_rows
         # One transaction: a failed 'replace' keeps the previous table where the database allows.
@@ -148,13 +169,7 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
                 "check the table name and that the DataFrame's columns fit the existing table",
             ),
         ):
-            asset.to_sql(
-                extra.table,
-                connection,
-                schema=extra.db_schema,
-                if_exists=extra.if_exists,
-                **options,
-            )
+            asset.to_sql(extra.table, connection, **options)
 
     def exists(self, **context: Any) -> bool:
         extra: SqlExtra = self.artifact.extra
@@ -169,6 +184,19 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
         if self.artifact.extra.table is not None:
             return f"{where}#table={self._table_name()}"
         return f"{where}#query"
+
+    def _options(self, kind: str, defaults: Mapping[str, Any]) -> dict[str, Any]:
+        """The entry's ``load_options``/``save_options`` over the interactor's ``defaults``: the
+        user's choice wins. The table, query and connection come from ``extra`` only."""
+        declared = self.artifact.save_options if kind == "save" else self.artifact.load_options
+        clashes = sorted(_POSITIONAL[kind].intersection(declared))
+        if clashes:
+            raise CatalogError(
+                f"{self.artifact.where}: {kind}_options {clashes[0]!r} is given by the entry "
+                f"itself; remove it, and name the table in extra.table, the query in "
+                f"extra.query and the database in extra.url (or its parts)"
+            )
+        return {**defaults, **declared}
 
     # --- the connection ------------------------------------------------------------------------
     def url(self) -> Any:
@@ -307,6 +335,16 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
                 f"keyword arguments (catalog.load(..., {missing[0]}=...)) or pipeline parameters"
             )
         return {name: context[name] for name in names}
+
+
+def _overridden(
+    function: Any, options: Mapping[str, Any], context: Mapping[str, Any], *, taken: set[str]
+) -> dict[str, Any]:
+    """``options`` overridden by the call's keyword arguments that ``function`` names (as for
+    files: ``load("t", index_col="b")`` beats ``load_options``), except the ``taken`` ones and
+    the statement and connection, which come from the entry."""
+    named = select(function, context, into_var_keyword=False, positional=2)[0]
+    return {**options, **{key: value for key, value in named.items() if key not in taken}}
 
 
 def _database_error(error: BaseException) -> Any:

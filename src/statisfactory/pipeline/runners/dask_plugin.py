@@ -4,6 +4,11 @@ Crafts and values reach a worker as bytes pickled by the client and are unpickle
 after the worker's session has put the project's ``sources`` on ``sys.path``: the scheduler
 never needs to import the user's modules, and a value that cannot cross processes is reported
 with the craft and the name it was given under.
+
+Workers print and log on their own streams, which a LocalCluster shares with the process that
+started it: once a worker has a session, everything it prints or logs (``print`` in a craft,
+Dask's "Compute Failed" reports) and every error it sends back is masked with the secrets of
+the session and of the crafts' contexts, as in the processes runner's workers.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class SessionPlugin(WorkerPlugin):
 
         self.session = Session(root_folder=self.root)
         self.hooks = worker_hooks(self.session)
+        process_worker.keep_secret(self.session)
 
     def teardown(self, worker: Any) -> None:
         self.session = self.hooks = None
@@ -54,18 +60,23 @@ def run_craft(
 
     ``payload`` is the pickled ``(context, arguments, volatiles)`` prepared by the client;
     ``upstream`` maps each volatile produced by another craft to that craft's pickled result
-    (Dask resolves the futures before calling). Errors raised by the craft propagate as they
-    are, so Dask sends them back with the worker's traceback.
+    (Dask resolves the futures before calling). Errors raised by the craft propagate with their
+    class, secrets masked, so Dask sends them back with the worker's traceback.
     """
-    plugin = _worker_plugin(plugin_name, fqname)
-    session = plugin.session if plugin is not None else None
-    with session if session is not None else contextlib.nullcontext():
-        craft = _load_craft(fqname, craft_bytes)
-        context, arguments, volatiles = pickle.loads(payload)
-        volatiles.update(_unpack(craft, upstream))
-        catalog = session.catalog if session is not None and craft.uses_catalog else None
-        hooks = plugin.hooks if plugin is not None else None
-        _, kept = craft.execute(context, arguments, volatiles, catalog=catalog, hooks=hooks)
+    try:
+        plugin = _worker_plugin(plugin_name, fqname)
+        session = plugin.session if plugin is not None else None
+        with session if session is not None else contextlib.nullcontext():
+            craft = _load_craft(fqname, craft_bytes)
+            context, arguments, volatiles = pickle.loads(payload)
+            process_worker.keep_secret(session, context, arguments)  # parameters are in context
+            volatiles.update(_unpack(craft, upstream))
+            catalog = session.catalog if session is not None and craft.uses_catalog else None
+            hooks = plugin.hooks if plugin is not None else None
+            _, kept = craft.execute(context, arguments, volatiles, catalog=catalog, hooks=hooks)
+    except BaseException as error:
+        process_worker.mask_raised(error)
+        raise
     return process_worker.dump(craft, "volatile returned", kept)
 
 

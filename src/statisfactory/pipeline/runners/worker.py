@@ -3,6 +3,10 @@
 A call travels as the craft (pickled by reference: module and name) and one payload of bytes
 pickled by the parent, so a value that cannot be pickled is reported with the craft and the
 name it was given under, instead of a bare pickling error from deep inside the pool.
+
+A worker shares its streams with the process that started it: what a craft prints or logs
+there, and the errors sent back, are masked with the secrets of the session and of the crafts'
+contexts (:func:`keep_secret`, :func:`mask_raised`; the Dask workers use them too).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from statisfactory.pipeline.craft import Craft, CraftUsageError
 from statisfactory.pipeline.job import CraftCall
+from statisfactory.secrets import Secrets, guard_process
 
 if TYPE_CHECKING:
     from statisfactory.plugins.relay import HookRelay
@@ -21,6 +26,29 @@ if TYPE_CHECKING:
 _session: Any = None
 _session_root: Path | None = None
 _hooks: HookRelay | None = None
+# What this process masks: it only grows (sessions of several runs, the crafts' contexts), so
+# that the streams and log handlers are wrapped once and masking more is never a loss.
+_secrets = Secrets()
+
+
+def keep_secret(session: Any, *sources: Any) -> None:
+    """Mask the secrets of ``session`` and ``sources`` (contexts, arguments) in everything this
+    process prints or logs from now on."""
+    known = getattr(session, "secrets", None)
+    if isinstance(known, Secrets):
+        _secrets.add_values(known.values)
+    _secrets.add(*sources)
+    guard_process(_secrets)
+
+
+def mask_raised(error: BaseException | None) -> None:
+    """Mask the known secrets in ``error`` and the errors it was raised from, before they are
+    logged or sent to the parent."""
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        _secrets.mask_error(error)
+        error = error.__cause__ or error.__context__
 
 
 def initialize(root: Path | None) -> None:
@@ -34,6 +62,7 @@ def initialize(root: Path | None) -> None:
 
     _session, _session_root = Session(root_folder=root), Path(root)
     _hooks = worker_hooks(_session)
+    keep_secret(_session)
 
 
 def execute(craft: Craft, payload: bytes, root: Path | None = None) -> bytes:
@@ -42,16 +71,23 @@ def execute(craft: Craft, payload: bytes, root: Path | None = None) -> bytes:
     ``root`` lets an engine without a pool initializer build the session on the first call.
     The craft gets this process's catalog and hooks.
     """
-    if root is not None:
-        initialize(root)
-    context, arguments, volatiles = pickle.loads(payload)
-    session = _session
-    if session is None:
-        _, kept = craft.execute(context, arguments, volatiles)
-        return dump(craft, "volatile returned", kept)
-    catalog = session.catalog if craft.uses_catalog else None
-    with session:
-        _, kept = craft.execute(context, arguments, volatiles, catalog=catalog, hooks=_hooks)
+    try:
+        if root is not None:
+            initialize(root)
+        context, arguments, volatiles = pickle.loads(payload)
+        keep_secret(_session, context, arguments)
+        session = _session
+        if session is None:
+            _, kept = craft.execute(context, arguments, volatiles)
+        else:
+            catalog = session.catalog if craft.uses_catalog else None
+            with session:
+                _, kept = craft.execute(
+                    context, arguments, volatiles, catalog=catalog, hooks=_hooks
+                )
+    except BaseException as error:
+        mask_raised(error)
+        raise
     return dump(craft, "volatile returned", kept)
 
 

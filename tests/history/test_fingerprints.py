@@ -114,7 +114,7 @@ def test_a_lambda_or_a_module_without_file_has_no_code_fingerprint():
     assert code.digest is None and "no source file" in code.problem
 
 
-class Drawer(Backend, prefix="testdrawer"):
+class VersionedDrawer(Backend, prefix="fpdrawer"):
     """Objects in a dict, fingerprinted by a version number bumped at each write."""
 
     objects: ClassVar[dict[str, tuple[int, bytes]]] = {}
@@ -137,7 +137,7 @@ class Drawer(Backend, prefix="testdrawer"):
         return self.objects[fragment.path][0]
 
 
-class Shelf(Backend, prefix="testshelf"):
+class PlainShelf(Backend, prefix="fpshelf"):
     """Objects in a dict, without fingerprints."""
 
     objects: ClassVar[dict[str, bytes]] = {}
@@ -152,10 +152,10 @@ class Shelf(Backend, prefix="testshelf"):
 DRAWER_CATALOG = """
     - name: kept
       type: json
-      extra: {path: "testdrawer://box/kept.json"}
+      extra: {path: "fpdrawer://box/kept.json"}
     - name: shelved
       type: json
-      extra: {path: "testshelf://box/shelved.json"}
+      extra: {path: "fpshelf://box/shelved.json"}
 """
 
 
@@ -170,5 +170,5 @@ def test_a_custom_backend_supplies_its_own_fingerprints(session_factory):
 
     session.catalog.save("shelved", [1])
     shelved = fingerprints.of("shelved", {})
-    assert shelved.digest is None and "Shelf" in shelved.problem
+    assert shelved.digest is None and "PlainShelf" in shelved.problem
     assert "Backend.fingerprint" in shelved.problem

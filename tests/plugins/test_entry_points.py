@@ -15,8 +15,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_project
-
 PACKAGE = {
     "pyproject.toml": """
         [build-system]
@@ -178,8 +176,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def project(tmp_path: Path) -> Path:
-    return write_project(tmp_path / "greetings", PROJECT)
+def project(project_factory) -> Path:
+    return project_factory(PROJECT, name="greetings")
 
 
 def statisfactory(*args: str, cwd: Path, site: Path, journal: Path) -> subprocess.CompletedProcess:

@@ -11,15 +11,11 @@ baseline is read from ``VmHWM``. Variants: direct pandas calls, our catalog, and
 
 from __future__ import annotations
 
-import json
-import os
 import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
-from _measure import ratio
+from _measure import ratio, run_snippet
 from _table import Row
 
 WORK = Path(__file__).resolve().parent / ".work" / "catalog"
@@ -78,7 +74,7 @@ saved = time.perf_counter()
 loaded = load()
 finished = time.perf_counter()
 assert len(loaded) == ROWS
-print(json.dumps({"save": saved - started, "load": finished - saved,
+print("RESULT " + json.dumps({"save": saved - started, "load": finished - saved,
                   "peak_mb": (status("VmHWM") - baseline) / 1024}))
 """
 
@@ -100,23 +96,13 @@ else:
     catalog = DataCatalog.from_config(entries)
 elapsed = time.perf_counter() - started
 assert len(list(catalog.keys() if variant != "ours" else catalog)) == ENTRIES
-print(json.dumps({"build": elapsed}))
+print("RESULT " + json.dumps({"build": elapsed}))
 """
 
 
 def _python(code: str, *args: object) -> dict[str, float]:
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1"}
     script = textwrap.dedent(code).replace("ROWS", str(ROWS)).replace("ENTRIES", str(ENTRIES))
-    result = subprocess.run(
-        [sys.executable, "-c", script, *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"benchmark child failed:\n{result.stderr[-2000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return run_snippet(script, *args)
 
 
 def _kedro_available() -> bool:
@@ -152,7 +138,7 @@ def _frame_rows(fmt: str, rounds: int, kedro: bool) -> list[Row]:
             "catalog",
             f"{label}: save + load (s) [pandas direct {pandas['total']:.2f}]",
             f"{ours['total']:.2f} (save {ours['save']:.2f}, load {ours['load']:.2f})",
-            f"{theirs['total']:.2f}" if theirs else "—",
+            f"Kedro {theirs['total']:.2f}" if theirs else "—",
             f"{time_ratio:.2f}× pandas",
             f"≤ {TIME_TARGET}× pandas",
             time_ratio <= TIME_TARGET,
@@ -161,7 +147,7 @@ def _frame_rows(fmt: str, rounds: int, kedro: bool) -> list[Row]:
             "catalog",
             f"{label}: peak memory above the frame (MB) [pandas direct {pandas['peak_mb']:.0f}]",
             f"{ours['peak_mb']:.0f}",
-            f"{theirs['peak_mb']:.0f}" if theirs else "—",
+            f"Kedro {theirs['peak_mb']:.0f}" if theirs else "—",
             f"{memory_ratio:.2f}× pandas",
             f"≤ {MEMORY_TARGET}× pandas",
             memory_ratio <= MEMORY_TARGET,
@@ -217,7 +203,7 @@ def _build_rows(kedro: bool) -> list[Row]:
             "catalog",
             f"build a {ENTRIES:,}-entry catalog, {label} (s)",
             f"{ours:.3f}",
-            f"{theirs:.3f}" if theirs is not None else "—",
+            f"Kedro from_config {theirs:.3f}" if theirs is not None else "—",
             ratio(ours, theirs) if theirs else "",
             f"< {BUILD_TARGET}",
             ours < BUILD_TARGET,

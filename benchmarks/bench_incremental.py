@@ -13,16 +13,13 @@ the project's modules are loaded before the clock starts; opening the history is
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
 
-from _measure import ratio
+from _measure import ratio, run_snippet
 from _table import Row
 
 HERE = Path(__file__).resolve().parent
@@ -131,26 +128,14 @@ def _fresh(root: Path) -> None:
     shutil.rmtree(root / ".statisfactory", ignore_errors=True)
 
 
-def _python(code: str, *args: str) -> dict:
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1"}
-    env.pop("PYTHONDONTWRITEBYTECODE", None)  # imports cost what they cost on a user's machine
-    result = subprocess.run(
-        [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=False
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"benchmark process failed:\n{result.stderr[-3000:]}")
-    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT "))
-    return json.loads(line.removeprefix("RESULT "))
-
-
 def measure_ours(root: Path) -> dict[str, float]:
     plain, first, noop = [], [], []
     for _ in range(REPEAT):
         _fresh(root)
-        plain.append(_python(OURS, str(root), "plain")["seconds"])
+        plain.append(run_snippet(OURS, str(root), "plain")["seconds"])
         _fresh(root)
-        first.append(_python(OURS, str(root), "incremental")["seconds"])
-        result = _python(OURS, str(root), "incremental")
+        first.append(run_snippet(OURS, str(root), "incremental")["seconds"])
+        result = run_snippet(OURS, str(root), "incremental")
         if result["counts"] != {"skipped": CRAFTS}:
             raise RuntimeError(f"the no-op rerun did not skip every craft: {result['counts']}")
         noop.append(result["seconds"])
@@ -161,8 +146,8 @@ def measure_kedro(root: Path) -> dict[str, float]:
     first, noop = [], []
     for _ in range(REPEAT):
         _fresh(root)
-        first.append(_python(KEDRO, str(root), "all", str(CRAFTS))["seconds"])
-        noop.append(_python(KEDRO, str(root), "only-missing", str(CRAFTS))["seconds"])
+        first.append(run_snippet(KEDRO, str(root), "all", str(CRAFTS))["seconds"])
+        noop.append(run_snippet(KEDRO, str(root), "only-missing", str(CRAFTS))["seconds"])
     return {"first": min(first), "noop": min(noop)}
 
 
@@ -204,7 +189,7 @@ def run() -> list[Row]:
             group,
             f"first run, {CRAFTS} crafts / parquet artifacts (plain, history recorded)",
             f"{ours['plain']:.2f} s",
-            f"{kedro['first']:.2f} s",
+            f"Kedro {kedro['first']:.2f} s",
             ratio(ours["plain"], kedro["first"]),
         ),
         Row(
@@ -218,7 +203,7 @@ def run() -> list[Row]:
             group,
             f"no-op incremental rerun, {CRAFTS} crafts (share of the first run)",
             f"{ours['noop'] * 1000:.0f} ms ({share * 100:.1f} %)",
-            f"{kedro['noop'] * 1000:.0f} ms (--only-missing-outputs checks existence only)",
+            f"Kedro {kedro['noop'] * 1000:.0f} ms (--only-missing-outputs checks existence only)",
             ratio(ours["noop"], kedro["noop"]),
             f"≤ {NOOP_SHARE_TARGET * 100:.0f} % and ≤ {NOOP_SECONDS_TARGET:.0f} s",
             share <= NOOP_SHARE_TARGET and ours["noop"] <= NOOP_SECONDS_TARGET,

@@ -299,7 +299,7 @@ def _parallel_rows() -> list[Row]:
             f"8 crafts × ~{CRAFT_SECONDS} s CPU, processes runner, {WORKERS} workers: wall s "
             f"(work {ours['cpu']:.2f} s CPU)",
             f"{ours['wall']:.2f}",
-            f"{kedro['wall']:.2f}",
+            f"Kedro ParallelRunner {kedro['wall']:.2f}",
             ratio(ours["wall"], kedro["wall"]),
             f"≤ {PARALLEL_TARGET} × work/cores = {limit:.2f}",
             ours["wall"] <= limit,

@@ -139,3 +139,20 @@ def test_static_jinja_is_rendered_when_the_catalog_is_read(tmp_path: Path):
     )
     assert list(catalog.artifacts) == ["train", "test"]
     assert catalog.locate("test") == str(tmp_path / "datasets/test.txt")
+
+
+def test_a_literal_longer_than_the_limit_is_refused_before_it_is_parsed(tmp_path: Path):
+    from statisfactory.IO.interpolation import LITERAL_LIMIT
+
+    catalog = make_catalog(
+        tmp_path,
+        "[{name: t, type: csv, extra: {path: t.csv}, load_options: {usecols: '+{ !{cols} }+'}}]",
+    )
+    columns = repr(list(range(LITERAL_LIMIT)))
+
+    with pytest.raises(InterpolationError) as caught:
+        catalog.load("t", cols=columns)
+
+    message = str(caught.value)
+    assert "artifact 't'" in message and "load_options.usecols" in message
+    assert f"longer than {LITERAL_LIMIT:,} characters" in message and len(message) < 400

@@ -64,3 +64,11 @@ def test_unknown_craft_suggests_close_names() -> None:
 def test_a_craft_entry_that_is_not_a_mapping_is_an_error() -> None:
     with pytest.raises(ConfigurationError, match="not to a mapping"):
         apply_overrides({"fit": 3}, [parse_param("fit:alpha=1")], CRAFTS)
+
+
+def test_a_malformed_secret_value_is_not_shown() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        parse_param("fit:api_token=[s3cr3t-value-42")
+
+    assert "s3cr3t" not in str(caught.value)
+    assert str(caught.value).startswith("--param 'fit:api_token=***', line ")

@@ -109,7 +109,7 @@ def test_malformed_params_are_usage_errors(shop: Path) -> None:
     for bad, expected in [
         ("n_orders", "has no '='"),
         (":x=1", "empty name"),
-        ("x=[1,", "not valid YAML"),
+        ("x=[1,", "invalid YAML"),
         ("nope:x=1", "no craft 'nope'"),
     ]:
         result = statisfactory("run", "orders", "base", "--param", bad, cwd=shop)

@@ -556,6 +556,6 @@ def test_a_locked_history_url_database_does_not_hold_up_a_run(lab, tmp_path: Pat
 
     assert waited < 10
     assert (root / "data/samples_8.json").exists()
-    (warning,) = [record.message for record in caplog.records]
+    (warning,) = [r.message for r in caplog.records if r.levelno >= logging.WARNING]
     assert "database is locked" in warning and "this run is not recorded" in warning
     assert [run["params"] for run in store_for(Session(root_folder=root)).runs()] == [{"n": 5}]

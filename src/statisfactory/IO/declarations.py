@@ -17,6 +17,7 @@ from statisfactory.errors import CatalogError
 from statisfactory.IO.artifact import Artifact
 from statisfactory.IO.interactors.base import FILE_TYPES, is_known_type, known_types, unknown_type
 from statisfactory.IO.parse_cache import cached_parse, variables_digest
+from statisfactory.project.files import read_text
 from statisfactory.project.templating import parse_yaml, render_template, yaml_files
 from statisfactory.secrets import secret_values
 
@@ -70,10 +71,7 @@ def read_catalog_file(
 ) -> list[Artifact]:
     """The entries of one catalog file, in the order they are written; ``secrets`` (values of
     secret settings) keep a file that holds one out of the parse cache."""
-    try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as error:
-        raise CatalogError(f"{file}: cannot be read ({error.strerror})") from error
+    text = read_text(file, CatalogError)
 
     def parse(text: str) -> Any:
         return parse_yaml(render_template(text, variables, source=file), source=file)

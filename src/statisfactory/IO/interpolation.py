@@ -3,7 +3,8 @@
 - ``!{var}`` is replaced by ``str(context["var"])``; ``!!`` is a literal ``!``.
 - A value written ``+{ literal }+`` (the whole string) is then evaluated with
   :func:`ast.literal_eval`: ``"+{ !{port} }+"`` gives an int. Anything but a Python literal
-  (a call, a name, an attribute) is refused; nothing is ever executed.
+  (a call, a name, an attribute) is refused; nothing is ever executed. An expression is at
+  most :data:`LITERAL_LIMIT` characters.
 
 Static ``{{ jinja }}`` is not handled here: it was rendered when the catalog file was read.
 A field may have a :data:`FieldCheck`, run on its final value: :func:`check_path` keeps the
@@ -12,7 +13,6 @@ storage scheme, the bucket or host and the root of a path to what the declared t
 
 from __future__ import annotations
 
-import ast
 import ntpath
 import os
 import posixpath
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from statisfactory import syntax
 from statisfactory.errors import DynamicValueError, InterpolationError
 
 
@@ -44,6 +45,7 @@ FieldCheck = Callable[[DynamicField], "str | None"]
 _DYNAMIC = re.compile(r"!!|!\{([^{}]*)\}")
 _LITERAL = re.compile(r"\A\s*\+\{(.*)\}\+\s*\Z", re.DOTALL)
 _SCHEME = re.compile(r"\A([A-Za-z][A-Za-z0-9+.\-]*)://")
+LITERAL_LIMIT = 100_000  # characters of one +{ }+ expression
 _NUMBER = re.compile(r"\A[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
 
 
@@ -155,8 +157,13 @@ def evaluate_literal(text: str, *, where: str, key: str) -> Any:
     if match is None:
         return text
     expression = match.group(1).strip()
+    if len(expression) > LITERAL_LIMIT:  # parsing a huge literal takes seconds and memory
+        raise InterpolationError(
+            f"{where}, {key}: the +{{ }}+ literal is longer than {LITERAL_LIMIT:,} characters; "
+            f"pass such a value as a keyword argument instead"
+        )
     try:
-        return ast.literal_eval(expression)
+        return syntax.literal_eval(expression)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError) as error:
         raise InterpolationError(
             f"{where}, {key}: +{{ {expression} }}+ is not a Python literal (a number, string, "
@@ -187,7 +194,7 @@ def declared_prefix(template: str) -> str:
         return head.split(_MARK, 1)[0]
     marked = _DYNAMIC.sub(lambda m: "!" if m.group(0) == "!!" else _MARK, literal.group(1))
     try:
-        text = ast.literal_eval(marked.strip())
+        text = syntax.literal_eval(marked.strip())
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return ""  # a dynamic value outside any string: nothing is declared
     return text.split(_MARK, 1)[0] if isinstance(text, str) else ""

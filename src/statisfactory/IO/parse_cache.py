@@ -23,7 +23,7 @@ from typing import Any
 from statisfactory.logger import get_logger
 from statisfactory.secrets import MARKERS, shows_secret
 
-FORMAT = "2"  # bump when the cached content changes shape
+FORMAT = "3"  # bump when the cached content changes shape, or what parsing refuses
 CACHE_FOLDER = Path(".statisfactory") / "cache" / "catalog"
 
 _logger = get_logger("catalog.cache")

@@ -39,17 +39,21 @@ def parse_param(text: str) -> ParamOverride:
 
 
 def _parse_value(raw: str, text: str) -> Any:
-    import yaml
+    from statisfactory.project.templating import parse_yaml
+    from statisfactory.secrets import is_secret_key
 
     if raw.strip() == "":
         return ""
-    try:
-        return yaml.safe_load(raw)
-    except yaml.YAMLError as error:
-        raise ConfigurationError(
-            f"--param {text!r}: the value {raw!r} is not valid YAML ({error.__class__.__name__}); "
-            f"quote it for a string, e.g. --param 'key=\"{raw}\"'."
-        ) from error
+    target = text.partition("=")[0]
+    if is_secret_key(target.rpartition(":")[2]):
+        shown = f"{target}=***"  # the value of a secret never reaches a message
+    else:
+        shown = text if len(text) <= 60 else f"{text[:57]}..."
+    return parse_yaml(
+        raw,
+        source=f"--param {shown!r}",
+        hint=f"quote the value for a string, e.g. --param '{target}=\"...\"'",
+    )
 
 
 def apply_overrides(

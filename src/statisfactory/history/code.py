@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from statisfactory import syntax
 from statisfactory.history.digests import bytes_digest
 
 RACY_SECONDS = 2.0  # a module younger than this may change again within its modification time
@@ -137,7 +138,7 @@ def _parse(filename: str, module: Any) -> _ModuleSource:
     lines = text.splitlines(keepends=True)
     crafts: dict[str, str] = {}
     spans: list[tuple[int, int]] = []
-    for node in ast.parse(text, filename).body:
+    for node in syntax.parse(text, filename).body:
         if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
             continue
         if not _is_craft(getattr(module, node.name, None)):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from statisfactory import syntax
 from statisfactory.errors import ConfigurationError
 from statisfactory.logger import get_logger
 from statisfactory.notebooks.naming import module_parts
@@ -204,7 +205,7 @@ def _starts_a_statement(previous_lines: list[str]) -> bool:
 
 def _check_syntax(code: str, where: str) -> None:
     try:
-        compile(code, where, "exec", dont_inherit=True, flags=ast.PyCF_ONLY_AST)
+        syntax.parse(code, where)
     except SyntaxError as error:
         raise NotebookError(
             f"{where}: invalid Python at line {error.lineno}: {error.msg}. Fix the cell in the "
@@ -217,7 +218,7 @@ def _import_statements(codes: Iterable[str]) -> list[str]:
     statements: list[str] = []
     for code in codes:
         try:
-            tree = ast.parse(code)
+            tree = syntax.parse(code)
         except SyntaxError:
             continue  # an unfinished exploration cell: it is not compiled, so skip it
         for node in tree.body:
@@ -230,17 +231,17 @@ def _import_statements(codes: Iterable[str]) -> list[str]:
 
 def _unbound_markers(imports: list[str], body: str) -> list[str]:
     bound = set()
-    for node in ast.walk(ast.parse("\n".join(imports))):
+    for node in ast.walk(syntax.parse("\n".join(imports))):
         if isinstance(node, ast.Import | ast.ImportFrom):
             bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
-    used = {node.id for node in ast.walk(ast.parse(body)) if isinstance(node, ast.Name)}
+    used = {node.id for node in ast.walk(syntax.parse(body)) if isinstance(node, ast.Name)}
     return [name for name in MARKER_NAMES if name in used and name not in bound]
 
 
 def _craft_names(body: str) -> tuple[str, ...]:
     """Top-level functions decorated with ``Craft`` or ``Craft()``."""
     names = []
-    for node in ast.parse(body).body:
+    for node in syntax.parse(body).body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
             _is_craft_decorator(decorator) for decorator in node.decorator_list
         ):

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from statisfactory import syntax
 from statisfactory.errors import CraftError
 from statisfactory.pipeline.markers import Artifact, Volatile, _Marker
 
@@ -147,7 +148,7 @@ def _resolve(annotation: Any, namespace: dict) -> Any:
     if not isinstance(annotation, str):
         return annotation
     try:
-        tree = ast.parse(annotation, mode="eval")
+        tree = syntax.parse(annotation, mode="eval")
     except SyntaxError:
         return _NOT_A_MARKER
     return _interpret(tree.body, namespace)
@@ -173,8 +174,8 @@ def _interpret(node: ast.AST, namespace: dict) -> Any:
         function = _interpret(node.func, namespace)
         if function in (Artifact, Volatile, Artifact.of, Volatile.of):
             try:
-                arguments = [ast.literal_eval(argument) for argument in node.args]
-                keywords = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg}
+                arguments = [syntax.literal_eval(argument) for argument in node.args]
+                keywords = {k.arg: syntax.literal_eval(k.value) for k in node.keywords if k.arg}
                 return function(*arguments, **keywords)
             except (ValueError, TypeError):
                 return _NOT_A_MARKER

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from statisfactory.errors import ConfigurationError, ProjectNotFoundError
+from statisfactory.project.files import read_text
 
 PYPROJECT = "pyproject.toml"
 
@@ -90,13 +91,11 @@ def read_tool_table_names(pyproject: Path) -> set[str]:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    text = read_text(path)
     try:
-        with path.open("rb") as stream:
-            return tomllib.load(stream)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigurationError(f"{path}: invalid TOML: {error}") from error
-    except OSError as error:
-        raise ConfigurationError(f"{path}: cannot be read ({error.strerror})") from error
 
 
 def read_project_config(root: Path) -> ProjectConfig:

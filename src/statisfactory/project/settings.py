@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from statisfactory.errors import ConfigurationError
+from statisfactory.project.files import read_text
 from statisfactory.project.pyproject import ProjectConfig
 from statisfactory.project.templating import parse_yaml
 from statisfactory.secrets import ENVIRONMENT_PREFIX
@@ -27,7 +28,7 @@ def _find_file(folder: Path, stem: str) -> Path | None:
 
 
 def _read_settings_file(path: Path) -> dict[str, Any]:
-    data = parse_yaml(path.read_text(encoding="utf-8"), source=path)
+    data = parse_yaml(read_text(path), source=path)
     if data is None:
         return {}
     if not isinstance(data, dict):

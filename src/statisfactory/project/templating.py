@@ -1,31 +1,50 @@
 """Read the project's YAML files: Jinja2 first (strict: undefined variables are errors), then YAML.
 
-Every error names the file, and the line when the parser knows it.
+Every error names the file, and the line when the parser knows it. A text (as written, or as
+Jinja renders it) is at most :data:`TEXT_LIMIT` characters; the YAML loader's own limits are in
+yaml_loader.py.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
 from statisfactory.errors import ConfigurationError
+from statisfactory.project.files import read_text
 
 YAML_SUFFIXES = (".yaml", ".yml")
+TEXT_LIMIT = 32_000_000
 _JINJA_MARKERS = ("{{", "{%", "{#")
 
 
 def yaml_files(path: Path) -> list[Path]:
     """The YAML files at ``path``: the file itself, or a folder's ``*.yaml``/``*.yml``, recursively.
 
-    Files are sorted so that a folder always loads in the same order.
+    Files are sorted so that a folder always loads in the same order. A sub-folder that cannot
+    be listed is an error: skipping it would silently drop its declarations.
     """
     if path.is_file():
         return [path]
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file())
+        found = [
+            Path(folder, name)
+            for folder, _, names in os.walk(path, onerror=_unlistable)
+            for name in names
+            if Path(name).suffix in YAML_SUFFIXES
+        ]
+        return sorted(p for p in found if p.is_file())
     raise ConfigurationError(f"{path} does not exist: create it, or fix the path in pyproject.toml")
+
+
+def _unlistable(error: OSError) -> None:
+    raise ConfigurationError(
+        f"{error.filename}: cannot be read ({error.strerror}); check that its permissions let "
+        f"you list it"
+    ) from error
 
 
 def _yaml_scalar(value: Any) -> Any:
@@ -56,7 +75,7 @@ def render_template(text: str, variables: Mapping[str, Any], *, source: Path | s
     from jinja2.sandbox import SecurityError
 
     try:
-        return _environment().from_string(text).render(**variables)
+        return _bounded(_environment().from_string(text).generate(**variables), source)
     except SecurityError as error:
         raise ConfigurationError(
             f"{source}: Jinja refused an unsafe construct ({error}). A template may use "
@@ -78,24 +97,61 @@ def render_template(text: str, variables: Mapping[str, Any], *, source: Path | s
         raise ConfigurationError(f"{source}: Jinja error: {error}") from error
 
 
-def parse_yaml(text: str, *, source: Path | str) -> Any:
-    """Parse YAML with the C loader when available; a syntax error names the file and line."""
+def _bounded(chunks: Iterable[str], source: Path | str) -> str:
+    """Join the rendered ``chunks``, stopping as soon as they pass :data:`TEXT_LIMIT`."""
+    parts: list[str] = []
+    size = 0
+    for chunk in chunks:
+        size += len(chunk)
+        if size > TEXT_LIMIT:
+            raise _too_long(source, "once rendered by Jinja")
+        parts.append(chunk)
+        if len(parts) > 4096:  # keep few objects alive: a loop may render tiny pieces
+            parts = ["".join(parts)]
+    return "".join(parts)
+
+
+def _too_long(source: Path | str, when: str) -> ConfigurationError:
+    return ConfigurationError(
+        f"{source}: the text is longer than {TEXT_LIMIT:,} characters {when}; split it into "
+        f"several files, or loop over fewer values"
+    )
+
+
+def parse_yaml(text: str, *, source: Path | str, hint: str = "") -> Any:
+    """Parse YAML with the bounded loader (yaml_loader.py); an error names the file and line.
+
+    ``hint`` ends the message of a syntax error.
+    """
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    from statisfactory.project.yaml_loader import RefusedYaml, load_yaml
+
+    if len(text) > TEXT_LIMIT:
+        raise _too_long(source, "")
     try:
-        return yaml.load(text, Loader=loader)
+        return load_yaml(text)
+    except RefusedYaml as error:
+        raise ConfigurationError(f"{source}, {error.where}: {error.problem}") from error
+    except UnicodeEncodeError as error:  # a command-line argument made of non-UTF-8 bytes
+        line = text.count("\n", 0, error.start) + 1
+        raise ConfigurationError(
+            f"{source}, line {line}: holds bytes that are not UTF-8 text; write it in UTF-8"
+        ) from error
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f", line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(error, "problem", None) or str(error)
-        raise ConfigurationError(f"{source}{where}: invalid YAML: {problem}") from error
+        raise ConfigurationError(
+            f"{source}{where}: invalid YAML: {problem}{f'; {hint}' if hint else ''}"
+        ) from error
+    except RecursionError as error:  # the pure-Python parser, when the C one is missing
+        raise ConfigurationError(
+            f"{source}: values nested too deeply to be read; flatten the structure"
+        ) from error
 
 
 def read_yaml_template(path: Path, variables: Mapping[str, Any]) -> Any:
     """Render ``path`` with Jinja2 from ``variables`` then parse it as YAML."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigurationError(f"{path}: cannot be read ({error.strerror})") from error
+    text = read_text(path)
     return parse_yaml(render_template(text, variables, source=path), source=path)

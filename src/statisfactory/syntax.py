@@ -1,0 +1,29 @@
+"""Python source parsed with :mod:`ast`, one thread at a time.
+
+CPython 3.11's ``ast`` keeps one recursion counter per interpreter while it turns a parse into
+Python objects; two threads doing so at once can fail with ``SystemError: AST constructor
+recursion depth mismatch`` (CPython gh-106905). Crafts run in threads (the threads runner), and
+fingerprinting and interpolation parse text while they run, so every parse of the package goes
+through this module's lock.
+"""
+
+from __future__ import annotations
+
+import ast
+import threading
+from typing import Any
+
+_lock = threading.Lock()
+
+
+def parse(source: str, filename: str = "<unknown>", mode: str = "exec") -> ast.AST:
+    """:func:`ast.parse` of ``source``, serialised with every other parse of the package."""
+    with _lock:
+        return ast.parse(source, filename, mode)
+
+
+def literal_eval(node_or_text: str | ast.AST) -> Any:
+    """:func:`ast.literal_eval`; text is parsed under the same lock as :func:`parse`."""
+    if isinstance(node_or_text, str):
+        node_or_text = parse(node_or_text.lstrip(" \t"), mode="eval")
+    return ast.literal_eval(node_or_text)

@@ -117,11 +117,16 @@ class RunResult(dict):
         super().__init__(volatiles)
         self.run = run
         self.run_id: str = run.id
-        self.statuses: dict[str, CraftStatus] = {
-            craft.fqname: status
-            for craft, status in zip(run.plan.crafts, run.statuses, strict=True)
-        }
+        self._statuses: dict[str, CraftStatus] | None = None
         self._written: dict[str, str] | None = None
+
+    @property
+    def statuses(self) -> dict[str, CraftStatus]:
+        """Each craft's status, by qualified name, in execution order."""
+        if self._statuses is None:
+            crafts = (craft.fqname for craft in self.run.plan.crafts)
+            self._statuses = dict(zip(crafts, self.run.statuses, strict=True))
+        return self._statuses
 
     @property
     def written(self) -> dict[str, str]:

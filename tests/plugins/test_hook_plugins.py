@@ -256,3 +256,18 @@ def test_a_refused_save_is_not_heard(lab):
     with session:
         Pipeline(steps.source).run({"n": 1}, plugins=[plugin])
     assert heard == ["numbers"]
+
+
+def test_one_plugin_given_twice_is_refused_in_one_line(lab):
+    session, steps = lab
+    journal = Journal()
+    with session, pytest.raises(PluginError, match="registered twice: list it once"):
+        Pipeline(steps.source).run({"n": 1}, plugins=[journal, journal])
+
+
+def test_two_instances_of_a_plugin_class_both_hear_the_run(lab):
+    session, steps = lab
+    first, second = Journal(), Journal()
+    with session:
+        Pipeline(steps.source).run({"n": 1}, plugins=[first, second])
+    assert first.events == second.events and first.events[0][0] == "before_run"

@@ -44,12 +44,15 @@ def register(manager: pluggy.PluginManager, plugin: Any, name: str, source: str)
     try:
         manager.register(plugin, name=name)
     except pluggy.PluginValidationError as error:
+        detail = "; ".join(line.strip() for line in str(error).splitlines() if line.strip())
         raise PluginError(
-            f"Hook plugin '{name}' ({source}) is refused: {error}. An implementation takes "
+            f"Hook plugin '{name}' ({source}) is refused: {detail}. An implementation takes "
             "a subset of its hook's arguments, by name (see statisfactory.hookspecs)."
         ) from error
-    except ValueError as error:  # the same name or object registered twice
-        raise PluginError(f"Hook plugin '{name}' ({source}) is registered twice: {error}") from None
+    except ValueError:  # the same name or object registered twice
+        raise PluginError(
+            f"Hook plugin '{name}' ({source}) is registered twice: list it once"
+        ) from None
     callers = manager.get_hookcallers(plugin) or []
     unknown = [caller.name for caller in callers if caller.spec is None]
     wrappers = [
@@ -150,7 +153,14 @@ def implementations(plugin: Any, name: str, source: str) -> list[Implementation]
 
 def bound_implementations(plugins: Iterable[tuple[str, Any]], source: str) -> list[Implementation]:
     """The implementations of ``(name, plugin)`` pairs, in registration order."""
-    return [impl for name, plugin in plugins for impl in implementations(plugin, name, source)]
+    found: list[Implementation] = []
+    seen: set[int] = set()
+    for name, plugin in plugins:
+        if id(plugin) in seen:
+            raise PluginError(f"Hook plugin '{name}' ({source}) is registered twice: list it once")
+        seen.add(id(plugin))
+        found.extend(implementations(plugin, name, source))
+    return found
 
 
 def _options(impl: Any) -> tuple[tuple[str, ...], bool, bool]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import warnings
 
 import pytest
 
@@ -271,3 +272,64 @@ def test_two_instances_of_a_plugin_class_both_hear_the_run(lab):
     with session:
         Pipeline(steps.source).run({"n": 1}, plugins=[first, second])
     assert first.events == second.events and first.events[0][0] == "before_run"
+
+
+UNLOCATABLE = """
+    from typing import ClassVar
+
+    from statisfactory import ArtifactInteractor, Artifact, Craft, Volatile
+
+
+    class Memory(ArtifactInteractor, interactor_name="test_unlocatable_memory"):
+        values: ClassVar[dict] = {}
+
+        def load(self, **context):
+            return self.values[self.name]
+
+        def save(self, asset, **context):
+            self.values[self.name] = asset
+
+        def locate(self, **context):
+            raise RuntimeError("this storage cannot tell where it keeps things")
+
+
+    @Craft()
+    def put() -> Artifact("kept"):
+        return 41
+
+
+    @Craft()
+    def take(kept: Artifact) -> Volatile("answer"):
+        return kept + 1
+"""
+
+
+class Locations:
+    """Hears where each artifact is loaded from and saved to."""
+
+    def __init__(self) -> None:
+        self.heard: list[tuple[str, str]] = []
+
+    @hookimpl
+    def before_artifact_load(self, name, location):
+        self.heard.append((name, location))
+
+    @hookimpl
+    def before_artifact_save(self, name, location):
+        self.heard.append((name, location))
+
+
+def test_an_artifact_that_cannot_be_located_still_loads_and_saves_in_a_run(session_factory):
+    files = {
+        "lib/unlocatable.py": UNLOCATABLE,
+        "catalog/catalog.yaml": "[{name: kept, type: test_unlocatable_memory}]",
+    }
+    with warnings.catch_warnings():  # the type is defined by the module imported below
+        warnings.simplefilter("ignore")
+        session = session_factory(files)
+    steps = importlib.import_module("unlocatable")
+    locations = Locations()
+    with session:  # the run history records its saves: the save hooks are there
+        result = Pipeline(steps.put, steps.take).run(plugins=[locations])
+    assert result == {"answer": 42}
+    assert locations.heard == [("kept", ""), ("kept", "")]

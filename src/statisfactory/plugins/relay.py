@@ -25,12 +25,6 @@ if TYPE_CHECKING:
 Caller = Callable[..., Any]
 # Hooks whose failures are logged, so that the failure they report stays the one raised.
 _LOGGED = frozenset({"on_craft_error", "on_run_error"})
-_ARTIFACT_HOOKS = (
-    "before_artifact_load",
-    "after_artifact_load",
-    "before_artifact_save",
-    "after_artifact_save",
-)
 _logger = get_logger("plugins")
 
 
@@ -51,14 +45,16 @@ class HookRelay:
     arguments in the order of :mod:`statisfactory.hookspecs`; an attribute is None when no
     plugin implements the hook, so that the caller skips it at no cost."""
 
-    __slots__ = (*HOOK_NAMES, "artifacts", "run")
+    __slots__ = (*HOOK_NAMES, "artifacts", "loads", "run", "saves")
 
     def __init__(self, implementations: Sequence[Implementation] = (), run: Any = None) -> None:
         self.run = run
         for name in HOOK_NAMES:
             setattr(self, name, _caller(implementations, name))
-        # Whether loads and saves go through hooks, so that crafts skip locating otherwise.
-        self.artifacts = any(getattr(self, name) is not None for name in _ARTIFACT_HOOKS)
+        # Whether loads and saves go through hooks, so that they are not located otherwise.
+        self.loads = self.before_artifact_load is not None or self.after_artifact_load is not None
+        self.saves = self.before_artifact_save is not None or self.after_artifact_save is not None
+        self.artifacts = self.loads or self.saves
 
     def call(self, hook: str, **arguments: Any) -> Any:
         """Call ``hook`` by name with keyword arguments (for hooks off the hot path)."""
@@ -70,9 +66,9 @@ class HookRelay:
     # --- artifacts, around the catalog ---------------------------------------------------------
     def load(self, catalog: Catalog, craft: Craft, name: str, context: Mapping[str, Any]) -> Any:
         """``catalog.load(name, **context)`` between the artifact-load hooks."""
-        if not self.artifacts:
+        if not self.loads:
             return catalog.load(name, **context)
-        location = catalog.locate(name, **context)
+        location = _location(catalog, name, context)
         if self.before_artifact_load is not None:
             self.before_artifact_load(self.run, craft, name, context, location)
         value = catalog.load(name, **context)
@@ -84,16 +80,25 @@ class HookRelay:
         self, catalog: Catalog, craft: Craft, name: str, value: Any, context: Mapping[str, Any]
     ) -> None:
         """``catalog.save(name, value, **context)`` between the artifact-save hooks."""
-        if not self.artifacts:
+        if not self.saves:
             catalog.save(name, value, **context)
             return
-        location = catalog.locate(name, **context)
+        location = _location(catalog, name, context)
         if self.before_artifact_save is not None:
             self.before_artifact_save(self.run, craft, name, context, location, value)
         catalog.save(name, value, **context)
         if self.after_artifact_save is not None:
             artifact = catalog.interactor(name, context).artifact  # its entry, resolved
             self.after_artifact_save(self.run, craft, name, context, location, value, artifact)
+
+
+def _location(catalog: Catalog, name: str, context: Mapping[str, Any]) -> str:
+    """Where the artifact lives; "" when that cannot be told, and the load or save that
+    follows reports why (an unresolved ``!{}``…) in its own words."""
+    try:
+        return catalog.locate(name, **context)
+    except Exception:
+        return ""
 
 
 def _caller(implementations: Sequence[Implementation], hook: str) -> Caller | None:

@@ -11,9 +11,19 @@ from __future__ import annotations
 
 import ast
 import threading
-from typing import Any
+from typing import Any, Literal, overload
 
 _lock = threading.Lock()
+
+
+@overload
+def parse(source: str, filename: str = ..., mode: Literal["exec"] = ...) -> ast.Module: ...
+@overload
+def parse(source: str, filename: str = ..., *, mode: Literal["eval"]) -> ast.Expression: ...
+@overload
+def parse(source: str, filename: str, mode: Literal["eval"]) -> ast.Expression: ...
+@overload
+def parse(source: str, filename: str = ..., mode: str = ...) -> ast.AST: ...
 
 
 def parse(source: str, filename: str = "<unknown>", mode: str = "exec") -> ast.AST:

@@ -87,5 +87,6 @@ def _model_to_mapping(model: Any) -> Mapping[str, Any]:
     """A validated ``Extra`` (pydantic model or dataclass) as a mapping."""
     dump = getattr(model, "model_dump", None)
     if dump is not None:
-        return dump()
+        dumped: Mapping[str, Any] = dump()
+        return dumped
     return dict(getattr(model, "__dict__", {}))

@@ -74,8 +74,8 @@ def init_git(root: Path) -> str:
     try:
         import pygit2
     except ImportError:
-        pygit2 = None
-    if pygit2 is not None:
+        pass
+    else:
         pygit2.init_repository(str(root), initial_head="main")
         return ", under git"
     if shutil.which("git") is None:

@@ -106,7 +106,7 @@ class RunMonitor:
     def summary_rows(self) -> list[tuple[str, str, str, str]]:
         """(craft, status, seconds, artifacts written) for each craft, in execution order."""
         written = self.run.written() if self.run is not None else {}
-        rows = []
+        rows: list[tuple[str, str, str, str]] = []
         for record in self.records:
             seconds = f"{record.seconds:.2f}" if record.seconds is not None else ""
             shown = []

@@ -27,6 +27,7 @@ from typing import Any
 
 from statisfactory import syntax
 from statisfactory.history.digests import bytes_digest
+from statisfactory.protocols import DigestStore
 
 RACY_SECONDS = 2.0  # a module younger than this may change again within its modification time
 
@@ -55,7 +56,7 @@ class CodeFingerprints:
     """The code fingerprints of one run's crafts; ``store`` (a history store) remembers
     modules' fingerprints across processes."""
 
-    def __init__(self, store: Any = None) -> None:
+    def __init__(self, store: DigestStore | None = None) -> None:
         self.store = store
         self._files: dict[str, tuple[_FileKey, Any] | Code] = {}  # module name -> file or problem
 
@@ -104,7 +105,7 @@ def _module_file(module_name: str) -> tuple[_FileKey, Any] | Code:
         info = os.stat(filename) if filename else None
     except OSError:
         info = None
-    if info is None or not stat.S_ISREG(info.st_mode):
+    if not filename or info is None or not stat.S_ISREG(info.st_mode):
         return Code(
             None,
             f"its module {module_name!r} has no source file (defined in a notebook "
@@ -113,7 +114,7 @@ def _module_file(module_name: str) -> tuple[_FileKey, Any] | Code:
     return (filename, info.st_mtime_ns, info.st_size), module
 
 
-def _module_source(key: _FileKey, module: Any, store: Any) -> _ModuleSource:
+def _module_source(key: _FileKey, module: Any, store: DigestStore | None) -> _ModuleSource:
     cached = _modules.get(key)
     if cached is not None:
         return cached

@@ -17,13 +17,17 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from statisfactory.history.code import RACY_SECONDS
 from statisfactory.history.digests import file_digest, folder_digest
 from statisfactory.IO.interactors.base import FILE_TYPES
 from statisfactory.IO.interpolation import scheme_of, substitute
+from statisfactory.protocols import DigestStore
+
+if TYPE_CHECKING:
+    from statisfactory.IO.catalog import Catalog
 
 LARGE_FILE = 8 * 1024 * 1024  # smaller files are hashed again rather than looked up
 _VARIABLE = re.compile(r"!!|!\{([^{}]*)\}")
@@ -70,7 +74,7 @@ class ArtifactFingerprints:
     """Fingerprints of artifacts through a catalog; large local files are hashed once per
     size and modification time (remembered in ``store`` across runs)."""
 
-    def __init__(self, catalog: Any, store: Any = None) -> None:
+    def __init__(self, catalog: Catalog, store: DigestStore | None = None) -> None:
         self.catalog = catalog
         self.store = store
         # Digests by path, size, modification time and inode, for this object's lifetime: an
@@ -127,9 +131,11 @@ class ArtifactFingerprints:
     ) -> Stored:
         """What the artifact's backend gives (:meth:`Backend.fingerprint`), with the arguments
         the operation would give it (``lake_ref`` from the load or save options…)."""
+        from statisfactory.IO.interactors.files import FileInteractor
         from statisfactory.IO.signatures import select
 
         interactor = self.catalog.interactor(artifact.name, context)
+        assert isinstance(interactor, FileInteractor)  # only file types come here (see at())
         backend, fragment = interactor.storage
         offered = interactor.backend_arguments(operation, context)
         digest = backend.fingerprint(fragment=fragment, **select(backend.fingerprint, offered)[0])
@@ -157,13 +163,13 @@ class ArtifactFingerprints:
         key = (path, info.st_size, info.st_mtime_ns, info.st_ino)
         digest = self._known.get(key)
         if digest is None:
-            remembered = self.store is not None and info.st_size >= LARGE_FILE
-            if remembered:
-                digest = self.store.known_digest(path, info.st_size, info.st_mtime_ns)
+            store = self.store if info.st_size >= LARGE_FILE else None  # small: hashed again
+            if store is not None:
+                digest = store.known_digest(path, info.st_size, info.st_mtime_ns)
             if digest is None:
                 digest = file_digest(path)
-                if remembered and time.time() - info.st_mtime > RACY_SECONDS:
-                    self.store.remember_digest(path, info.st_size, info.st_mtime_ns, digest)
+                if store is not None and time.time() - info.st_mtime > RACY_SECONDS:
+                    store.remember_digest(path, info.st_size, info.st_mtime_ns, digest)
             self._known[key] = digest
         return Stored(location, digest)
 

@@ -25,9 +25,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from statisfactory.history.fingerprints import ArtifactFingerprints, Stored
-from statisfactory.history.store import HistoryStore
 from statisfactory.logger import get_logger
 from statisfactory.processes import this_process
+from statisfactory.protocols import HistoryStoreLike
 from statisfactory.secrets import Secrets, of_session
 
 _logger = get_logger("history")
@@ -39,7 +39,7 @@ class RunRecorder:
 
     def __init__(
         self,
-        store: HistoryStore,
+        store: HistoryStoreLike,
         session: Any,
         *,
         run_id: str,
@@ -117,7 +117,15 @@ class RunRecorder:
         tracking at once, so that a run of many crafts does not make it scan the whole heap;
         rows are built by the writer.
         """
-        record = (position, craft, status, reason, code_fp, state_key, _flat_params(params))
+        record: tuple[Any, ...] = (
+            position,
+            craft,
+            status,
+            reason,
+            code_fp,
+            state_key,
+            _flat_params(params),
+        )
         record += (_flat(inputs), _flat(outputs), started, duration, error, keep_state)
         self._executions.append(record)
         if time.monotonic() - self._batch_started >= BATCH_SECONDS:
@@ -135,8 +143,10 @@ class RunRecorder:
         self, *, name: str, context: Mapping[str, Any], location: str, artifact: Any
     ) -> None:
         """A craft of this run saved artifact ``name``: fingerprint it and record the write."""
+        fingerprints = self.fingerprints
         try:
-            stored = self.fingerprints.at(location, artifact, context, "save")
+            assert fingerprints is not None  # a run saves artifacts only through its catalog
+            stored = fingerprints.at(location, artifact, context, "save")
         except Exception as error:  # the write happened; only its fingerprint is unknown
             stored = Stored(location, None, problem=f"{type(error).__name__}: {error}")
         self.record_write(name, context, stored)
@@ -173,10 +183,10 @@ class RunRecorder:
 
     def context_of(self, name: str, context: Mapping[str, Any]) -> dict[str, Any]:
         """The ``!{}`` values that located artifact ``name`` (secrets hidden)."""
-        catalog = self.fingerprints.catalog if self.fingerprints is not None else None
-        if catalog is None or name not in catalog:
+        fingerprints = self.fingerprints
+        if fingerprints is None or fingerprints.catalog is None or name not in fingerprints.catalog:
             return {}
-        variables = self.fingerprints.variables(name)
+        variables = fingerprints.variables(name)
         return self.secrets.redact({k: context[k] for k in sorted(variables) if k in context})
 
 

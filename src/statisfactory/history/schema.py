@@ -105,15 +105,15 @@ def sqlite_ddl() -> str:
         if table in PRIMARY_KEYS:
             parts.append(f"PRIMARY KEY ({', '.join(PRIMARY_KEYS[table])})")
         statements.append(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(parts)});")
-    for index, table, columns in INDEXES:
-        statements.append(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({', '.join(columns)});")
+    for index, table, indexed in INDEXES:
+        statements.append(f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({', '.join(indexed)});")
     return "\n".join(statements)
 
 
 def missing_columns(existing: Mapping[str, Collection[str]]) -> list[str]:
     """The ``ALTER TABLE … ADD COLUMN`` statements bringing tables with ``existing`` columns
     (table -> column names) to this schema; tables not listed are left to the creation."""
-    statements = []
+    statements: list[str] = []
     for table, columns in TABLES.items():
         if table not in existing:
             continue
@@ -139,6 +139,6 @@ def sqlalchemy_metadata() -> Any:
             metadata,
             *(sa.Column(name, types[kind](), primary_key=name in keys) for name, kind in columns),
         )
-    for index, table, columns in INDEXES:
-        sa.Index(index, *(metadata.tables[table].c[name] for name in columns))
+    for index, table, indexed in INDEXES:
+        sa.Index(index, *(metadata.tables[table].c[name] for name in indexed))
     return metadata

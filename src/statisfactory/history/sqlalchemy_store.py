@@ -75,8 +75,10 @@ class SqlAlchemyDriver:
     def write(self, operations: Sequence[Operation]) -> None:
         with self._engine.begin() as connection:
             for sql, params in operations:  # a list of parameters runs as an executemany
-                many = not isinstance(params, Mapping)
-                connection.execute(self._text(sql), list(params) if many else dict(params))
+                if isinstance(params, Mapping):
+                    connection.execute(self._text(sql), dict(params))
+                else:
+                    connection.execute(self._text(sql), list(params))
 
     def close(self) -> None:
         self._engine.dispose()

@@ -179,7 +179,7 @@ class SqliteDriver:
             self._create()
 
 
-def is_busy(error: sqlite3.DatabaseError) -> bool:
+def is_busy(error: Exception) -> bool:
     """Whether another connection holds the lock (retry) rather than a real failure."""
     text = str(error).lower()
     return "locked" in text or "busy" in text

@@ -88,8 +88,15 @@ class HistoryStore:
         """Whether this store was just created (answered True once)."""
         created = bool(getattr(self._driver, "created", False))
         if created:
-            self._driver.created = False
+            # Only the SQLite driver has ``created`` (it makes a file); not part of Driver.
+            self._driver.created = False  # type: ignore[union-attr]
         return created
+
+    @property
+    def _live(self) -> Driver:
+        """The driver, for the methods that only run for an enabled store (one with a driver)."""
+        assert self._driver is not None, "a disabled history store has no driver"
+        return self._driver
 
     @property
     def description(self) -> str:
@@ -180,7 +187,7 @@ class HistoryStore:
         self.retire()
         if writer is not None:
             writer.join(timeout=5)
-        self._driver.close()
+        self._live.close()
 
     def _write_forever(self) -> None:
         backlog: list[Operation] = []  # kept while the database is busy, written once free
@@ -228,7 +235,7 @@ class HistoryStore:
         """Write ``operations``; False when the database is busy (they are to be retried)."""
         self._attempt_since = time.monotonic()
         try:
-            self._driver.write(operations)
+            self._live.write(operations)
         except Exception as error:
             if self._is_busy(error):
                 if self._stalled_since is None:
@@ -257,7 +264,7 @@ class HistoryStore:
             if not self._pending.empty():
                 return False
             self._writer = None
-        self._guarded("close", self._driver.close, None)  # this thread's connection
+        self._guarded("close", self._live.close, None)  # this thread's connection
         return True
 
     # --- reading ------------------------------------------------------------------------------
@@ -271,7 +278,7 @@ class HistoryStore:
         if self._stalled_since is not None and self._patience <= 0 and started < self._read_again:
             return []  # busy, and waited for long enough: answered "nothing recorded"
         try:
-            return self._driver.query(sql, params)
+            return self._live.query(sql, params)
         except Exception as error:
             if not self._is_busy(error):
                 return self._guarded("read", _raise, [], error)
@@ -319,7 +326,7 @@ class HistoryStore:
     def _mark_died(self) -> list[Operation]:
         """In the writer: the runs still ``running`` whose process no longer runs, marked so."""
         try:
-            rows = self._driver.query(
+            rows = self._live.query(
                 "SELECT * FROM runs WHERE status = 'running' AND host = :host AND pid IS NOT NULL",
                 {"host": host_name()},
             )
@@ -557,7 +564,7 @@ def _decoded(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _redacted(error: Exception) -> str:
-    from statisfactory.IO.artifact import redact
+    from statisfactory.secrets import redact
 
     return redact(str(error))
 

@@ -230,7 +230,7 @@ def _import_statements(codes: Iterable[str]) -> list[str]:
 
 
 def _unbound_markers(imports: list[str], body: str) -> list[str]:
-    bound = set()
+    bound: set[str] = set()
     for node in ast.walk(syntax.parse("\n".join(imports))):
         if isinstance(node, ast.Import | ast.ImportFrom):
             bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)

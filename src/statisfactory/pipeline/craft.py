@@ -14,7 +14,7 @@ with the context and arguments prepared once for the run, its catalog and its ho
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Container, Mapping
+from collections.abc import Callable, Container, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from statisfactory.errors import (
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from statisfactory.IO.catalog import Catalog
     from statisfactory.pipeline.pipeline import Pipeline
     from statisfactory.plugins.relay import HookRelay
+    from statisfactory.protocols import CatalogLike
 
 _NOTHING: dict[str, Any] = {}  # shared, never mutated: a craft that keeps no volatile
 
@@ -55,8 +56,14 @@ class Craft(Hookable):
     what one run of the craft needs; the other runners ignore it.
     """
 
+    __qualname__: str  # the function's, copied by functools.update_wrapper
+
     def __new__(
-        cls, function: Callable | None = None, /, *, resources: Mapping[str, float] | None = None
+        cls,
+        function: Callable[..., Any] | None = None,
+        /,
+        *,
+        resources: Mapping[str, float] | None = None,
     ) -> Any:
         if function is None:
             if resources is None:
@@ -65,7 +72,7 @@ class Craft(Hookable):
         return super().__new__(cls)
 
     def __init__(
-        self, function: Callable, /, *, resources: Mapping[str, float] | None = None
+        self, function: Callable[..., Any], /, *, resources: Mapping[str, float] | None = None
     ) -> None:
         if not callable(function):
             raise CraftError(f"@Craft() decorates a function, got {function!r}")
@@ -217,7 +224,9 @@ class Craft(Hookable):
         )
         return loaded + self.saves
 
-    def check_declared(self, catalog: Any, where: str = "", given: Container[str] = ()) -> None:
+    def check_declared(
+        self, catalog: CatalogLike, where: str = "", given: Container[str] = ()
+    ) -> None:
         """Raise when ``catalog`` lacks an artifact the craft loads or saves; ``where`` (the
         pipeline) starts the message; artifact parameters in ``given`` are not loaded."""
         outputs = self.saves
@@ -257,7 +266,7 @@ class Craft(Hookable):
         return failure
 
     # --- helpers ------------------------------------------------------------------------------
-    def _bind_positional(self, args: tuple, kwargs: dict[str, Any]) -> dict[str, Any]:
+    def _bind_positional(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         positional = self.signature.positional
         if len(args) > len(positional):
             raise CraftError(
@@ -271,7 +280,7 @@ class Craft(Hookable):
             given[parameter] = value
         return given
 
-    def _split(self, value: Any, expected: int) -> tuple | list:
+    def _split(self, value: Any, expected: int) -> Sequence[Any]:
         if isinstance(value, tuple | list) and len(value) == expected:
             return value
         got = f"{len(value)} values" if isinstance(value, tuple | list) else "a single value"
@@ -281,7 +290,7 @@ class Craft(Hookable):
             f"{expected} outputs {names}: return a tuple of {expected} values"
         )
 
-    def _catalog(self) -> Any:
+    def _catalog(self) -> Catalog:
         from statisfactory.session.scope import get_active_session
 
         try:

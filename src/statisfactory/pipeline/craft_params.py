@@ -51,7 +51,7 @@ def per_craft(
         for index in targets:
             rank = 1 if key == crafts[index].fqname else 0  # the qualified name wins
             specific.setdefault(index, []).append((rank, value))
-    merged = []
+    merged: list[Mapping[str, Any]] = []
     for index in range(len(crafts)):
         overrides = sorted(specific.get(index, ()), key=lambda item: item[0])
         if not overrides:

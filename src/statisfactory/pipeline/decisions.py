@@ -38,6 +38,11 @@ class Decision:
     reason: str
     state: Mapping[str, Any] | None = None
 
+    @property
+    def recorded_outputs(self) -> Mapping[str, Any]:
+        """The outputs recorded in the matched state (a skip always has one), by name."""
+        return (self.state or {}).get("outputs") or {}
+
 
 @dataclass(frozen=True, slots=True)
 class Prediction:

@@ -104,7 +104,7 @@ class IncrementalPolicy:
             decision = self.decide(index, progress.inputs)
             if decision.verdict == SKIP:
                 self.note_skipped_volatiles(craft, decision)
-                self.history.note_skipped_outputs(index, decision.state["outputs"] or {})
+                self.history.note_skipped_outputs(index, decision.recorded_outputs)
                 return Skip(decision.reason)
             progress.reason = decision.reason
         producers = self._missing_producers(index)
@@ -143,7 +143,7 @@ class IncrementalPolicy:
 
     def note_skipped_volatiles(self, craft: Any, decision: Decision) -> None:
         """A skipped craft's volatiles have the fingerprints its recorded state gives."""
-        outputs = decision.state["outputs"] or {}
+        outputs = decision.recorded_outputs
         for name, kind in craft.output_kinds.items():
             if kind == "volatile":
                 self.volatile_digests[name] = outputs.get(name)

@@ -11,6 +11,7 @@ As a return annotation, instances name the outputs, in order: ``-> Artifact("mod
 from __future__ import annotations
 
 from abc import ABC
+from typing import TYPE_CHECKING
 
 from statisfactory.IO.artifact import Artifact
 
@@ -21,6 +22,10 @@ class _Marker(ABC):  # a common type for isinstance checks; Artifact is register
     __slots__ = ()
     kind = "marker"
     name: str
+
+    if TYPE_CHECKING:  # every concrete marker is built from its name
+
+        def __init__(self, name: str) -> None: ...
 
 
 _Marker.register(Artifact)

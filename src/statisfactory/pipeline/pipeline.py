@@ -73,7 +73,7 @@ class Pipeline(Hookable):
         self._extend(other)
         return self
 
-    def _extend(self, operator: Craft | Pipeline) -> None:
+    def _extend(self, operator: object) -> None:  # anything else is refused: a str after the first
         if isinstance(operator, Pipeline):
             crafts: Iterable[Craft] = operator._crafts
         elif isinstance(operator, Craft):

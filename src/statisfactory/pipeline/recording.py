@@ -22,10 +22,10 @@ from statisfactory.pipeline.decisions import Facts
 from statisfactory.pipeline.run import RunStatus
 
 if TYPE_CHECKING:
-    from statisfactory.history.store import HistoryStore
     from statisfactory.IO.artifact import Artifact
     from statisfactory.pipeline.craft import Craft
     from statisfactory.pipeline.run import Run
+    from statisfactory.protocols import HistoryStoreLike
 
 RAN, SKIPPED, FAILED = "ran", "skipped", "failed"  # the statuses of recorded executions
 NO_PRODUCER = "default"  # fingerprint of a volatile no craft of the run produces
@@ -43,7 +43,7 @@ class _Progress:
 class RunHistory:
     """Records one run in ``store``; see the module docstring."""
 
-    def __init__(self, run: Run, store: HistoryStore) -> None:
+    def __init__(self, run: Run, store: HistoryStoreLike) -> None:
         self.run = run
         self.store = store
         plan = run.plan
@@ -214,6 +214,7 @@ class RunHistory:
         checked, an input or a write) until a craft writes it."""
         fingerprints = self.fingerprints
         try:
+            assert fingerprints is not None  # artifacts are only read and written via a catalog
             location = fingerprints.locate(name, context)
             stored = self.recorder.seen(location)
             if stored is None:
@@ -225,9 +226,11 @@ class RunHistory:
 
     def _forget_outputs(self, index: int) -> None:
         """The craft is about to write its outputs: fingerprints taken before no longer hold."""
+        fingerprints = self.fingerprints
         for name in self.run.plan.crafts[index].saves:
             try:
-                self.recorder.forget(self.fingerprints.locate(name, self.run.contexts[index]))
+                assert fingerprints is not None  # a craft saving artifacts runs with a catalog
+                self.recorder.forget(fingerprints.locate(name, self.run.contexts[index]))
             except Exception:  # an unresolvable location: the craft will report it
                 continue
 
@@ -235,8 +238,10 @@ class RunHistory:
         """The output as written: seen by the save hook, else (a worker process wrote it)
         fingerprinted now and recorded."""
         context = self.run.contexts[index]
+        fingerprints = self.fingerprints
         try:
-            location = self.fingerprints.locate(name, context)
+            assert fingerprints is not None  # a craft saving artifacts runs with a catalog
+            location = fingerprints.locate(name, context)
         except Exception as error:
             return Stored("", None, problem=f"{type(error).__name__}: {error}")
         stored = self.recorder.seen(location)

@@ -52,7 +52,10 @@ def read_signature(function: Callable, craft_name: str) -> CraftSignature:
     except (TypeError, ValueError) as error:
         raise CraftError(f"Craft '{craft_name}': cannot read its signature ({error})") from error
 
-    artifacts, volatiles, keywords, positional = [], [], [], []
+    artifacts: list[tuple[str, str]] = []
+    volatiles: list[tuple[str, str, bool]] = []
+    keywords: list[tuple[str, Any]] = []
+    positional: list[str] = []
     var_keyword = None
     for parameter in signature.parameters.values():
         if parameter.kind is parameter.POSITIONAL_ONLY:

@@ -9,6 +9,7 @@ and embeds it as SVG with a few lines of script (no network access when opened).
 
 from __future__ import annotations
 
+import functools
 import html
 import itertools
 import json
@@ -215,12 +216,13 @@ def _reduce_crossings(columns: list[list[str]], routes: Iterable[list[str]]) -> 
             for index in sweep:
                 row = {key: r for column in columns for r, key in enumerate(column)}
                 columns[index].sort(
-                    key=lambda key, row=row, neighbours=neighbours: (
-                        statistics.fmean(row[k] for k in neighbours[key])
-                        if neighbours.get(key)
-                        else row[key]
-                    )
+                    key=functools.partial(_barycenter, row=row, neighbours=neighbours)
                 )
+
+
+def _barycenter(key: str, *, row: dict[str, int], neighbours: dict[str, list[str]]) -> float:
+    """The mean row of ``key``'s neighbours, or its own row when it has none."""
+    return statistics.fmean(row[k] for k in neighbours[key]) if neighbours.get(key) else row[key]
 
 
 def _place(columns: list[list[str]], boxes: dict[str, _Box]) -> tuple[float, float]:
@@ -230,10 +232,11 @@ def _place(columns: list[list[str]], boxes: dict[str, _Box]) -> tuple[float, flo
         return sum(boxes[key].height + ROW_GAP for key in column) - ROW_GAP
 
     tallest = max((column_height(column) for column in columns), default=0.0)
-    x = MARGIN
+    x: float = MARGIN
     for column in columns:
         for key in column:
-            label = boxes[key].node.label if boxes[key].node else ""
+            node = boxes[key].node
+            label = node.label if node else ""
             boxes[key].width = max(72.0, 7.4 * len(label) + 28) if label else 0.0
         width = max(boxes[key].width for key in column)
         y = MARGIN + (tallest - column_height(column)) / 2
@@ -263,7 +266,7 @@ def to_svg(graph: Graph) -> str:
             f'<path class="edge" data-from="{tail}" data-to="{head}" marker-end="url(#arrow)" '
             f'd="{_edge_path([drawing.boxes[key] for key in route])}"/>'
         )
-    parts += [_svg_node(box) for box in drawing.boxes.values() if box.node is not None]
+    parts += [_svg_node(box, box.node) for box in drawing.boxes.values() if box.node is not None]
     parts.append("</svg>")
     return "\n".join(parts)
 
@@ -283,8 +286,8 @@ def _edge_path(route: list[_Box]) -> str:
     return " ".join(commands)
 
 
-def _svg_node(box: _Box) -> str:
-    node, x, y, w, h = box.node, box.x, box.y, box.width, box.height
+def _svg_node(box: _Box, node: Node) -> str:
+    x, y, w, h = box.x, box.y, box.width, box.height
     if node.kind == "artifact":  # a cylinder: body, then the visible top ellipse
         ry = 5
         shape = (

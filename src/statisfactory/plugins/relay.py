@@ -19,8 +19,13 @@ from statisfactory.logger import get_logger
 from statisfactory.plugins.manager import Implementation, bound_implementations
 
 if TYPE_CHECKING:
+    from statisfactory.IO.artifact import Artifact
     from statisfactory.IO.catalog import Catalog
     from statisfactory.pipeline.craft import Craft
+    from statisfactory.pipeline.run import Run, RunResult
+    from statisfactory.session.base_session import BaseSession
+
+    _Context = Mapping[str, Any]
 
 Caller = Callable[..., Any]
 # Hooks whose failures are logged, so that the failure they report stays the one raised.
@@ -46,6 +51,25 @@ class HookRelay:
     plugin implements the hook, so that the caller skips it at no cost."""
 
     __slots__ = (*HOOK_NAMES, "artifacts", "loads", "run", "saves")
+
+    # One attribute per hook of HOOK_NAMES (set in __init__), typed after its specification.
+    after_session_init: Callable[[BaseSession], None] | None
+    before_run: Callable[[Run], None] | None
+    after_run: Callable[[Run, RunResult], None] | None
+    on_run_error: Callable[[Run, BaseException], None] | None
+    decide_craft: Callable[[Run, Craft, int], Any] | None
+    before_craft: Callable[[Run, Craft, int, _Context], None] | None
+    after_craft: Callable[[Run, Craft, int, Mapping[str, Any]], None] | None
+    on_craft_error: Callable[[Run, Craft, int, BaseException], None] | None
+    on_craft_skip: Callable[[Run, Craft, int, str], None] | None
+    before_artifact_load: Callable[[Run | None, Craft, str, _Context, str], None] | None
+    after_artifact_load: Callable[[Run | None, Craft, str, _Context, str, Any], None] | None
+    before_artifact_save: Callable[[Run | None, Craft, str, _Context, str, Any], None] | None
+    after_artifact_save: (
+        Callable[[Run | None, Craft, str, _Context, str, Any, Artifact], None] | None
+    )
+    artifacts: bool
+    run: Run | None
 
     def __init__(self, implementations: Sequence[Implementation] = (), run: Any = None) -> None:
         self.run = run

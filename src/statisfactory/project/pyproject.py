@@ -141,15 +141,21 @@ def read_project_config(root: Path) -> ProjectConfig:
         value = values[key]
         return (root / value).resolve() if value is not None else None
 
+    def given(key: str) -> str:
+        # Required keys were checked above and the others have a default: never None here.
+        value = values[key]
+        assert value is not None, key
+        return value
+
     return ProjectConfig(
         root=root,
         pyproject=pyproject,
-        project_slug=values["project_slug"],
-        configuration=path("configuration"),
-        catalog=path("catalog"),
-        sources=path("sources"),
-        notebook_sources=path("notebook_sources"),
-        notebook_target=values["notebook_target"],
+        project_slug=given("project_slug"),
+        configuration=(root / given("configuration")).resolve(),
+        catalog=(root / given("catalog")).resolve(),
+        sources=(root / given("sources")).resolve(),
+        notebook_sources=(root / given("notebook_sources")).resolve(),
+        notebook_target=given("notebook_target"),
         parameters=path("parameters"),
         pipelines_definitions=path("pipelines_definitions"),
         session_factory=_session_factory(table, pyproject),

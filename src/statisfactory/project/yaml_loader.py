@@ -13,7 +13,7 @@ Each refusal is a :class:`RefusedYaml` saying where; :func:`parse_yaml` names th
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
@@ -25,7 +25,10 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 # An anchor (``&name``) starts a node: after a line start, a space or a flow indicator. A
 # ``&`` elsewhere (``?a=1&b=2``) only costs the slower, alias-aware check.
 _ANCHOR = re.compile(r"(?:^|[\s\[{,:])&", re.MULTILINE)
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+if TYPE_CHECKING:  # the C loader has the same interface; the stubs only know the Python one
+    _Base = yaml.SafeLoader
+else:
+    _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class RefusedYaml(yaml.YAMLError):
@@ -56,7 +59,7 @@ def load_yaml(text: str) -> Any:
 class BoundedLoader(_Base):
     """The safe loader, refusing a key written twice in one mapping."""
 
-    def construct_mapping(self, node: Node, deep: bool = False) -> dict[Any, Any]:
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         written = list(node.value) if isinstance(node, MappingNode) else []
         mapping = super().construct_mapping(node, deep=deep)  # merges ``<<`` keys into node
         if len(mapping) != len(written):  # fewer: a key came twice; more: ``<<`` merged some

@@ -7,6 +7,7 @@ import threading
 import weakref
 from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from statisfactory.errors import HookError, StatisfactoryError
@@ -18,13 +19,20 @@ from statisfactory.session import defaults, integrations, scope
 from statisfactory.session.user_space import UserSpace
 
 if TYPE_CHECKING:
+    import boto3
+    import lakefs
     import pluggy
+    import pygit2
     from dynaconf import Dynaconf
 
     from statisfactory.history.store import HistoryStore
     from statisfactory.IO.catalog import Catalog
+    from statisfactory.project.definitions import PipelinesDefinitions
+    from statisfactory.project.parameters import ParameterSets
+    from statisfactory.session.session import Session
 
 Hook = TypeVar("Hook", bound=Callable[["BaseSession"], None])
+_Resource = TypeVar("_Resource")
 
 
 def load_project_config(root_folder: str | Path | None) -> ProjectConfig:
@@ -73,9 +81,9 @@ class BaseSession(MixinLogable):
         self._settings = build_settings(config)
         self._template_variables: dict[str, Any] | None = None
         self._secrets: Secrets | None = None
-        self._catalog = None
-        self._parameters = None
-        self._pipelines_definitions = None
+        self._catalog: Catalog | None = None
+        self._parameters: ParameterSets | None = None
+        self._pipelines_definitions: PipelinesDefinitions | None = None
         self._integrations: dict[str, Any] = {}
         self._ = UserSpace()
         put_on_sys_path(config)
@@ -120,7 +128,12 @@ class BaseSession(MixinLogable):
         scope.push_session(self)
         return self
 
-    def __exit__(self, exception_type, exception_value, exception_traceback) -> None:
+    def __exit__(
+        self,
+        exception_type: type[BaseException] | None,
+        exception_value: BaseException | None,
+        exception_traceback: TracebackType | None,
+    ) -> None:
         """Remove the session from the top of the stack, restoring any outer session."""
         scope.pop_session(self)
 
@@ -165,32 +178,42 @@ class BaseSession(MixinLogable):
     @property
     def catalog(self) -> Catalog:
         """The project's catalog of artifacts."""
-        if self._catalog is None:
+        catalog = self._catalog
+        if catalog is None:
             defaults.load_catalog(self)
-        return self._catalog
+            catalog = self._catalog
+            assert catalog is not None  # set by load_catalog
+        return catalog
 
     @property
-    def parameters(self):
+    def parameters(self) -> ParameterSets:
         """The resolved parameter sets (name → mapping); tags are kept apart."""
-        if self._parameters is None:
+        parameters = self._parameters
+        if parameters is None:
             defaults.load_parameters(self)
-        return self._parameters
+            parameters = self._parameters
+            assert parameters is not None  # set by load_parameters
+        return parameters
 
     @property
-    def pipelines_definitions(self):
+    def pipelines_definitions(self) -> PipelinesDefinitions:
         """The pipelines declared in YAML (name → Pipeline, built on first access)."""
-        if self._pipelines_definitions is None:
+        definitions = self._pipelines_definitions
+        if definitions is None:
             defaults.load_pipelines_definitions(self)
-        return self._pipelines_definitions
+            definitions = self._pipelines_definitions
+            assert definitions is not None  # set by load_pipelines_definitions
+        return definitions
 
     # --- integrations and resources, built on first access ----------------------------------
-    def resource(self, name: str, build: Callable[[], Any]) -> Any:
+    def resource(self, name: str, build: Callable[[], _Resource]) -> _Resource:
         """The session's resource ``name`` (an S3 connection, the lakeFS branches known to
         exist…), built by ``build()`` on first use and kept as long as the session."""
         with self._lock:
             if name not in self._integrations:
                 self._integrations[name] = build()
-            return self._integrations[name]
+            built: _Resource = self._integrations[name]
+            return built
 
     @property
     def resources(self) -> list[str]:
@@ -231,22 +254,22 @@ class BaseSession(MixinLogable):
             return opened[1]
 
     @property
-    def aws_session(self):
+    def aws_session(self) -> boto3.Session:
         """A ``boto3.Session`` from ``aws_access_key``, ``aws_secret_access_key``, ``aws_region``."""
         return self._integration("aws", lambda: integrations.build_aws_session(self._settings))
 
     @property
-    def git(self):
+    def git(self) -> pygit2.Repository:
         """The ``pygit2.Repository`` the project belongs to."""
         return self._integration("git", lambda: integrations.build_git_repository(self.root))
 
     @property
-    def lakefs_client(self):
+    def lakefs_client(self) -> lakefs.Client:
         """A ``lakefs.Client`` from ``lakefs_endpoint``, ``lakefs_access_key``, ``lakefs_secret_access_key``."""
         return self._integration("lakefs", lambda: integrations.build_lakefs_client(self._settings))
 
     @property
-    def lakefs_repo(self):
+    def lakefs_repo(self) -> lakefs.Repository:
         """The lakeFS repository named after ``project_slug``, created when absent."""
         return self._integration(
             "lakefs_repo",
@@ -255,7 +278,7 @@ class BaseSession(MixinLogable):
             ),
         )
 
-    def __reduce__(self):
+    def __reduce__(self) -> tuple[type[Session], tuple[str]]:
         # A session travels to another process as its root: the receiver rebuilds it.
         from statisfactory.session.session import Session
 

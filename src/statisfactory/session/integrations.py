@@ -9,10 +9,16 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from statisfactory.errors import IntegrationError
 from statisfactory.project.settings import ENVVAR_PREFIX
+
+if TYPE_CHECKING:
+    import boto3
+    import lakefs
+    import pygit2
 
 AWS_KEYS = ("aws_access_key", "aws_secret_access_key", "aws_region")
 AWS_OPTIONAL_KEYS = ("aws_s3_endpoint",)
@@ -39,7 +45,7 @@ def require_settings(
     return values
 
 
-def _import(module: str, extra: str):
+def _import(module: str, extra: str) -> ModuleType:
     import importlib
 
     try:
@@ -50,7 +56,7 @@ def _import(module: str, extra: str):
         ) from error
 
 
-def build_aws_session(settings: Any):
+def build_aws_session(settings: Any) -> boto3.Session:
     """A ``boto3.Session`` from the ``aws_*`` settings."""
     with_aliases = {key: settings.get(key) for key in (*AWS_KEYS, "configuration")}
     for key, alias in AWS_ALIASES.items():
@@ -62,38 +68,41 @@ def build_aws_session(settings: Any):
         what="AWS",
         extra=" aws_s3_endpoint is optional (an S3-compatible server's URL).",
     )
-    boto3 = _import("boto3", "s3")
-    return boto3.Session(
+    session: boto3.Session = _import("boto3", "s3").Session(
         aws_access_key_id=str(values["aws_access_key"]),
         aws_secret_access_key=str(values["aws_secret_access_key"]),
         region_name=str(values["aws_region"]),
     )
+    return session
 
 
-def build_git_repository(root: Path):
+def build_git_repository(root: Path) -> pygit2.Repository:
     """The ``pygit2.Repository`` enclosing ``root``."""
-    pygit2 = _import("pygit2", "git")
-    found = pygit2.discover_repository(str(root))
+    sdk = _import("pygit2", "git")
+    found = sdk.discover_repository(str(root))
     if found is None:
         raise IntegrationError(
             f"{root} is not inside a git repository: run `git init` in the project root "
             f"(or clone the project) to use session.git."
         )
-    return pygit2.Repository(found)
+    repository: pygit2.Repository = sdk.Repository(found)
+    return repository
 
 
-def build_lakefs_client(settings: Any):
+def build_lakefs_client(settings: Any) -> lakefs.Client:
     """A ``lakefs.Client`` from the ``lakefs_*`` settings (the maintained ``lakefs`` SDK)."""
     values = require_settings(settings, LAKEFS_KEYS, what="lakeFS")
-    lakefs = _import("lakefs", "lakefs")
-    return lakefs.Client(
+    client: lakefs.Client = _import("lakefs", "lakefs").Client(
         host=str(values["lakefs_endpoint"]),
         username=str(values["lakefs_access_key"]),
         password=str(values["lakefs_secret_access_key"]),
     )
+    return client
 
 
-def build_lakefs_repository(client: Any, *, slug: str, settings: Any):
+def build_lakefs_repository(
+    client: lakefs.Client, *, slug: str, settings: Any
+) -> lakefs.Repository:
     """The lakeFS repository named after the project slug, created when absent."""
     if not LAKEFS_REPOSITORY_NAME.match(slug):
         raise IntegrationError(
@@ -101,13 +110,14 @@ def build_lakefs_repository(client: Any, *, slug: str, settings: Any):
             f"repository: lakeFS allows 3 to 63 lowercase letters, digits and '-', starting with "
             f"a letter or a digit. Change project_slug to use lakeFS."
         )
-    lakefs = _import("lakefs", "lakefs")
+    sdk = _import("lakefs", "lakefs")
     bucket = str(settings.get("lakefs_bucket") or LAKEFS_DEFAULT_BUCKET)
     namespace = f"{bucket.rstrip('/')}/{slug}"
     try:
-        return lakefs.Repository(slug, client=client).create(
+        repository: lakefs.Repository = sdk.Repository(slug, client=client).create(
             storage_namespace=namespace, default_branch="main", exist_ok=True
         )
+        return repository
     except Exception as error:  # the SDK raises many transport and server errors
         raise IntegrationError(
             f"lakeFS repository {slug!r} at {settings.get('lakefs_endpoint')} cannot be opened "

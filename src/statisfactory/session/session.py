@@ -20,8 +20,9 @@ class Session(BaseSession):
     """
 
     _combined: dict[type, type] = {}
+    _preloaded_config: ProjectConfig  # set by __new__, taken by __init__
 
-    def __new__(cls, root_folder: str | Path | None = None):
+    def __new__(cls, root_folder: str | Path | None = None) -> Session:
         if cls is not Session:  # a subclass (or an already combined class) builds itself
             return super().__new__(cls)
         config = load_project_config(root_folder)

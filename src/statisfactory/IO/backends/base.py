@@ -13,6 +13,7 @@ import io
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import MethodType
 from typing import Any, BinaryIO, ClassVar
 from urllib.parse import ParseResult
 
@@ -94,7 +95,8 @@ class Backend(MixinLogable):
             session = active_session_or_none()
         backend = cls.__new__(cls)
         backend.root, backend._session = root, session  # before the original's __init__ runs
-        backend.__init__(**select(backend.__init__, {"session": session})[0])
+        initialize = MethodType(cls.__init__, backend)  # the original's, on the prepared object
+        initialize(**select(initialize, {"session": session})[0])
         return backend
 
     @property

@@ -10,7 +10,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from types import MethodType
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from statisfactory.errors import CatalogError, UnknownTypeError
 from statisfactory.IO.interpolation import FieldCheck
@@ -85,7 +86,7 @@ class ArtifactInteractor(MixinLogable):
             self.catalog = catalog
 
     @classmethod
-    def build(cls, artifact: Artifact, catalog: Catalog, context: Mapping[str, Any]) -> Any:
+    def build(cls, artifact: Artifact, catalog: Catalog, context: Mapping[str, Any]) -> Self:
         """An interactor for ``artifact``, constructed the way ``cls.__init__`` is written:
         ``(artifact, *, catalog)``, or the original's ``(artifact, *args, session, **kwargs)``
         (then given the session and the call's context)."""
@@ -94,7 +95,8 @@ class ArtifactInteractor(MixinLogable):
         interactor = cls.__new__(cls)
         interactor.catalog = catalog  # before __init__: the original's code may use self.session
         offered = {"session": catalog.session_or_none, **context}
-        interactor.__init__(artifact, **select(interactor.__init__, offered, positional=1)[0])
+        initialize = MethodType(cls.__init__, interactor)  # the original's, on the prepared object
+        initialize(artifact, **select(initialize, offered, positional=1)[0])
         return interactor
 
     @classmethod

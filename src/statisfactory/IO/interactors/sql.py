@@ -127,6 +127,7 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
             ),
         ):
             options = _overridden(pd.read_sql_table, options, context, taken={"schema"})
+            assert extra.table is not None  # SqlExtra requires a query or a table
             try:
                 return pd.read_sql_table(extra.table, connection, **options)
             except ValueError as error:  # pandas' "Table ... not found"
@@ -231,6 +232,7 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
                 query={"odbc_connect": extra.connection_string},
             )
         else:
+            assert extra.drivername is not None  # SqlExtra requires a url or its parts
             url = URL.create(
                 extra.drivername,
                 username=extra.username,
@@ -240,10 +242,12 @@ class SqlInteractor(ArtifactInteractor, interactor_name="sql", aliases=("odbc",)
                 database=extra.database,
                 query=extra.URL_query,
             )
-        if _is_relative_sqlite(url):
-            url = url.set(database=str(self.root / url.database))
-        if _is_sqlite_file(url):  # SQLite creates the file, not its folder
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        database = _sqlite_file(url)
+        if database is not None and not os.path.isabs(database):
+            url = url.set(database=str(self.root / database))
+        database = _sqlite_file(url)
+        if database is not None:  # SQLite creates the file, not its folder
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         return url
 
     def engine(self) -> Any:
@@ -388,17 +392,16 @@ def copy_rows(table: Any, connection: Any, columns: list[str], rows: Iterable[tu
     return count
 
 
-def _is_sqlite_file(url: Any) -> bool:
-    database = url.database or ""
-    return (
+def _sqlite_file(url: Any) -> str | None:
+    """The file of a SQLite database URL; None for another dialect, memory or a ``file:`` URI."""
+    database: str = url.database or ""
+    if (
         url.get_backend_name() == "sqlite"
         and database not in ("", ":memory:")
         and not database.startswith("file:")
-    )
-
-
-def _is_relative_sqlite(url: Any) -> bool:
-    return _is_sqlite_file(url) and not os.path.isabs(url.database)
+    ):
+        return database
+    return None
 
 
 @atexit.register

@@ -6,8 +6,8 @@ A strategy overrides two small hooks:
                            client…); it must wait for the submitted calls when it exits;
 ``_submit(executor, call)`` start ``call()`` (a picklable
                            :class:`~statisfactory.pipeline.job.CraftCall` returning the craft's
-                           kept volatiles) and return a future-like object with
-                           ``add_done_callback(fn)`` and ``result()``.
+                           kept volatiles) and return a :class:`~statisfactory.protocols.Future`
+                           (``add_done_callback(fn)`` and ``result()``).
 
 The loop starts a craft as soon as the crafts it waits for are done, keeps at most ``workers``
 crafts running, and on the first failure stops starting crafts, lets the running ones finish and
@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 from statisfactory.errors import RunnerError
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.job import CraftCall, Job, Skipped, Waiting
+from statisfactory.protocols import Future
 
 _logger = get_logger("pipeline.runner")
 
@@ -76,7 +77,7 @@ class Runner:
     def _open(self, job: Job) -> AbstractContextManager[Any]:
         return contextlib.nullcontext()
 
-    def _submit(self, executor: Any, call: CraftCall) -> Any:
+    def _submit(self, executor: Any, call: CraftCall) -> Future:
         raise NotImplementedError(f"{type(self).__name__} must implement _submit(executor, call)")
 
     # --- the scheduling loop ------------------------------------------------------------------
@@ -91,8 +92,8 @@ class Runner:
         """Submit each craft to ``executor`` once its inputs exist, until all are done."""
         waiting = list(job.plan.indegree)
         ready = deque(job.plan.roots)
-        finished: queue.SimpleQueue = queue.SimpleQueue()
-        running: dict[Any, int] = {}
+        finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
+        running: dict[Future, int] = {}
         failures: list[Exception] = []
         cap = self.workers
         while ready or running:
@@ -104,8 +105,11 @@ class Runner:
                         waiting[index] = call.count
                         ready.extendleft(reversed(call.start))
                         continue
-                    skipped = isinstance(call, Skipped)  # nothing to submit
-                    future = Completed(call) if skipped else self._submit(executor, call)
+                    future: Future
+                    if isinstance(call, Skipped):  # nothing to submit
+                        future = Completed(call)
+                    else:
+                        future = self._submit(executor, call)
                 except Exception as error:
                     failures.append(job.fail(index, error))
                     break
@@ -208,7 +212,7 @@ class Completed:
         except Exception as error:
             self._error = error
 
-    def add_done_callback(self, callback: Callable[[Completed], Any]) -> None:
+    def add_done_callback(self, callback: Callable[[Completed], object]) -> None:
         callback(self)
 
     def result(self) -> Any:

@@ -23,8 +23,8 @@ import contextlib
 import pickle
 import sys
 import uuid
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from statisfactory.errors import RunnerError
 from statisfactory.logger import get_logger
@@ -32,6 +32,10 @@ from statisfactory.pipeline.craft import Craft, CraftUsageError
 from statisfactory.pipeline.job import CraftCall, Job
 from statisfactory.pipeline.runners import worker as process_worker
 from statisfactory.pipeline.runners.base import Runner
+
+if TYPE_CHECKING:
+    from distributed import Client, LocalCluster
+    from distributed import Future as DaskFuture
 
 _logger = get_logger("pipeline.runner.dask")
 
@@ -106,7 +110,7 @@ class DaskRunner(Runner, runner_name="dask"):
         with self._local_cluster(retries) as local, _client_of(local) as client:
             yield self._prepared(client, job, "a Dask LocalCluster started for this run")
 
-    def _remote_client(self, address: str, settings: _Settings) -> Any:
+    def _remote_client(self, address: str, settings: _Settings) -> Client:
         from distributed import Client
 
         timeout = self.connect_timeout
@@ -122,7 +126,7 @@ class DaskRunner(Runner, runner_name="dask"):
                 "setting)"
             ) from error
 
-    def _local_cluster(self, retries: int) -> Any:
+    def _local_cluster(self, retries: int) -> LocalCluster:
         from distributed import LocalCluster
 
         options: dict[str, Any] = {"scheduler_kwargs": {"allowed_failures": retries}}
@@ -145,7 +149,7 @@ class DaskRunner(Runner, runner_name="dask"):
                 f"connect to a running scheduler with dask_scheduler_address{hint}"
             ) from error
 
-    def _prepared(self, client: Any, job: Job, where: str) -> _Cluster:
+    def _prepared(self, client: Client, job: Job, where: str) -> _Cluster:
         workers = client.scheduler_info()["workers"]
         _logger.info(
             "%s: running on %s (%d workers); dashboard: %s",
@@ -165,7 +169,7 @@ class DaskRunner(Runner, runner_name="dask"):
 class _Cluster:
     """The executor the base loop submits to: a Dask client and the workers' session plugin."""
 
-    def __init__(self, client: Any, plugin_name: str | None) -> None:
+    def __init__(self, client: Client, plugin_name: str | None) -> None:
         self.client = client
         self.plugin_name = plugin_name
 
@@ -212,7 +216,7 @@ class _Remote:
 
     __slots__ = ("future",)
 
-    def __init__(self, future: Any) -> None:
+    def __init__(self, future: DaskFuture) -> None:
         self.future = future
 
 
@@ -221,11 +225,11 @@ class _CraftFuture:
 
     __slots__ = ("craft", "future")
 
-    def __init__(self, future: Any, craft: Craft) -> None:
+    def __init__(self, future: DaskFuture, craft: Craft) -> None:
         self.future = future
         self.craft = craft
 
-    def add_done_callback(self, callback: Any) -> None:
+    def add_done_callback(self, callback: Callable[[_CraftFuture], object]) -> None:
         self.future.add_done_callback(lambda _: callback(self))
 
     def result(self) -> dict[str, _Remote]:
@@ -244,7 +248,7 @@ class _CraftFuture:
         }
 
 
-def _remote_error(craft: Craft, future: Any) -> BaseException:
+def _remote_error(craft: Craft, future: DaskFuture) -> BaseException:
     from distributed.scheduler import KilledWorker
 
     error = future.exception()
@@ -271,7 +275,7 @@ def _check_importable_by_workers(craft: Craft) -> None:
         )
 
 
-def _register_session(client: Any, job: Job) -> str | None:
+def _register_session(client: Client, job: Job) -> str | None:
     """Have every worker build the session from the project root; return the plugin's name."""
     from statisfactory.pipeline.runners.dask_plugin import SessionPlugin
 
@@ -308,7 +312,7 @@ def _check_resources(job: Job, workers: Mapping[str, Any]) -> None:
             )
 
 
-def _client_of(cluster: Any) -> Any:
+def _client_of(cluster: LocalCluster) -> Client:
     from distributed import Client
 
     return Client(cluster)

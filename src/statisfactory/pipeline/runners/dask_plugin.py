@@ -86,7 +86,7 @@ def _worker_plugin(plugin_name: str | None, fqname: str) -> SessionPlugin | None
         return None
     worker = get_worker()
     plugin = worker.plugins.get(plugin_name)
-    if plugin is None or plugin.session is None:
+    if not isinstance(plugin, SessionPlugin) or plugin.session is None:
         raise RunnerError(
             f"Craft '{fqname}': Dask worker {worker.address} has no Statisfactory session: "
             "building it failed when the worker started (see that worker's log); every worker "

@@ -7,7 +7,9 @@ initializer; the crafts it runs then see it as the active session. Crafts travel
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any
 
 from statisfactory.pipeline.job import CraftCall, Job
 from statisfactory.pipeline.runners import worker
@@ -17,7 +19,7 @@ from statisfactory.pipeline.runners.base import Runner
 class ProcessRunner(Runner, runner_name="processes"):
     """``start_method`` is a :mod:`multiprocessing` start method; None keeps the platform's."""
 
-    def __init__(self, max_workers: int | None = None, *, start_method: str | None = None):
+    def __init__(self, max_workers: int | None = None, *, start_method: str | None = None) -> None:
         super().__init__(max_workers)
         self.start_method = start_method
 
@@ -34,7 +36,7 @@ class ProcessRunner(Runner, runner_name="processes"):
             initargs=(root,),
         )
 
-    def _submit(self, executor: ProcessPoolExecutor, call: CraftCall) -> Future:
+    def _submit(self, executor: ProcessPoolExecutor, call: CraftCall) -> _Unpickled:
         craft, payload = worker.pack(call)
         future = executor.submit(worker.execute, craft, payload)
         return _Unpickled(future)
@@ -45,13 +47,13 @@ class _Unpickled:
 
     __slots__ = ("_future",)
 
-    def __init__(self, future: Future) -> None:
+    def __init__(self, future: Future[bytes]) -> None:
         self._future = future
 
-    def add_done_callback(self, callback) -> None:
+    def add_done_callback(self, callback: Callable[[_Unpickled], object]) -> None:
         self._future.add_done_callback(lambda _: callback(self))
 
-    def result(self):
+    def result(self) -> Any:
         import pickle
 
         return pickle.loads(self._future.result())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from statisfactory.pipeline.job import CraftCall, Job
 from statisfactory.pipeline.runners.base import Runner
@@ -21,5 +22,5 @@ class ThreadRunner(Runner, runner_name="threads"):
         workers = max(1, min(self.workers, len(job.plan.crafts)))
         return ThreadPoolExecutor(workers, thread_name_prefix="statisfactory-craft")
 
-    def _submit(self, executor: ThreadPoolExecutor, call: CraftCall) -> Future:
+    def _submit(self, executor: ThreadPoolExecutor, call: CraftCall) -> Future[Any]:
         return executor.submit(contextvars.copy_context().run, call)

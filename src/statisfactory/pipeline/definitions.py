@@ -20,13 +20,12 @@ import importlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from statisfactory.errors import DefinitionError
+from statisfactory.pipeline.craft import Craft
+from statisfactory.pipeline.pipeline import Pipeline
 from statisfactory.project.names import ReadableKeyError, named_entries, names, unknown
-
-if TYPE_CHECKING:
-    from statisfactory.pipeline.pipeline import Pipeline
 
 KEYS = ("+operators", "+tags")
 _SHAPE = "a pipelines file is a mapping of pipeline name -> definition"
@@ -46,7 +45,7 @@ class PipelineDefinition:
     tags: tuple[str, ...]
 
 
-class PipelinesDefinitions(Mapping[str, "Pipeline"]):
+class PipelinesDefinitions(Mapping[str, Pipeline]):
     """Name -> :class:`~statisfactory.pipeline.Pipeline`, each built (and kept) on first access."""
 
     def __init__(self, definitions: Mapping[str, PipelineDefinition]) -> None:
@@ -86,8 +85,6 @@ class PipelinesDefinitions(Mapping[str, "Pipeline"]):
 
     # --- building -----------------------------------------------------------------------------
     def _build(self, name: str, chain: tuple[str, ...]) -> Pipeline:
-        from statisfactory.pipeline.pipeline import Pipeline
-
         if name in self._built:
             return self._built[name]
         definition = self._definitions[name]
@@ -108,9 +105,6 @@ class PipelinesDefinitions(Mapping[str, "Pipeline"]):
 
 
 def _import_operator(definition: PipelineDefinition, operator: str) -> Any:
-    from statisfactory.pipeline.craft import Craft
-    from statisfactory.pipeline.pipeline import Pipeline
-
     where = f"{definition.source}: pipeline '{definition.name}', operator '{operator}'"
     module_name, _, attribute = operator.rpartition(".")
     if not module_name:

@@ -22,17 +22,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from statisfactory.errors import DefinitionError
+from statisfactory.errors import DefinitionError, UnknownPipelineError
 from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.pipeline import Pipeline
-from statisfactory.project.names import ReadableKeyError, named_entries, names, unknown
+from statisfactory.project.names import named_entries, names, unknown
 
 KEYS = ("+operators", "+tags")
 _SHAPE = "a pipelines file is a mapping of pipeline name -> definition"
-
-
-class UnknownPipelineError(DefinitionError, ReadableKeyError):
-    """No pipeline definition has the requested name."""
 
 
 @dataclass(frozen=True)

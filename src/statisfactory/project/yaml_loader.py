@@ -18,6 +18,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from statisfactory.errors import RefusedYaml
+
 DEPTH_LIMIT = 100
 EXPANSION_LIMIT = 10_000_000
 MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -26,15 +28,6 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 # ``&`` elsewhere (``?a=1&b=2``) only costs the slower, alias-aware check.
 _ANCHOR = re.compile(r"(?:^|[\s\[{,:])&", re.MULTILINE)
 _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class RefusedYaml(yaml.YAMLError):
-    """Valid YAML that is refused; ``where`` is ``line N`` or ``lines N and M``."""
-
-    def __init__(self, where: str, problem: str) -> None:
-        super().__init__(f"{where}: {problem}")
-        self.where = where
-        self.problem = problem
 
 
 def load_yaml(text: str) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -30,6 +31,29 @@ def run_python(code: str, *, cwd: Path | None = None) -> str:
         [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, check=True
     )
     return result.stdout
+
+
+def run_snippet(code: str, *args: object, cwd: Path | None = None) -> dict:
+    """Run ``code`` in a fresh interpreter of this venv with ``args`` as ``sys.argv[1:]`` and
+    return the JSON object it prints on its last line starting with ``RESULT ``."""
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "DO_NOT_TRACK": "1"}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # imports cost what they cost on a user's machine
+    done = subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"benchmark snippet failed:\n{done.stderr[-3000:]}")
+    line = next(
+        (line for line in reversed(done.stdout.splitlines()) if line.startswith("RESULT ")), None
+    )
+    if line is None:
+        raise RuntimeError(f"benchmark snippet printed no RESULT line:\n{done.stdout[-2000:]}")
+    return json.loads(line.removeprefix("RESULT "))
 
 
 def ratio(ours: float, theirs: float) -> str:

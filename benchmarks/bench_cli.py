@@ -19,7 +19,7 @@ def run() -> list[Row]:
     statisfactory = str(VENV_BIN / "statisfactory")
     kedro_bin = VENV_BIN / "kedro"
     kedro = wall_of_command([str(kedro_bin), "--help"], repeat=5) if kedro_bin.exists() else None
-    kedro_text = f"{kedro:.3f} (kedro --help)" if kedro else "—"
+    kedro_text = f"Kedro {kedro:.3f} (kedro --help)" if kedro else "—"
 
     help_seconds = wall_of_command([statisfactory, "--help"], repeat=7)
     folder = Path(tempfile.mkdtemp(prefix="statisfactory-bench-cli-"))

@@ -53,7 +53,7 @@ def run() -> list[Row]:
                 "start-up",
                 "cold import statisfactory + Session() (s)",
                 f"{ours:.3f}",
-                f"{kedro:.3f} (kedro --version)" if kedro else "—",
+                f"Kedro {kedro:.3f} (kedro --version)" if kedro else "—",
                 ratio(ours, kedro) if kedro else "",
                 f"≤ {TARGET_SECONDS}",
                 ours <= TARGET_SECONDS,

@@ -59,7 +59,7 @@ def row(figure: str, ours: float, theirs: float, who: str, target: float | None)
         "storage",
         figure,
         f"{ours:.2f}",
-        f"{theirs:.2f} ({who})",
+        f"{who} {theirs:.2f}",
         f"{factor:.2f}× the time",
         f"≤ {target:.2f}×" if target else "",
         factor <= target if target else None,

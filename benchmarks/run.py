@@ -1,6 +1,7 @@
 """Run every ``benchmarks/bench_*.py`` (or those named on the command line) and print one table.
 
-Each module exposes ``run() -> list[Row]``; Kedro's figures are measured in the same run.
+Each module exposes ``run() -> list[Row]``; the peers' figures (Kedro, Hamilton, DVC) are
+measured in the same run. ``--quick`` skips the 100,000-craft sizes, ``--long`` adds DVC at 2,000 stages.
 """
 
 from __future__ import annotations
@@ -32,18 +33,24 @@ def print_table(rows: list[Row]) -> None:
     from rich.table import Table
 
     table = Table(title="Statisfactory benchmarks (this machine, one run)", show_lines=False)
-    for column in ("group", "figure", "Statisfactory", "Kedro", "ratio", "target", "ok"):
+    for column in ("group", "figure", "Statisfactory", "peer", "ratio", "target", "ok"):
         table.add_column(column, overflow="fold")
     for row in rows:
         ok = {True: "yes", False: "NO", None: ""}[row.ok]
-        table.add_row(row.group, row.figure, row.ours, row.kedro, row.ratio, row.target, ok)
+        table.add_row(row.group, row.figure, row.ours, row.peer, row.ratio, row.target, ok)
     Console(width=max(160, Console().width)).print(table)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
+    parser.add_argument("--quick", action="store_true", help="skip the largest sizes")
+    parser.add_argument("--long", action="store_true", help="add DVC at 2,000 stages")
     args = parser.parse_args()
+    if args.quick:  # read by _table when the benchmark modules import it
+        os.environ["STATISFACTORY_BENCH_QUICK"] = "1"
+    if args.long:
+        os.environ["STATISFACTORY_BENCH_LONG"] = "1"
     os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     rows: list[Row] = []

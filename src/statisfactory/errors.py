@@ -84,6 +84,10 @@ class HookError(SessionError):
     """A user hook raised."""
 
 
+class PluginError(SessionError):
+    """A plugin cannot be loaded or registered (bad entry point, wrong hook argument name)."""
+
+
 class IntegrationError(StatisfactoryError):
     """An integration (AWS, git, lakeFS, SQL) is not configured or cannot be reached."""
 

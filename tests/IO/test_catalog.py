@@ -89,20 +89,6 @@ def test_unknown_name_suggests_close_names(tmp_path: Path):
         catalog.exists("nothing")
 
 
-def test_save_listeners_hear_each_successful_save(tmp_path: Path):
-    catalog = make_catalog(tmp_path, "[{name: out, type: text, extra: {path: 'out_!{n}.txt'}}]")
-    heard = []
-    catalog.add_save_listener(lambda **event: heard.append(event))
-    catalog.save("out", "x", n=1)
-    with pytest.raises(CatalogError):
-        catalog.save("out", 42, n=2)  # refused: not heard
-    assert len(heard) == 1
-    event = heard[0]
-    assert event["name"] == "out" and event["context"] == {"n": 1}
-    assert event["location"] == str(tmp_path / "out_1.txt")
-    assert event["artifact"].extra.path == "out_1.txt"
-
-
 def test_context_reaches_readers_that_name_it(tmp_path: Path):
     (tmp_path / "t.csv").write_text("a\n1\n2\n3\n")
     catalog = make_catalog(tmp_path, "[{name: t, type: csv, extra: {path: t.csv}}]")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import importlib
 import sys
 from types import SimpleNamespace
+from typing import ClassVar
 
 import pytest
 
 from statisfactory.history.code import CodeFingerprints
 from statisfactory.history.fingerprints import ArtifactFingerprints
+from statisfactory.IO import Backend
 from statisfactory.IO.backends.lakefs import LakeFSBackend
 
 LAKE_CATALOG = """
@@ -110,3 +112,63 @@ def test_a_lambda_or_a_module_without_file_has_no_code_fingerprint():
     typed.__module__ = "typed_in_a_console"  # no module of that name, so no source file
     code = CodeFingerprints().of(Craft(typed))
     assert code.digest is None and "no source file" in code.problem
+
+
+class VersionedDrawer(Backend, prefix="fpdrawer"):
+    """Objects in a dict, fingerprinted by a version number bumped at each write."""
+
+    objects: ClassVar[dict[str, tuple[int, bytes]]] = {}
+
+    def put(self, *, payload, fragment, **kwargs):
+        version = self.objects.get(fragment.path, (0, b""))[0] + 1
+        self.objects[fragment.path] = (version, payload)
+
+    def get(self, *, fragment, **kwargs):
+        if fragment.path not in self.objects:
+            raise FileNotFoundError(fragment.path)
+        return self.objects[fragment.path][1]
+
+    def fingerprint(self, *, fragment, **kwargs):
+        return f"version:{self.get_version(fragment)}"
+
+    def get_version(self, fragment):
+        if fragment.path not in self.objects:
+            raise FileNotFoundError(fragment.path)
+        return self.objects[fragment.path][0]
+
+
+class PlainShelf(Backend, prefix="fpshelf"):
+    """Objects in a dict, without fingerprints."""
+
+    objects: ClassVar[dict[str, bytes]] = {}
+
+    def put(self, *, payload, fragment, **kwargs):
+        self.objects[fragment.path] = payload
+
+    def get(self, *, fragment, **kwargs):
+        return self.objects[fragment.path]
+
+
+DRAWER_CATALOG = """
+    - name: kept
+      type: json
+      extra: {path: "fpdrawer://box/kept.json"}
+    - name: shelved
+      type: json
+      extra: {path: "fpshelf://box/shelved.json"}
+"""
+
+
+def test_a_custom_backend_supplies_its_own_fingerprints(session_factory):
+    session = session_factory({"catalog/catalog.yaml": DRAWER_CATALOG})
+    fingerprints = ArtifactFingerprints(session.catalog)
+    assert fingerprints.of("kept", {}).missing
+    session.catalog.save("kept", {"a": 1})
+    assert fingerprints.of("kept", {}).digest == "version:1"
+    session.catalog.save("kept", {"a": 1})
+    assert fingerprints.of("kept", {}).digest == "version:2"
+
+    session.catalog.save("shelved", [1])
+    shelved = fingerprints.of("shelved", {})
+    assert shelved.digest is None and "PlainShelf" in shelved.problem
+    assert "Backend.fingerprint" in shelved.problem

@@ -18,7 +18,6 @@ import pytest
 
 from statisfactory import Session
 from statisfactory.history.digests import file_digest
-from statisfactory.history.recorder import run_labels
 from statisfactory.history.store import open_store, store_for
 
 
@@ -33,8 +32,8 @@ def run_lab(root: Path, params: dict | None = None, **options) -> Session:
 def test_a_run_its_crafts_and_its_writes_are_recorded(lab) -> None:
     root = lab()
     session = Session(root_folder=root)
-    with session, run_labels(configuration="small"):
-        session.pipelines_definitions["lab"].run({"n": 5})
+    with session:
+        session.pipelines_definitions["lab"].run({"n": 5}, configuration="small")
     store = store_for(session)
     store.flush()
 
@@ -557,6 +556,6 @@ def test_a_locked_history_url_database_does_not_hold_up_a_run(lab, tmp_path: Pat
 
     assert waited < 10
     assert (root / "data/samples_8.json").exists()
-    (warning,) = [record.message for record in caplog.records]
+    (warning,) = [r.message for r in caplog.records if r.levelno >= logging.WARNING]
     assert "database is locked" in warning and "this run is not recorded" in warning
     assert [run["params"] for run in store_for(Session(root_folder=root)).runs()] == [{"n": 5}]

@@ -541,3 +541,21 @@ def test_the_dask_runner_prints_no_secret_of_a_failing_craft(project_factory):
     assert "refused: password ***" in printed
     # whole tokens: a log line's time (18:42:42) holds 4242, which is no leak
     assert [s for s in secrets if re.search(rf"(?<!\w){re.escape(s)}(?!\w)", printed)] == []
+
+
+def test_a_dask_run_returns_its_volatiles_id_statuses_and_writes(
+    project_factory, scheduler_address
+):
+    root = _project(project_factory, "dask_result_crafts", FAN, REPORT)
+    session = Session(root_folder=root)
+    from dask_result_crafts import PIPELINE
+
+    with session:
+        result = PIPELINE.run(
+            {"n": 3, "log": str(root / "log")}, runner=DaskRunner(address=scheduler_address)
+        )
+    assert result["total"] == sum([0, 1, 4]) + sum([0, 1, 8]) + sum([0, -1, -2])
+    assert set(result.statuses.values()) == {"done"} and len(result.statuses) == 5
+    assert result.written == {"report": str(root / "data" / "report_3.json")}
+    session.history_store.flush()
+    assert session.history_store.runs(limit=1)[0]["run_id"] == result.run_id

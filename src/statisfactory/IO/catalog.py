@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -31,7 +31,6 @@ from statisfactory.IO.signatures import select
 from statisfactory.logger import MixinLogable
 from statisfactory.secrets import of_session, redact
 
-SaveListener = Callable[..., None]
 _MISSING: Any = object()
 
 
@@ -81,7 +80,6 @@ class Catalog(MixinLogable):
         self._session = session
         self._resolved: dict[str, Artifact] = {}  # entries with nothing dynamic, validated once
         self._backends: dict[type[Backend], Backend] = {}
-        self._listeners: list[SaveListener] = []
 
     @classmethod
     def from_path(
@@ -149,22 +147,13 @@ class Catalog(MixinLogable):
             return interactor.load(**select(interactor.load, context)[0])
 
     def save(self, name: str = _MISSING, asset: Any = _MISSING, /, **context: Any) -> None:
-        """Store ``asset`` as artifact ``name``, then tell the save listeners (both may be given
-        by keyword, as in the original: ``save(name="x", asset=frame)``)."""
+        """Store ``asset`` as artifact ``name`` (both may be given by keyword, as in the
+        original: ``save(name="x", asset=frame)``)."""
         name = _argument(name, "name", context, "save")
         asset = _argument(asset, "asset", context, "save")
         interactor = self.interactor(name, context)
         with self._failures(interactor, "save", context):
             interactor.save(asset, **select(interactor.save, context, positional=1)[0])
-        if self._listeners:
-            location = self._locate(interactor, context)
-            for listener in list(self._listeners):
-                listener(
-                    name=name,
-                    context=dict(context),
-                    location=location,
-                    artifact=interactor.artifact,
-                )
 
     def exists(self, name: str = _MISSING, /, **context: Any) -> bool:
         """Whether something is stored for artifact ``name`` (with this context)."""
@@ -192,15 +181,6 @@ class Catalog(MixinLogable):
             raise
         except StatisfactoryError:
             return
-
-    def add_save_listener(self, listener: SaveListener) -> SaveListener:
-        """Call ``listener(name=, context=, location=, artifact=)`` after each successful save."""
-        self._listeners.append(listener)
-        return listener
-
-    def remove_save_listener(self, listener: SaveListener) -> None:
-        """Stop calling ``listener`` after saves."""
-        self._listeners.remove(listener)
 
     # --- building blocks -----------------------------------------------------------------------
     def interactor(self, name: str, context: Mapping[str, Any]) -> ArtifactInteractor:
@@ -348,8 +328,6 @@ class Catalog(MixinLogable):
             raise CatalogError(
                 f"cannot add catalogs: {details} declared in both; rename or remove one"
             )
-        merged = Catalog(
+        return Catalog(
             {**self._artifacts, **other._artifacts}, root=self.root, session=self._session
         )
-        merged._listeners = [*self._listeners, *other._listeners]
-        return merged

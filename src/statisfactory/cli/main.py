@@ -33,6 +33,10 @@ COMMANDS = {
     "new": ("statisfactory.cli.new:new", "Create a new project with an example pipeline."),
     "viz": ("statisfactory.cli.viz:viz", "Draw a pipeline as SVG, PNG, Mermaid or HTML."),
     "runs": ("statisfactory.cli.history:runs", "List recorded runs or show one."),
+    "plugins": (
+        "statisfactory.cli.plugins:plugins",
+        "List installed plugins (formats, backends, runners, hooks).",
+    ),
     "doctor": (
         "statisfactory.cli.doctor:doctor",
         "Clean up after killed processes: their temporary files, their runs.",

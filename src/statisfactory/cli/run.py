@@ -72,7 +72,6 @@ def run(
     """
     from statisfactory.cli.params import apply_overrides, parse_param
     from statisfactory.cli.progress import RunMonitor
-    from statisfactory.history.recorder import run_labels
 
     overrides = [parse_param(text) for text in params]  # malformed → error before any loading
     session = state.session()
@@ -85,15 +84,12 @@ def run(
         workers = session.settings.get("max_workers")
     if address is not None:
         runner, workers = _dask_runner(address, runner, workers), None
-    catalog = session.catalog if any(craft.uses_catalog for craft in chosen.crafts) else None
 
     label = f"{pipeline} with {configuration}" if configuration else pipeline
-    monitor = RunMonitor(
-        chosen, catalog, root=session.root, terminal=state.is_terminal, params=run_params
-    )
+    monitor = RunMonitor(chosen, root=session.root, terminal=state.is_terminal)
     started = time.perf_counter()
     try:
-        with session, monitor, run_labels(configuration=configuration):
+        with session, monitor:
             chosen.run(
                 run_params,
                 runner=runner,
@@ -101,6 +97,8 @@ def run(
                 incremental=incremental or explain,
                 explain=explain,
                 volatile_cache=True if volatile_cache else None,
+                configuration=configuration,
+                plugins=[monitor],
             )
     except KeyboardInterrupt:
         _print_partial(monitor, f"Run of {label} interrupted.")
@@ -114,7 +112,7 @@ def run(
             traceback.print_exception(error)
         _print_partial(monitor, f"Run of {label} failed: {error}")
         raise CraftFailed(str(error)) from error
-    skipped = sum(1 for record in monitor.records.values() if record.status == "skipped")
+    skipped = sum(1 for record in monitor.records if record.status == "skipped")
     print_table(
         f"Run of {label}: {len(monitor.records)} craft(s)"
         + (f", {skipped} skipped as unchanged" if skipped else "")
@@ -140,12 +138,12 @@ def _dask_runner(address: str, runner: str | None, workers: int | None):
 def _print_partial(monitor, headline: str) -> None:
     """The failure or interruption, then what completed and what did not, on stderr."""
     lines = [headline]
-    for record in monitor.records.values():
+    for record in monitor.records:
         if record.status == "failed" and record.name not in headline:
             lines.append(f"  also failed: {record.name}: {record.error}")
     completed = [record.name for record in monitor.completed]
     lines.append(f"  completed: {', '.join(completed) if completed else 'none'}")
-    not_run = [r.name for r in monitor.records.values() if r.status in ("waiting", "running")]
+    not_run = [r.name for r in monitor.records if r.status in ("waiting", "running")]
     if not_run:
         lines.append(f"  not completed: {', '.join(not_run)}")
     click.echo("\n".join(lines), err=True)

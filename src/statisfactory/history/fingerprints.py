@@ -1,8 +1,10 @@
 """Fingerprints of artifacts, and the ``!{}`` variables that locate them.
 
 An artifact's fingerprint is a streaming digest of a local file (large files are remembered by
-size and modification time), the ETag of an S3 object, the checksum of a lakeFS object, or the
-checksum fsspec reports for other schemes. Other types (SQL tables, custom types) have none.
+size and modification time), else what its storage backend gives
+(:meth:`~statisfactory.IO.backends.base.Backend.fingerprint`: the ETag of an S3 object, the
+checksum of a lakeFS object, the checksum fsspec reports for other schemes). Types that are not
+files (SQL tables, custom types) have none.
 Code fingerprints are in :mod:`statisfactory.history.code`.
 """
 
@@ -115,15 +117,31 @@ class ArtifactFingerprints:
                 return self._local(location, artifact)
             if not _is_file_type(artifact):
                 return Stored(location, None, problem=_no_fingerprint(artifact))
-            if scheme == "s3":
-                return self._s3(location)
-            if scheme == "lakefs":
-                return self._lakefs(location, artifact, context, operation)
-            return self._fsspec(location)
+            return self._from_backend(location, artifact, context, operation)
         except FileNotFoundError:
             return Stored(location, None, missing=True)
 
     # --- per storage ----------------------------------------------------------------------------
+    def _from_backend(
+        self, location: str, artifact: Any, context: Mapping[str, Any], operation: str
+    ) -> Stored:
+        """What the artifact's backend gives (:meth:`Backend.fingerprint`), with the arguments
+        the operation would give it (``lake_ref`` from the load or save options…)."""
+        from statisfactory.IO.signatures import select
+
+        interactor = self.catalog.interactor(artifact.name, context)
+        backend, fragment = interactor.storage
+        offered = interactor.backend_arguments(operation, context)
+        digest = backend.fingerprint(fragment=fragment, **select(backend.fingerprint, offered)[0])
+        if digest is None:
+            return Stored(
+                location,
+                None,
+                problem=f"the storage of {location} ({type(backend).__name__}) gives no "
+                "content fingerprint: implement Backend.fingerprint",
+            )
+        return Stored(location, digest)
+
     def _local(self, location: str, artifact: Any) -> Stored:
         path = location.removeprefix("file://")
         if not os.path.isabs(path):
@@ -148,42 +166,6 @@ class ArtifactFingerprints:
                     self.store.remember_digest(path, info.st_size, info.st_mtime_ns, digest)
             self._known[key] = digest
         return Stored(location, digest)
-
-    def _s3(self, location: str) -> Stored:
-        from statisfactory.IO.backends.s3 import split_url, translated_errors
-
-        fragment = urlparse(location)
-        bucket, key = split_url(fragment)
-        connection = self.catalog.backend("s3").connection()
-        with translated_errors(connection, fragment):
-            head = connection.client.head_object(Bucket=bucket, Key=key)
-        return Stored(location, f"etag:{head['ETag'].strip(chr(34))}")
-
-    def _lakefs(
-        self, location: str, artifact: Any, context: Mapping[str, Any], operation: str
-    ) -> Stored:
-        from statisfactory.IO.backends.lakefs import translated_errors
-
-        # lake_ref as the backend gets it: from the context, the extra or the operation's options.
-        interactor = self.catalog.interactor(artifact.name, context)
-        lake_ref = interactor.backend_arguments(operation, context).get("lake_ref")
-        backend = self.catalog.backend("lakefs")
-        target = backend.target(urlparse(location), lake_ref, writing=False)
-        with translated_errors(target):
-            checksum = target.stored.stat().checksum
-        return Stored(location, f"lakefs:{checksum}")
-
-    def _fsspec(self, location: str) -> Stored:
-        import fsspec
-
-        filesystem, path = fsspec.core.url_to_fs(location)
-        if not filesystem.exists(path):
-            return Stored(location, None, missing=True)
-        info = filesystem.info(path)
-        for key in ("ETag", "etag", "md5Hash", "checksum", "crc32c"):
-            if info.get(key):
-                return Stored(location, f"{key.lower()}:{str(info[key]).strip(chr(34))}")
-        return Stored(location, f"fsspec:{filesystem.checksum(path)}")
 
 
 def _is_file_type(artifact: Any) -> bool:

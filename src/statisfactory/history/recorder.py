@@ -5,9 +5,9 @@ read of the store, an incremental run or the end of the process waits). Craft ex
 handed to the store in batches, at most once a second and when the run ends, so that a run of
 many small crafts costs one transaction rather than one per craft.
 
-Writes are seen through the catalog's save listener, in the thread that saved, and fingerprinted
-there. Saves made in worker processes are not seen by the listener; the job fingerprints those
-outputs itself when their craft finishes (:meth:`RunRecorder.record_write`).
+The run's history plugin (:class:`statisfactory.pipeline.recording.RunHistory`) feeds it: writes
+seen by the ``after_artifact_save`` hook, in the thread that saved, and the outputs of crafts run
+in worker processes, fingerprinted when their craft finishes (:meth:`RunRecorder.record_write`).
 
 Nothing secret is stored: parameters, contexts, locations and error texts are masked with the
 secrets of the session and of the run's parameters (:mod:`statisfactory.secrets`) as records are
@@ -16,15 +16,12 @@ built, before they reach the store.
 
 from __future__ import annotations
 
-import contextvars
 import getpass
 import os
-import secrets
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from typing import Any
 
 from statisfactory.history.fingerprints import ArtifactFingerprints, Stored
@@ -35,29 +32,6 @@ from statisfactory.secrets import Secrets, of_session
 
 _logger = get_logger("history")
 BATCH_SECONDS = 1.0  # how long craft records wait in the run before going to the store
-_configuration: contextvars.ContextVar[str | None] = contextvars.ContextVar(
-    "statisfactory_run_configuration", default=None
-)
-# The run whose crafts run in this context (threads runners copy it into their workers): a save
-# belongs to it, not to a pipeline a craft runs inside it, nor to another thread's work.
-_recording: contextvars.ContextVar[RunRecorder | None] = contextvars.ContextVar(
-    "statisfactory_recording", default=None
-)
-
-
-@contextmanager
-def run_labels(*, configuration: str | None = None) -> Iterator[None]:
-    """Label the runs started inside the block (the command line names the parameter set)."""
-    token = _configuration.set(configuration)
-    try:
-        yield
-    finally:
-        _configuration.reset(token)
-
-
-def new_run_id() -> str:
-    """A sortable, unique run id: ``20250131-142501-3fa9c2``."""
-    return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
 
 
 class RunRecorder:
@@ -68,7 +42,9 @@ class RunRecorder:
         store: HistoryStore,
         session: Any,
         *,
+        run_id: str,
         pipeline: str,
+        configuration: str | None,
         params: Mapping[str, Any],
         incremental: bool,
         producers: Mapping[str, str],
@@ -76,7 +52,8 @@ class RunRecorder:
     ) -> None:
         self.store = store
         self.session = session
-        self.run_id = new_run_id()
+        self.run_id = run_id
+        self.configuration = configuration
         self.pipeline = pipeline
         self.params = params
         self.secrets: Secrets = of_session(session, params)  # a --param api_token is one too
@@ -90,11 +67,11 @@ class RunRecorder:
 
     # --- the run ------------------------------------------------------------------------------
     def begin(self) -> None:
-        """Record the run's start; from now on, saves made in this context are its writes."""
+        """Record the run's start."""
         run = {
             "run_id": self.run_id,
             "pipeline": self.pipeline,
-            "configuration": _configuration.get(),
+            "configuration": self.configuration,
             "params": self.secrets.redact(dict(self.params)),
             "incremental": int(self.incremental),
             "started": time.time(),
@@ -102,15 +79,9 @@ class RunRecorder:
             **running_process(),
         }
         self.store.begin_run(_json_params(run))
-        self._token = _recording.set(self)
-        if self.fingerprints is not None:
-            self.fingerprints.catalog.add_save_listener(self.on_save)
 
     def end(self, status: str, error: str = "") -> None:
-        """Record how the run ended; called in the context that called :meth:`begin`."""
-        if self.fingerprints is not None:
-            self.fingerprints.catalog.remove_save_listener(self.on_save)
-        _recording.reset(self._token)
+        """Record how the run ended."""
         self._send_crafts()
         self.store.end_run(
             self.run_id,
@@ -163,9 +134,7 @@ class RunRecorder:
     def on_save(
         self, *, name: str, context: Mapping[str, Any], location: str, artifact: Any
     ) -> None:
-        """The catalog's save listener: fingerprint what this run wrote and record it."""
-        if _recording.get() is not self:
-            return  # saved by a pipeline a craft runs (its own run records it), or elsewhere
+        """A craft of this run saved artifact ``name``: fingerprint it and record the write."""
         try:
             stored = self.fingerprints.at(location, artifact, context, "save")
         except Exception as error:  # the write happened; only its fingerprint is unknown

@@ -575,35 +575,9 @@ def _safely(details: Callable[[], Mapping[str, Any]]) -> Mapping[str, Any]:
 
 
 # --- opening ------------------------------------------------------------------------------------
-_stores: weakref.WeakKeyDictionary[Any, HistoryStore] = weakref.WeakKeyDictionary()
-_stores_lock = threading.Lock()
-
-
-def _forget_in_child() -> None:
-    """A forked child opens its own stores when it needs one (and may not inherit a held lock)."""
-    global _stores_lock
-    _stores.clear()
-    _stores_lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_in_child)
-
-
 def store_for(session: Any) -> HistoryStore:
-    """The session's store, opened on first use (a store with no driver when disabled).
-
-    Settings: ``history`` (default true) and ``history_url`` (an SQLAlchemy URL; default:
-    SQLite at ``<root>/.statisfactory/history.db``).
-    """
-    with _stores_lock:
-        store = _stores.get(session)
-        if store is None:
-            store = _stores[session] = open_store(
-                Path(session.root), _setting(session, "history_url"), _setting(session, "history")
-            )
-            weakref.finalize(session, store.retire)
-        return store
+    """The session's store: ``session.history_store`` (see there for the settings)."""
+    return session.history_store
 
 
 _open_stores: weakref.WeakSet[HistoryStore] = weakref.WeakSet()

@@ -3,6 +3,7 @@
 from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.markers import Artifact, Volatile
 from statisfactory.pipeline.pipeline import Pipeline
+from statisfactory.pipeline.run import CraftStatus, Run, RunResult, RunStatus
 from statisfactory.pipeline.runners import (
     Runner,
     get_runner,
@@ -14,8 +15,12 @@ from statisfactory.pipeline.runners import (
 __all__ = [
     "Artifact",
     "Craft",
+    "CraftStatus",
     "Pipeline",
     "ProcessRunner",
+    "Run",
+    "RunResult",
+    "RunStatus",
     "Runner",
     "SequentialRunner",
     "ThreadRunner",

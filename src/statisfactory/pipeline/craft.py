@@ -8,7 +8,7 @@ loads, saves and passes along.
 Called alone (``fit(alpha=0.5)`` inside ``with session:``), a craft loads its artifacts with the
 call's keyword arguments as the interpolation context, calls the function, saves its output
 artifacts and returns the function's value. In a pipeline, the runner calls :meth:`Craft.execute`
-with the context and arguments prepared once for the run.
+with the context and arguments prepared once for the run, its catalog and its hooks.
 """
 
 from __future__ import annotations
@@ -24,11 +24,14 @@ from statisfactory.errors import (
     UnknownTypeError,
 )
 from statisfactory.logger import get_logger
+from statisfactory.pipeline.craft_params import per_craft
 from statisfactory.pipeline.hooks import Hookable, call_hooks
 from statisfactory.pipeline.signature import NO_DEFAULT, CraftSignature, read_signature
 
 if TYPE_CHECKING:
+    from statisfactory.IO.catalog import Catalog
     from statisfactory.pipeline.pipeline import Pipeline
+    from statisfactory.plugins.relay import HookRelay
 
 _NOTHING: dict[str, Any] = {}  # shared, never mutated: a craft that keeps no volatile
 
@@ -136,19 +139,25 @@ class Craft(Hookable):
         context: Mapping[str, Any],
         arguments: Mapping[str, Any],
         volatiles: Mapping[str, Any],
+        *,
+        catalog: Catalog | None = None,
+        hooks: HookRelay | None = None,
     ) -> tuple[Any, dict[str, Any]]:
         """Load artifacts, call the function, save artifacts; return ``(value, volatiles kept)``.
 
         ``arguments`` come from :meth:`prepare`; an artifact parameter already in them is not
-        loaded. A volatile parameter missing from ``volatiles`` takes its default.
+        loaded. A volatile parameter missing from ``volatiles`` takes its default. Artifacts go
+        through ``catalog`` (default: the active session's) and the run's artifact ``hooks``.
         """
         signature = self.signature
         kwargs = dict(arguments)
-        catalog = None
         for parameter, name in signature.artifacts:
             if parameter not in kwargs:
                 catalog = catalog or self._catalog()
-                kwargs[parameter] = catalog.load(name, **context)
+                if hooks is None:
+                    kwargs[parameter] = catalog.load(name, **context)
+                else:
+                    kwargs[parameter] = hooks.load(catalog, self, name, context)
         for parameter, name, _ in signature.volatiles:
             if name in volatiles:
                 kwargs[parameter] = volatiles[name]
@@ -164,7 +173,10 @@ class Craft(Hookable):
                 kept[output.name] = item
             else:
                 catalog = catalog or self._catalog()
-                catalog.save(output.name, item, **context)
+                if hooks is None:
+                    catalog.save(output.name, item, **context)
+                else:
+                    hooks.save(catalog, self, output.name, item, context)
         return value, kept
 
     def __call__(self, /, *args: Any, **kwargs: Any) -> Any:
@@ -173,11 +185,6 @@ class Craft(Hookable):
         An artifact or volatile parameter passed explicitly is used as is (nothing is loaded).
         """
         given = self._bind_positional(args, kwargs)
-        own = [
-            given.pop(key)
-            for key in (self.name, self.fqname)
-            if isinstance(given.get(key), Mapping)
-        ]
         direct = {p: given.pop(p) for p, _ in self.signature.artifacts if p in given}
         volatiles = {}
         for parameter, name, has_default in self.signature.volatiles:
@@ -189,9 +196,7 @@ class Craft(Hookable):
                     "or run it in a pipeline with a craft that returns Volatile"
                     f"('{name}')"
                 )
-        params = given
-        for overrides in own:  # the short name's mapping, then the qualified name's
-            params = {**params, **overrides}
+        (params,) = per_craft((self,), given, f"Craft '{self.fqname}'")
         context, arguments = self.prepare(params)
         arguments.update(direct)
         if self.uses_catalog and (len(direct) < len(self.signature.artifacts) or self.saves):
@@ -235,12 +240,16 @@ class Craft(Hookable):
                     f"({error})"
                 ) from error
 
-    def failure(self, error: Exception) -> CraftError:
+    def failure(self, error: Exception) -> Exception:
         """Run the on-error hooks for ``error`` and return the error to raise, naming the craft."""
         try:
             call_hooks(self.hooks("on_error"), self, error=error)
         except Exception as hook_error:  # the craft's own failure stays the reported one
             get_logger("pipeline").error("%s", hook_error)
+        return self.error_for(error)
+
+    def error_for(self, error: Exception) -> Exception:
+        """The error to raise for ``error`` raised while the craft ran: one naming the craft."""
         if isinstance(error, CraftUsageError | NoActiveSessionError):
             return error  # already names this craft and says what to do
         failure = CraftError(f"Craft '{self.fqname}' failed: {type(error).__name__}: {error}")

@@ -16,7 +16,7 @@ from statisfactory.history.fingerprints import Stored
 
 if TYPE_CHECKING:
     from statisfactory.pipeline.craft import Craft
-    from statisfactory.pipeline.incremental import TrackedJob
+    from statisfactory.pipeline.incremental import IncrementalPolicy
 
 RUN, SKIP, MAYBE = "run", "skip", "may skip"
 
@@ -140,7 +140,7 @@ class RecordedStates:
 
 
 # --- predicting -----------------------------------------------------------------------------
-def explain(job: TrackedJob) -> str:
+def explain(job: IncrementalPolicy) -> str:
     """What each craft of ``job`` will do, one line per craft in execution order."""
     predictions = predict(job)
     counts = {v: sum(1 for p in predictions if p.verdict == v) for v in (RUN, SKIP, MAYBE)}
@@ -154,7 +154,7 @@ def explain(job: TrackedJob) -> str:
     return "\n".join(lines)
 
 
-def predict(job: TrackedJob) -> list[Prediction]:
+def predict(job: IncrementalPolicy) -> list[Prediction]:
     """Why each craft will run or be skipped, before anything runs.
 
     A craft whose only possible change comes from crafts that will run is "may skip": whether
@@ -184,7 +184,7 @@ def predict(job: TrackedJob) -> list[Prediction]:
     return predictions
 
 
-def _note_providers(job: TrackedJob, predictions: list[Prediction]) -> None:
+def _note_providers(job: IncrementalPolicy, predictions: list[Prediction]) -> None:
     """A skipped craft whose volatile a running craft needs runs again (or is restored)."""
     plan = job.plan
     for index in reversed(range(len(predictions))):

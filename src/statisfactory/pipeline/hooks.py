@@ -8,6 +8,9 @@
               craft (its pre/post-run hooks are then not called).
 
 Hooks registered on a class run for that class and its subclasses, base-class hooks first.
+In a pipeline run they are called through the run's hook plugins
+(:mod:`statisfactory.pipeline.class_hooks`, see :mod:`statisfactory.hookspecs`); a craft called
+alone calls its own.
 """
 
 from __future__ import annotations

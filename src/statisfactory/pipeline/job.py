@@ -1,47 +1,81 @@
-"""One run of a solved pipeline: what each craft receives, the volatiles produced so far,
-and the hooks to call around each craft.
+"""One run of a solved pipeline, as its runner drives it: what each craft receives, and the
+run's hooks around each craft.
 
 Everything that can be checked is checked when the job is built, before any craft runs:
-namespaced parameters, missing parameters, the session and the catalog's artifacts.
+namespaced parameters, missing parameters, the catalog's artifacts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-from statisfactory.errors import DynamicValueError, NoActiveSessionError, PipelineError
+from statisfactory.errors import DynamicValueError, HookError, NoActiveSessionError
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.craft import Craft
-from statisfactory.pipeline.dag import Plan
-from statisfactory.pipeline.hooks import call_hooks
+from statisfactory.pipeline.craft_params import per_craft
+from statisfactory.pipeline.run import CraftStatus, Run
+
+if TYPE_CHECKING:
+    from statisfactory.IO.catalog import Catalog
+    from statisfactory.plugins.relay import HookRelay
 
 _logger = get_logger("pipeline")
+_RUNNING, _DONE, _SKIPPED = CraftStatus.RUNNING, CraftStatus.DONE, CraftStatus.SKIPPED
+
+
+@dataclass(frozen=True, slots=True)
+class Skip:
+    """What a ``decide_craft`` hook returns to skip a craft."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunFirst:
+    """What a ``decide_craft`` hook returns to have skipped crafts run again first:
+    ``producers`` maps each one's index to the volatile needed from it."""
+
+    producers: Mapping[int, str]
 
 
 class CraftCall:
     """A craft with everything it needs to run once; calling it returns the volatiles it keeps.
 
-    It is what runners hand to their executor; it pickles when its values do.
+    It is what runners hand to their executor. The catalog and the hooks go with it in this
+    process; a worker process or a Dask worker runs it with the ones of the session it rebuilt.
     """
 
-    __slots__ = ("arguments", "context", "craft", "volatiles")
+    __slots__ = ("arguments", "catalog", "context", "craft", "hooks", "volatiles")
 
-    def __init__(self, craft: Craft, context: Mapping, arguments: Mapping, volatiles: Mapping):
+    def __init__(
+        self,
+        craft: Craft,
+        context: Mapping[str, Any],
+        arguments: Mapping[str, Any],
+        volatiles: Mapping[str, Any],
+        catalog: Catalog | None = None,
+        hooks: HookRelay | None = None,
+    ) -> None:
         self.craft = craft
         self.context = context
         self.arguments = arguments
         self.volatiles = volatiles
+        self.catalog = catalog
+        self.hooks = hooks
 
     def __call__(self) -> dict[str, Any]:
-        return self.craft.execute(self.context, self.arguments, self.volatiles)[1]
+        return self.craft.execute(
+            self.context, self.arguments, self.volatiles, catalog=self.catalog, hooks=self.hooks
+        )[1]
 
-    def __reduce__(self) -> tuple:
+    def __reduce__(self) -> tuple:  # the receiving process uses its own catalog and hooks
         return CraftCall, (self.craft, self.context, self.arguments, self.volatiles)
 
 
 class Skipped:
-    """What ``start`` gives for a craft an incremental run skips: nothing to submit."""
+    """What ``start`` gives for a skipped craft: nothing to submit."""
 
     __slots__ = ()
 
@@ -60,121 +94,126 @@ class Waiting:
         self.start = start
 
 
+_SKIPPED_CALL = Skipped()
+
+
 class Job:
     """The per-run state a runner drives: ``start(i)``, then ``finish(i, kept)`` or ``fail``.
 
-    ``start`` gives the call to execute; a subclass may give :class:`Skipped` or
-    :class:`Waiting` instead (see :class:`~statisfactory.pipeline.incremental.TrackedJob`).
+    ``start`` gives the call to execute, :class:`Skipped` or :class:`Waiting`, as the run's
+    ``decide_craft`` hooks say.
     """
 
-    def __init__(self, plan: Plan, params: Mapping[str, Any], session: Any, name: str) -> None:
-        self.plan = plan
-        self.session = session
-        self.name = name
-        self.state: dict[str, Any] = {}
+    def __init__(self, run: Run, hooks: HookRelay | None = None) -> None:
+        from statisfactory.plugins.relay import NO_HOOKS
+
+        self.run = run
+        self.plan = plan = run.plan
+        self.session = run.session
+        self.catalog = run.catalog
+        self.name = run.name
+        self.state = run.state
+        self.hooks = hooks or NO_HOOKS
         crafts = plan.crafts
-        per_craft = _per_craft(crafts, params, name)
-        prepared = [craft.prepare(p) for craft, p in zip(crafts, per_craft, strict=True)]
-        self.contexts = [context for context, _ in prepared]
-        self.arguments = [arguments for _, arguments in prepared]
-        hooks = {kind: kind.hooks for kind in {type(craft) for craft in crafts}}
-        self._pre = [hooks[type(craft)]("pre_run") for craft in crafts]
-        self._post = [hooks[type(craft)]("post_run") for craft in crafts]
+        params = per_craft(crafts, run.params, self.name)
+        prepared = [craft.prepare(p) for craft, p in zip(crafts, params, strict=True)]
+        run.contexts = self.contexts = [context for context, _ in prepared]
+        run.arguments = self.arguments = [arguments for _, arguments in prepared]
+        self._requesters: dict[int, list[int]] = {}  # a skipped craft -> crafts it runs for
         self._debug = _logger.isEnabledFor(10)
         self._check_catalog()
 
-    def start(self, index: int) -> CraftCall:
-        """Run the craft's pre-run hooks and return the call to execute."""
+    def start(self, index: int) -> CraftCall | Skipped | Waiting:
+        """Ask the ``decide_craft`` hooks, run the ``before_craft`` ones; return the call."""
         craft = self.plan.crafts[index]
-        if self._pre[index]:
-            call_hooks(self._pre[index], craft)
+        run, hooks = self.run, self.hooks
+        if hooks.decide_craft is not None:
+            verdict = hooks.decide_craft(run, craft, index)
+            if verdict is not None:
+                waiting = self._decided(index, craft, verdict)
+                if waiting is not None:
+                    return waiting
+        run.statuses[index] = _RUNNING
+        context = self.contexts[index]
+        if hooks.before_craft is not None:
+            hooks.before_craft(run, craft, index, context)
         if self._debug:
             _logger.debug("%s: starting craft %s", self.name, craft.fqname)
         state = self.state
         volatiles = {name: state[name] for name in self.plan.inputs[index]}
-        return CraftCall(craft, self.contexts[index], self.arguments[index], volatiles)
+        return CraftCall(craft, context, self.arguments[index], volatiles, self.catalog, hooks)
 
     def finish(self, index: int, kept: Mapping[str, Any]) -> tuple[int, ...]:
-        """Record the craft's volatiles, run its post-run hooks; return the crafts it unblocks."""
+        """Keep the craft's volatiles, run the ``after_craft`` hooks; return the crafts it
+        unblocks."""
+        run = self.run
+        if run.statuses[index] is _SKIPPED:
+            return self.plan.dependents[index]
         self.state.update(kept)
-        if self._post[index]:
-            call_hooks(self._post[index], self.plan.crafts[index])
+        run.statuses[index] = _DONE
+        if self.hooks.after_craft is not None:
+            self.hooks.after_craft(run, self.plan.crafts[index], index, kept)
         if self._debug:
             _logger.debug("%s: finished craft %s", self.name, self.plan.crafts[index].fqname)
-        return self.plan.dependents[index]
+        requesters = self._requesters.pop(index, None)  # it ran again for them only
+        return self.plan.dependents[index] if requesters is None else tuple(requesters)
 
     def fail(self, index: int, error: Exception) -> Exception:
-        """Run the craft's on-error hooks; return the error to raise, naming the craft."""
-        return self.plan.crafts[index].failure(error)
+        """Run the ``on_craft_error`` hooks; return the error to raise, naming the craft."""
+        craft = self.plan.crafts[index]
+        self.run.statuses[index] = CraftStatus.FAILED
+        if self.hooks.on_craft_error is not None:
+            self.hooks.on_craft_error(self.run, craft, index, error)
+        return craft.error_for(error)
+
+    # --- what decide_craft said -----------------------------------------------------------------
+    def _decided(self, index: int, craft: Craft, verdict: Any) -> Skipped | Waiting | None:
+        if isinstance(verdict, Skip):
+            self.run.statuses[index] = _SKIPPED
+            if self._debug:
+                _logger.debug("%s: skipping %s: %s", self.name, craft.fqname, verdict.reason)
+            if self.hooks.on_craft_skip is not None:
+                self.hooks.on_craft_skip(self.run, craft, index, verdict.reason)
+            return _SKIPPED_CALL
+        if isinstance(verdict, RunFirst):
+            return self._run_first(index, verdict.producers)
+        raise HookError(
+            f"{self.name}: a decide_craft hook returned {verdict!r} for craft "
+            f"'{craft.fqname}': return None, Skip(reason) or RunFirst(producers) "
+            "(statisfactory.pipeline.job)"
+        )
+
+    def _run_first(self, index: int, producers: Mapping[int, str]) -> Waiting | None:
+        """Skipped producers run again, through the runner, before the craft."""
+        if not producers:
+            return None
+        start = []
+        statuses = self.run.statuses
+        for producer in producers:
+            self._requesters.setdefault(producer, []).append(index)
+            if statuses[producer] is _SKIPPED:  # else already asked for by another craft
+                statuses[producer] = CraftStatus.WAITING
+                start.append(producer)
+        return Waiting(len(producers), tuple(start))
 
     def _check_catalog(self) -> None:
         users = [craft for craft in self.plan.crafts if craft.uses_catalog]
         if not users:
             return
-        if self.session is None:
+        if self.catalog is None:
             names = ", ".join(craft.fqname for craft in users[:3])
             raise NoActiveSessionError(
                 f"{self.name}: crafts {names} load or save artifacts, so the pipeline needs a "
                 "session: run it inside `with session:`"
             )
-        catalog = self.session.catalog
         for craft in users:
-            craft.check_declared(catalog, where=f"{self.name}: ")
+            craft.check_declared(self.catalog, where=f"{self.name}: ")
         # A run parameter that would move an artifact elsewhere stops the run before it starts.
         for craft, context in zip(self.plan.crafts, self.contexts, strict=True):
             for name in craft.artifact_names() if craft.uses_catalog else ():
                 try:
-                    catalog.check_context(name, **context)
+                    self.catalog.check_context(name, **context)
                 except DynamicValueError as error:
                     raise DynamicValueError(
                         f"{self.name}: Craft '{craft.fqname}' uses {error}"
                     ) from error
-
-
-def _per_craft(
-    crafts: tuple[Craft, ...], params: Mapping[str, Any], pipeline: str
-) -> list[Mapping[str, Any]]:
-    """Each craft's parameters: shared keys, overridden by the keys namespaced to that craft.
-
-    A key equal to a craft's fully qualified or short name is namespaced and must be a mapping.
-    """
-    by_name: dict[str, list[int]] = {}
-    for index, craft in enumerate(crafts):
-        by_name.setdefault(craft.fqname, []).append(index)
-        if craft.name != craft.fqname:
-            by_name.setdefault(craft.name, []).append(index)
-    shared = {key: value for key, value in params.items() if key not in by_name}
-    if len(shared) == len(params):
-        return [shared] * len(crafts)  # nothing namespaced: every craft shares one mapping
-
-    specific: dict[int, list[tuple[int, Mapping]]] = {}
-    for key, value in params.items():
-        targets = by_name.get(key)
-        if targets is None:
-            continue
-        if len(targets) > 1 and key == crafts[targets[0]].name:
-            names = ", ".join(crafts[i].fqname for i in targets)
-            raise PipelineError(
-                f"{pipeline}: parameter '{key}' names several crafts ({names}): use the fully "
-                "qualified name"
-            )
-        if not isinstance(value, Mapping):
-            raise PipelineError(
-                f"{pipeline}: parameter '{key}' names craft '{crafts[targets[0]].fqname}', so its "
-                f"value must be a mapping of that craft's parameters (e.g. {key}={{'alpha': 1}}),"
-                f" got {type(value).__name__}"
-            )
-        for index in targets:
-            rank = 1 if key == crafts[index].fqname else 0  # the qualified name wins
-            specific.setdefault(index, []).append((rank, value))
-    merged = []
-    for index in range(len(crafts)):
-        overrides = sorted(specific.get(index, ()), key=lambda item: item[0])
-        if not overrides:
-            merged.append(shared)
-            continue
-        params_for_craft = dict(shared)
-        for _, value in overrides:
-            params_for_craft.update(value)
-        merged.append(params_for_craft)
-    return merged

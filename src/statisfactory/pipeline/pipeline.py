@@ -9,16 +9,19 @@ simulate -> fit -> keep_coefficients
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
 
 from statisfactory.errors import PipelineError
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.dag import Plan, solve
-from statisfactory.pipeline.hooks import Hookable, call_hooks
-from statisfactory.pipeline.job import Job
+from statisfactory.pipeline.hooks import Hookable
+
+if TYPE_CHECKING:
+    from statisfactory.pipeline.run import Run, RunResult
+    from statisfactory.plugins.relay import HookRelay
 
 _logger = get_logger("pipeline")
 
@@ -124,7 +127,7 @@ class Pipeline(Hookable):
         return tuple(name for craft in self._crafts for name in craft.produces)
 
     # --- running ------------------------------------------------------------------------------
-    def __call__(self, /, **params: Any) -> dict[str, Any]:
+    def __call__(self, /, **params: Any) -> RunResult:
         """Run with ``params`` (see :meth:`run`) and the default runner."""
         return self.run(params)
 
@@ -137,8 +140,12 @@ class Pipeline(Hookable):
         incremental: bool = False,
         explain: bool = False,
         volatile_cache: bool | None = None,
-    ) -> dict[str, Any]:
-        """Run every craft once; return the volatiles produced, by name.
+        configuration: str | None = None,
+        plugins: Iterable[Any] = (),
+    ) -> RunResult:
+        """Run every craft once; return the volatiles produced, by name, as a
+        :class:`~statisfactory.pipeline.run.RunResult` (also ``run_id``, ``statuses``,
+        ``written``).
 
         Every key of ``params`` joins each craft's context (it fills ``!{}`` in the craft's
         artifacts and its parameters of that name), except a key equal to a craft's qualified
@@ -146,43 +153,61 @@ class Pipeline(Hookable):
         ``runner`` is a name ("sequential", "threads", "processes", …) or a Runner instance;
         without it the session's ``runner`` setting applies, else sequential.
 
-        Inside a session the run is recorded in the run history. ``incremental`` skips the
+        Inside a session the run is recorded in the run history, labelled with
+        ``configuration`` (the name of the parameter set, if any). ``incremental`` skips the
         crafts whose code, parameters and inputs are unchanged since their last run (see
         :mod:`statisfactory.pipeline.incremental`); the volatiles of skipped crafts are then not
         in the returned mapping. ``explain`` prints why each craft will run or be skipped;
         ``volatile_cache`` (default: the ``volatile_cache`` setting) keeps volatiles on disk.
+        ``plugins`` are hook plugins for this run only (see :mod:`statisfactory.hookspecs`).
         """
+        import time
+
+        from statisfactory.pipeline.job import Job
+        from statisfactory.pipeline.run import Run, RunResult, RunStatus
         from statisfactory.pipeline.runners import get_runner
 
         session = _active_session()
         if runner is None and session is not None:
             runner = _setting(session, "runner")
         chosen = get_runner(runner, max_workers)
-        job: Any = None
-        recording: Any = contextlib.nullcontext()
-        if session is not None or incremental:
-            from statisfactory.pipeline.incremental import tracked_job
-
-            job = tracked_job(
-                self, params, session, incremental=incremental, volatile_cache=volatile_cache
+        plan = self.plan
+        if incremental and session is None:
+            raise PipelineError(
+                f"{self._label}: an incremental run compares with the project's run history, "
+                "so it needs a session: run it inside `with session:`"
             )
-        if job is None:  # no session, or no run history to keep
-            job = Job(self.plan, dict(params or {}), session, self._label)
-        else:
-            if explain:
-                print(job.explain(), flush=True)
-            recording = job.recording()
+        uses_catalog = session is not None and any(map(_USES_CATALOG, plan.crafts))
+        run = Run(
+            self,
+            plan,
+            dict(params or {}),
+            session=session,
+            catalog=session.catalog if uses_catalog else None,
+            configuration=configuration,
+            incremental=incremental,
+        )
+        job = Job(run)  # checks parameters and artifacts before anything runs
+        hooks = job.hooks = _run_hooks(run, list(plugins), volatile_cache, explain)
 
         _logger.info("%s: running %d craft(s) with %r", self._label, len(self._crafts), chosen)
-        call_hooks(self.hooks("pre_run"), self)
+        run.started = time.time()
         try:
-            with recording:
-                state = chosen.run(job)
-        except Exception as error:
-            call_hooks(self.hooks("on_error"), self, error=error)
+            if hooks.before_run is not None:
+                hooks.before_run(run)
+            state = chosen.run(job)
+        except BaseException as error:
+            interrupted = isinstance(error, KeyboardInterrupt)
+            run.status = RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED
+            run.ended = time.time()
+            if hooks.on_run_error is not None:
+                hooks.on_run_error(run, error)
             raise
-        call_hooks(self.hooks("post_run"), self)
-        return state
+        run.status, run.ended = RunStatus.SUCCEEDED, time.time()
+        result = RunResult(run, state)
+        if hooks.after_run is not None:
+            hooks.after_run(run, result)
+        return result
 
     # --- showing ------------------------------------------------------------------------------
     def __str__(self) -> str:
@@ -241,6 +266,44 @@ def _labels(crafts: list[Craft]) -> dict[int, str]:
     for craft in crafts:
         counts[craft.name] = counts.get(craft.name, 0) + 1
     return {id(c): c.name if counts[c.name] == 1 else c.fqname for c in crafts}
+
+
+_USES_CATALOG = attrgetter("uses_catalog")
+
+
+def _run_hooks(
+    run: Run, plugins: list[Any], volatile_cache: bool | None, explain: bool
+) -> HookRelay:
+    """The run's hooks: the session's plugins, then the run's own (run history, incremental
+    policy, the class-wide hooks of the original API, ``plugins``)."""
+    from statisfactory.pipeline.class_hooks import class_hooks_for
+    from statisfactory.plugins.relay import NO_HOOKS, HookRelay
+
+    own: list[tuple[str, Any]] = []
+    if run.session is not None:
+        from statisfactory.pipeline.incremental import history_plugins
+
+        own.extend(history_plugins(run, volatile_cache=volatile_cache, explain=explain))
+    adapter = class_hooks_for(run)
+    if adapter is not None:
+        own.append(("class-hooks", adapter))
+    for plugin in plugins:
+        own.append((_plugin_name(plugin, [name for name, _ in own]), plugin))
+    from statisfactory.plugins.manager import bound_implementations
+
+    session_plugins = getattr(run.session, "plugins", None)
+    found = []
+    if session_plugins is not None:
+        found = bound_implementations(session_plugins.list_name_plugin(), "plugin of the session")
+    found.extend(bound_implementations(own, "plugin of the run"))
+    return HookRelay(found, run) if found else NO_HOOKS
+
+
+def _plugin_name(plugin: Any, taken: list[str]) -> str:
+    """The plugin's class (or module) name; numbered when two instances of a class are given."""
+    name = getattr(plugin, "__name__", None) or type(plugin).__name__
+    count = sum(1 for other in taken if other == name or other.startswith(f"{name}#"))
+    return f"{name}#{count + 1}" if count else name
 
 
 def _active_session() -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -17,8 +18,10 @@ from statisfactory.session import defaults, integrations, scope
 from statisfactory.session.user_space import UserSpace
 
 if TYPE_CHECKING:
+    import pluggy
     from dynaconf import Dynaconf
 
+    from statisfactory.history.store import HistoryStore
     from statisfactory.IO.catalog import Catalog
 
 Hook = TypeVar("Hook", bound=Callable[["BaseSession"], None])
@@ -180,12 +183,52 @@ class BaseSession(MixinLogable):
             defaults.load_pipelines_definitions(self)
         return self._pipelines_definitions
 
-    # --- integrations, built on first access -----------------------------------------------
-    def _integration(self, name: str, build: Callable[[], Any]) -> Any:
+    # --- integrations and resources, built on first access ----------------------------------
+    def resource(self, name: str, build: Callable[[], Any]) -> Any:
+        """The session's resource ``name`` (an S3 connection, the lakeFS branches known to
+        exist…), built by ``build()`` on first use and kept as long as the session."""
         with self._lock:
             if name not in self._integrations:
                 self._integrations[name] = build()
             return self._integrations[name]
+
+    @property
+    def resources(self) -> list[str]:
+        """The names of the resources (and integrations) this session has built so far."""
+        with self._lock:
+            return sorted(self._integrations)
+
+    _integration = resource
+
+    @property
+    def plugins(self) -> pluggy.PluginManager:
+        """The session's hook plugins (a ``pluggy.PluginManager``), loaded on first use: the
+        installed ``statisfactory.hooks`` entry points not in ``disabled_hook_plugins``, then
+        the ``hook_plugins`` setting's. Each hears ``after_session_init`` once loaded."""
+        from statisfactory.plugins.manager import session_manager
+
+        return self._integration("plugins", lambda: session_manager(self))
+
+    @property
+    def history_store(self) -> HistoryStore:
+        """The session's run history, opened on first use (one keeping nothing when disabled).
+
+        Settings: ``history`` (default true) and ``history_url`` (an SQLAlchemy URL; default:
+        SQLite at ``<root>/.statisfactory/history.db``). A forked process opens its own.
+        """
+        import os
+
+        with self._lock:
+            opened = self._integrations.get("history")
+            if opened is None or opened[0] != os.getpid():
+                from statisfactory.history.store import open_store
+
+                store = open_store(
+                    self.root, self._settings.get("history_url"), self._settings.get("history")
+                )
+                weakref.finalize(self, store.retire)
+                opened = self._integrations["history"] = (os.getpid(), store)
+            return opened[1]
 
     @property
     def aws_session(self):

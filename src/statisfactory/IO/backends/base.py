@@ -49,7 +49,7 @@ def _conflict(scheme: str, known: type, new: type) -> BackendRegistrationError:
     )
 
 
-_registry = Registry("statisfactory.IO.backends", BUILTIN_MODULES, _conflict)
+_registry = Registry("statisfactory.IO.backends", BUILTIN_MODULES, _conflict, "backends")
 
 
 class Backend(MixinLogable):
@@ -114,6 +114,13 @@ class Backend(MixinLogable):
     def get(self, *, fragment: ParseResult, **kwargs: Any) -> bytes:
         """The bytes stored at ``fragment``; raise ``FileNotFoundError`` when there are none."""
         raise NotImplementedError(f"backend {type(self).__name__} cannot read")
+
+    def fingerprint(self, *, fragment: ParseResult, **kwargs: Any) -> str | None:
+        """A short text that changes whenever what is stored at ``fragment`` changes (an ETag,
+        a checksum, like fsspec's ``checksum``/``ukey``), for incremental runs and lineage;
+        ``FileNotFoundError`` when nothing is stored; None (the default) when the storage
+        gives none, and the artifact then never counts as unchanged."""
+        return None
 
     # --- derived operations, overridden by built-in backends ---------------------------------
     def exists(self, *, fragment: ParseResult, **kwargs: Any) -> bool:

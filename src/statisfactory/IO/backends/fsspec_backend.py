@@ -51,6 +51,24 @@ class FsspecBackend(StreamingBackend):
     ) -> bool:
         return bool(self._filesystem(fragment, storage_options).isfile(fragment.geturl()))
 
+    def fingerprint(
+        self,
+        *,
+        fragment: ParseResult,
+        storage_options: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> str | None:
+        """The ETag, MD5 or checksum the file system reports, else its ``checksum()``."""
+        filesystem = self._filesystem(fragment, storage_options)
+        path = fragment.geturl()
+        if not filesystem.exists(path):
+            raise FileNotFoundError(path)
+        info = filesystem.info(path)
+        for key in ("ETag", "etag", "md5Hash", "checksum", "crc32c"):
+            if info.get(key):
+                return f"{key.lower()}:{str(info[key]).strip(chr(34))}"
+        return f"fsspec:{filesystem.checksum(path)}"
+
     @contextmanager
     def open_read(
         self,

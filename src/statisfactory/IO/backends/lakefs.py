@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import shutil
 import threading
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 from urllib.parse import ParseResult
 
@@ -23,10 +22,6 @@ from statisfactory.IO.backends.base import StreamingBackend, spooled
 from statisfactory.IO.lakefs_refs import DEFAULT_SOURCE_BRANCH, LakeRef, select_ref
 
 CHUNK = 8 * 1024 * 1024
-
-# Branches known to exist, per lakeFS client (that is, per session): one creation call each.
-_known_branches: weakref.WeakKeyDictionary[Any, set[tuple[str, str]]] = weakref.WeakKeyDictionary()
-_known_branches_lock = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -60,6 +55,14 @@ class LakeFSBackend(StreamingBackend, prefix="lakefs"):
         with translated_errors(target):
             return bool(target.stored.exists())
 
+    def fingerprint(
+        self, *, fragment: ParseResult, lake_ref: str | None = None, **kwargs: Any
+    ) -> str | None:
+        """The object's checksum on the reference the operation uses."""
+        target = self.target(fragment, lake_ref, writing=False)
+        with translated_errors(target):
+            return f"lakefs:{target.stored.stat().checksum}"
+
     @contextmanager
     def open_read(
         self, fragment: ParseResult, lake_ref: str | None = None, **kwargs: Any
@@ -86,7 +89,7 @@ class LakeFSBackend(StreamingBackend, prefix="lakefs"):
     def target(self, fragment: ParseResult, lake_ref: str | None, *, writing: bool) -> Target:
         """The object at ``fragment`` on the selected reference of the project's repository."""
         session = self.session
-        client = session.lakefs_client  # checks the settings, sends no request
+        session.lakefs_client  # noqa: B018 - checks the settings, sends no request
         ref = select_ref(lake_ref, lambda: session.git)  # before any request too
         repository = session.lakefs_repo
         path = object_path(fragment)
@@ -94,7 +97,7 @@ class LakeFSBackend(StreamingBackend, prefix="lakefs"):
         placeholder = Target(None, path, ref, repository.id, endpoint, writing)
         if ref.from_git:
             with translated_errors(placeholder):
-                ensure_branch(client, repository, ref.ref)
+                ensure_branch(session, repository, ref.ref)
         reference = repository.branch(ref.ref) if writing else repository.ref(ref.ref)
         return Target(reference.object(path), path, ref, repository.id, endpoint, writing)
 
@@ -109,19 +112,27 @@ def object_path(fragment: ParseResult) -> str:
     return path
 
 
-def ensure_branch(client: Any, repository: Any, branch: str) -> None:
+@dataclass
+class KnownBranches:
+    """The branches a session knows to exist: one creation call each (a session resource)."""
+
+    names: set[tuple[str, str]] = field(default_factory=set)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def ensure_branch(session: Any, repository: Any, branch: str) -> None:
     """Create ``branch`` from the repository's default branch unless it is known to exist."""
     key = (repository.id, branch)
-    with _known_branches_lock:
-        known = _known_branches.setdefault(client, set())
-        if key in known:
+    known = session.resource("lakefs_branches", KnownBranches)
+    with known.lock:
+        if key in known.names:
             return
     properties = getattr(repository, "properties", None)
     source = getattr(properties, "default_branch", None) or DEFAULT_SOURCE_BRANCH
     if branch != source:
         repository.branch(branch).create(source_reference=source, exist_ok=True)
-    with _known_branches_lock:
-        known.add(key)
+    with known.lock:
+        known.names.add(key)
 
 
 @contextmanager

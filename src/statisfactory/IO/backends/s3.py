@@ -9,7 +9,6 @@ S3-compatible server), and optionally ``aws_connect_timeout`` (s, default 2),
 from __future__ import annotations
 
 import threading
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,11 +41,6 @@ class S3Connection:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-# One connection per boto3 session, that is per Statisfactory session: dropped with it.
-_connections: weakref.WeakKeyDictionary[Any, S3Connection] = weakref.WeakKeyDictionary()
-_connections_lock = threading.Lock()
-
-
 class S3Backend(StreamingBackend, prefix="s3"):
     """Objects in S3 buckets: ``s3://bucket/path/to/key``.
 
@@ -65,6 +59,14 @@ class S3Backend(StreamingBackend, prefix="s3"):
         except FileNotFoundError:
             return False
         return True
+
+    def fingerprint(self, *, fragment: ParseResult, **kwargs: Any) -> str | None:
+        """The object's ETag."""
+        connection = self.connection()
+        bucket, key = split_url(fragment)
+        with translated_errors(connection, fragment):
+            head = connection.client.head_object(Bucket=bucket, Key=key)
+        return f"etag:{head['ETag'].strip(chr(34))}"
 
     @contextmanager
     def open_read(self, fragment: ParseResult, **kwargs: Any) -> Iterator[BinaryIO]:
@@ -105,13 +107,10 @@ class S3Backend(StreamingBackend, prefix="s3"):
                     source.seek(0)
 
     def connection(self) -> S3Connection:
-        """The S3 client of this backend's session, built on first use."""
-        aws = self.session.aws_session
-        with _connections_lock:
-            connection = _connections.get(aws)
-            if connection is None:
-                connection = _connections[aws] = connect(aws, self.session.settings)
-            return connection
+        """The S3 client of this backend's session: a resource of the session, built on first
+        use and dropped with it."""
+        session = self.session
+        return session.resource("s3", lambda: connect(session.aws_session, session.settings))
 
 
 class KeptOpen:

@@ -44,7 +44,7 @@ def _conflict(name: str, known: type, new: type) -> InteractorRegistrationError:
     )
 
 
-_registry = Registry("statisfactory.IO.interactors", BUILTIN_MODULES, _conflict)
+_registry = Registry("statisfactory.IO.interactors", BUILTIN_MODULES, _conflict, "interactors")
 
 
 class ArtifactInteractor(MixinLogable):
@@ -162,7 +162,7 @@ def describe_fields(model: type) -> str:
 
 
 def is_known_type(name: str) -> bool:
-    """Whether ``name`` is a built-in or registered type (imports nothing)."""
+    """Whether ``name`` is a built-in, registered or installed type (imports nothing)."""
     return name in _registry
 
 
@@ -178,7 +178,8 @@ def unknown_type(name: str) -> str:
     return (
         f"unknown type {name!r}{hint}; known types: {', '.join(known_types())}. A custom type "
         f"is registered when its module is imported: define or import it in the session module "
-        f"([tool.statisfactory.session_factory] module = ...)"
+        f"([tool.statisfactory.session_factory] module = ...), or install the package giving it "
+        f"(entry point group statisfactory.interactors)"
     )
 
 

@@ -84,42 +84,46 @@ class Runner:
         """Run every craft of ``job`` once its inputs exist; return the job's volatiles."""
         if not job.plan.crafts:
             return job.state
+        with self._open(job) as executor:
+            return self._schedule(job, executor)
+
+    def _schedule(self, job: Job, executor: Any) -> dict[str, Any]:
+        """Submit each craft to ``executor`` once its inputs exist, until all are done."""
         waiting = list(job.plan.indegree)
         ready = deque(job.plan.roots)
         finished: queue.SimpleQueue = queue.SimpleQueue()
         running: dict[Any, int] = {}
         failures: list[Exception] = []
         cap = self.workers
-        with self._open(job) as executor:
-            while ready or running:
-                while ready and len(running) < cap and not failures:
-                    index = ready.popleft()
-                    try:
-                        call = job.start(index)
-                        if isinstance(call, Waiting):  # other crafts must run first
-                            waiting[index] = call.count
-                            ready.extendleft(reversed(call.start))
-                            continue
-                        skipped = isinstance(call, Skipped)  # nothing to submit
-                        future = Completed(call) if skipped else self._submit(executor, call)
-                    except Exception as error:
-                        failures.append(job.fail(index, error))
-                        break
-                    running[future] = index
-                    future.add_done_callback(finished.put)
-                if not running:
-                    break
-                future = finished.get()
-                index = running.pop(future)
+        while ready or running:
+            while ready and len(running) < cap and not failures:
+                index = ready.popleft()
                 try:
-                    unblocked = job.finish(index, future.result())
+                    call = job.start(index)
+                    if isinstance(call, Waiting):  # other crafts must run first
+                        waiting[index] = call.count
+                        ready.extendleft(reversed(call.start))
+                        continue
+                    skipped = isinstance(call, Skipped)  # nothing to submit
+                    future = Completed(call) if skipped else self._submit(executor, call)
                 except Exception as error:
                     failures.append(job.fail(index, error))
-                    continue
-                for dependent in unblocked:
-                    waiting[dependent] -= 1
-                    if not waiting[dependent]:
-                        ready.append(dependent)
+                    break
+                running[future] = index
+                future.add_done_callback(finished.put)
+            if not running:
+                break
+            future = finished.get()
+            index = running.pop(future)
+            try:
+                unblocked = job.finish(index, future.result())
+            except Exception as error:
+                failures.append(job.fail(index, error))
+                continue
+            for dependent in unblocked:
+                waiting[dependent] -= 1
+                if not waiting[dependent]:
+                    ready.append(dependent)
         if failures:
             for other in failures[1:]:
                 _logger.error("%s: also failed: %s", job.name, other)
@@ -136,8 +140,10 @@ def register_runner(name: str, runner: type[Runner] | str) -> None:
 
 
 def known_runners() -> list[str]:
-    """The registered runner names."""
-    return sorted(_RUNNERS)
+    """The registered runner names, and those installed packages give."""
+    from statisfactory.plugins import entry_points
+
+    return sorted(set(_RUNNERS) | set(entry_points.names("runners")))
 
 
 def get_runner(runner: str | Runner | None, max_workers: int | None = None) -> Runner:
@@ -155,6 +161,8 @@ def get_runner(runner: str | Runner | None, max_workers: int | None = None) -> R
 def runner_class(name: str) -> type[Runner]:
     """The class registered as ``name``, importing its module on first use."""
     entry = _RUNNERS.get(name) if isinstance(name, str) else None
+    if entry is None and isinstance(name, str):
+        entry = _installed_runner(name)
     if entry is None:
         raise RunnerError(f"Unknown runner {name!r}: use one of {', '.join(known_runners())}")
     if isinstance(entry, str):
@@ -169,6 +177,23 @@ def runner_class(name: str) -> type[Runner]:
             ) from error
         register_runner(name, entry)
     return entry
+
+
+def _installed_runner(name: str) -> type[Runner] | None:
+    """The runner an installed package gives as ``name`` (entry point group
+    ``statisfactory.runners``), registered under it."""
+    from statisfactory.plugins import entry_points
+
+    loaded = entry_points.load("runners", name)
+    if loaded is None:
+        return None
+    if not (isinstance(loaded, type) and issubclass(loaded, Runner)):
+        raise RunnerError(
+            f"Runner '{name}' of an installed package is {loaded!r}, not a subclass of "
+            "statisfactory.pipeline.runners.Runner: fix or uninstall that package"
+        )
+    register_runner(name, loaded)
+    return loaded
 
 
 class Completed:

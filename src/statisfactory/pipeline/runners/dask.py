@@ -24,7 +24,6 @@ import pickle
 import sys
 import uuid
 from collections.abc import Iterator, Mapping
-from contextvars import ContextVar
 from typing import Any
 
 from statisfactory.errors import RunnerError
@@ -39,9 +38,6 @@ _logger = get_logger("pipeline.runner.dask")
 DEFAULT_RETRIES = 2
 DEFAULT_CONNECT_TIMEOUT = 10.0
 _UNCAPPED = 1 << 30  # without max_workers, Dask's scheduler alone decides what runs when
-
-# The cluster of the run in progress in this context, for the base loop's _open/_submit.
-_CURRENT: ContextVar[_Cluster] = ContextVar("statisfactory_dask_cluster")
 
 
 class WorkerLostError(RunnerError):
@@ -85,16 +81,10 @@ class DaskRunner(Runner, runner_name="dask"):
         """Connect (or start a cluster), let the base loop submit the crafts, gather volatiles."""
         for craft in job.plan.crafts:  # before connecting
             _check_importable_by_workers(craft)
+        if not job.plan.crafts:
+            return job.state
         with self._connect(job) as cluster:
-            token = _CURRENT.set(cluster)
-            try:
-                state = super().run(job)
-            finally:
-                _CURRENT.reset(token)
-            return cluster.gather(state)
-
-    def _open(self, job: Job) -> contextlib.AbstractContextManager[_Cluster]:
-        return contextlib.nullcontext(_CURRENT.get())
+            return cluster.gather(self._schedule(job, cluster))
 
     def _submit(self, executor: _Cluster, call: CraftCall) -> _CraftFuture:
         return executor.submit(call)

@@ -35,15 +35,18 @@ class SessionPlugin(WorkerPlugin):
     def __init__(self, root: str) -> None:
         self.root = root
         self.session: Any = None
+        self.hooks: Any = None
 
     def setup(self, worker: Any) -> None:
+        from statisfactory.plugins.relay import worker_hooks
         from statisfactory.session import Session
 
         self.session = Session(root_folder=self.root)
+        self.hooks = worker_hooks(self.session)
         process_worker.keep_secret(self.session)
 
     def teardown(self, worker: Any) -> None:
-        self.session = None
+        self.session = self.hooks = None
 
 
 def run_craft(
@@ -61,20 +64,24 @@ def run_craft(
     class, secrets masked, so Dask sends them back with the worker's traceback.
     """
     try:
-        session = _worker_session(plugin_name, fqname)
+        plugin = _worker_plugin(plugin_name, fqname)
+        session = plugin.session if plugin is not None else None
         with session if session is not None else contextlib.nullcontext():
             craft = _load_craft(fqname, craft_bytes)
             context, arguments, volatiles = pickle.loads(payload)
             process_worker.keep_secret(session, context, arguments)  # parameters are in context
             volatiles.update(_unpack(craft, upstream))
-            _, kept = craft.execute(context, arguments, volatiles)
+            catalog = session.catalog if session is not None and craft.uses_catalog else None
+            hooks = plugin.hooks if plugin is not None else None
+            _, kept = craft.execute(context, arguments, volatiles, catalog=catalog, hooks=hooks)
     except BaseException as error:
         process_worker.mask_raised(error)
         raise
     return process_worker.dump(craft, "volatile returned", kept)
 
 
-def _worker_session(plugin_name: str | None, fqname: str) -> Any:
+def _worker_plugin(plugin_name: str | None, fqname: str) -> SessionPlugin | None:
+    """The worker's session plugin: its rebuilt session and that session's hooks."""
     if plugin_name is None:
         return None
     worker = get_worker()
@@ -85,7 +92,7 @@ def _worker_session(plugin_name: str | None, fqname: str) -> Any:
             "building it failed when the worker started (see that worker's log); every worker "
             "must see the project folder at the same path"
         )
-    return plugin.session
+    return plugin
 
 
 def _load_craft(fqname: str, craft_bytes: bytes) -> Craft:

@@ -11,18 +11,21 @@ contexts (:func:`keep_secret`, :func:`mask_raised`; the Dask workers use them to
 
 from __future__ import annotations
 
-import contextlib
 import pickle
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from statisfactory.pipeline.craft import Craft, CraftUsageError
 from statisfactory.pipeline.job import CraftCall
 from statisfactory.secrets import Secrets, guard_process
 
+if TYPE_CHECKING:
+    from statisfactory.plugins.relay import HookRelay
+
 _session: Any = None
 _session_root: Path | None = None
+_hooks: HookRelay | None = None
 # What this process masks: it only grows (sessions of several runs, the crafts' contexts), so
 # that the streams and log handlers are wrapped once and masking more is never a loss.
 _secrets = Secrets()
@@ -49,13 +52,16 @@ def mask_raised(error: BaseException | None) -> None:
 
 
 def initialize(root: Path | None) -> None:
-    """Build this process's session from the project's root (once per process and root)."""
-    global _session, _session_root
+    """Build this process's session and its hooks from the project's root (once per process
+    and root)."""
+    global _session, _session_root, _hooks
     if root is None or (_session is not None and _session_root == Path(root)):
         return
+    from statisfactory.plugins.relay import worker_hooks
     from statisfactory.session import Session
 
     _session, _session_root = Session(root_folder=root), Path(root)
+    _hooks = worker_hooks(_session)
     keep_secret(_session)
 
 
@@ -63,15 +69,22 @@ def execute(craft: Craft, payload: bytes, root: Path | None = None) -> bytes:
     """Run ``craft`` with the pickled ``(context, arguments, volatiles)``; return its volatiles.
 
     ``root`` lets an engine without a pool initializer build the session on the first call.
+    The craft gets this process's catalog and hooks.
     """
     try:
         if root is not None:
             initialize(root)
         context, arguments, volatiles = pickle.loads(payload)
         keep_secret(_session, context, arguments)
-        scope = _session if _session is not None else contextlib.nullcontext()
-        with scope:
+        session = _session
+        if session is None:
             _, kept = craft.execute(context, arguments, volatiles)
+        else:
+            catalog = session.catalog if craft.uses_catalog else None
+            with session:
+                _, kept = craft.execute(
+                    context, arguments, volatiles, catalog=catalog, hooks=_hooks
+                )
     except BaseException as error:
         mask_raised(error)
         raise

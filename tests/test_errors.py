@@ -81,19 +81,7 @@ def test_every_exception_class_of_the_package_is_in_errors():
                 and module.name != "statisfactory.errors"
             ):
                 defined_elsewhere.append(f"{module.name}.{value.__qualname__}")
-    assert sorted(defined_elsewhere) == sorted(_NOT_MOVED_YET)
-
-
-# Still defined beside the code that raises them.
-_NOT_MOVED_YET = [
-    "statisfactory.IO.backends.base.BackendRegistrationError",
-    "statisfactory.IO.interactors.base.InteractorRegistrationError",
-    "statisfactory.cli.state.CraftFailed",
-    "statisfactory.pipeline.craft.CraftOutputError",
-    "statisfactory.pipeline.craft.CraftUsageError",
-    "statisfactory.pipeline.craft.UndeclaredArtifactError",
-    "statisfactory.pipeline.runners.dask.WorkerLostError",
-]
+    assert defined_elsewhere == []
 
 
 def test_the_craft_failure_of_the_command_line_is_a_click_exception_with_status_1():

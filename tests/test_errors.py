@@ -89,6 +89,17 @@ def test_the_craft_failure_of_the_command_line_is_a_click_exception_with_status_
     assert isinstance(failure, click.ClickException)
     assert (failure.exit_code, failure.craft) == (1, "m.fit")
     assert errors.CraftFailedError is type(failure)  # one class, built once
+    clone = pickle.loads(pickle.dumps(failure))
+    assert (type(clone), clone.message, clone.craft) == (
+        type(failure),
+        "craft 'fit' failed",
+        "m.fit",
+    )
+
+
+def test_an_empty_message_shows_its_subject_alone():
+    error = CatalogError().add_context(subject="artifact 'a'", artifact="a")
+    assert str(error) == "artifact 'a'"
 
 
 def test_importing_errors_does_not_import_click():

@@ -47,7 +47,9 @@ class StatisfactoryError(Exception):
     def __str__(self) -> str:
         message = BaseException.__str__(self)  # not KeyError's, which quotes the message
         named = self.artifact is not None and f"artifact {self.artifact!r}" in message
-        return f"{self.subject}: {message}" if self.subject and not named else message
+        if not self.subject or named:
+            return message
+        return f"{self.subject}: {message}" if message else self.subject
 
 
 # --- reading a user's project -------------------------------------------------------------
@@ -234,5 +236,6 @@ def _craft_failed_error() -> type[Exception]:
         def show(self, file: Any = None) -> None:
             pass
 
-    CraftFailedError.__module__ = __name__
+    # Named as the module attribute it is reached by, so that pickle finds it.
+    CraftFailedError.__module__, CraftFailedError.__qualname__ = __name__, "CraftFailedError"
     return CraftFailedError

@@ -1,4 +1,5 @@
-"""Every error the library raises derives from :class:`StatisfactoryError`.
+"""Every exception class of the package. Every error the library raises derives from
+:class:`StatisfactoryError`.
 
 Messages name what is concerned (file, key, artifact, craft) and say how to fix it;
 the underlying exception, if any, is chained with ``raise ... from``.
@@ -6,9 +7,49 @@ the underlying exception, if any, is chained with ``raise ... from``.
 
 from __future__ import annotations
 
+import functools
+from typing import Any, Self
+
+_CONTEXT = ("subject", "artifact", "location", "craft", "file", "key")
+
 
 class StatisfactoryError(Exception):
-    """Base class of every error raised by Statisfactory."""
+    """Base class of every error raised by Statisfactory.
+
+    What the error is about is carried as attributes, ``None`` when unknown: ``artifact`` (its
+    name), ``location`` (where it is stored, resolved), ``craft`` (its qualified name), ``file``
+    and ``key``. A layer that knows more than the raiser adds it with :meth:`add_context`. The
+    message (``args[0]``) stays as raised; ``str(error)`` puts ``subject`` (how the catalog names
+    an artifact, with its type and file) in front of it when the message does not name the
+    artifact already.
+    """
+
+    subject: str | None = None
+    artifact: str | None = None
+    location: str | None = None
+    craft: str | None = None
+    file: str | None = None
+    key: str | None = None
+
+    def __init__(self, *args: object, **context: Any) -> None:
+        super().__init__(*args)
+        self.add_context(**context)
+
+    def add_context(self, **context: Any) -> Self:
+        """Set the context attributes not known yet; what the raiser set stays."""
+        for name, value in context.items():
+            if name not in _CONTEXT:
+                raise TypeError(f"unknown error context {name!r}; known: {', '.join(_CONTEXT)}")
+            if value is not None and getattr(self, name) is None:
+                setattr(self, name, str(value))
+        return self
+
+    def __str__(self) -> str:
+        message = BaseException.__str__(self)  # not KeyError's, which quotes the message
+        named = self.artifact is not None and f"artifact {self.artifact!r}" in message
+        if not self.subject or named:
+            return message
+        return f"{self.subject}: {message}" if message else self.subject
 
 
 # --- reading a user's project -------------------------------------------------------------
@@ -61,9 +102,6 @@ class CatalogError(StatisfactoryError):
 class ArtifactNotFoundError(CatalogError, KeyError):
     """An artifact name is not declared in the catalog."""
 
-    def __str__(self) -> str:  # KeyError quotes its message; keep it readable
-        return str(self.args[0]) if self.args else ""
-
 
 class UnknownTypeError(CatalogError):
     """An artifact's type is neither built in nor registered."""
@@ -92,3 +130,112 @@ class PipelineError(StatisfactoryError):
 
 class RunnerError(StatisfactoryError):
     """A runner is unknown, misconfigured, or failed to schedule crafts."""
+
+
+# --- the classes of each layer, gathered here --------------------------------------------------
+class UnknownParameterSetError(ParametersError, KeyError):
+    """No parameter set has the requested name."""
+
+
+class UnknownPipelineError(DefinitionError, KeyError):
+    """No pipeline definition has the requested name."""
+
+
+class RefusedYaml(ConfigurationError):
+    """Valid YAML that the bounded loader refuses; ``where`` is ``line N`` or ``lines N and M``
+    (the file is named by whoever parsed the text)."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(f"{where}: {problem}")
+        self.where, self.problem = where, problem
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return type(self), (self.where, self.problem), self.__dict__
+
+
+class NotebookError(ConfigurationError):
+    """A notebook cannot be read or compiled."""
+
+
+class LakeFSBranchError(IntegrationError):
+    """The git checkout does not give a usable lakeFS branch (detached HEAD, invalid name)."""
+
+
+class InteractorRegistrationError(CatalogError):
+    """Two different classes claim the same artifact type name."""
+
+
+class BackendRegistrationError(CatalogError):
+    """Two different backend classes claim the same scheme."""
+
+
+class MissingArtifactError(StorageError, FileNotFoundError):
+    """An artifact is declared but nothing is stored at its (resolved) location."""
+
+
+class DatabaseUnreachableError(StorageError):
+    """The database of a ``sql`` artifact cannot be reached or refuses the credentials."""
+
+
+class DatabaseRefusedError(CatalogError):
+    """The database refused a statement: the query, or the write of the table."""
+
+
+class CraftUsageError(CraftError):
+    """A craft was given or returned something it cannot handle; the message names the craft."""
+
+
+class CraftOutputError(CraftUsageError):
+    """A craft returned values that do not match its return annotation."""
+
+
+class UndeclaredArtifactError(CraftUsageError, ArtifactNotFoundError):
+    """A craft loads or saves an artifact the catalog does not declare."""
+
+
+class VizError(PipelineError):
+    """A picture of a pipeline cannot be drawn or written."""
+
+
+class WorkerLostError(RunnerError):
+    """The Dask workers running a craft died more times than the run allows."""
+
+
+class UnhashableValueError(ValueError):
+    """A value is neither JSON nor picklable, so no digest can stand for it (an internal signal:
+    the run history then records no digest)."""
+
+
+class UnknownTypeWarning(UserWarning):
+    """A catalog entry's type is unknown: the entry is kept, and using it is an error."""
+
+
+# --- the command line ---------------------------------------------------------------------------
+def __getattr__(name: str) -> Any:
+    # The command line's craft failure is a click exception; built on first use so that
+    # importing the library does not import click.
+    if name == "CraftFailedError":
+        return _craft_failed_error()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@functools.cache
+def _craft_failed_error() -> type[Exception]:
+    import click
+
+    class CraftFailedError(click.ClickException):
+        """A craft failed during ``statisfactory run``: the run's report (what failed, what
+        completed) is already printed, so showing it prints nothing more; exit status 1."""
+
+        exit_code = 1
+
+        def __init__(self, message: str, *, craft: str | None = None) -> None:
+            super().__init__(message)
+            self.craft = craft
+
+        def show(self, file: Any = None) -> None:
+            pass
+
+    # Named as the module attribute it is reached by, so that pickle finds it.
+    CraftFailedError.__module__, CraftFailedError.__qualname__ = __name__, "CraftFailedError"
+    return CraftFailedError

@@ -8,7 +8,7 @@ import pytest
 from catalog_files import make_catalog
 
 from statisfactory.errors import ArtifactNotFoundError, CatalogError, ConfigurationError
-from statisfactory.IO import Artifact, Catalog
+from statisfactory.IO import Artifact, ArtifactInteractor, Catalog
 
 
 def test_a_folder_of_files_in_list_and_mapping_forms(tmp_path: Path):
@@ -336,3 +336,35 @@ def test_the_parse_cache_keeps_no_rendered_secret(tmp_path: Path):
     assert catalog.locate("b") == str(tmp_path / "data/k-0xBEEF.csv")
     cache = tmp_path / ".statisfactory/cache/catalog"
     assert not cache.exists() or not list(cache.iterdir())
+
+
+class _Refusing(ArtifactInteractor, interactor_name="test_refusing"):
+    def load(self):
+        raise CatalogError("the table is locked", key="lock")
+
+
+def test_errors_carry_the_artifact_and_its_location_as_attributes(tmp_path: Path):
+    catalog = make_catalog(
+        tmp_path,
+        """
+        - name: scores
+          type: csv
+          extra: {path: data/scores.csv}
+        - name: table
+          type: test_refusing
+        """,
+    )
+    with pytest.raises(CatalogError) as caught:
+        catalog.load("scores")  # nothing stored there
+    error = caught.value
+    assert (error.artifact, Path(error.file).name) == ("scores", "catalog.yaml")
+    assert error.location.endswith("data/scores.csv")
+
+    with pytest.raises(CatalogError) as caught:
+        catalog.load("table")
+    error = caught.value
+    assert error.args == ("the table is locked",)  # the raiser's message, not rewritten
+    assert (error.artifact, error.key) == ("table", "lock")
+    assert str(error) == "artifact 'table' (type 'test_refusing', declared in " + (
+        f"{tmp_path / 'catalog.yaml'}): the table is locked"
+    )

@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 from catalog_files import make_catalog
 
-from statisfactory.errors import CatalogError
-from statisfactory.IO.interactors.files import MissingArtifactError
+from statisfactory.errors import CatalogError, MissingArtifactError
 
 FRAME = pd.DataFrame({"id": [1, 2, 3], "label": ["a", "b", "c"], "value": [0.5, 1.5, -2.0]})
 

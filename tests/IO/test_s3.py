@@ -8,8 +8,7 @@ import pandas as pd
 import pytest
 
 from servers import free_port, unique_name
-from statisfactory.errors import StorageError
-from statisfactory.IO.interactors.files import MissingArtifactError
+from statisfactory.errors import MissingArtifactError, StorageError
 
 
 def catalog_yaml(bucket: str) -> str:

@@ -152,7 +152,7 @@ def test_an_odbc_connection_string_becomes_an_odbc_connect_url(tmp_path: Path):
 
 
 def test_loading_a_table_that_does_not_exist_names_it(tmp_path: Path):
-    from statisfactory.IO.interactors.files import MissingArtifactError
+    from statisfactory.errors import MissingArtifactError
 
     catalog = make_catalog(tmp_path, CATALOG)
     catalog.save("sales", SALES, year=2024)

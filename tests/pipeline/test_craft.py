@@ -5,9 +5,13 @@ import json
 
 import pytest
 
-from statisfactory.errors import CraftError, NoActiveSessionError, StatisfactoryError
+from statisfactory.errors import (
+    CraftError,
+    CraftOutputError,
+    NoActiveSessionError,
+    StatisfactoryError,
+)
 from statisfactory.pipeline import Artifact, Craft, Volatile
-from statisfactory.pipeline.craft import CraftOutputError
 
 CATALOG = {
     "catalog/catalog.yaml": """

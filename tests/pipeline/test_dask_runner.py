@@ -24,9 +24,9 @@ from session_sources import COUNTING_SESSION
 
 from service_guard import service_unavailable
 from statisfactory import Session
-from statisfactory.errors import CraftError, RunnerError
+from statisfactory.errors import CraftError, RunnerError, WorkerLostError
 from statisfactory.pipeline import Pipeline
-from statisfactory.pipeline.runners.dask import DaskRunner, WorkerLostError
+from statisfactory.pipeline.runners.dask import DaskRunner
 
 pytestmark = pytest.mark.service
 

@@ -29,7 +29,8 @@ from statisfactory.IO.interpolation import has_markers, interpolate
 from statisfactory.IO.parse_cache import CACHE_FOLDER
 from statisfactory.IO.signatures import select
 from statisfactory.logger import MixinLogable
-from statisfactory.secrets import of_session, redact
+from statisfactory.scope import active_session_or_none, get_active_session
+from statisfactory.secrets import Secrets, of_session, redact
 
 _MISSING: Any = object()
 
@@ -112,8 +113,6 @@ class Catalog(MixinLogable):
         """The session given at construction, else the active one (``with session:``)."""
         if self._session is not None:
             return self._session
-        from statisfactory.session.scope import get_active_session
-
         return get_active_session()
 
     @property
@@ -121,8 +120,6 @@ class Catalog(MixinLogable):
         """The session given at construction, else the active one, else ``None``."""
         if self._session is not None:
             return self._session
-        from statisfactory.session.scope import active_session_or_none
-
         return active_session_or_none()
 
     def __contains__(self, name: object) -> bool:
@@ -269,7 +266,8 @@ class Catalog(MixinLogable):
         try:
             yield
         except StatisfactoryError as error:
-            self._complete(error, interactor.artifact, context)
+            location = self._failed_location(interactor, action, context)
+            self._complete(error, interactor.artifact, context, location)
             raise
         except NotImplementedError as error:
             raise CatalogError(
@@ -277,30 +275,45 @@ class Catalog(MixinLogable):
                 f"{action if action != 'check' else 'exists'}() in {type(interactor).__qualname__}"
             ) from error
         except Exception as error:
-            try:
-                location = self._locate(interactor, context) if action != "locate" else None
-            except Exception:
-                location = None
+            location = self._failed_location(interactor, action, context)
             kind = StorageError if isinstance(error, OSError) else CatalogError
-            message = interactor.artifact.failure(action, location, error)
-            raise kind(self._scrub(message, interactor.artifact, context)) from error
+            artifact = interactor.artifact
+            message = self._scrub(artifact.failure(action, location, error), artifact, context)
+            raise kind(message, **_about(artifact), location=location) from error
 
     def _complete(
-        self, error: StatisfactoryError, artifact: Artifact, context: Mapping[str, Any]
+        self,
+        error: StatisfactoryError,
+        artifact: Artifact,
+        context: Mapping[str, Any],
+        location: str | None = None,
     ) -> None:
-        """Make the message of ``error`` name ``artifact`` and hold no secret; its class and
+        """Add the artifact (and its location, when known) to the context of ``error`` (its
+        message then names the artifact) and mask the secrets in its message; its class and
         traceback stay as raised."""
-        if error.args and isinstance(error.args[0], str):
-            message = error.args[0]
-            if f"artifact {artifact.name!r}" not in message:
-                message = f"{artifact.where}: {message}"
-            error.args = (self._scrub(message, artifact, context), *error.args[1:])
+        error.add_context(subject=artifact.where, **_about(artifact), location=location)
+        self._secrets(artifact, context).mask_error(error)
+
+    def _failed_location(
+        self, interactor: ArtifactInteractor, action: str, context: Mapping[str, Any]
+    ) -> str | None:
+        """Where the failed ``action`` was going (secrets masked), if that can be told."""
+        if action == "locate":
+            return None
+        try:
+            return self._scrub(self._locate(interactor, context), interactor.artifact, context)
+        except Exception:
+            return None
 
     def _scrub(self, text: str, artifact: Artifact, context: Mapping[str, Any]) -> str:
         """``text`` without the secrets of the entry, the context or the session's settings."""
+        return self._secrets(artifact, context).mask(text)
+
+    def _secrets(self, artifact: Artifact, context: Mapping[str, Any]) -> Secrets:
+        """The secrets of the entry, the context and the session's settings."""
         declared = self._artifacts.get(artifact.name, artifact)
         sources = [declared.extra, declared.load_options, declared.save_options, context]
-        return of_session(self.session_or_none, *sources).mask(text)
+        return of_session(self.session_or_none, *sources)
 
     # --- presentation and composition ---------------------------------------------------------
     def __str__(self) -> str:
@@ -331,3 +344,8 @@ class Catalog(MixinLogable):
         return Catalog(
             {**self._artifacts, **other._artifacts}, root=self.root, session=self._session
         )
+
+
+def _about(artifact: Artifact) -> dict[str, Any]:
+    """The error context naming ``artifact``."""
+    return {"artifact": artifact.name, "file": artifact.source}

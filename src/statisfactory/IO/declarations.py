@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
-from statisfactory.errors import CatalogError
+from statisfactory.errors import CatalogError, UnknownTypeWarning
 from statisfactory.IO.artifact import Artifact
 from statisfactory.IO.interactors.base import FILE_TYPES, is_known_type, known_types, unknown_type
 from statisfactory.IO.parse_cache import cached_parse, variables_digest
@@ -30,10 +30,6 @@ ENTRY_KEYS = (
     "+tags",
     "+dynamic_location",
 )
-
-
-class UnknownTypeWarning(UserWarning):
-    """A catalog entry's type is unknown: the entry is kept, and using it is an error."""
 
 
 def read_catalog(

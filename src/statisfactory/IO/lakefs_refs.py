@@ -15,16 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from statisfactory.errors import IntegrationError
+from statisfactory.errors import IntegrationError, LakeFSBranchError
 
 DEFAULT_SOURCE_BRANCH = "main"
 _VALID_BRANCH = re.compile(r"\A\w[-\w]*\Z", re.ASCII)
 _GIT_SEPARATORS = re.compile(r"[/.]+")
 _HEADS = "refs/heads/"
-
-
-class LakeFSBranchError(IntegrationError):
-    """The git checkout does not give a usable lakeFS branch (detached HEAD, invalid name)."""
 
 
 @dataclass(frozen=True)

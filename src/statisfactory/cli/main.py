@@ -14,6 +14,7 @@ import click
 from statisfactory import __version__
 from statisfactory.cli.lazy import LazyGroup
 from statisfactory.cli.state import CliState
+from statisfactory.errors import StatisfactoryError
 
 COMMANDS = {
     "run": ("statisfactory.cli.run:run", "Run a pipeline, optionally with a parameter set."),
@@ -94,11 +95,6 @@ def main(argv: list[str] | None = None) -> int:
 
 def report_error(error: Exception, *, verbose: bool) -> int:
     """Print ``error`` as one line (with the traceback if ``verbose``) and return the exit status."""
-    from statisfactory.cli.state import CraftFailed
-    from statisfactory.errors import StatisfactoryError
-
-    if isinstance(error, CraftFailed):
-        return EXIT_CRAFT_FAILED  # the run already printed what failed and what completed
     if verbose or not isinstance(error, StatisfactoryError):
         import traceback
 

@@ -7,7 +7,8 @@ import time
 import click
 
 from statisfactory.cli.output import print_table
-from statisfactory.cli.state import CliState, CraftFailed
+from statisfactory.cli.state import CliState
+from statisfactory.errors import CraftFailedError
 
 
 @click.command()
@@ -111,7 +112,8 @@ def run(
 
             traceback.print_exception(error)
         _print_partial(monitor, f"Run of {label} failed: {error}")
-        raise CraftFailed(str(error)) from error
+        # Exit status 1; the report above already says what failed and what completed.
+        raise CraftFailedError(str(error), craft=getattr(error, "craft", None)) from error
     skipped = sum(1 for record in monitor.records if record.status == "skipped")
     print_table(
         f"Run of {label}: {len(monitor.records)} craft(s)"

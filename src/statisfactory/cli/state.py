@@ -21,10 +21,6 @@ PROJECT_ADVICE = (
 )
 
 
-class CraftFailed(Exception):
-    """A craft failed during ``run``; the report is already printed, the exit status is 1."""
-
-
 class _CurrentStderrHandler(logging.StreamHandler):
     """Write to whatever ``sys.stderr`` is now, so a live display that redirects it stays clean."""
 

@@ -6,8 +6,9 @@
   craft's code, parameters and artifacts are fingerprinted with;
 - :mod:`~statisfactory.history.recorder`: recording one run;
 - :mod:`~statisfactory.history.lineage`: what produced an artifact, recursively;
-- :mod:`~statisfactory.history.volatiles`: the optional on-disk cache of volatiles.
-
-Incremental runs, which compare a craft with its recorded state, are in
-:mod:`statisfactory.pipeline.incremental`.
+- :mod:`~statisfactory.history.volatiles`: the optional on-disk cache of volatiles;
+- :mod:`~statisfactory.history.recording` and :mod:`~statisfactory.history.incremental`: the
+  plugins a session adds to each of its runs (:meth:`BaseSession.run_plugins`): the run history,
+  and for an incremental run the skip policy, which compares a craft with its recorded state
+  (:mod:`~statisfactory.history.decisions`).
 """

@@ -27,6 +27,7 @@ from typing import Any
 
 from statisfactory import syntax
 from statisfactory.history.digests import bytes_digest
+from statisfactory.pipeline.craft import Craft
 from statisfactory.protocols import DigestStore
 
 RACY_SECONDS = 2.0  # a module younger than this may change again within its modification time
@@ -154,6 +155,4 @@ def _parse(filename: str, module: Any) -> _ModuleSource:
 
 
 def _is_craft(value: Any) -> bool:
-    from statisfactory.pipeline.craft import Craft
-
     return isinstance(value, Craft)

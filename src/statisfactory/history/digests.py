@@ -15,6 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from statisfactory.errors import UnhashableValueError
+
 CHUNK = 1024 * 1024
 
 
@@ -58,10 +60,6 @@ def folder_digest(path: Path) -> str:
         if item.is_file()
     ]
     return bytes_digest("\n".join(lines).encode())
-
-
-class UnhashableValueError(ValueError):
-    """A value is neither JSON nor picklable, so no digest can stand for it."""
 
 
 def value_digest(value: Any) -> str | None:

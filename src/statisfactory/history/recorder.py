@@ -5,7 +5,7 @@ read of the store, an incremental run or the end of the process waits). Craft ex
 handed to the store in batches, at most once a second and when the run ends, so that a run of
 many small crafts costs one transaction rather than one per craft.
 
-The run's history plugin (:class:`statisfactory.pipeline.recording.RunHistory`) feeds it: writes
+The run's history plugin (:class:`statisfactory.history.recording.RunHistory`) feeds it: writes
 seen by the ``after_artifact_save`` hook, in the thread that saved, and the outputs of crafts run
 in worker processes, fingerprinted when their craft finishes (:meth:`RunRecorder.record_write`).
 

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 from statisfactory.logger import get_logger
 from statisfactory.processes import Liveness, Owner, host_name, liveness
+from statisfactory.secrets import redact
 
 _logger = get_logger("history")
 
@@ -564,8 +565,6 @@ def _decoded(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _redacted(error: Exception) -> str:
-    from statisfactory.secrets import redact
-
     return redact(str(error))
 
 
@@ -611,8 +610,6 @@ def open_store(root: Path, url: str | None = None, enabled: Any = True) -> Histo
 
             driver = SqliteDriver(Path(root) / STORE_FOLDER / SQLITE_NAME)
     except Exception as error:
-        from statisfactory.secrets import redact
-
         where = redact(str(url)) if url else str(Path(root) / STORE_FOLDER / SQLITE_NAME)
         _logger.warning(
             "run history at %s cannot be opened (%s: %s); this run is not recorded. Fix the "

@@ -11,8 +11,8 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+from statisfactory import scope
 from statisfactory.errors import NoActiveSessionError
-from statisfactory.session import scope
 
 _ACTIVE: dict[int, Any] = {}  # id(shell) -> the session the extension made active there
 

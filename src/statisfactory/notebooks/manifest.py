@@ -20,7 +20,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from statisfactory.notebooks.compiler import CompileReport, NotebookError
+from statisfactory.errors import NotebookError
+from statisfactory.notebooks.compiler import CompileReport
 
 MANIFEST_NAME = "manifest.json"
 MANIFEST_KEYS = ("notebooks", "pipelines")

@@ -20,13 +20,17 @@ from typing import TYPE_CHECKING, Any
 from statisfactory.errors import (
     ArtifactNotFoundError,
     CraftError,
+    CraftOutputError,
+    CraftUsageError,
     NoActiveSessionError,
+    UndeclaredArtifactError,
     UnknownTypeError,
 )
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.craft_params import per_craft
 from statisfactory.pipeline.hooks import Hookable, call_hooks
 from statisfactory.pipeline.signature import NO_DEFAULT, CraftSignature, read_signature
+from statisfactory.scope import get_active_session
 
 if TYPE_CHECKING:
     from statisfactory.IO.catalog import Catalog
@@ -35,18 +39,6 @@ if TYPE_CHECKING:
     from statisfactory.protocols import CatalogLike
 
 _NOTHING: dict[str, Any] = {}  # shared, never mutated: a craft that keeps no volatile
-
-
-class CraftUsageError(CraftError):
-    """A craft was given or returned something it cannot handle; the message names the craft."""
-
-
-class CraftOutputError(CraftUsageError):
-    """A craft returned values that do not match its return annotation."""
-
-
-class UndeclaredArtifactError(CraftUsageError, ArtifactNotFoundError):
-    """A craft loads or saves an artifact the catalog does not declare."""
 
 
 class Craft(Hookable):
@@ -291,8 +283,6 @@ class Craft(Hookable):
         )
 
     def _catalog(self) -> Catalog:
-        from statisfactory.session.scope import get_active_session
-
         try:
             return get_active_session().catalog
         except NoActiveSessionError as error:

@@ -18,6 +18,7 @@ from statisfactory.logger import get_logger
 from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.dag import Plan, solve
 from statisfactory.pipeline.hooks import Hookable
+from statisfactory.scope import active_session_or_none
 
 if TYPE_CHECKING:
     from statisfactory.pipeline.run import Run, RunResult
@@ -156,7 +157,7 @@ class Pipeline(Hookable):
         Inside a session the run is recorded in the run history, labelled with
         ``configuration`` (the name of the parameter set, if any). ``incremental`` skips the
         crafts whose code, parameters and inputs are unchanged since their last run (see
-        :mod:`statisfactory.pipeline.incremental`); the volatiles of skipped crafts are then not
+        :mod:`statisfactory.history.incremental`); the volatiles of skipped crafts are then not
         in the returned mapping. ``explain`` prints why each craft will run or be skipped;
         ``volatile_cache`` (default: the ``volatile_cache`` setting) keeps volatiles on disk.
         ``plugins`` are hook plugins for this run only (see :mod:`statisfactory.hookspecs`).
@@ -167,7 +168,7 @@ class Pipeline(Hookable):
         from statisfactory.pipeline.run import Run, RunResult, RunStatus
         from statisfactory.pipeline.runners import get_runner
 
-        session = _active_session()
+        session = active_session_or_none()
         if runner is None and session is not None:
             runner = _setting(session, "runner")
         chosen = get_runner(runner, max_workers)
@@ -183,7 +184,7 @@ class Pipeline(Hookable):
             plan,
             dict(params or {}),
             session=session,
-            catalog=session.catalog if uses_catalog else None,
+            catalog=session.catalog if session is not None and uses_catalog else None,
             configuration=configuration,
             incremental=incremental,
         )
@@ -280,10 +281,9 @@ def _run_hooks(
     from statisfactory.plugins.relay import NO_HOOKS, HookRelay
 
     own: list[tuple[str, Any]] = []
-    if run.session is not None:
-        from statisfactory.pipeline.incremental import history_plugins
-
-        own.extend(history_plugins(run, volatile_cache=volatile_cache, explain=explain))
+    added_by_session = getattr(run.session, "run_plugins", None)  # its run history
+    if added_by_session is not None:
+        own.extend(added_by_session(run, volatile_cache=volatile_cache, explain=explain))
     adapter = class_hooks_for(run)
     if adapter is not None:
         own.append(("class-hooks", adapter))
@@ -304,12 +304,6 @@ def _plugin_name(plugin: Any, taken: list[str]) -> str:
     name = getattr(plugin, "__name__", None) or type(plugin).__name__
     count = sum(1 for other in taken if other == name or other.startswith(f"{name}#"))
     return f"{name}#{count + 1}" if count else name
-
-
-def _active_session() -> Any:
-    from statisfactory.session.scope import active_session_or_none
-
-    return active_session_or_none()
 
 
 def _setting(session: Any, key: str) -> Any:

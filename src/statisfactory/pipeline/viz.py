@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from statisfactory.errors import PipelineError
+from statisfactory.errors import VizError
 
 if TYPE_CHECKING:
     from statisfactory.pipeline.pipeline import Pipeline
@@ -35,10 +35,6 @@ SUFFIXES = {
     ".html": "html",
     ".htm": "html",
 }
-
-
-class VizError(PipelineError):
-    """A picture of a pipeline cannot be drawn or written."""
 
 
 @dataclass(frozen=True)

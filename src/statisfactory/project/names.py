@@ -26,13 +26,6 @@ def named_entries(
             yield file, name, body
 
 
-class ReadableKeyError(KeyError):
-    """A ``KeyError`` whose message reads as written (``KeyError`` quotes it)."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
-
-
 def names(value: Any, key: str, where: str, error: type[Exception]) -> tuple[str, ...]:
     """``value`` as a tuple of names (a single name is accepted); else ``error``."""
     items = [value] if isinstance(value, str) else value

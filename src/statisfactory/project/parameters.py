@@ -23,18 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from statisfactory.errors import ParametersError
-from statisfactory.project.names import ReadableKeyError, named_entries, names, unknown
+from statisfactory.errors import ParametersError, UnknownParameterSetError
+from statisfactory.project.names import named_entries, names, unknown
 
 MERGE_STRATEGIES = ("recursive_merge", "override")
 _MERGE_ALIASES = {"overide": "override"}  # the original's spelling
 DEFAULT_PRECEDENCE = 10  # the original's documented default
 DIRECTIVES = ("+from", "+merge", "+precedence", "+tags")
 _SHAPE = "a parameters file is a mapping of set name -> parameters"
-
-
-class UnknownParameterSetError(ParametersError, ReadableKeyError):
-    """No parameter set has the requested name."""
 
 
 @dataclass(frozen=True)

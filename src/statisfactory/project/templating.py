@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from statisfactory.errors import ConfigurationError
+from statisfactory.errors import ConfigurationError, RefusedYaml
 from statisfactory.project.files import read_text
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -125,7 +125,7 @@ def parse_yaml(text: str, *, source: Path | str, hint: str = "") -> Any:
     """
     import yaml
 
-    from statisfactory.project.yaml_loader import RefusedYaml, load_yaml
+    from statisfactory.project.yaml_loader import load_yaml
 
     if len(text) > TEXT_LIMIT:
         raise _too_long(source, "")

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from statisfactory.errors import RefusedYaml
+
 DEPTH_LIMIT = 100
 EXPANSION_LIMIT = 10_000_000
 MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -29,15 +31,6 @@ if TYPE_CHECKING:  # the C loader has the same interface; the stubs only know th
     _Base = yaml.SafeLoader
 else:
     _Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class RefusedYaml(yaml.YAMLError):
-    """Valid YAML that is refused; ``where`` is ``line N`` or ``lines N and M``."""
-
-    def __init__(self, where: str, problem: str) -> None:
-        super().__init__(f"{where}: {problem}")
-        self.where = where
-        self.problem = problem
 
 
 def load_yaml(text: str) -> Any:

@@ -10,12 +10,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from statisfactory import scope
 from statisfactory.errors import HookError, StatisfactoryError
 from statisfactory.logger import MixinLogable
 from statisfactory.project.pyproject import ProjectConfig, find_root, read_project_config
 from statisfactory.project.settings import build_settings, template_variables
 from statisfactory.secrets import Secrets
-from statisfactory.session import defaults, integrations, scope
+from statisfactory.session import defaults, integrations
 from statisfactory.session.user_space import UserSpace
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
     from statisfactory.history.store import HistoryStore
     from statisfactory.IO.catalog import Catalog
-    from statisfactory.project.definitions import PipelinesDefinitions
+    from statisfactory.pipeline.definitions import PipelinesDefinitions
     from statisfactory.project.parameters import ParameterSets
     from statisfactory.session.session import Session
 
@@ -231,6 +232,15 @@ class BaseSession(MixinLogable):
         from statisfactory.plugins.manager import session_manager
 
         return self._integration("plugins", lambda: session_manager(self))
+
+    def run_plugins(
+        self, run: Any, *, volatile_cache: bool | None = None, explain: bool = False
+    ) -> list[tuple[str, Any]]:
+        """The plugins this session adds to each of its runs, as ``(name, plugin)``: the run
+        history and, for an incremental run, the skip policy (:mod:`statisfactory.history`)."""
+        from statisfactory.history.incremental import history_plugins  # not needed to start
+
+        return history_plugins(run, volatile_cache=volatile_cache, explain=explain)
 
     @property
     def history_store(self) -> HistoryStore:

@@ -29,7 +29,7 @@ def load_parameters(session: BaseSession) -> None:
 
 def load_pipelines_definitions(session: BaseSession) -> None:
     """Build ``session.pipelines_definitions`` (lazy: user code is imported on first access)."""
-    from statisfactory.project.definitions import load_pipelines_definitions as load
+    from statisfactory.pipeline.definitions import load_pipelines_definitions as load
 
     session._pipelines_definitions = load(
         session.config.pipelines_definitions, session.template_variables

@@ -17,10 +17,11 @@ from types import MethodType
 from typing import Any, BinaryIO, ClassVar
 from urllib.parse import ParseResult
 
-from statisfactory.errors import CatalogError
+from statisfactory.errors import BackendRegistrationError
 from statisfactory.IO.registry import ConstructorForm, Registry, constructor_form, qualified_name
 from statisfactory.IO.signatures import accepted, select
 from statisfactory.logger import MixinLogable
+from statisfactory.scope import active_session_or_none, get_active_session
 from statisfactory.secrets import redact_url
 
 # Built-in schemes -> module defining their backend, imported on first use.
@@ -37,10 +38,6 @@ _OPERATION_METHODS = {
 }
 # Given by the catalog itself, never taken from options or the context.
 RESERVED_ARGUMENTS = frozenset({"fragment", "payload"})
-
-
-class BackendRegistrationError(CatalogError):
-    """Two different backend classes claim the same scheme."""
 
 
 def _conflict(scheme: str, known: type, new: type) -> BackendRegistrationError:
@@ -90,8 +87,6 @@ class Backend(MixinLogable):
         if cls._constructor is ConstructorForm.CURRENT:
             return cls(root=root, session=session)
         if session is None:  # the original's code uses the session it is given at once
-            from statisfactory.session.scope import active_session_or_none
-
             session = active_session_or_none()
         backend = cls.__new__(cls)
         backend.root, backend._session = root, session  # before the original's __init__ runs
@@ -103,8 +98,6 @@ class Backend(MixinLogable):
     def session(self) -> Any:
         """The catalog's session, else the active one (``with session:``)."""
         if self._session is None:
-            from statisfactory.session.scope import get_active_session
-
             return get_active_session()
         return self._session
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from types import MethodType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from statisfactory.errors import CatalogError, UnknownTypeError
+from statisfactory.errors import CatalogError, InteractorRegistrationError, UnknownTypeError
 from statisfactory.IO.interpolation import FieldCheck
 from statisfactory.IO.registry import ConstructorForm, Registry, constructor_form, qualified_name
 from statisfactory.IO.signatures import select
@@ -32,10 +32,6 @@ BUILTIN_MODULES: dict[str, str] = {
 }
 # Built-in types stored as one file: their entries need ``extra.path``.
 FILE_TYPES = frozenset(BUILTIN_MODULES) - {"sql", "odbc"}
-
-
-class InteractorRegistrationError(CatalogError):
-    """Two different classes claim the same artifact type name."""
 
 
 def _conflict(name: str, known: type, new: type) -> InteractorRegistrationError:

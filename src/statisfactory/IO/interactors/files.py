@@ -11,15 +11,16 @@ from urllib.parse import ParseResult, urlparse
 
 from pydantic import BaseModel, ConfigDict
 
-from statisfactory.errors import CatalogError, StatisfactoryError, StorageError
+from statisfactory.errors import (
+    CatalogError,
+    MissingArtifactError,
+    StatisfactoryError,
+    StorageError,
+)
 from statisfactory.IO.backends.base import RESERVED_ARGUMENTS, Backend
 from statisfactory.IO.interactors.base import ArtifactInteractor
 from statisfactory.IO.interpolation import check_path, scheme_of
 from statisfactory.IO.signatures import select
-
-
-class MissingArtifactError(StorageError, FileNotFoundError):
-    """An artifact is declared but nothing is stored at its (resolved) location."""
 
 
 class FileExtra(BaseModel):

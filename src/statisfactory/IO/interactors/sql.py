@@ -29,9 +29,15 @@ from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 
-from statisfactory.errors import CatalogError, IntegrationError, InterpolationError, StorageError
+from statisfactory.errors import (
+    CatalogError,
+    DatabaseRefusedError,
+    DatabaseUnreachableError,
+    IntegrationError,
+    InterpolationError,
+    MissingArtifactError,
+)
 from statisfactory.IO.interactors.base import ArtifactInteractor
-from statisfactory.IO.interactors.files import MissingArtifactError
 from statisfactory.IO.interpolation import check_sql_values
 from statisfactory.IO.signatures import select
 from statisfactory.secrets import redact_text
@@ -43,14 +49,6 @@ _POSITIONAL = {"load": frozenset({"sql", "table_name", "con"}), "save": frozense
 
 _engines: dict[tuple[int, str, str], Any] = {}
 _engines_lock = threading.Lock()
-
-
-class DatabaseUnreachableError(StorageError):
-    """The database of a ``sql`` artifact cannot be reached or refuses the credentials."""
-
-
-class DatabaseRefusedError(CatalogError):
-    """The database refused a statement: the query, or the write of the table."""
 
 
 class SqlExtra(BaseModel):

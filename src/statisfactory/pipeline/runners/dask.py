@@ -26,9 +26,9 @@ import uuid
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from statisfactory.errors import RunnerError
+from statisfactory.errors import CraftUsageError, RunnerError, WorkerLostError
 from statisfactory.logger import get_logger
-from statisfactory.pipeline.craft import Craft, CraftUsageError
+from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.job import CraftCall, Job
 from statisfactory.pipeline.runners import worker as process_worker
 from statisfactory.pipeline.runners.base import Runner
@@ -42,10 +42,6 @@ _logger = get_logger("pipeline.runner.dask")
 DEFAULT_RETRIES = 2
 DEFAULT_CONNECT_TIMEOUT = 10.0
 _UNCAPPED = 1 << 30  # without max_workers, Dask's scheduler alone decides what runs when
-
-
-class WorkerLostError(RunnerError):
-    """The Dask workers running a craft died more times than the run allows."""
 
 
 class DaskRunner(Runner, runner_name="dask"):
@@ -284,7 +280,10 @@ def _register_session(client: Client, job: Job) -> str | None:
         return None
     name = f"statisfactory-session-{uuid.uuid4().hex}"  # one per run: concurrent runs coexist
     try:
-        client.register_plugin(SessionPlugin(str(root)), name=name)
+        pickled = process_worker.pickled_session(job.session)
+        if pickled is None:  # no session: nothing for the workers to rebuild
+            return None
+        client.register_plugin(SessionPlugin(pickled), name=name)
     except Exception as error:
         raise RunnerError(
             f"{job.name}: the Dask workers could not rebuild the session from {root} "

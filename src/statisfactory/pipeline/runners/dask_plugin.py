@@ -20,28 +20,27 @@ from typing import Any
 
 from distributed import WorkerPlugin, get_worker
 
-from statisfactory.errors import RunnerError
-from statisfactory.pipeline.craft import Craft, CraftUsageError
+from statisfactory.errors import CraftUsageError, RunnerError
+from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.runners import worker as process_worker
+from statisfactory.plugins.relay import worker_hooks
 
 
 class SessionPlugin(WorkerPlugin):
-    """Build ``Session(root_folder=root)`` when a worker starts (or the plugin is registered).
+    """Rebuild the client's session when a worker starts (or the plugin is registered), from
+    its :func:`~statisfactory.pipeline.runners.worker.pickled_session` (its root).
 
     Workers started later (a replacement for a worker that died, a scaled-up cluster) build
     theirs before running any task.
     """
 
-    def __init__(self, root: str) -> None:
-        self.root = root
+    def __init__(self, session: bytes) -> None:
+        self.pickled = session  # bytes: the scheduler, which never unpickles it, needs no project
         self.session: Any = None
         self.hooks: Any = None
 
     def setup(self, worker: Any) -> None:
-        from statisfactory.plugins.relay import worker_hooks
-        from statisfactory.session import Session
-
-        self.session = Session(root_folder=self.root)
+        self.session = pickle.loads(self.pickled)
         self.hooks = worker_hooks(self.session)
         process_worker.keep_secret(self.session)
 

@@ -1,8 +1,8 @@
 """Run crafts in a pool of processes: for CPU-bound Python crafts.
 
-Each worker process rebuilds the session once, from the project's root, in the pool's
-initializer; the crafts it runs then see it as the active session. Crafts travel by reference
-(module and name), their inputs and outputs by pickle.
+Each worker process rebuilds the session once, from the project's root (a session pickles as its
+root), in the pool's initializer; the crafts it runs then see it as the active session. Crafts
+travel by reference (module and name), their inputs and outputs by pickle.
 """
 
 from __future__ import annotations
@@ -28,12 +28,11 @@ class ProcessRunner(Runner, runner_name="processes"):
 
         for craft in job.plan.crafts:  # before anything runs
             worker.check_importable(craft)
-        root = getattr(job.session, "root", None)
         return ProcessPoolExecutor(
             max_workers=max(1, min(self.workers, len(job.plan.crafts))),
             mp_context=multiprocessing.get_context(self.start_method),
             initializer=worker.initialize,
-            initargs=(root,),
+            initargs=(worker.pickled_session(job.session),),
         )
 
     def _submit(self, executor: ProcessPoolExecutor, call: CraftCall) -> _Unpickled:

@@ -1,5 +1,8 @@
 """What runs inside a worker process: the session rebuilt once, then one craft per call.
 
+The session arrives pickled by the parent (:func:`pickled_session`); a session pickles as its
+root, so unpickling it here builds the worker's own, and the runners need not know its class.
+
 A call travels as the craft (pickled by reference: module and name) and one payload of bytes
 pickled by the parent, so a value that cannot be pickled is reported with the craft and the
 name it was given under, instead of a bare pickling error from deep inside the pool.
@@ -13,18 +16,16 @@ from __future__ import annotations
 
 import pickle
 from collections.abc import Mapping
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from statisfactory.pipeline.craft import Craft, CraftUsageError
+from statisfactory.errors import CraftUsageError
+from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.job import CraftCall
+from statisfactory.plugins.relay import HookRelay, worker_hooks
 from statisfactory.secrets import Secrets, guard_process
 
-if TYPE_CHECKING:
-    from statisfactory.plugins.relay import HookRelay
-
 _session: Any = None
-_session_root: Path | None = None
+_session_sent: bytes | None = None  # what _session was rebuilt from
 _hooks: HookRelay | None = None
 # What this process masks: it only grows (sessions of several runs, the crafts' contexts), so
 # that the streams and log handlers are wrapped once and masking more is never a loss.
@@ -51,29 +52,32 @@ def mask_raised(error: BaseException | None) -> None:
         error = error.__cause__ or error.__context__
 
 
-def initialize(root: Path | None) -> None:
-    """Build this process's session and its hooks from the project's root (once per process
-    and root)."""
-    global _session, _session_root, _hooks
-    if root is None or (_session is not None and _session_root == Path(root)):
-        return
-    from statisfactory.plugins.relay import worker_hooks
-    from statisfactory.session import Session
+def pickled_session(session: Any) -> bytes | None:
+    """What a worker rebuilds ``session`` from (:func:`initialize`); None without a session."""
+    return None if session is None else pickle.dumps(session)
 
-    _session, _session_root = Session(root_folder=root), Path(root)
+
+def initialize(session: bytes | None) -> None:
+    """Build this process's session and its hooks from the parent's :func:`pickled_session`
+    (once per process and session)."""
+    global _session, _session_sent, _hooks
+    if session is None or (_session is not None and _session_sent == session):
+        return
+    _session, _session_sent = pickle.loads(session), session
     _hooks = worker_hooks(_session)
     keep_secret(_session)
 
 
-def execute(craft: Craft, payload: bytes, root: Path | None = None) -> bytes:
+def execute(craft: Craft, payload: bytes, sent_session: bytes | None = None) -> bytes:
     """Run ``craft`` with the pickled ``(context, arguments, volatiles)``; return its volatiles.
 
-    ``root`` lets an engine without a pool initializer build the session on the first call.
+    ``sent_session`` (a :func:`pickled_session`) lets an engine without a pool initializer
+    build the session on the first call.
     The craft gets this process's catalog and hooks.
     """
     try:
-        if root is not None:
-            initialize(root)
+        if sent_session is not None:
+            initialize(sent_session)
         context, arguments, volatiles = pickle.loads(payload)
         keep_secret(_session, context, arguments)
         session = _session

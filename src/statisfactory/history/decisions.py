@@ -15,8 +15,8 @@ from statisfactory.history.code import Code
 from statisfactory.history.fingerprints import Stored
 
 if TYPE_CHECKING:
+    from statisfactory.history.incremental import IncrementalPolicy
     from statisfactory.pipeline.craft import Craft
-    from statisfactory.pipeline.incremental import IncrementalPolicy
 
 RUN, SKIP, MAYBE = "run", "skip", "may skip"
 

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from statisfactory.history.code import CodeFingerprints
+from statisfactory.history.decisions import Facts
 from statisfactory.history.digests import value_digest
 from statisfactory.history.fingerprints import ArtifactFingerprints, Stored
 from statisfactory.history.recorder import RunRecorder
 from statisfactory.hookspecs import hookimpl
-from statisfactory.pipeline.decisions import Facts
 from statisfactory.pipeline.run import RunStatus
 
 if TYPE_CHECKING:

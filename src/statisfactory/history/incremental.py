@@ -2,7 +2,7 @@
 
 Inside a session every pipeline run is recorded in the run history (see
 :mod:`statisfactory.history` and the run-history plugin,
-:class:`~statisfactory.pipeline.recording.RunHistory`). An incremental run
+:class:`~statisfactory.history.recording.RunHistory`). An incremental run
 (``p.run(params, incremental=True)``, or ``statisfactory run --incremental``) also registers the
 skip policy below, a plugin of the ``decide_craft`` hook, which skips a craft when all of these
 equal its last successful execution with the same parameters:
@@ -23,21 +23,21 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from statisfactory.errors import PipelineError
+from statisfactory.history.decisions import SKIP, Decision, RecordedStates, explain
 from statisfactory.history.digests import bytes_digest, pickled
+from statisfactory.history.recording import RunHistory
 from statisfactory.history.store import store_for
 from statisfactory.history.volatiles import MISSING, VolatileCache
 from statisfactory.hookspecs import hookimpl
 from statisfactory.logger import get_logger
-from statisfactory.pipeline.decisions import SKIP, Decision, RecordedStates, explain
 from statisfactory.pipeline.job import RunFirst, Skip
-from statisfactory.pipeline.recording import RunHistory
 from statisfactory.pipeline.run import CraftStatus
 
 if TYPE_CHECKING:
     from statisfactory.pipeline.craft import Craft
     from statisfactory.pipeline.run import Run
 
-_logger = get_logger("pipeline.incremental")
+_logger = get_logger("history.incremental")
 
 
 def history_plugins(

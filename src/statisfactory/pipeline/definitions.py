@@ -20,20 +20,15 @@ import importlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from statisfactory.errors import DefinitionError
-from statisfactory.project.names import ReadableKeyError, named_entries, names, unknown
-
-if TYPE_CHECKING:
-    from statisfactory.pipeline.pipeline import Pipeline
+from statisfactory.errors import DefinitionError, UnknownPipelineError
+from statisfactory.pipeline.craft import Craft
+from statisfactory.pipeline.pipeline import Pipeline
+from statisfactory.project.names import named_entries, names, unknown
 
 KEYS = ("+operators", "+tags")
 _SHAPE = "a pipelines file is a mapping of pipeline name -> definition"
-
-
-class UnknownPipelineError(DefinitionError, ReadableKeyError):
-    """No pipeline definition has the requested name."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +41,7 @@ class PipelineDefinition:
     tags: tuple[str, ...]
 
 
-class PipelinesDefinitions(Mapping[str, "Pipeline"]):
+class PipelinesDefinitions(Mapping[str, Pipeline]):
     """Name -> :class:`~statisfactory.pipeline.Pipeline`, each built (and kept) on first access."""
 
     def __init__(self, definitions: Mapping[str, PipelineDefinition]) -> None:
@@ -86,8 +81,6 @@ class PipelinesDefinitions(Mapping[str, "Pipeline"]):
 
     # --- building -----------------------------------------------------------------------------
     def _build(self, name: str, chain: tuple[str, ...]) -> Pipeline:
-        from statisfactory.pipeline.pipeline import Pipeline
-
         if name in self._built:
             return self._built[name]
         definition = self._definitions[name]
@@ -108,9 +101,6 @@ class PipelinesDefinitions(Mapping[str, "Pipeline"]):
 
 
 def _import_operator(definition: PipelineDefinition, operator: str) -> Any:
-    from statisfactory.pipeline.craft import Craft
-    from statisfactory.pipeline.pipeline import Pipeline
-
     where = f"{definition.source}: pipeline '{definition.name}', operator '{operator}'"
     module_name, _, attribute = operator.rpartition(".")
     if not module_name:

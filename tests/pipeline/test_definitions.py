@@ -117,7 +117,7 @@ def test_an_import_error_is_chained(session_factory):
     ],
 )
 def test_malformed_declarations_fail_when_read(project_factory, text, message):
-    from statisfactory.project.definitions import load_pipelines_definitions
+    from statisfactory.pipeline.definitions import load_pipelines_definitions
 
     root = project_factory({"pipelines/definitions/p.yaml": text + "\n"})
     with pytest.raises(DefinitionError, match=message):
@@ -125,7 +125,7 @@ def test_malformed_declarations_fail_when_read(project_factory, text, message):
 
 
 def test_the_same_name_in_two_files_is_an_error_naming_both(project_factory):
-    from statisfactory.project.definitions import load_pipelines_definitions
+    from statisfactory.pipeline.definitions import load_pipelines_definitions
 
     root = project_factory(
         {"pipelines/definitions/a.yaml": "p: [x.y]\n", "pipelines/definitions/b.yaml": "p: [x.z]\n"}
@@ -141,6 +141,6 @@ def test_unknown_pipeline_suggests_close_names(session):
 
 
 def test_none_means_no_pipelines():
-    from statisfactory.project.definitions import load_pipelines_definitions
+    from statisfactory.pipeline.definitions import load_pipelines_definitions
 
     assert load_pipelines_definitions(None, {}).names() == []

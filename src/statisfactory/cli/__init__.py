@@ -1,0 +1,1 @@
+"""The ``statisfactory`` command line (click); the commands import the library lazily."""

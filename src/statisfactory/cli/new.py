@@ -20,12 +20,9 @@ from typing import Any
 import click
 
 from statisfactory.cli.state import CliState
-from statisfactory.errors import ConfigurationError
+from statisfactory.errors import DISTRIBUTION, ConfigurationError
 
 TEMPLATE = Path(__file__).parent / "templates" / "project"
-# The distribution name (pyproject's `[project] name`): `statisfactory` on the package index is
-# another, unrelated package. The import name stays `statisfactory`.
-DISTRIBUTION = "statisfactory-pipelines"
 COMMIT_MESSAGE = "New Statisfactory project"
 # The author of the initial commit when the user has no git identity configured (that commit only).
 FALLBACK_AUTHOR = ("Statisfactory", "statisfactory@localhost")

@@ -123,7 +123,63 @@ def test_the_git_program_makes_the_same_commit_without_pygit2(
     assert "conf/locals.yaml" not in tracked.stdout.split()
 
 
+def test_new_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "notes.txt").write_text("mine")
+
+    result = statisfactory("new", "taken", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "already exists" in result.stderr
+    assert (tmp_path / "taken" / "notes.txt").read_text() == "mine"
+    assert not (tmp_path / "taken" / "pyproject.toml").exists()
+
+
+def test_new_without_git(tmp_path: Path) -> None:
+    result = statisfactory("new", "plain", "--no-git", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert not (tmp_path / "plain" / ".git").exists()
+    assert (tmp_path / "plain" / "pyproject.toml").is_file()
+
+
+def test_a_name_with_spaces_and_accents_gives_a_usable_slug_and_package(tmp_path: Path) -> None:
+    result = statisfactory("new", "My Étude", "--no-git", cwd=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "cd 'My Étude'" in result.stdout  # a command the user can paste
+    root = tmp_path / "My Étude"
+    pyproject = (root / "pyproject.toml").read_text()
+    assert 'name = "my-etude"' in pyproject and 'project_slug = "my-etude"' in pyproject
+    assert (root / "lib" / "my_etude" / "crafts.py").is_file()
+    run = statisfactory("run", "example", "small", cwd=root)
+    assert run.returncode == 0, run.stderr
+
+
 def test_new_template_depends_on_the_published_distribution(tmp_path: Path) -> None:
     assert statisfactory("new", "dist", "--no-git", cwd=tmp_path).returncode == 0
     pyproject = (tmp_path / "dist" / "pyproject.toml").read_text()
     assert f'dependencies = ["{DISTRIBUTION}"]' in pyproject  # the name pyproject publishes
+
+
+def test_a_commit_the_git_program_refuses_leaves_the_project_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The user's own pre-commit hook refuses every commit: the project stays, uncommitted.
+    home = tmp_path / "home"
+    hooks = home / "hooks"
+    hooks.mkdir(parents=True)
+    (hooks / "pre-commit").write_text("#!/bin/sh\necho 'refused by policy' >&2\nexit 1\n")
+    (hooks / "pre-commit").chmod(0o755)
+    (home / ".gitconfig").write_text(f"[core]\n\thooksPath = {hooks}\n")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setitem(sys.modules, "pygit2", None)
+    root = create_project(tmp_path / "hooked")
+
+    said = init_git(root)
+
+    assert "initial commit failed" in said and "refused by policy" in said
+    assert "commit the files yourself" in said
+    assert (root / ".git").is_dir() and (root / "pyproject.toml").is_file()

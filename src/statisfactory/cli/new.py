@@ -9,11 +9,13 @@ package is installed under, for the project's dependencies). ``gitignore.j2`` be
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 import shutil
 import subprocess
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -82,17 +84,25 @@ def project_slug(name: str) -> str:
 
 
 def init_git(root: Path) -> str:
-    """Make ``root`` a git repository with an initial commit (pygit2, else the git program)."""
+    """Make ``root`` a git repository with an initial commit (pygit2, else the git program).
+
+    Returns how it went, for the message; a refused commit leaves the project in place.
+    """
     try:
         import pygit2
     except ImportError:
-        pass
+        if shutil.which("git") is None:
+            return " (not under git: neither pygit2 nor the git program is installed)"
+        commit: Callable[[], None] = functools.partial(commit_with_git_program, root)
+        failures: tuple[type[Exception], ...] = (subprocess.CalledProcessError, OSError)
     else:
-        commit_with_pygit2(pygit2, root)
-        return ", under git (initial commit made)"
-    if shutil.which("git") is None:
-        return " (not under git: neither pygit2 nor the git program is installed)"
-    commit_with_git_program(root)
+        commit = functools.partial(commit_with_pygit2, pygit2, root)
+        failures = (pygit2.GitError, OSError)
+    try:
+        commit()
+    except failures as error:
+        reason = (getattr(error, "stderr", None) or str(error)).strip()
+        return f", under git, but the initial commit failed ({reason}): commit the files yourself"
     return ", under git (initial commit made)"
 
 
@@ -117,7 +127,8 @@ def commit_with_git_program(root: Path) -> None:
             ["git", "-C", str(root), *args], check=check, capture_output=True, text=True
         )
 
-    git("init", "--quiet", "--initial-branch=main")
+    git("init", "--quiet")
+    git("symbolic-ref", "HEAD", "refs/heads/main")  # `init --initial-branch` needs git 2.28
     git("add", "--all")
     identity: list[str] = []
     for key, fallback in zip(("user.name", "user.email"), FALLBACK_AUTHOR, strict=True):

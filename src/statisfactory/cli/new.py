@@ -35,7 +35,7 @@ FALLBACK_AUTHOR = ("Statisfactory", "statisfactory@localhost")
 @click.option("--no-git", is_flag=True, help="Do not initialise a git repository.")
 @click.pass_obj
 def new(state: CliState, name: Path, no_git: bool) -> None:
-    """Create the project NAME (a folder) with an example pipeline and parameter sets."""
+    """Create the project NAME (a folder): an example pipeline and parameter sets, committed."""
     root = create_project(name)
     git = "" if no_git else init_git(root)
     click.echo(f"Created project {root.name} in {root}{git}.")

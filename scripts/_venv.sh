@@ -20,6 +20,11 @@ ensure_venv() {
   local stamp=".venv/.installed-$extras"
   if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
+    # A .venv that holds the package under its former distribution name, `statisfactory`: drop
+    # that record first, so that one distribution owns the files and the `statisfactory` command.
+    if .venv/bin/python -m pip show --quiet statisfactory >/dev/null 2>&1; then
+      .venv/bin/python -m pip uninstall --quiet --yes statisfactory
+    fi
     .venv/bin/python -m pip install --quiet -e ".[$extras]"
     touch "$stamp"
   fi

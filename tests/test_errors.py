@@ -3,6 +3,8 @@
 import pickle
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import click
 import pytest
@@ -106,3 +108,33 @@ def test_importing_errors_does_not_import_click():
     code = "import sys, statisfactory.errors; print('click' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False"
+
+
+def test_install_hints_name_the_distribution_pyproject_publishes():
+    checkout = Path(__file__).parents[1]
+    published = tomllib.loads((checkout / "pyproject.toml").read_text())["project"]["name"]
+    assert errors.DISTRIBUTION == published != "statisfactory"  # the index's is another package
+    assert errors.install_hint("viz") == f"pip install '{published}[viz]'"
+
+
+def test_a_missing_integration_says_which_extra_to_install(monkeypatch):
+    from statisfactory.session.integrations import build_git_repository
+
+    monkeypatch.setitem(sys.modules, "pygit2", None)  # import pygit2 raises ImportError
+    with pytest.raises(
+        errors.IntegrationError, match=r"pip install 'statisfactory-pipelines\[git\]'"
+    ):
+        build_git_repository(Path("."))
+
+
+def test_drawing_without_graphviz_says_which_extra_to_install(monkeypatch):
+    from statisfactory import Craft, Volatile
+    from statisfactory.pipeline.viz import to_graphviz
+
+    @Craft()
+    def only() -> Volatile("x"):
+        return 1
+
+    monkeypatch.setitem(sys.modules, "graphviz", None)
+    with pytest.raises(errors.VizError, match=r"pip install 'statisfactory-pipelines\[viz\]'"):
+        to_graphviz(only + only)

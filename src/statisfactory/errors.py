@@ -11,6 +11,14 @@ import functools
 from typing import Any, Self
 
 _CONTEXT = ("subject", "artifact", "location", "craft", "file", "key")
+# The name the package is installed under (pyproject's `[project] name`; `statisfactory` on the
+# package index is another package). The import name stays `statisfactory`.
+DISTRIBUTION = "statisfactory-pipelines"
+
+
+def install_hint(extra: str) -> str:
+    """The command that installs an extra, for messages: ``pip install 'NAME[extra]'``."""
+    return f"pip install '{DISTRIBUTION}[{extra}]'"
 
 
 class StatisfactoryError(Exception):

@@ -2,25 +2,32 @@
 
 The template lives in ``templates/project/``: every file is a Jinja template (``.j2``) given
 ``slug`` (the folder's name, lower-cased, dashes between words) and ``package`` (that name as a
-Python package, which replaces the ``lib/package`` folder). ``gitignore.j2`` becomes
-``.gitignore``.
+Python package, which replaces the ``lib/package`` folder) and ``distribution`` (the name this
+package is installed under, for the project's dependencies). ``gitignore.j2`` becomes
+``.gitignore``. Under git, the files make an initial commit, so that runs record a commit.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 import shutil
 import subprocess
 import unicodedata
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from statisfactory.cli.state import CliState
-from statisfactory.errors import ConfigurationError
+from statisfactory.errors import DISTRIBUTION, ConfigurationError
 
 TEMPLATE = Path(__file__).parent / "templates" / "project"
+COMMIT_MESSAGE = "New Statisfactory project"
+# The author of the initial commit when the user has no git identity configured (that commit only).
+FALLBACK_AUTHOR = ("Statisfactory", "statisfactory@localhost")
 
 
 @click.command()
@@ -28,11 +35,14 @@ TEMPLATE = Path(__file__).parent / "templates" / "project"
 @click.option("--no-git", is_flag=True, help="Do not initialise a git repository.")
 @click.pass_obj
 def new(state: CliState, name: Path, no_git: bool) -> None:
-    """Create the project NAME (a folder) with an example pipeline and parameter sets."""
+    """Create the project NAME (a folder): an example pipeline and parameter sets, committed."""
     root = create_project(name)
     git = "" if no_git else init_git(root)
     click.echo(f"Created project {root.name} in {root}{git}.")
-    click.echo(f"Try it:\n  cd {shlex.quote(str(name))}\n  statisfactory run example small")
+    click.echo(
+        f"Try it:\n  cd {shlex.quote(str(name))}\n  statisfactory run example\n"
+        f"  statisfactory run example small"
+    )
 
 
 def create_project(folder: Path) -> Path:
@@ -47,7 +57,11 @@ def create_project(folder: Path) -> Path:
             f"{folder} already exists and is not an empty folder: choose another name, or "
             f"remove it first."
         )
-    variables = {"slug": project_slug(folder.name), "package": module_part(folder.name)}
+    variables = {
+        "slug": project_slug(folder.name),
+        "package": module_part(folder.name),
+        "distribution": DISTRIBUTION,
+    }
     environment = Environment(undefined=StrictUndefined, keep_trailing_newline=True)
     for template in sorted(TEMPLATE.rglob("*.j2")):
         relative = template.relative_to(TEMPLATE).with_suffix("")
@@ -70,15 +84,54 @@ def project_slug(name: str) -> str:
 
 
 def init_git(root: Path) -> str:
-    """Make ``root`` a git repository (pygit2, else the git program); say how it went."""
+    """Make ``root`` a git repository with an initial commit (pygit2, else the git program).
+
+    Returns how it went, for the message; a refused commit leaves the project in place.
+    """
     try:
         import pygit2
     except ImportError:
-        pass
+        if shutil.which("git") is None:
+            return " (not under git: neither pygit2 nor the git program is installed)"
+        commit: Callable[[], None] = functools.partial(commit_with_git_program, root)
+        failures: tuple[type[Exception], ...] = (subprocess.CalledProcessError, OSError)
     else:
-        pygit2.init_repository(str(root), initial_head="main")
-        return ", under git"
-    if shutil.which("git") is None:
-        return " (not under git: neither pygit2 nor the git program is installed)"
-    subprocess.run(["git", "init", "--quiet", str(root)], check=True)
-    return ", under git"
+        commit = functools.partial(commit_with_pygit2, pygit2, root)
+        failures = (pygit2.GitError, OSError)
+    try:
+        commit()
+    except failures as error:
+        reason = (getattr(error, "stderr", None) or str(error)).strip()
+        return f", under git, but the initial commit failed ({reason}): commit the files yourself"
+    return ", under git (initial commit made)"
+
+
+def commit_with_pygit2(pygit2: Any, root: Path) -> None:
+    """Initialise ``root`` and commit its files (``.gitignore`` honoured)."""
+    repository = pygit2.init_repository(str(root), initial_head="main")
+    repository.index.add_all()
+    repository.index.write()
+    tree = repository.index.write_tree()
+    try:
+        author = repository.default_signature
+    except (KeyError, pygit2.GitError):  # no user.name / user.email configured
+        author = pygit2.Signature(*FALLBACK_AUTHOR)
+    repository.create_commit("HEAD", author, author, COMMIT_MESSAGE, tree, [])
+
+
+def commit_with_git_program(root: Path) -> None:
+    """The same with the git program, giving the fallback identity only when none is set."""
+
+    def git(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", "-C", str(root), *args], check=check, capture_output=True, text=True
+        )
+
+    git("init", "--quiet")
+    git("symbolic-ref", "HEAD", "refs/heads/main")  # `init --initial-branch` needs git 2.28
+    git("add", "--all")
+    identity: list[str] = []
+    for key, fallback in zip(("user.name", "user.email"), FALLBACK_AUTHOR, strict=True):
+        if git("config", key, check=False).returncode != 0:
+            identity += ["-c", f"{key}={fallback}"]
+    git(*identity, "commit", "--quiet", "--message", COMMIT_MESSAGE)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from statisfactory.errors import VizError
+from statisfactory.errors import VizError, install_hint
 
 if TYPE_CHECKING:
     from statisfactory.pipeline.pipeline import Pipeline
@@ -95,8 +95,8 @@ def to_graphviz(pipeline: Pipeline) -> Any:
         import graphviz
     except ImportError as error:
         raise VizError(
-            "Drawing with graphviz needs the graphviz package: pip install "
-            "'statisfactory[viz]'; or use to_mermaid() / to_html(), which need nothing."
+            f"Drawing with graphviz needs the graphviz package: {install_hint('viz')}; or use "
+            "to_mermaid() / to_html(), which need nothing."
         ) from error
     graph = pipeline_graph(pipeline)
     digraph = graphviz.Digraph(name=graph.name)

@@ -12,7 +12,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
-from statisfactory.errors import IntegrationError
+from statisfactory.errors import IntegrationError, install_hint
 from statisfactory.project.settings import ENVVAR_PREFIX
 
 if TYPE_CHECKING:
@@ -51,9 +51,7 @@ def _import(module: str, extra: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as error:
-        raise IntegrationError(
-            f"{module} is not installed: pip install 'statisfactory[{extra}]'."
-        ) from error
+        raise IntegrationError(f"{module} is not installed: {install_hint(extra)}.") from error
 
 
 def build_aws_session(settings: Any) -> boto3.Session:

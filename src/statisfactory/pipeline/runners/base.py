@@ -28,7 +28,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
-from statisfactory.errors import RunnerError
+from statisfactory.errors import RunnerError, install_hint
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.job import CraftCall, Job, Skipped, Waiting
 from statisfactory.protocols import Future
@@ -177,7 +177,7 @@ def runner_class(name: str) -> type[Runner]:
             raise RunnerError(
                 f"Runner '{name}' is provided by {module_name}.{class_name}, which cannot be "
                 f"imported ({error}); install the matching extra "
-                "(e.g. pip install 'statisfactory[dask]')"
+                f"(e.g. {install_hint('dask')})"
             ) from error
         register_runner(name, entry)
     return entry

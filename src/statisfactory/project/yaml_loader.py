@@ -57,16 +57,20 @@ class BoundedLoader(_Base):
     """The safe loader, refusing a key written twice in one mapping."""
 
     def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
-        # Called for every node: a quoted scalar, or a plain one whose first character no
-        # implicit type (number, boolean, null, date...) starts with, is a string.
-        resolvers = self.yaml_implicit_resolvers
-        if (
-            kind is ScalarNode
-            and not self.yaml_path_resolvers
-            and (not implicit[0] or (value[:1] not in resolvers and None not in resolvers))
-        ):
+        # Called from the C parser for every node: the safe loader's rule without its
+        # generality (path resolvers, which it has none of), for a third of the parse time.
+        if self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)
+        if kind is ScalarNode:
+            if implicit[0]:  # plain: a number, boolean, null, date... when its text says so
+                resolvers = self.yaml_implicit_resolvers
+                for tag, regexp in (*resolvers.get(value[:1], ()), *resolvers.get(None, ())):
+                    if regexp.match(value):
+                        return tag
             return self.DEFAULT_SCALAR_TAG
-        return super().resolve(kind, value, implicit)
+        if kind is SequenceNode:
+            return self.DEFAULT_SEQUENCE_TAG
+        return self.DEFAULT_MAPPING_TAG
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         written = list(node.value) if isinstance(node, MappingNode) else []

@@ -369,3 +369,42 @@ def test_built_in_backends_also_take_whole_payloads(tmp_path: Path, url: str):
     backend.put(payload=b"\x00whole\xff", fragment=fragment)
     assert backend.get(fragment=fragment) == b"\x00whole\xff"
     assert catalog.load("blob") == b"\x00whole\xff"
+
+
+def test_a_local_parquet_save_lets_pyarrow_write_the_temporary_file_by_name(
+    tmp_path: Path, monkeypatch
+):
+    import pandas.io.parquet
+
+    targets = []
+    write = pandas.io.parquet.to_parquet
+
+    def recorded(frame, path, *args, **kwargs):
+        targets.append(path)
+        return write(frame, path, *args, **kwargs)
+
+    monkeypatch.setattr(pandas.io.parquet, "to_parquet", recorded)
+    catalog = make_catalog(tmp_path, "[{name: t, type: parquet, extra: {path: data/t.parquet}}]")
+    catalog.save("t", FRAME)
+    catalog.save("t", FRAME.head(1))  # over an existing file: still a new one renamed over it
+
+    assert all(isinstance(target, str) for target in targets)  # not a Python file object
+    assert all(Path(target).parent == tmp_path / "data" for target in targets)
+    pd.testing.assert_frame_equal(catalog.load("t"), FRAME.head(1))
+    assert [p.name for p in (tmp_path / "data").iterdir()] == ["t.parquet"]
+    reference = tmp_path / "reference"
+    reference.write_bytes(b"x")
+    assert (tmp_path / "data/t.parquet").stat().st_mode == reference.stat().st_mode
+
+
+def test_a_handle_that_is_no_empty_local_file_is_not_written_by_name(tmp_path: Path):
+    import io
+
+    from statisfactory.IO.backends.local import atomic_write
+    from statisfactory.IO.interactors.files import empty_local_file
+
+    assert empty_local_file(io.BytesIO()) is None
+    with atomic_write(tmp_path / "f") as handle:
+        assert empty_local_file(handle) == handle.name
+        handle.write(b"started")
+        assert empty_local_file(handle) is None

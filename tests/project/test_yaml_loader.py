@@ -170,3 +170,33 @@ def test_the_tree_walk_hands_a_graph_with_aliases_to_the_expansion_check():
 )
 def test_a_document_may_be_a_single_value(text, expected):
     assert parse_yaml(text, source="f.yaml") == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- name: t\n  type: parquet\n  extra: {path: 'data/t.parquet'}\n",
+        "a: 1\nb: 1.5\nc: true\nd: ~\ne: 2020-01-01\nf: '1'\ng: \"yes\"\nh: no\ni: ''\nj:\n",
+        "a: [1, x, [y, {z: 0x1F}]]\n1: one\n? k\n: v\nnull: n\n",
+        "base: {a: 1}\nchild:\n  <<: {a: 2, b: 3}\n  a: 4\n",
+        "a: !!str 12\nb: !!int '7'\nc: !!binary aGVsbG8=\nd: !!set {x, y}\ne: !!omap [a: 1]\n",
+        "'<<': literal\n=: value-key\n.5: half\n-1: minus\n+1: plus\n",
+        "text: |\n  two\n  lines\nfolded: >\n  one\n  line\n",
+    ],
+)
+def test_the_direct_construction_builds_what_pyyaml_builds(text):
+    import yaml
+
+    assert parse_yaml(text, source="f.yaml") == yaml.safe_load(text)
+
+
+def test_a_key_twice_among_plain_strings_is_still_refused_by_the_direct_construction():
+    text = "- name: a\n  extra: {path: x, path: y}\n"
+
+    with pytest.raises(ConfigurationError, match=r"line 2, columns 11 and 20: the key 'path'"):
+        parse_yaml(text, source="catalog.yaml")
+
+
+def test_an_unknown_tag_is_still_an_error():
+    with pytest.raises(ConfigurationError, match="f.yaml, line 1"):
+        parse_yaml("a: !python/object:os.system echo\n", source="f.yaml")

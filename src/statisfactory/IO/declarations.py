@@ -30,6 +30,7 @@ ENTRY_KEYS = (
     "+tags",
     "+dynamic_location",
 )
+_ENTRY_KEYS = frozenset(ENTRY_KEYS)
 
 
 def read_catalog(
@@ -97,8 +98,8 @@ def _entry(file: Path, key: Any, entry: Any, index: int) -> Artifact:
     if not isinstance(name, str) or not name:
         raise CatalogError(f"{label}: 'name' {_not_text(name)}; give every entry a name")
     where = f"{file}, artifact {name!r}"
-    unknown = [k for k in entry if k not in ENTRY_KEYS]
-    if unknown:
+    if not _ENTRY_KEYS.issuperset(entry):
+        unknown = [k for k in entry if k not in _ENTRY_KEYS]
         raise CatalogError(
             f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; an entry accepts "
             f"{', '.join(ENTRY_KEYS)}"

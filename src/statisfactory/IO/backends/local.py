@@ -67,7 +67,8 @@ def atomic_write(target: Path, *, mode: int | None = None) -> Iterator[BinaryIO]
         prefix=f".{target.name}.{this_process().tag}.", suffix=TEMPORARY_SUFFIX, dir=target.parent
     )
     try:
-        with os.fdopen(descriptor, "wb") as handle:
+        # Opened by its name, so that a writer may open it again by name (see empty_local_file).
+        with open(temporary, "wb", opener=lambda *_: descriptor) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

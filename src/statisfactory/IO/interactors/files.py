@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import io
+import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from typing import Any, BinaryIO
@@ -21,6 +22,20 @@ from statisfactory.IO.backends.base import RESERVED_ARGUMENTS, Backend
 from statisfactory.IO.interactors.base import ArtifactInteractor
 from statisfactory.IO.interpolation import check_path, scheme_of
 from statisfactory.IO.signatures import select
+
+
+def empty_local_file(handle: BinaryIO) -> str | None:
+    """The path of ``handle`` when it is a local file nothing was written to yet, else ``None``.
+
+    A writer given this path writes the very file (the temporary a local save renames over
+    its target, then syncs); pyarrow writes a path it opens itself faster than a Python handle.
+    """
+    name = getattr(handle, "name", None)
+    if not isinstance(handle, io.BufferedWriter) or not isinstance(name, str):
+        return None
+    if handle.tell() != 0 or not os.path.isfile(name):
+        return None
+    return name
 
 
 class FileExtra(BaseModel):

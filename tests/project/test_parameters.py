@@ -104,21 +104,32 @@ def test_none_means_no_sets():
         ),
         ("a: {+merge: deep}\n", r"sets.yaml: parameter set 'a': \+merge is 'deep'.*override"),
         ("a: [1, 2]\n", r"sets.yaml: parameter set 'a' must be a mapping.*got a list"),
-        ("- a\n", r"sets.yaml: a parameters file is a mapping"),
         ("a: {+precedence: high}\n", r"parameter set 'a': \+precedence must be an integer"),
         ("a: {+form: [b]}\n", r"parameter set 'a': unknown key\(s\) \['\+form'\]"),
         ("a: {+tags: 3}\n", r"\+tags must be a name or a list"),
     ],
 )
 def test_errors_name_the_file_and_the_set(tmp_path, text, message):
+    sets = load_parameters(write(tmp_path, {"sets.yaml": text}), {})  # a broken set loads
+    assert "a" in sets.names()
     with pytest.raises(ParametersError, match=message):
-        load_parameters(write(tmp_path, {"sets.yaml": text}), {})
+        sets["a"]  # and is an error when used
+    assert sets.error("a") is not None
+
+
+def test_a_broken_set_leaves_the_others_usable(tmp_path):
+    sets = load_parameters(write(tmp_path, {"sets.yaml": "a: {+from: [ghost]}\nb: {x: 1}\n"}), {})
+
+    assert sets["b"] == {"x": 1} and sets.error("b") is None
+    with pytest.raises(ParametersError, match="ghost"):
+        sets["a"]
 
 
 def test_equal_precedence_duplicates_name_both_files(tmp_path):
     folder = write(tmp_path, {"p/a.yaml": "run: {size: 1}\n", "p/b.yaml": "run: {size: 2}\n"})
+    sets = load_parameters(folder / "p", {})
     with pytest.raises(ParametersError, match=r"'run' is declared in .*a.yaml and in .*b.yaml"):
-        load_parameters(folder / "p", {})
+        sets["run"]
 
 
 def test_unknown_set_name_lists_close_ones(tmp_path):
@@ -137,3 +148,8 @@ def test_the_session_exposes_the_project_sets(session_factory):
     session = session_factory({"pipelines/parameters/sets.yaml": BASE})
     assert session.parameters["ridge_strong"]["models.fit"]["alpha"] == 5
     assert session.parameters.tags("ridge_strong") == ("ridge",)
+
+
+def test_a_file_that_is_no_mapping_is_an_error_when_read(tmp_path):
+    with pytest.raises(ParametersError, match=r"sets.yaml: a parameters file is a mapping"):
+        load_parameters(write(tmp_path, {"sets.yaml": "- a\n"}), {})

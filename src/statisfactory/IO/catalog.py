@@ -14,6 +14,7 @@ from statisfactory.errors import (
     ArtifactNotFoundError,
     CatalogError,
     DynamicValueError,
+    MissingVariableError,
     StatisfactoryError,
     StorageError,
 )
@@ -25,7 +26,7 @@ from statisfactory.IO.interactors.base import (
     interactor_class,
     is_known_type,
 )
-from statisfactory.IO.interpolation import has_markers, interpolate
+from statisfactory.IO.interpolation import has_markers, interpolate, variables
 from statisfactory.IO.parse_cache import CACHE_FOLDER
 from statisfactory.IO.signatures import select
 from statisfactory.logger import MixinLogable
@@ -167,17 +168,22 @@ class Catalog(MixinLogable):
             return self._locate(interactor, context)
 
     def check_context(self, name: str, /, **context: Any) -> None:
-        """Raise :class:`DynamicValueError` now when the entry refuses a ``!{}`` value of
-        ``context`` (a path leaving its declared location, a value spliced into SQL). Other
-        problems are left to the load or save that meets them."""
+        """Raise now when ``context`` lacks a ``!{}`` variable of the entry
+        (:class:`MissingVariableError`) or the entry refuses one of its values
+        (:class:`DynamicValueError`: a path leaving its declared location, a value spliced into
+        SQL). Other problems are left to the load or save that meets them."""
         if not has_markers(self._declared(name).extra):
             return
         try:
             self.interactor(name, context)
-        except DynamicValueError:
+        except (DynamicValueError, MissingVariableError):
             raise
         except StatisfactoryError:
             return
+
+    def variables(self, name: str) -> set[str]:
+        """The ``!{var}`` names artifact ``name``'s entry uses."""
+        return variables(self._declared(name).extra)
 
     # --- building blocks -----------------------------------------------------------------------
     def interactor(self, name: str, context: Mapping[str, Any]) -> ArtifactInteractor:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from statisfactory import syntax
-from statisfactory.errors import DynamicValueError, InterpolationError
+from statisfactory.errors import DynamicValueError, InterpolationError, MissingVariableError
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,16 @@ def has_markers(value: Any) -> bool:
     if isinstance(value, list | tuple):
         return any(has_markers(item) for item in value)
     return False
+
+
+def variables(value: Any) -> set[str]:
+    """The names of the ``!{var}`` in ``value`` and everything nested in it."""
+    if isinstance(value, str):
+        return {m.group(1).strip() for m in _DYNAMIC.finditer(value) if m.group(1) is not None}
+    items = value.values() if isinstance(value, Mapping) else value
+    if isinstance(value, Mapping | list | tuple):
+        return set().union(*map(variables, items))
+    return set()
 
 
 def interpolate(
@@ -140,7 +150,7 @@ def substitute(
             )
         if variable not in context:
             given = ", ".join(sorted(context)) or "none"
-            raise InterpolationError(
+            raise MissingVariableError(
                 f"{where}, {key}: the dynamic variable {variable!r} is missing; pass it as a "
                 f"keyword argument (catalog.load/save(..., {variable}=...)) or as a pipeline "
                 f"parameter (given: {given})"

@@ -75,6 +75,18 @@ def pipelines_describe(state: CliState, name: str) -> None:
         rows,
         terminal=state.is_terminal,
     )
+    report_problems(pipeline, session)
+
+
+def report_problems(pipeline: Any, session: Any) -> None:
+    """Say on stderr what a run would check before starting (the same checks as `run`)."""
+    from statisfactory.pipeline.job import problems
+
+    uses_catalog = any(craft.uses_catalog for craft in pipeline.crafts)
+    for problem in problems(
+        pipeline.crafts, session.catalog if uses_catalog else None, pipeline._label
+    ):
+        click.echo(f"before running: {problem}", err=True)
 
 
 # --- configurations (parameter sets) --------------------------------------------------------
@@ -91,10 +103,21 @@ def configurations_ls(state: CliState, select: str | None) -> None:
     session = state.session()
     sets = session.parameters
     rows = [
-        (name, sets.tags(name), list(sets[name]), shown_path(sets.source(name), session.root))
+        (
+            name,
+            sets.tags(name),
+            _keys_or_error(sets, name),
+            shown_path(sets.source(name), session.root),
+        )
         for name in select_by_tags(sets.names(), sets.tags, select)
     ]
     _print_listing(state, "Parameter sets", ("name", "tags", "keys", "declared in"), rows)
+
+
+def _keys_or_error(sets: Any, name: str) -> Any:
+    """A set's top-level keys; a broken set is listed with what is wrong with it."""
+    error = sets.error(name)
+    return list(sets[name]) if error is None else f"broken: {error}"
 
 
 @configurations.command("describe")

@@ -54,6 +54,12 @@ from statisfactory.errors import CraftFailedError
     help="Keep volatiles on disk, so that skipped crafts need not run again to provide them "
     "(default: the volatile_cache setting).",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="A --param that no craft takes, no !{} uses and no **kwargs absorbs is an error, not "
+    "a warning (default: the strict_parameters setting).",
+)
 @click.pass_obj
 def run(
     state: CliState,
@@ -66,6 +72,7 @@ def run(
     incremental: bool,
     explain: bool,
     volatile_cache: bool,
+    strict: bool,
 ) -> None:
     """Run PIPELINE with the parameter set CONFIGURATION (see `configurations ls`).
 
@@ -100,6 +107,7 @@ def run(
                 volatile_cache=True if volatile_cache else None,
                 configuration=configuration,
                 plugins=[monitor],
+                strict=True if strict else None,
             )
     except KeyboardInterrupt:
         _print_partial(monitor, f"Run of {label} interrupted.")

@@ -22,9 +22,12 @@ from statisfactory.cli.state import CliState
 @click.pass_obj
 def viz(state: CliState, pipeline: str, output: Path | None) -> None:
     """Draw PIPELINE: crafts as boxes, artifacts as cylinders, volatiles as dashed boxes."""
+    from statisfactory.cli.listing import report_problems
     from statisfactory.pipeline.viz import to_mermaid, write_picture
 
-    chosen = state.session().pipelines_definitions[pipeline]
+    session = state.session()
+    chosen = session.pipelines_definitions[pipeline]
+    report_problems(chosen, session)
     if output is None:
         click.echo(to_mermaid(chosen), nl=False)
         return

@@ -2,14 +2,19 @@
 overridden by the mapping given under the craft's short name, then under its qualified name.
 
 A key equal to a craft's qualified or short name is that craft's own, and must be a mapping.
+A key that no craft takes, no ``!{}`` of their artifacts uses and no ``**kwargs`` absorbs is
+unused (:func:`unused_keys`): a mapping is then a misspelt craft's (an error), anything else
+a warning, or an error in a strict run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import difflib
+import warnings
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from statisfactory.errors import PipelineError
+from statisfactory.errors import PipelineError, UnusedParameterWarning
 
 if TYPE_CHECKING:
     from statisfactory.pipeline.craft import Craft
@@ -62,3 +67,54 @@ def per_craft(
             params_for_craft.update(value)
         merged.append(params_for_craft)
     return merged
+
+
+def unused_keys(
+    crafts: Sequence[Craft], params: Mapping[str, Any], variables: Collection[str]
+) -> dict[str, list[str]]:
+    """The keys of ``params`` nothing uses (``variables``: the ``!{}`` of the crafts'
+    artifacts), each with the close names it may be a misspelling of."""
+    if any(craft.signature.var_keyword is not None for craft in crafts):
+        return {}  # **kwargs takes every key
+    used = set(variables)
+    for craft in crafts:
+        used |= craft.signature.parameters | {craft.fqname, craft.name}
+    return {
+        key: difflib.get_close_matches(key, sorted(used), n=3) for key in params if key not in used
+    }
+
+
+def check_unused(
+    crafts: Sequence[Craft],
+    params: Mapping[str, Any],
+    variables: Collection[str],
+    pipeline: str,
+    *,
+    strict: bool = False,
+    exempt: Collection[str] = (),
+) -> None:
+    """Refuse a mapping naming no craft; warn of another unused key (refuse it if ``strict``).
+
+    ``exempt`` keys (those of a parameter set, which may serve other pipelines) are not checked.
+    """
+    for key, close in unused_keys(crafts, params, variables).items():
+        if key in exempt:
+            continue
+        hint = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+        if isinstance(params[key], Mapping):
+            names = ", ".join(sorted({c.name for c in crafts})) or "none"
+            raise PipelineError(
+                f"{pipeline}: parameter '{key}' is a mapping, so it is for one craft, but no "
+                f"craft of the pipeline is named '{key}'{hint}; its crafts: {names}",
+                key=key,
+            )
+        message = (
+            f"{pipeline}: parameter '{key}' is used by no craft (no craft takes it, no !{{}} "
+            f"of their artifacts uses it, no **kwargs absorbs it){hint}"
+        )
+        if strict:
+            raise PipelineError(
+                message + "; remove it, or run without --strict / strict_parameters",
+                key=key,
+            )
+        warnings.warn(message, UnusedParameterWarning, stacklevel=2)

@@ -11,10 +11,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from statisfactory.errors import DynamicValueError, HookError, NoActiveSessionError
+from statisfactory.errors import (
+    ArtifactNotFoundError,
+    DynamicValueError,
+    HookError,
+    MissingVariableError,
+    NoActiveSessionError,
+    StatisfactoryError,
+)
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.craft import Craft
-from statisfactory.pipeline.craft_params import per_craft
+from statisfactory.pipeline.craft_params import check_unused, per_craft
 from statisfactory.pipeline.run import CraftStatus, Run
 
 if TYPE_CHECKING:
@@ -115,6 +122,7 @@ class Job:
         self.state = run.state
         self.hooks = hooks or NO_HOOKS
         crafts = plan.crafts
+        self._check_parameters()
         params = per_craft(crafts, run.params, self.name)
         prepared = [craft.prepare(p) for craft, p in zip(crafts, params, strict=True)]
         run.contexts = self.contexts = [context for context, _ in prepared]
@@ -196,6 +204,31 @@ class Job:
                 start.append(producer)
         return Waiting(len(producers), tuple(start))
 
+    def _check_parameters(self) -> None:
+        """A misspelt craft's mapping is refused, another unused parameter warned of."""
+        run = self.run
+        check_unused(
+            self.plan.crafts,
+            run.params,
+            self._variables(),
+            self.name,
+            strict=run.strict,
+            exempt=_set_keys(self.session, run.configuration),
+        )
+
+    def _variables(self) -> set[str]:
+        """The ``!{}`` variables of the declared artifacts the crafts load or save."""
+        found: set[str] = set()
+        if self.catalog is None:
+            return found
+        for craft in self.plan.crafts:
+            for name in craft.artifact_names() if craft.uses_catalog else ():
+                try:
+                    found |= self.catalog.variables(name)
+                except ArtifactNotFoundError:
+                    continue  # reported by _check_catalog
+        return found
+
     def _check_catalog(self) -> None:
         users = [craft for craft in self.plan.crafts if craft.uses_catalog]
         if not users:
@@ -213,7 +246,44 @@ class Job:
             for name in craft.artifact_names() if craft.uses_catalog else ():
                 try:
                     self.catalog.check_context(name, **context)
-                except DynamicValueError as error:
-                    raise DynamicValueError(
-                        f"{self.name}: Craft '{craft.fqname}' uses {error}"
+                except (DynamicValueError, MissingVariableError) as error:
+                    raise type(error)(
+                        f"{self.name}: Craft '{craft.fqname}' uses {error}", craft=craft.fqname
                     ) from error
+
+
+def _set_keys(session: Any, configuration: str | None) -> frozenset[str]:
+    """The keys of parameter set ``configuration``: a set may serve several pipelines."""
+    if session is None or configuration is None:
+        return frozenset()
+    try:
+        return frozenset(session.parameters[configuration])
+    except (KeyError, StatisfactoryError):  # a label that is no set (or a broken one)
+        return frozenset()
+
+
+def problems(crafts: tuple[Craft, ...], catalog: Any, name: str) -> list[str]:
+    """What a run of ``crafts`` would refuse before starting, as far as no parameters are
+    known: undeclared artifacts, and ``!{}`` variables that no craft default provides (so the
+    run must pass them)."""
+    found: list[str] = []
+    if catalog is None:
+        return found
+    for craft in crafts:
+        if not craft.uses_catalog:
+            continue
+        try:
+            craft.check_declared(catalog, where=f"{name}: ")
+        except StatisfactoryError as error:
+            found.append(str(error))
+            continue
+        defaults = {parameter for parameter, _ in craft.signature.keywords}
+        for artifact in craft.artifact_names():
+            missing = sorted(catalog.variables(artifact) - defaults)
+            if missing:
+                found.append(
+                    f"{name}: Craft '{craft.fqname}' uses artifact '{artifact}', whose "
+                    f"!{{}} needs {', '.join(missing)}: pass them to the run (--param or the "
+                    "parameter set)"
+                )
+    return found

@@ -143,6 +143,7 @@ class Pipeline(Hookable):
         volatile_cache: bool | None = None,
         configuration: str | None = None,
         plugins: Iterable[Any] = (),
+        strict: bool | None = None,
     ) -> RunResult:
         """Run every craft once; return the volatiles produced, by name, as a
         :class:`~statisfactory.pipeline.run.RunResult` (also ``run_id``, ``statuses``,
@@ -161,6 +162,9 @@ class Pipeline(Hookable):
         in the returned mapping. ``explain`` prints why each craft will run or be skipped;
         ``volatile_cache`` (default: the ``volatile_cache`` setting) keeps volatiles on disk.
         ``plugins`` are hook plugins for this run only (see :mod:`statisfactory.hookspecs`).
+        A parameter nothing uses is a warning, an error when ``strict`` (default: the
+        ``strict_parameters`` setting); the keys of parameter set ``configuration`` are not
+        checked, as a set may serve several pipelines.
         """
         import time
 
@@ -187,6 +191,7 @@ class Pipeline(Hookable):
             catalog=session.catalog if session is not None and uses_catalog else None,
             configuration=configuration,
             incremental=incremental,
+            strict=bool(_setting(session, "strict_parameters")) if strict is None else strict,
         )
         job = Job(run)  # checks parameters and artifacts before anything runs
         hooks = job.hooks = _run_hooks(run, list(plugins), volatile_cache, explain)

@@ -63,6 +63,7 @@ class Run:
         catalog: Catalog | None,
         configuration: str | None = None,
         incremental: bool = False,
+        strict: bool = False,
     ) -> None:
         self.id = new_run_id()
         self.pipeline = pipeline
@@ -73,6 +74,7 @@ class Run:
         self.catalog = catalog
         self.configuration = configuration
         self.incremental = incremental
+        self.strict = strict  # an unused run parameter is an error, not a warning
         self.status = RunStatus.RUNNING
         self.started: float | None = None
         self.ended: float | None = None

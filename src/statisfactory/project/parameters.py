@@ -13,13 +13,17 @@ ridge_strong:
 ```
 
 Keys starting with ``+`` steer the loading and never reach crafts; tags are kept apart.
+
+A set is resolved when it is used: a broken one (a bad directive, an unknown or circular
+``+from``, two declarations of one precedence) is an error only when it, or a set inheriting
+from it, is used; the others work, and :meth:`ParameterSets.error` says what is wrong.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,30 +46,43 @@ class _Declared:
     merge: str = "recursive_merge"
     precedence: int = DEFAULT_PRECEDENCE
     tags: tuple[str, ...] = field(default=())
+    error: ParametersError | None = None  # what makes this declaration unusable
 
 
 class ParameterSets(Mapping[str, dict[str, Any]]):
-    """Name -> resolved parameters (a fresh copy on each access); ``tags(name)`` apart."""
+    """Name -> resolved parameters (a fresh copy on each access); ``tags(name)`` apart.
 
-    def __init__(self, resolved: Mapping[str, dict[str, Any]], declared: Mapping[str, _Declared]):
-        self._resolved = dict(resolved)
+    Each set is resolved on first use; a broken set raises its :class:`ParametersError` then.
+    """
+
+    def __init__(self, declared: Mapping[str, _Declared]):
         self._declared = dict(declared)
+        self._resolved: dict[str, dict[str, Any]] = {}
 
     def __getitem__(self, name: str) -> dict[str, Any]:
+        if name not in self._declared:
+            raise UnknownParameterSetError(unknown(name, "parameter set", self._declared))
+        return copy.deepcopy(_resolve(name, self._declared, self._resolved, ()))
+
+    def error(self, name: str) -> ParametersError | None:
+        """What makes set ``name`` unusable, or None when it resolves."""
         try:
-            return copy.deepcopy(self._resolved[name])
-        except KeyError:
-            raise UnknownParameterSetError(unknown(name, "parameter set", self._resolved)) from None
+            self[name]
+        except UnknownParameterSetError:
+            raise
+        except ParametersError as error:
+            return error
+        return None
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._resolved)
+        return iter(self._declared)
 
     def __len__(self) -> int:
-        return len(self._resolved)
+        return len(self._declared)
 
     def names(self) -> list[str]:
         """The set names, in declaration order."""
-        return list(self._resolved)
+        return list(self._declared)
 
     def tags(self, name: str) -> tuple[str, ...]:
         """The ``+tags`` of set ``name``."""
@@ -90,18 +107,22 @@ def load_parameters(path: Path | None, variables: Mapping[str, Any]) -> Paramete
     ``None`` (not configured) gives no sets. Errors name the file and the set.
     """
     if path is None:
-        return ParameterSets({}, {})
-    chosen = _choose(_declarations(Path(path), variables))
-    resolved: dict[str, dict[str, Any]] = {}
-    for name in chosen:
-        _resolve(name, chosen, resolved, ())
-    return ParameterSets(resolved, chosen)
+        return ParameterSets({})
+    return ParameterSets(_choose(_declarations(Path(path), variables)))
 
 
 # --- reading ------------------------------------------------------------------------------
 def _declarations(path: Path, variables: Mapping[str, Any]) -> list[_Declared]:
     found = named_entries(path, variables, _SHAPE, ParametersError)
-    return [_declare(file, name, body) for file, name, body in found]
+    return [_declare_or_broken(file, name, body) for file, name, body in found]
+
+
+def _declare_or_broken(file: Path, name: Any, body: Any) -> _Declared:
+    """The declaration; a broken one is kept with its error, raised when the set is used."""
+    try:
+        return _declare(file, name, body)
+    except ParametersError as error:
+        return _Declared(name=str(name), source=file, values={}, error=error)
 
 
 def _declare(file: Path, name: Any, body: Any) -> _Declared:
@@ -147,10 +168,13 @@ def _choose(declared: list[_Declared]) -> dict[str, _Declared]:
     for candidate in declared:
         winner = chosen[candidate.name]
         if candidate is not winner and candidate.precedence == winner.precedence:
-            raise ParametersError(
-                f"Parameter set '{candidate.name}' is declared in {winner.source} and in "
-                f"{candidate.source} with the same +precedence ({winner.precedence}): rename "
-                "one, or give the one to use a lower +precedence"
+            chosen[candidate.name] = winner = replace(
+                winner,
+                error=ParametersError(
+                    f"Parameter set '{candidate.name}' is declared in {winner.source} and in "
+                    f"{candidate.source} with the same +precedence ({winner.precedence}): "
+                    "rename one, or give the one to use a lower +precedence"
+                ),
             )
     return chosen
 
@@ -165,6 +189,8 @@ def _resolve(
     if name in resolved:
         return resolved[name]
     declared = chosen[name]
+    if declared.error is not None:
+        raise declared.error
     if name in chain:
         cycle = " -> ".join((*chain[chain.index(name) :], name))
         raise ParametersError(

@@ -3,21 +3,32 @@
 Each worker process rebuilds the session once, from the project's root (a session pickles as its
 root), in the pool's initializer; the crafts it runs then see it as the active session. Crafts
 travel by reference (module and name), their inputs and outputs by pickle.
+
+Workers start from a fresh process (forkserver where the platform has it, else spawn), never
+by forking the caller: a fork copies a multi-threaded process (the run history's writer, a
+client's threads) in whatever state its locks are. A fresh worker imports the crafts again, so
+a craft must come from an importable module, or from a script guarded by
+``if __name__ == "__main__":``.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
+from statisfactory.errors import CraftUsageError, RunnerError
+from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.job import CraftCall, Job
 from statisfactory.pipeline.runners import worker
 from statisfactory.pipeline.runners.base import Runner
 
 
 class ProcessRunner(Runner, runner_name="processes"):
-    """``start_method`` is a :mod:`multiprocessing` start method; None keeps the platform's."""
+    """``start_method`` is a :mod:`multiprocessing` start method; None takes forkserver where
+    the platform has it, else spawn."""
 
     def __init__(self, max_workers: int | None = None, *, start_method: str | None = None) -> None:
         super().__init__(max_workers)
@@ -26,19 +37,77 @@ class ProcessRunner(Runner, runner_name="processes"):
     def _open(self, job: Job) -> ProcessPoolExecutor:
         import multiprocessing
 
+        _refuse_worker_import(job)
         for craft in job.plan.crafts:  # before anything runs
             worker.check_importable(craft)
+            _check_fresh_import(craft)
+        method = self.start_method or _fresh_start_method()
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":  # the server imports the framework once; workers fork from it
+            context.set_forkserver_preload(["statisfactory.pipeline.runners.worker"])
         return ProcessPoolExecutor(
             max_workers=max(1, min(self.workers, len(job.plan.crafts))),
-            mp_context=multiprocessing.get_context(self.start_method),
+            mp_context=context,
             initializer=worker.initialize,
             initargs=(worker.pickled_session(job.session),),
         )
 
     def _submit(self, executor: ProcessPoolExecutor, call: CraftCall) -> _Unpickled:
         craft, payload = worker.pack(call)
-        future = executor.submit(worker.execute, craft, payload)
+        try:
+            future = executor.submit(worker.execute, craft, payload)
+        except BrokenProcessPool as error:
+            raise _broken(error) from error
         return _Unpickled(future)
+
+
+def _fresh_start_method() -> str:
+    import multiprocessing
+
+    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+
+
+def _main_script() -> str | None:
+    """The file of the script being run; None for ``python -c``, stdin, a notebook."""
+    script = getattr(sys.modules.get("__main__"), "__file__", None)
+    return None if not script or script.startswith("<") else script  # stdin: "<stdin>"
+
+
+def _guard_hint() -> str:
+    script = _main_script()
+    if not script:
+        return ""
+    return (
+        f"; if {script} runs the pipeline at its top level, put that under "
+        "`if __name__ == '__main__':`, as the worker processes import it again"
+    )
+
+
+def _check_fresh_import(craft: Craft) -> None:
+    """A craft of the main module reaches a fresh worker only through the script's file."""
+    if craft.function.__module__ == "__main__" and not _main_script():
+        raise CraftUsageError(
+            f"Craft '{craft.fqname}' is defined in code given through `python -c`, stdin or a "
+            "notebook, which the worker processes cannot import: move it to a module (or a "
+            "script file), or use runner='threads'"
+        )
+
+
+def _refuse_worker_import(job: Job) -> None:
+    """A worker importing the main script again reached a top-level run: say so, not hang."""
+    if getattr(sys.modules.get("__main__"), "__name__", None) == "__mp_main__":
+        raise RunnerError(
+            f"{job.name}: a processes-runner worker, importing {_main_script() or 'the script'} "
+            "again, reached its run of the pipeline: put that run under "
+            "`if __name__ == '__main__':`"
+        )
+
+
+def _broken(error: BaseException) -> RunnerError:
+    return RunnerError(
+        f"A worker process of the processes runner stopped abruptly ({error}){_guard_hint()}; "
+        "else see the messages above for what ended it"
+    )
 
 
 class _Unpickled:
@@ -55,4 +124,8 @@ class _Unpickled:
     def result(self) -> Any:
         import pickle
 
-        return pickle.loads(self._future.result())
+        try:
+            sent = self._future.result()
+        except BrokenProcessPool as error:
+            raise _broken(error) from error
+        return pickle.loads(sent)

@@ -11,7 +11,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from statisfactory.errors import DynamicValueError, HookError, NoActiveSessionError
+from statisfactory.errors import (
+    DynamicValueError,
+    HookError,
+    NoActiveSessionError,
+    PipelineError,
+)
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.craft_params import per_craft
@@ -217,3 +222,23 @@ class Job:
                     raise DynamicValueError(
                         f"{self.name}: Craft '{craft.fqname}' uses {error}"
                     ) from error
+        self._check_cut_artifacts()
+
+    def _check_cut_artifacts(self) -> None:
+        """A slice loads what crafts left out produce: it must be stored already."""
+        cut = getattr(self.run.pipeline, "cut_artifacts", {})
+        catalog = self.catalog
+        if not cut or catalog is None:
+            return
+        for craft, context in zip(self.plan.crafts, self.contexts, strict=True):
+            for _, name in craft.signature.artifacts:
+                if name in cut and not catalog.exists(name, **context):
+                    where = catalog.locate(name, **context)
+                    raise PipelineError(
+                        f"{self.name}: craft '{craft.fqname}' loads artifact '{name}', "
+                        f"which craft '{cut[name]}' (left out of the selection) produces, "
+                        f"but nothing is stored at {where}: run '{cut[name]}' first, or "
+                        "include it in the selection",
+                        craft=craft.fqname,
+                        artifact=name,
+                    )

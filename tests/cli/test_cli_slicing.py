@@ -110,3 +110,17 @@ def test_dry_run_with_incremental_says_why_each_craft_runs_or_is_skipped(demo: P
     assert lines[2].split()[:2] == ["run", SPLIT] and "parameters changed" in lines[2]
     assert lines[-1] == "Dry run of full with ridge: nothing was run."
     assert statisfactory("runs", "ls", cwd=demo).stdout == history  # nothing recorded
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--crafts", ","], "--crafts ',': give one or more comma-separated names"),
+        (["--tags", "zzz"], "leaves no craft to run; check the names and tags (its crafts' tags: "),
+    ],
+)
+def test_an_empty_selection_is_an_error(demo: Path, options: list[str], message: str) -> None:
+    result = statisfactory("run", "full", "ridge", *options, cwd=demo)
+
+    assert result.returncode == 2
+    assert message in result.stderr

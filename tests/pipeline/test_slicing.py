@@ -61,3 +61,9 @@ def test_a_volatile_with_a_default_is_not_needed_from_a_left_out_craft():
 def test_bad_tags_are_refused():
     with pytest.raises(CraftError, match="tags are a list"):
         Craft(tags="model")(lambda: None)
+
+
+def test_a_single_name_may_be_given_as_a_string():
+    assert names(PIPELINE.filter(tags="math")) == ["square"]
+    with pytest.raises(PipelineError, match="leaves no craft to run"):
+        PIPELINE.filter(tags=["nothing"])

@@ -24,12 +24,18 @@ def chosen_pipeline(
     the crafts every given option selects; each option is a comma-separated list."""
     pipeline = _pipeline_or_craft(session.pipelines_definitions, name)
     options = {"crafts": crafts, "from_": from_, "to": to, "tags": tags}
-    given = {key: _names(value) for key, value in options.items() if value is not None}
+    given = {key: _names(key, value) for key, value in options.items() if value is not None}
     return pipeline.slice(**given) if given else pipeline
 
 
-def _names(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()] or [text]
+def _names(option: str, text: str) -> list[str]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        import click
+
+        flag = "--" + option.rstrip("_")
+        raise click.UsageError(f"{flag} {text!r}: give one or more comma-separated names")
+    return names
 
 
 def _pipeline_or_craft(definitions: Any, name: str) -> Pipeline:

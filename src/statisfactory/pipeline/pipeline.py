@@ -161,9 +161,10 @@ class Pipeline(Hookable):
             wanted = set(_listed(tags, "tags"))
             kept &= {i for i, craft in enumerate(plan.crafts) if wanted & set(self.tags_of(craft))}
         if not kept:
+            known = sorted({tag for craft in plan.crafts for tag in self.tags_of(craft)})
             raise PipelineError(
                 f"{label}: the selection leaves no craft to run; check the names and tags "
-                "(`statisfactory pipelines describe` lists them)"
+                f"(its crafts' tags: {', '.join(known) or 'none'})"
             )
         cut = dag.cut_artifacts(plan, kept, label)
         sliced = Pipeline(name=self.name, tags=self.tags)

@@ -48,6 +48,22 @@ from statisfactory.errors import CraftFailedError
     is_flag=True,
     help="Before running, print why each craft will run or be skipped (implies --incremental).",
 )
+@click.option("--crafts", metavar="A,B", help="Run only these crafts (short or qualified names).")
+@click.option(
+    "--from", "from_", metavar="A,B", help="Run these crafts and every craft downstream of them."
+)
+@click.option(
+    "--to",
+    metavar="X,Y",
+    help="Run these crafts (or the producers of these artifacts) and every craft upstream.",
+)
+@click.option("--tags", metavar="T1,T2", help="Run only the crafts carrying one of these tags.")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the plan (with --incremental, why each craft would run or be skipped) and run "
+    "nothing.",
+)
 @click.option(
     "--volatile-cache",
     is_flag=True,
@@ -73,17 +89,26 @@ def run(
     explain: bool,
     volatile_cache: bool,
     strict: bool,
+    crafts: str | None,
+    from_: str | None,
+    to: str | None,
+    tags: str | None,
+    dry_run: bool,
 ) -> None:
     """Run PIPELINE with the parameter set CONFIGURATION (see `configurations ls`).
+
+    PIPELINE may also name a craft of a pipeline: it then runs alone. --crafts, --from, --to
+    and --tags keep the crafts that every one of them selects.
 
     Exits with 1 when a craft fails, 2 when the project or the command line is wrong.
     """
     from statisfactory.cli.params import apply_overrides, parse_param
     from statisfactory.cli.progress import RunMonitor
+    from statisfactory.cli.selection import chosen_pipeline
 
     overrides = [parse_param(text) for text in params]  # malformed → error before any loading
     session = state.session()
-    chosen = session.pipelines_definitions[pipeline]
+    chosen = chosen_pipeline(session, pipeline, crafts=crafts, from_=from_, to=to, tags=tags)
     base = session.parameters[configuration] if configuration is not None else {}
     run_params = apply_overrides(base, overrides, [(c.fqname, c.name) for c in chosen.crafts])
     state.hide_secrets_of(run_params)  # --param api_token=… is as secret as a setting
@@ -94,6 +119,9 @@ def run(
         runner, workers = _dask_runner(address, runner, workers), None
 
     label = f"{pipeline} with {configuration}" if configuration else pipeline
+    if dry_run:
+        _dry_run(session, chosen, run_params, configuration, incremental or explain, label)
+        return
     monitor = RunMonitor(chosen, root=session.root, terminal=state.is_terminal)
     started = time.perf_counter()
     try:
@@ -131,6 +159,23 @@ def run(
         monitor.summary_rows(),
         terminal=state.is_terminal,
     )
+
+
+def _dry_run(session, chosen, run_params, configuration, incremental: bool, label: str) -> None:
+    """Check the run as a run would, print its plan, run nothing."""
+    with session:
+        chosen.run(
+            run_params,
+            incremental=incremental,
+            explain=incremental,  # the plan with each craft's reason to run or be skipped
+            configuration=configuration,
+            dry_run=True,
+        )
+    if not incremental:
+        lines = [f"{label}: {len(chosen.plan.crafts)} craft(s) would run, in this order"]
+        lines += [f"  run  {craft.fqname}" for craft in chosen.plan.crafts]
+        click.echo("\n".join(lines))
+    click.echo(f"Dry run of {label}: nothing was run.")
 
 
 def _dask_runner(address: str, runner: str | None, workers: int | None):

@@ -45,7 +45,8 @@ class Craft(Hookable):
     """Wrap a function into a craft; use as ``@Craft()`` or ``@Craft``.
 
     ``@Craft(resources={"GPU": 1})`` tells engines that reserve resources (the Dask runner)
-    what one run of the craft needs; the other runners ignore it.
+    what one run of the craft needs; the other runners ignore it. ``@Craft(tags=["model"])``
+    tags it, for :meth:`Pipeline.filter` and ``statisfactory run --tags``.
     """
 
     __qualname__: str  # the function's, copied by functools.update_wrapper
@@ -56,15 +57,21 @@ class Craft(Hookable):
         /,
         *,
         resources: Mapping[str, float] | None = None,
+        tags: Sequence[str] = (),
     ) -> Any:
         if function is None:
-            if resources is None:
+            if resources is None and not tags:
                 return cls  # `@Craft()` is the same decorator as `@Craft`
-            return functools.partial(cls, resources=resources)
+            return functools.partial(cls, resources=resources, tags=tags)
         return super().__new__(cls)
 
     def __init__(
-        self, function: Callable[..., Any], /, *, resources: Mapping[str, float] | None = None
+        self,
+        function: Callable[..., Any],
+        /,
+        *,
+        resources: Mapping[str, float] | None = None,
+        tags: Sequence[str] = (),
     ) -> None:
         if not callable(function):
             raise CraftError(f"@Craft() decorates a function, got {function!r}")
@@ -73,6 +80,7 @@ class Craft(Hookable):
         self.name: str = function.__name__
         self.fqname: str = f"{function.__module__}.{self.name}"
         self.resources: dict[str, float] = _checked_resources(resources, self.fqname)
+        self.tags: tuple[str, ...] = _checked_tags(tags, self.fqname)
         self.signature: CraftSignature = read_signature(function, self.fqname)
         self._parameter_names = self.signature.parameters
         signature = self.signature
@@ -315,3 +323,13 @@ def _checked_resources(resources: Mapping[str, float] | None, fqname: str) -> di
         f"Craft '{fqname}': resources must map resource names to positive amounts, "
         f"e.g. @Craft(resources={{'GPU': 1}}), got {resources!r}"
     )
+
+
+def _checked_tags(tags: Any, fqname: str) -> tuple[str, ...]:
+    if isinstance(tags, str) or not all(isinstance(tag, str) and tag for tag in tags):
+        raise CraftError(
+            f"@Craft(tags={tags!r}) on '{fqname}': tags are a list of non-empty strings, "
+            'e.g. tags=["model"]',
+            craft=fqname,
+        )
+    return tuple(dict.fromkeys(tags))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -144,3 +144,72 @@ def _reindex(crafts: Sequence[Craft], upstream: list[set[int]], batches: list) -
         inputs=inputs,
         producers=producers,
     )
+
+
+# --- slicing --------------------------------------------------------------------------------
+def find_craft(plan: Plan, name: str, pipeline_name: str, artifacts: bool = False) -> int:
+    """The index of the craft called ``name`` (short or qualified name); with ``artifacts``,
+    a name no craft has may be a volatile or artifact, standing for the craft producing it."""
+    for index, craft in enumerate(plan.crafts):
+        if name in (craft.name, craft.fqname):
+            return index
+    if artifacts and name in plan.producers:
+        return plan.producers[name]
+    known = ", ".join(craft.name for craft in plan.crafts) or "none"
+    what = "craft, artifact or volatile" if artifacts else "craft"
+    raise PipelineError(
+        f"{pipeline_name}: no {what} is called '{name}'. Its crafts: {known}",
+        key=name,
+    )
+
+
+def downstream(plan: Plan, starts: Iterable[int]) -> set[int]:
+    """``starts`` and every craft that depends on them, directly or not."""
+    return _closure(starts, plan.dependents)
+
+
+def upstream(plan: Plan, ends: Iterable[int]) -> set[int]:
+    """``ends`` and every craft they depend on, directly or not."""
+    sources: list[list[int]] = [[] for _ in plan.crafts]
+    for index, dependents in enumerate(plan.dependents):
+        for dependent in dependents:
+            sources[dependent].append(index)
+    return _closure(ends, sources)
+
+
+def _closure(starts: Iterable[int], edges: Sequence[Sequence[int]]) -> set[int]:
+    reached: set[int] = set()
+    todo = list(starts)
+    while todo:
+        index = todo.pop()
+        if index not in reached:
+            reached.add(index)
+            todo.extend(edges[index])
+    return reached
+
+
+def cut_artifacts(plan: Plan, kept: set[int], pipeline_name: str) -> dict[str, str]:
+    """The artifacts the ``kept`` crafts load from crafts left out, with their producer.
+
+    A volatile produced by a craft left out lives only in a run's memory, so a slice needing
+    one (with no default) is a PipelineError naming it and its producer.
+    """
+    cut: dict[str, str] = {}
+    for index in sorted(kept):
+        craft = plan.crafts[index]
+        for name, kind, has_default in _requirements(craft):
+            producer = plan.producers.get(name)
+            if producer is None or producer in kept or (kind == "volatile" and has_default):
+                continue  # a volatile's default stands in for a producer left out, as in solve
+            source = plan.crafts[producer].fqname
+            if kind == "volatile":
+                raise PipelineError(
+                    f"{pipeline_name}: craft '{craft.fqname}' needs volatile '{name}', which "
+                    f"craft '{source}' produces outside the selected crafts; a volatile is not "
+                    f"stored, so include '{source}' in the selection (or make '{name}' an "
+                    "artifact)",
+                    craft=craft.fqname,
+                    key=name,
+                )
+            cut[name] = source
+    return cut

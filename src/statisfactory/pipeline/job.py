@@ -17,12 +17,14 @@ from statisfactory.errors import (
     HookError,
     MissingVariableError,
     NoActiveSessionError,
+    PipelineError,
     StatisfactoryError,
 )
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.craft_params import check_unused, per_craft
 from statisfactory.pipeline.run import CraftStatus, Run
+from statisfactory.secrets import of_session
 
 if TYPE_CHECKING:
     from statisfactory.IO.catalog import Catalog
@@ -250,6 +252,26 @@ class Job:
                     raise type(error)(
                         f"{self.name}: Craft '{craft.fqname}' uses {error}", craft=craft.fqname
                     ) from error
+        self._check_cut_artifacts()
+
+    def _check_cut_artifacts(self) -> None:
+        """A slice loads what crafts left out produce: it must be stored already."""
+        cut = getattr(self.run.pipeline, "cut_artifacts", {})
+        catalog = self.catalog
+        if not cut or catalog is None:
+            return
+        for craft, context in zip(self.plan.crafts, self.contexts, strict=True):
+            for _, name in craft.signature.artifacts:
+                if name in cut and not catalog.exists(name, **context):
+                    where = of_session(self.session, context).mask(catalog.locate(name, **context))
+                    raise PipelineError(
+                        f"{self.name}: craft '{craft.fqname}' loads artifact '{name}', "
+                        f"which craft '{cut[name]}' (left out of the selection) produces, "
+                        f"but nothing is stored at {where}: run '{cut[name]}' first, or "
+                        "include it in the selection",
+                        craft=craft.fqname,
+                        artifact=name,
+                    )
 
 
 def _set_keys(session: Any, configuration: str | None) -> frozenset[str]:

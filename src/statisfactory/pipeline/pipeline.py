@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from statisfactory.errors import PipelineError
 from statisfactory.logger import get_logger
+from statisfactory.pipeline import dag
 from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.dag import Plan, solve
 from statisfactory.pipeline.hooks import Hookable
@@ -48,6 +49,8 @@ class Pipeline(Hookable):
         self.tags: tuple[str, ...] = tuple(tags)
         self._crafts: list[Craft] = []
         self._members: set[int] = set()
+        self._inherited: dict[int, tuple[str, ...]] = {}  # craft id -> tags of sub-pipelines
+        self._cut: dict[str, str] = {}  # artifact -> producer left out by a slice
         self._plan: Plan | None = None
         for operator in operators:
             self._extend(operator)
@@ -77,6 +80,11 @@ class Pipeline(Hookable):
     def _extend(self, operator: object) -> None:  # anything else is refused: a str after the first
         if isinstance(operator, Pipeline):
             crafts: Iterable[Craft] = operator._crafts
+            for craft in crafts:  # a sub-pipeline's tags are its crafts' tags too
+                inherited = self._inherited.get(id(craft), ())
+                tags = (*inherited, *operator.tags_of(craft), *operator.tags)
+                self._inherited[id(craft)] = tuple(dict.fromkeys(tags))
+            self._cut.update(operator._cut)
         elif isinstance(operator, Craft):
             crafts = (operator,)
         else:
@@ -100,6 +108,79 @@ class Pipeline(Hookable):
         if isinstance(item, Craft):
             return id(item) in self._members
         return any(item in (craft.name, craft.fqname) for craft in self._crafts)
+
+    def tags_of(self, craft: Craft) -> tuple[str, ...]:
+        """The craft's own tags, then those of the sub-pipelines that brought it in. This
+        pipeline's own tags describe the pipeline (``pipelines ls``), not each of its crafts."""
+        tags = (*craft.tags, *self._inherited.get(id(craft), ()))
+        return tuple(dict.fromkeys(tags))
+
+    # --- slicing ------------------------------------------------------------------------------
+    def only(self, *crafts: str) -> Pipeline:
+        """The named crafts (short or qualified names) alone."""
+        return self.slice(crafts=crafts)
+
+    def downstream_of(self, *crafts: str) -> Pipeline:
+        """The named crafts and every craft depending on them."""
+        return self.slice(from_=crafts)
+
+    def upstream_of(self, *names: str) -> Pipeline:
+        """The named crafts (or the producers of the named artifacts and volatiles) and every
+        craft they depend on."""
+        return self.slice(to=names)
+
+    def filter(self, tags: Iterable[str]) -> Pipeline:
+        """The crafts carrying at least one of ``tags`` (see :meth:`tags_of`)."""
+        return self.slice(tags=tags)
+
+    def slice(
+        self,
+        *,
+        crafts: Iterable[str] | None = None,
+        from_: Iterable[str] | None = None,
+        to: Iterable[str] | None = None,
+        tags: Iterable[str] | None = None,
+    ) -> Pipeline:
+        """The crafts every given criterion selects, as a pipeline of the same name.
+
+        The artifacts its crafts load from crafts left out are loaded from the catalog (a run
+        checks first that they are stored); needing a volatile from a craft left out is a
+        PipelineError.
+        """
+        plan, label = self.plan, self._label
+        kept = set(range(len(plan.crafts)))
+        if crafts is not None:
+            kept &= {dag.find_craft(plan, name, label) for name in _listed(crafts, "crafts")}
+        if from_ is not None:
+            starts = [dag.find_craft(plan, name, label) for name in _listed(from_, "from_")]
+            kept &= dag.downstream(plan, starts)
+        if to is not None:
+            ends = [dag.find_craft(plan, name, label, artifacts=True) for name in _listed(to, "to")]
+            kept &= dag.upstream(plan, ends)
+        if tags is not None:
+            wanted = set(_listed(tags, "tags"))
+            kept &= {i for i, craft in enumerate(plan.crafts) if wanted & set(self.tags_of(craft))}
+        if not kept:
+            known = sorted({tag for craft in plan.crafts for tag in self.tags_of(craft)})
+            raise PipelineError(
+                f"{label}: the selection leaves no craft to run; check the names and tags "
+                f"(its crafts' tags: {', '.join(known) or 'none'})"
+            )
+        cut = dag.cut_artifacts(plan, kept, label)
+        sliced = Pipeline(name=self.name, tags=self.tags)
+        position = {id(craft): index for index, craft in enumerate(plan.crafts)}
+        for craft in self._crafts:
+            if position[id(craft)] in kept:
+                sliced._extend(craft)
+                sliced._inherited[id(craft)] = self._inherited.get(id(craft), ())
+        sliced._cut = {**self._cut, **cut}
+        return sliced
+
+    @property
+    def cut_artifacts(self) -> dict[str, str]:
+        """Artifacts its crafts load whose producer a slice left out, with that producer."""
+        produced = set(self.produces)
+        return {name: p for name, p in self._cut.items() if name not in produced}
 
     # --- the solved order ---------------------------------------------------------------------
     @property
@@ -144,6 +225,7 @@ class Pipeline(Hookable):
         configuration: str | None = None,
         plugins: Iterable[Any] = (),
         strict: bool | None = None,
+        dry_run: bool = False,
     ) -> RunResult:
         """Run every craft once; return the volatiles produced, by name, as a
         :class:`~statisfactory.pipeline.run.RunResult` (also ``run_id``, ``statuses``,
@@ -165,6 +247,8 @@ class Pipeline(Hookable):
         A parameter nothing uses is a warning, an error when ``strict`` (default: the
         ``strict_parameters`` setting); the keys of parameter set ``configuration`` are not
         checked, as a set may serve several pipelines.
+        ``dry_run`` checks everything a run checks first (and explains, with ``explain``), then
+        returns an empty result: no craft runs and nothing is recorded.
         """
         import time
 
@@ -195,6 +279,8 @@ class Pipeline(Hookable):
         )
         job = Job(run)  # checks parameters and artifacts before anything runs
         hooks = job.hooks = _run_hooks(run, list(plugins), volatile_cache, explain)
+        if dry_run:
+            return RunResult(run, {})
 
         _logger.info("%s: running %d craft(s) with %r", self._label, len(self._crafts), chosen)
         run.started = time.time()
@@ -264,6 +350,14 @@ class Pipeline(Hookable):
     @property
     def _label(self) -> str:
         return f"Pipeline '{self.name}'" if self.name else "Pipeline"
+
+
+def _listed(names: Iterable[str], what: str) -> list[str]:
+    given = [names] if isinstance(names, str) else list(names)
+    listed = [name for name in given if isinstance(name, str) and name]
+    if not listed or len(listed) != len(given):
+        raise PipelineError(f"{what}: give one or more non-empty names, got {names!r}")
+    return listed
 
 
 def _labels(crafts: list[Craft]) -> dict[int, str]:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shlex
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -130,11 +135,18 @@ def test_craft_logs_never_show_secrets(shop: Path) -> None:
     (shop / "catalog/catalog.yaml").write_text(
         (shop / "catalog/catalog.yaml").read_text().replace("orders_!{n_orders}", "orders")
     )
+    (shop / "conf/logging.yaml").write_text(
+        "version: 1\n"
+        "handlers: {file: {class: logging.FileHandler, filename: leak.log}}\n"
+        "loggers: {shop: {handlers: [file]}}\n"
+    )
     result = statisfactory("run", "leak", "secretive", cwd=shop)
 
     assert result.returncode == 0, result.stderr
     assert "token is" in result.stderr
     assert "s3cr3t-token" not in result.stderr + result.stdout
+    written = (shop / "leak.log").read_text()
+    assert "token is" in written and "s3cr3t-token" not in written
 
 
 def test_a_missing_locals_file_is_said_once(shop: Path) -> None:
@@ -144,3 +156,39 @@ def test_a_missing_locals_file_is_said_once(shop: Path) -> None:
     second = statisfactory("pipelines", "ls", cwd=shop)
     assert second.returncode == 0
     assert "locals.yaml" not in second.stderr
+
+
+def test_worker_processes_crafts_logs_reach_the_output(shop: Path) -> None:
+    result = statisfactory("run", "talk", "--runner", "processes", cwd=shop)
+
+    assert result.returncode == 0, result.stderr
+    assert "shop.talk: simulated 3 orders" in result.stderr
+
+
+@pytest.mark.skipif(shutil.which("script") is None, reason="needs util-linux `script` for a TTY")
+def test_on_a_terminal_crafts_logs_show_but_statisfactorys_info_lines_do_not(shop: Path) -> None:
+    command = f"{shlex.quote(sys.executable)} -m statisfactory.cli.main run talk"
+    environment = {**os.environ, "COLUMNS": "200"}
+    shown = subprocess.run(
+        ["script", "-qc", command, "/dev/null"],
+        cwd=shop,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shown.returncode == 0, shown.stdout
+    assert "shop.talk: simulated 3 orders" in shown.stdout
+    assert "statisfactory.pipeline" not in shown.stdout
+
+    verbose = subprocess.run(
+        ["script", "-qc", command + " -v", "/dev/null"],
+        cwd=shop,
+        env=environment,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert "statisfactory.pipeline" in verbose.stdout

@@ -26,7 +26,7 @@ def test_runs_ls_shows_each_runs_overrides_and_show_names_an_unknown_run(project
 
     unknown = statisfactory("runs", "show", "zzzz", cwd=shop)
     assert unknown.returncode == 2
-    assert "matches no run" in unknown.stderr
+    assert "matches no recorded run" in unknown.stderr
     assert "longer prefix" not in unknown.stderr
 
 

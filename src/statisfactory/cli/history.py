@@ -135,7 +135,7 @@ def runs_show(state: CliState, run_id: str) -> None:
     if len({run["run_id"] for run in found}) != 1:
         if not found:
             raise StatisfactoryError(
-                f"run {run_id!r} matches no run recorded in {store.description}: see "
+                f"run {run_id!r} matches no recorded run in {store.description}: see "
                 "`statisfactory runs ls` for the runs' ids"
             )
         raise StatisfactoryError(

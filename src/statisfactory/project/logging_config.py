@@ -17,7 +17,9 @@ def logging_config(settings: Any, folder: Path) -> tuple[dict[str, Any], str] | 
     """The configuration and where it was read from; the setting wins over the file."""
     setting = settings.get("logging")
     if setting is not None:
-        source = "the logging setting"
+        source = (
+            "the logging setting (conf/globals.yaml, conf/locals.yaml or STATISFACTORY_LOGGING)"
+        )
         data: Any = setting.to_dict() if hasattr(setting, "to_dict") else setting
     else:
         path = next(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import sysconfig
 import traceback
 from pathlib import Path
@@ -34,12 +35,29 @@ def project_frame(error: BaseException) -> tuple[str, int, str] | None:
     remembered = getattr(error, _ATTRIBUTE, None)
     if remembered is not None:
         return remembered
+    frames = [
+        (f.filename, f.lineno or 0, f.name) for f in traceback.extract_tb(error.__traceback__)
+    ]
+    return _innermost_project_frame(frames or _remote_frames(error))
+
+
+def _remote_frames(error: BaseException) -> list[tuple[str, int, str]]:
+    """The frames of the worker's traceback that :mod:`concurrent.futures` sends as text, in
+    the ``__cause__`` of an error whose pickling dropped the remembered place."""
+    text = str(error.__cause__) if type(error.__cause__).__name__ == "_RemoteTraceback" else ""
+    return [(file, int(line), name) for file, line, name in _FRAME_LINE.findall(text)]
+
+
+_FRAME_LINE = re.compile(r'^\s*File "([^"]+)", line (\d+), in (\S+)', re.MULTILINE)
+
+
+def _innermost_project_frame(frames: list[tuple[str, int, str]]) -> tuple[str, int, str] | None:
     outside = (_PACKAGE, *_installed_places())
     found = None
-    for frame in traceback.extract_tb(error.__traceback__):
-        if not frame.filename or frame.filename.startswith("<"):
+    for filename, line, name in frames:
+        if not filename or filename.startswith("<"):
             continue  # code given as text (python -c, a notebook cell) has no file to name
-        path = Path(frame.filename).resolve()
+        path = Path(filename).resolve()
         if not any(path.is_relative_to(place) for place in outside):
-            found = (str(path), frame.lineno or 0, frame.name)
+            found = (str(path), line, name)
     return found

@@ -192,3 +192,17 @@ def test_on_a_terminal_crafts_logs_show_but_statisfactorys_info_lines_do_not(sho
         timeout=120,
     )
     assert "statisfactory.pipeline" in verbose.stdout
+
+
+def test_an_error_that_pickles_without_its_place_still_names_its_line(shop: Path) -> None:
+    """A JSONDecodeError raised in a worker process loses its attributes on the way back."""
+    (shop / "lib/shop/deep.py").write_text(
+        "import json\n\nfrom statisfactory import Artifact, Craft\n\n\n"
+        "def helper(text):\n    return json.loads(text)\n\n\n"
+        "@Craft()\ndef deep() -> Artifact('never'):\n    return helper('{oops')\n"
+    )
+    (shop / "pipelines/definitions/deep.yaml").write_text("deep:\n  +operators: [shop.deep.deep]\n")
+    result = statisfactory("run", "deep", "--runner", "processes", cwd=shop)
+
+    assert result.returncode == 1
+    assert "raised at lib/shop/deep.py:7, in helper; rerun with -v" in result.stderr

@@ -38,7 +38,7 @@ def project_frame(error: BaseException) -> tuple[str, int, str] | None:
     frames = [
         (f.filename, f.lineno or 0, f.name) for f in traceback.extract_tb(error.__traceback__)
     ]
-    return _innermost_project_frame(frames or _remote_frames(error))
+    return _innermost_project_frame(frames) or _innermost_project_frame(_remote_frames(error))
 
 
 def _remote_frames(error: BaseException) -> list[tuple[str, int, str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Self
 
-_CONTEXT = ("subject", "artifact", "location", "craft", "file", "key")
+_CONTEXT = ("subject", "artifact", "location", "craft", "file", "key", "line", "function")
 # The name the package is installed under (pyproject's `[project] name`; `statisfactory` on the
 # package index is another package). The import name stays `statisfactory`.
 DISTRIBUTION = "statisfactory-pipelines"
@@ -26,7 +26,8 @@ class StatisfactoryError(Exception):
 
     What the error is about is carried as attributes, ``None`` when unknown: ``artifact`` (its
     name), ``location`` (where it is stored, resolved), ``craft`` (its qualified name), ``file``
-    and ``key``. A layer that knows more than the raiser adds it with :meth:`add_context`. The
+    and ``key``; for a craft's failure, ``file``, ``line`` and ``function`` of the project code
+    that raised. A layer that knows more than the raiser adds it with :meth:`add_context`. The
     message (``args[0]``) stays as raised; ``str(error)`` puts ``subject`` (how the catalog names
     an artifact, with its type and file) in front of it when the message does not name the
     artifact already.
@@ -38,6 +39,8 @@ class StatisfactoryError(Exception):
     craft: str | None = None
     file: str | None = None
     key: str | None = None
+    line: str | None = None
+    function: str | None = None
 
     def __init__(self, *args: object, **context: Any) -> None:
         super().__init__(*args)

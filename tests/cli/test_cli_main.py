@@ -41,8 +41,8 @@ def test_help_lists_every_command_without_importing_them(tmp_path: Path) -> None
         assert f"  {name} " in result.stdout
     assert "LOADED []" in result.stdout
     assert (
-        "CLI ['statisfactory.cli.lazy', 'statisfactory.cli.main', 'statisfactory.cli.state']"
-        in (result.stdout)
+        "CLI ['statisfactory.cli.common_options', 'statisfactory.cli.lazy', "
+        "'statisfactory.cli.main', 'statisfactory.cli.state']" in (result.stdout)
     )
 
 

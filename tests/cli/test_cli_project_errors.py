@@ -112,5 +112,6 @@ def test_a_missing_settings_file_is_one_warning_line(tmp_path: Path) -> None:
     [line] = result.stderr.strip().splitlines()
     assert line.endswith(
         f"WARNING statisfactory.warnings: UserWarning: {root / 'conf'}: no "
-        "globals.yaml; settings will not include it."
+        "globals.yaml; settings will not include it (said once per project: "
+        ".statisfactory/notices.txt remembers it)."
     )

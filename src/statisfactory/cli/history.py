@@ -45,6 +45,36 @@ def _commit(run: dict[str, Any]) -> str:
     return f"{commit}*" if commit and run.get("git_dirty") else commit
 
 
+def _configuration(run: dict[str, Any], state: CliState, sets: dict[str, Any]) -> str:
+    """The run's parameter set and its overrides, as they were typed: ``ridge +alpha=2``.
+
+    Overrides are the recorded parameters that differ from the set as it reads now (all of
+    them for a run without a set); a set that no longer reads shows its name alone."""
+    name = run.get("configuration") or ""
+    if name and name not in sets:
+        try:
+            sets[name] = dict(state.session().parameters[name])
+        except Exception:  # deleted or broken since: the name alone, as recorded
+            sets[name] = None
+    base = sets.get(name) if name else {}
+    if base is None:
+        return name
+    changed = [f"+{key}={value}" for key, value in _differences(run.get("params") or {}, base)]
+    return " ".join([name, *changed]).strip()
+
+
+def _differences(params: dict[str, Any], base: dict[str, Any], prefix: str = ""):
+    """``(key, value)`` of ``params`` not as in ``base``; a craft's own keys as ``craft:key``."""
+    for key, value in params.items():
+        known = base.get(key)
+        if isinstance(value, dict) and isinstance(known, dict) and not prefix:
+            yield from _differences(value, known, f"{key}:")
+        elif isinstance(value, dict) and known is None and not prefix and "." in key:
+            yield from _differences(value, {}, f"{key}:")
+        elif key not in base or known != value:
+            yield f"{prefix}{key}", value
+
+
 @click.group()
 def runs() -> None:
     """The run history: every run of a pipeline, what each craft did and what it wrote."""
@@ -59,13 +89,14 @@ def runs_ls(state: CliState, limit: int, pipeline: str | None) -> None:
     store = _store(state)
     rows = []
     found = store.runs(limit=limit, pipeline=pipeline)
+    sets: dict[str, Any] = {}
     for run in found:
         counts = run.get("counts", {})
         rows.append(
             (
                 run["run_id"],
                 run.get("pipeline") or "",
-                run.get("configuration") or "",
+                _configuration(run, state, sets),
                 f"{run.get('status') or ''}{'?' if run.get('unchecked') else ''}",
                 _when(run.get("started")),
                 _duration(run),
@@ -78,7 +109,7 @@ def runs_ls(state: CliState, limit: int, pipeline: str | None) -> None:
         (
             "run",
             "pipeline",
-            "configuration",
+            "configuration (+overrides)",
             "status",
             "started",
             "seconds",
@@ -102,10 +133,14 @@ def runs_show(state: CliState, run_id: str) -> None:
     store = _store(state)
     found = store.find_runs(run_id)
     if len({run["run_id"] for run in found}) != 1:
-        problem = "matches several runs" if found else "matches no recorded run"
+        if not found:
+            raise StatisfactoryError(
+                f"run {run_id!r} matches no recorded run in {store.description}: see "
+                "`statisfactory runs ls` for the runs' ids"
+            )
         raise StatisfactoryError(
-            f"run {run_id!r} {problem} in {store.description}: give a longer prefix, or see "
-            "`statisfactory runs ls`"
+            f"run {run_id!r} matches several runs in {store.description}: give a longer "
+            "prefix, or see `statisfactory runs ls`"
         )
     run = found[0]
     commit = _commit(run) or "none"

@@ -10,6 +10,8 @@ import importlib
 
 import click
 
+from statisfactory.cli.common_options import add_common_options
+
 
 class LazyGroup(click.Group):
     """A group built from ``{name: ("package.module:attribute", "one-line summary")}``."""
@@ -28,7 +30,7 @@ class LazyGroup(click.Group):
             return None
         target, _ = self.lazy_commands[cmd_name]
         module_name, attribute = target.split(":")
-        command = getattr(importlib.import_module(module_name), attribute)
+        command = add_common_options(getattr(importlib.import_module(module_name), attribute))
         self.commands[cmd_name] = command  # import each module once per process
         return command
 

@@ -12,6 +12,7 @@ import sys
 import click
 
 from statisfactory import __version__
+from statisfactory.cli.common_options import LOG_LEVELS
 from statisfactory.cli.lazy import LazyGroup
 from statisfactory.cli.state import CliState
 from statisfactory.errors import StatisfactoryError
@@ -61,12 +62,20 @@ EXIT_INTERRUPTED = 130
     help="The project folder, or its pyproject.toml (default: found from the current folder).",
 )
 @click.option("-v", "--verbose", is_flag=True, help="Debug logs, and tracebacks on errors.")
+@click.option(
+    "--log-level",
+    type=click.Choice(LOG_LEVELS, case_sensitive=False),
+    help="The least severe log lines shown, the crafts' and Statisfactory's (default: INFO; "
+    "Statisfactory's own INFO lines only off a terminal). -v and --log-level may also follow "
+    "the subcommand.",
+)
 @click.version_option(__version__, "--version", prog_name="statisfactory")
 @click.pass_obj
-def cli(state: CliState, path: str | None, verbose: bool) -> None:
+def cli(state: CliState, path: str | None, verbose: bool, log_level: str | None) -> None:
     """Statisfactory: replicable statistical pipelines."""
     state.path = path
     state.verbose = verbose
+    state.log_level = log_level.upper() if log_level else None
     state.configure_logging()
 
 

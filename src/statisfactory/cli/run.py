@@ -147,7 +147,8 @@ def run(
             import traceback
 
             traceback.print_exception(error)
-        _print_partial(monitor, f"Run of {label} failed: {error}")
+        where = "" if state.verbose else _raised_at(error, session.root)
+        _print_partial(monitor, f"Run of {label} failed: {error}", where)
         # Exit status 1; the report above already says what failed and what completed.
         raise CraftFailedError(str(error), craft=getattr(error, "craft", None)) from error
     skipped = sum(1 for record in monitor.records if record.status == "skipped")
@@ -190,9 +191,25 @@ def _dask_runner(address: str, runner: str | None, workers: int | None):
     return DaskRunner(workers, address=address)
 
 
-def _print_partial(monitor, headline: str) -> None:
-    """The failure or interruption, then what completed and what did not, on stderr."""
-    lines = [headline]
+def _raised_at(error: BaseException | None, root) -> str:
+    """``raised at FILE:LINE, in FUNCTION; rerun with -v…``: the project code that raised,
+    as the craft's error carries it (through its causes)."""
+    from statisfactory.cli.output import shown_path
+
+    place = ""
+    while error is not None and not place:
+        file, line = getattr(error, "file", None), getattr(error, "line", None)
+        if file and line:
+            function = getattr(error, "function", None)
+            place = f"raised at {shown_path(file, root)}:{line}, in {function}; "
+        error = error.__cause__ or error.__context__
+    return f"{place}rerun with -v for the traceback"
+
+
+def _print_partial(monitor, headline: str, where: str = "") -> None:
+    """The failure or interruption (and where it was raised), then what completed and what
+    did not, on stderr."""
+    lines = [headline, f"  {where}"] if where else [headline]
     for record in monitor.records:
         if record.status == "failed" and record.name not in headline:
             lines.append(f"  also failed: {record.name}: {record.error}")

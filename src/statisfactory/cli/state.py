@@ -50,6 +50,7 @@ class CliState:
 
     path: str | None = None
     verbose: bool = False
+    log_level: str | None = None  # --log-level: the threshold of every log line shown
     _session: Any = field(default=None, repr=False)
     _restore_streams: Callable[[], None] | None = field(default=None, repr=False)
     secrets: Any = field(default=None, repr=False)  # what the output hides, once read
@@ -60,15 +61,32 @@ class CliState:
         return sys.stdout.isatty()
 
     def configure_logging(self) -> None:
-        """Plain log lines on stderr; DEBUG with ``--verbose``; warnings become log lines."""
-        logger = logging.getLogger("statisfactory")
-        logger.setLevel(logging.DEBUG if self.verbose else logging.INFO)
-        if not any(isinstance(h, _CurrentStderrHandler) for h in logger.handlers):
+        """Log lines on stderr (above the live display on a terminal): the crafts' from INFO
+        (or ``--log-level``), Statisfactory's own from INFO in logs but WARNING on a terminal,
+        DEBUG with ``--verbose``; warnings become log lines."""
+        root = logging.getLogger()
+        root.setLevel(self.log_level or logging.INFO)
+        if not any(isinstance(h, _CurrentStderrHandler) for h in root.handlers):
             handler = _CurrentStderrHandler()
             handler.setFormatter(logging.Formatter(LOG_FORMAT, datefmt="%H:%M:%S"))
-            logger.addHandler(handler)
-            logger.propagate = False
+            root.addHandler(handler)
+        own = logging.getLogger("statisfactory")
+        quiet = logging.WARNING if self.is_terminal else logging.INFO
+        own.setLevel(logging.DEBUG if self.verbose else self.log_level or quiet)
+        own.propagate = True
         warnings.showwarning = _log_warning
+
+    def configure_project_logging(self, session: Session) -> None:
+        """The project's own logging configuration, if any, over the defaults; every handler
+        then masks the secrets."""
+        from statisfactory.project.logging_config import apply_logging_config
+        from statisfactory.secrets import guard_process
+
+        apply_logging_config(session.settings, session._config.configuration)
+        if self.log_level or self.verbose:
+            self.configure_logging()  # the command line wins over the files
+        if self.secrets is not None:
+            guard_process(self.secrets)
 
     def project_root(self) -> Path:
         """The root named by ``-p`` (a folder inside the project, or its pyproject.toml), else
@@ -92,6 +110,7 @@ class CliState:
                 self._hide_secrets(lambda: _settings_alone(root))  # a hook may print them
                 raise
             self._hide_secrets(lambda: self._session.settings)
+            self.configure_project_logging(self._session)
         return self._session
 
     def _hide_secrets(self, settings: Callable[[], Any]) -> None:

@@ -28,6 +28,7 @@ from statisfactory.errors import (
 )
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.craft_params import per_craft
+from statisfactory.pipeline.failure_place import project_frame
 from statisfactory.pipeline.hooks import Hookable, call_hooks
 from statisfactory.pipeline.signature import NO_DEFAULT, CraftSignature, read_signature
 from statisfactory.scope import get_active_session
@@ -262,6 +263,9 @@ class Craft(Hookable):
         if isinstance(error, CraftUsageError | NoActiveSessionError):
             return error  # already names this craft and says what to do
         failure = CraftError(f"Craft '{self.fqname}' failed: {type(error).__name__}: {error}")
+        place = project_frame(error)  # found here: a worker process's traceback is not sent back
+        if place is not None:
+            failure.add_context(file=place[0], line=place[1], function=place[2])
         failure.__cause__ = error
         return failure
 

@@ -63,14 +63,37 @@ def build_settings(config: ProjectConfig) -> Dynaconf:
     for stem in ("globals", "locals") if folder else ():
         path = _find_file(config.configuration, stem)
         if path is None:
-            warnings.warn(
-                f"{config.configuration}: no {stem}.yaml; settings will not include it.",
-                stacklevel=4,
+            _warn_once(
+                config.root,
+                f"{config.configuration}: no {stem}.yaml; settings will not include it "
+                f"(said once per project: .statisfactory/{NOTICES_NAME} remembers it).",
             )
             continue
         settings.update(_read_settings_file(path), merge=True)
     settings.update(_environment_settings(settings))  # environment variables win over files
     return settings
+
+
+NOTICES_NAME = "notices.txt"
+
+
+def _warn_once(root: Path, message: str) -> None:
+    """Warn, unless this project was told already: a missing optional file is not news on
+    every command. The notices told are kept in ``.statisfactory/notices.txt``."""
+    notices = root / ".statisfactory" / NOTICES_NAME
+    try:
+        told = notices.read_text(encoding="utf-8").splitlines() if notices.is_file() else []
+    except OSError:
+        told = []
+    if message in told:
+        return
+    warnings.warn(message, stacklevel=5)
+    try:  # a read-only project is warned each time rather than failing
+        notices.parent.mkdir(exist_ok=True)
+        with notices.open("a", encoding="utf-8") as file:
+            file.write(message + "\n")
+    except OSError:
+        pass
 
 
 def _environment_settings(settings: Dynaconf) -> dict[str, Any]:

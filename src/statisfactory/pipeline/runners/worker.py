@@ -20,6 +20,7 @@ from typing import Any
 
 from statisfactory.errors import CraftUsageError
 from statisfactory.pipeline.craft import Craft
+from statisfactory.pipeline.failure_place import remember_place
 from statisfactory.pipeline.job import CraftCall
 from statisfactory.plugins.relay import HookRelay, worker_hooks
 from statisfactory.secrets import Secrets, guard_process
@@ -91,6 +92,7 @@ def execute(craft: Craft, payload: bytes, sent_session: bytes | None = None) -> 
                 )
     except BaseException as error:
         mask_raised(error)
+        remember_place(error)
         raise
     return dump(craft, "volatile returned", kept)
 

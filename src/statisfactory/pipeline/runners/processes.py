@@ -49,7 +49,7 @@ class ProcessRunner(Runner, runner_name="processes"):
             max_workers=max(1, min(self.workers, len(job.plan.crafts))),
             mp_context=context,
             initializer=worker.initialize,
-            initargs=(worker.pickled_session(job.session),),
+            initargs=(worker.pickled_session(job.session), worker.parent_logging()),
         )
 
     def _submit(self, executor: ProcessPoolExecutor, call: CraftCall) -> _Unpickled:

@@ -14,6 +14,7 @@ contexts (:func:`keep_secret`, :func:`mask_raised`; the Dask workers use them to
 
 from __future__ import annotations
 
+import logging
 import pickle
 from collections.abc import Mapping
 from typing import Any
@@ -58,10 +59,41 @@ def pickled_session(session: Any) -> bytes | None:
     return None if session is None else pickle.dumps(session)
 
 
-def initialize(session: bytes | None) -> None:
+LoggingSetup = tuple[int, int, str | None, str | None]  # root level, own level, format, datefmt
+
+
+def parent_logging() -> LoggingSetup | None:
+    """How this process shows log records on stderr (root and ``statisfactory`` levels, the
+    first handler's format), for workers that start fresh (forkserver, spawn) and so would
+    otherwise show only warnings; None when nothing is set up."""
+    root = logging.getLogger()
+    if not root.handlers:
+        return None
+    formatter = root.handlers[0].formatter
+    own = logging.getLogger("statisfactory").level
+    fmt = getattr(formatter, "_fmt", None)
+    return root.level, own, fmt, getattr(formatter, "datefmt", None)
+
+
+def _show_logs(setup: LoggingSetup | None) -> None:
+    """Show log records on this worker's stderr (the parent's) as the parent does."""
+    root = logging.getLogger()
+    if setup is None or root.handlers:
+        return
+    root_level, own_level, fmt, datefmt = setup
+    handler = logging.StreamHandler()  # sys.stderr, inherited from the parent
+    handler.setFormatter(logging.Formatter(fmt, datefmt=datefmt))
+    root.addHandler(handler)
+    root.setLevel(root_level)
+    logging.getLogger("statisfactory").setLevel(own_level)
+
+
+def initialize(session: bytes | None, logs: LoggingSetup | None = None) -> None:
     """Build this process's session and its hooks from the parent's :func:`pickled_session`
-    (once per process and session)."""
+    (once per process and session); ``logs`` (:func:`parent_logging`) shows log records as the
+    parent does."""
     global _session, _session_sent, _hooks
+    _show_logs(logs)
     if session is None or (_session is not None and _session_sent == session):
         return
     _session, _session_sent = pickle.loads(session), session

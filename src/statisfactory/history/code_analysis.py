@@ -22,6 +22,7 @@ from statisfactory.history.digests import bytes_digest
 # Calls whose effect on which names are reached cannot be read from the code.
 _DYNAMIC_CALLS = frozenset({"exec", "eval", "globals", "locals", "vars", "__import__"})
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_WITH_DOCSTRING = frozenset({ast.Module, *_DEFINITIONS})
 _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 
 
@@ -70,49 +71,86 @@ class ModuleCode:
 def analyse(text: str, filename: str, package: str | None) -> ModuleCode:
     """The analysis of module source ``text``; ``package`` resolves its relative imports.
 
-    Raises :class:`SyntaxError` when the text is not Python.
+    Raises :class:`SyntaxError` when the text is not Python. Each top-level statement is
+    dumped and walked once (a module of thousands of crafts is analysed in one pass).
     """
     tree = syntax.parse(text, filename)
-    _drop_docstrings(tree)
+    _drop_docstring(tree)
     imports: dict[str, list[tuple[str, str | None]]] = {}
     stars: list[str] = []
     dynamic = ""
-    for node in ast.walk(tree):  # imports anywhere: a function's own imports count too
-        if isinstance(node, ast.Import):
+    dumps: list[str] = []
+    preamble: list[str] = []
+    bound: dict[str, list[tuple[str, _Scan]]] = {}
+    for statement in tree.body:
+        scan = _scan(statement, package, imports, stars)  # first: it drops docstrings
+        dumped = ast.dump(statement)
+        dumps.append(dumped)
+        dynamic = dynamic or scan.dynamic
+        if isinstance(statement, ast.Import | ast.ImportFrom):
+            continue
+        names = _bound_names(statement)
+        if not names:
+            preamble.append(dumped)
+        for name in names:
+            bound.setdefault(name, []).append((dumped, scan))
+    return ModuleCode(
+        whole=bytes_digest("\n".join(dumps).encode()),
+        preamble=bytes_digest("\n".join(preamble).encode()) if preamble else "",
+        definitions={name: _definition(entries) for name, entries in bound.items()},
+        imports={name: tuple(targets) for name, targets in imports.items()},
+        stars=tuple(stars),
+        dynamic=dynamic or ("it uses `from x import *`" if stars else ""),
+    )
+
+
+@dataclass(slots=True)
+class _Scan:
+    names: dict[str, None]
+    chains: dict[tuple[str, ...], None]
+    dynamic: str
+
+
+def _scan(
+    statement: ast.AST,
+    package: str | None,
+    imports: dict[str, list[tuple[str, str | None]]],
+    stars: list[str],
+) -> _Scan:
+    """One walk of ``statement``: the names and chains it loads, whether it is dynamic; the
+    imports it makes (a function's own imports count too) are added to ``imports``/``stars``."""
+    scan = _Scan({}, {}, "")
+    heads: set[int] = set()  # names used as `name.attribute`: their chains say what they reach
+    for node in ast.walk(statement):  # breadth first: an attribute comes before its name
+        kind = type(node)
+        if kind is ast.Name:
+            if id(node) not in heads and isinstance(node.ctx, ast.Load):
+                scan.names[node.id] = None
+        elif kind is ast.Attribute:
+            chain = _chain(node)
+            if chain:
+                scan.chains[chain] = None
+            if type(node.value) is ast.Name:
+                heads.add(id(node.value))
+        elif kind in _WITH_DOCSTRING:
+            _drop_docstring(node)
+        elif kind is ast.Call:
+            scan.dynamic = scan.dynamic or _dynamic(node)
+        elif kind is ast.Import:
             for alias in node.names:
                 if alias.asname:
                     imports.setdefault(alias.asname, []).append((alias.name, None))
                 else:  # `import a.b` binds `a`
                     top = alias.name.split(".")[0]
                     imports.setdefault(top, []).append((top, None))
-        elif isinstance(node, ast.ImportFrom):
+        elif kind is ast.ImportFrom:
             module = _absolute(node, package)
             for alias in node.names:
                 if alias.name == "*":
                     stars.append(module)
                 else:
                     imports.setdefault(alias.asname or alias.name, []).append((module, alias.name))
-        elif not dynamic:
-            dynamic = _dynamic(node)
-    bound: dict[str, list[ast.AST]] = {}
-    preamble: list[str] = []
-    for statement in tree.body:
-        if isinstance(statement, ast.Import | ast.ImportFrom):
-            continue
-        names = _bound_names(statement)
-        if not names:
-            preamble.append(ast.dump(statement))
-        for name in names:
-            bound.setdefault(name, []).append(statement)
-    definitions = {name: _definition(statements) for name, statements in bound.items()}
-    return ModuleCode(
-        whole=bytes_digest(ast.dump(tree).encode()),
-        preamble=bytes_digest("\n".join(preamble).encode()) if preamble else "",
-        definitions=definitions,
-        imports={name: tuple(targets) for name, targets in imports.items()},
-        stars=tuple(stars),
-        dynamic=dynamic or ("it uses `from x import *`" if stars else ""),
-    )
+    return scan
 
 
 def normalised_digest(text: str, filename: str) -> str:
@@ -124,12 +162,17 @@ def normalised_digest(text: str, filename: str) -> str:
 
 def _drop_docstrings(tree: ast.AST) -> None:
     for node in ast.walk(tree):
-        if not isinstance(node, (ast.Module, *_DEFINITIONS)):
-            continue
-        body = node.body
-        first = body[0].value if body and isinstance(body[0], ast.Expr) else None
-        if isinstance(first, ast.Constant) and isinstance(first.value, str):
-            node.body = body[1:] or [ast.Pass()]
+        if type(node) in _WITH_DOCSTRING:
+            _drop_docstring(node)
+
+
+def _drop_docstring(
+    node: ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef,
+) -> None:
+    body = node.body
+    first = body[0].value if body and isinstance(body[0], ast.Expr) else None
+    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+        node.body = body[1:] or [ast.Pass()]
 
 
 def _absolute(node: ast.ImportFrom, package: str | None) -> str:
@@ -142,10 +185,8 @@ def _absolute(node: ast.ImportFrom, package: str | None) -> str:
         return relative
 
 
-def _dynamic(node: ast.AST) -> str:
-    """Why ``node`` reaches names the analysis cannot see, or ""."""
-    if not isinstance(node, ast.Call):
-        return ""
+def _dynamic(node: ast.Call) -> str:
+    """Why the call reaches names the analysis cannot see, or ""."""
     function = node.func
     name = function.id if isinstance(function, ast.Name) else getattr(function, "attr", "")
     if name in _DYNAMIC_CALLS:
@@ -178,23 +219,13 @@ def _bound_names(statement: ast.stmt) -> list[str]:
     return list(names)
 
 
-def _definition(statements: list[ast.AST]) -> Definition:
+def _definition(entries: list[tuple[str, _Scan]]) -> Definition:
     names: dict[str, None] = {}
     chains: dict[tuple[str, ...], None] = {}
-    for statement in statements:
-        heads = set()  # names used only as `name.attribute`: their chains say what they reach
-        for node in ast.walk(statement):
-            if isinstance(node, ast.Attribute):
-                chain = _chain(node)
-                if chain:
-                    chains[chain] = None
-                if isinstance(node.value, ast.Name):
-                    heads.add(id(node.value))
-        for node in ast.walk(statement):
-            loaded = isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)
-            if loaded and id(node) not in heads:
-                names[node.id] = None
-    dumped = "\n".join(ast.dump(statement) for statement in statements)
+    for _, scan in entries:
+        names.update(scan.names)
+        chains.update(scan.chains)
+    dumped = "\n".join(dumped for dumped, _ in entries)
     return Definition(bytes_digest(dumped.encode()), tuple(names), tuple(chains))
 
 

@@ -1,158 +1,427 @@
 """Code fingerprints: what identifies the code a craft runs.
 
-A craft's fingerprint is its function's source plus its module's source without the other
-crafts' definitions, so that editing one craft does not invalidate its neighbours while editing
-a helper or a constant of the module invalidates them all. A craft whose source cannot be read
-(a lambda, a notebook cell, a function built with ``exec``) has no fingerprint.
+A craft's fingerprint covers what its function reaches: the function itself and, transitively,
+every function, class (with its bases and decorators) and module-level name it refers to in
+any module of the project (a file under the project root or ``sources``), through
+``from x import f``, ``import x`` then ``x.f``, re-exports and relative imports. Each is
+fingerprinted as normalised code (see :mod:`statisfactory.history.code_analysis`), so comments,
+docstrings and formatting never count, nor do the definitions the craft does not reach. A module
+whose names cannot be followed one by one (``from x import *``, ``getattr`` with a computed
+name, ``exec``…) counts whole. With the environment on (the default; setting
+``incremental_environment: false`` turns it off), the versions of the distributions of the
+third-party modules the reached code imports, and the Python version, count too.
 
-Fingerprints are kept per code object and module file version for the life of the process, and
-a module file is looked at (``stat``) once per run, so a run of many crafts reads no file and
-parses no source for each of them.
+The fingerprint is the digest of its parts, each named relative to the project root
+(``lib/chain/steps.py::scale``, ``package:scikit-learn``), so a moved or cloned project keeps
+its fingerprints, and ``--explain`` can say which part changed. A module that cannot be read
+or parsed makes a fingerprint that never matches: the craft always runs, and says why.
+
+A module file is looked at (``stat``) once per run and parsed once per file version (kept for
+the life of the process, and in the history store across processes), whatever the number of
+its crafts.
 """
 
 from __future__ import annotations
 
-import ast
 import inspect
-import json
 import os
+import platform
 import stat
 import sys
+import textwrap
 import threading
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from statisfactory import syntax
+from statisfactory.history.code_analysis import Definition, ModuleCode, analyse, normalised_digest
 from statisfactory.history.digests import bytes_digest
-from statisfactory.pipeline.craft import Craft
-from statisfactory.protocols import DigestStore
 
 RACY_SECONDS = 2.0  # a module younger than this may change again within its modification time
+UNREADABLE = "unreadable: "  # the value of a part that cannot be fingerprinted
+PACKAGE, PYTHON = "package:", "python"
+_STORE_SUFFIX = "#code"  # the key of a module's analysis in the store's file digests
 
 
 @dataclass(frozen=True, slots=True)
 class Code:
-    """A craft's code fingerprint; ``problem`` says why there is none."""
+    """A craft's code fingerprint; ``problem`` says why there is none; ``parts`` names what
+    the digest covers (see the module docstring)."""
 
     digest: str | None
     problem: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class _ModuleSource:
-    rest: str  # digest of the module without its crafts' definitions
-    crafts: Mapping[str, str]  # top-level craft name -> digest of its definition
+    parts: Mapping[str, str] = field(default_factory=dict, compare=False)
 
 
 _FileKey = tuple[str, int, int]  # path, modification time (ns), size
-_modules: dict[_FileKey, _ModuleSource] = {}
-_codes: dict[tuple[Any, _FileKey], Code] = {}
+_Node = tuple[str, str, str]  # ("def", module, name) or ("module", module, "")
+_modules: dict[tuple[_FileKey, str | None], ModuleCode] = {}
 _lock = threading.Lock()
+_distributions: Mapping[str, list[str]] | None = None
+
+
+@dataclass(slots=True)
+class _Module:
+    name: str
+    label: str  # its path relative to the project root
+    code: ModuleCode | None
+    problem: str = ""
+
+    @property
+    def analysed(self) -> ModuleCode:
+        """Its analysis: only modules that were read without a problem are followed."""
+        if self.code is None:
+            raise RuntimeError(f"module {self.label} was not analysed: {self.problem}")
+        return self.code
 
 
 class CodeFingerprints:
-    """The code fingerprints of one run's crafts; ``store`` (a history store) remembers
-    modules' fingerprints across processes."""
+    """The code fingerprints of one run's crafts.
 
-    def __init__(self, store: DigestStore | None = None) -> None:
+    ``roots`` are the project's folders (its root and ``sources``): modules found there are
+    followed; ``store`` (a history store) remembers modules' analyses across processes;
+    ``environment`` adds third-party versions and the Python version.
+    """
+
+    def __init__(
+        self, store: Any = None, *, roots: Iterable[Path] = (), environment: bool = True
+    ) -> None:
         self.store = store
-        self._files: dict[str, tuple[_FileKey, Any] | Code] = {}  # module name -> file or problem
+        self.roots = [Path(root).resolve() for root in roots]
+        self.environment = environment
+        self._found: dict[str, _Module | None] = {}  # module name -> module, None if not ours
+        self._memo: dict[_Node, tuple[dict[str, str], list[_Node]]] = {}  # node -> edges
+        self._versions: dict[str, str] = {}
+
+    @classmethod
+    def of_session(cls, session: Any, store: Any = None) -> CodeFingerprints:
+        """The fingerprints of a session's project, as its settings ask."""
+        config = session.config
+        setting = session.settings.get("incremental_environment", True)
+        if isinstance(setting, str):
+            setting = setting.strip().lower() not in ("0", "false", "no", "off")
+        return cls(store, roots=(config.root, config.sources), environment=bool(setting))
 
     def of(self, craft: Any) -> Code:
-        """The fingerprint of ``craft``'s function and of the module around it."""
+        """The fingerprint of what ``craft``'s function reaches."""
         function = craft.function
         if hasattr(function, "__wrapped__"):  # decorated under @Craft: the user's own function
             function = inspect.unwrap(function)
         if function.__name__ == "<lambda>":
             return Code(None, "it is a lambda, whose source cannot be told apart from its line")
-        found = self._file(function.__module__)
-        if isinstance(found, Code):
-            return found
-        key, module = found
-        cached = _codes.get((function.__code__, key))
-        if cached is None:
-            cached = self._compute(craft, function, module, key)
-            with _lock:
-                _codes[function.__code__, key] = cached
-        return cached
+        module = self._module(function.__module__, always=True)
+        if module is None or (module.code is None and not module.problem):
+            return Code(
+                None,
+                f"its module {function.__module__!r} has no source file (defined in a notebook "
+                "cell or interactively); compile notebook crafts with `statisfactory compile`",
+            )
+        if module.problem:
+            return Code(None, f"its module {module.label} {module.problem}")
+        name = function.__name__
+        owner = sys.modules.get(module.name)
+        if name in module.analysed.definitions and getattr(owner, name, None) is craft:
+            parts = self._closure(("def", module.name, name))
+        else:  # not a top-level definition of its module: a factory, a nested function
+            try:
+                source = textwrap.dedent(inspect.getsource(function))
+                own = normalised_digest(source, module.label)
+            except (OSError, TypeError, SyntaxError) as error:
+                return Code(None, f"inspect.getsource cannot read it ({error})")
+            parts = self._closure(("module", module.name, ""))
+            parts[f"{module.label}::{function.__qualname__}"] = own
+        return self._code(parts)
 
-    def _file(self, module_name: str) -> tuple[_FileKey, Any] | Code:
-        found = self._files.get(module_name)
-        if found is None:
-            found = self._files[module_name] = _module_file(module_name)
+    def _code(self, parts: dict[str, str]) -> Code:
+        if self.environment:
+            parts = {**parts, PYTHON: platform.python_version()}
+        for key, value in parts.items():
+            if value.startswith(UNREADABLE):
+                return Code(None, f"{key} {value.removeprefix(UNREADABLE)}", parts)
+        text = "\n".join(f"{key} {parts[key]}" for key in sorted(parts))
+        return Code(bytes_digest(text.encode()), parts=parts)
+
+    # --- what a definition reaches --------------------------------------------------------
+    def _closure(self, root: _Node) -> dict[str, str]:
+        """The parts of every node ``root`` reaches (each node's own edges found once)."""
+        parts: dict[str, str] = {}
+        seen, pending = {root}, [root]
+        while pending:
+            node = pending.pop()
+            edges = self._memo.get(node)
+            if edges is None:
+                edges = self._memo[node] = self._direct(node)
+            parts.update(edges[0])
+            for child in edges[1]:
+                if child not in seen:
+                    seen.add(child)
+                    pending.append(child)
+        return parts
+
+    def _direct(self, node: _Node) -> tuple[dict[str, str], list[_Node]]:
+        """The parts of ``node`` itself, and the nodes it refers to."""
+        kind, module_name, name = node
+        module = self._module(module_name)
+        assert module is not None and module.code is not None  # nodes are made for ours only
+        code = module.code
+        parts: dict[str, str] = {}
+        children: list[_Node] = []
+        if code.preamble:
+            parts[f"{module.label}::"] = code.preamble
+        if kind == "module" or code.dynamic:
+            parts[module.label] = code.whole
+            definitions: Iterable[Definition] = code.definitions.values()
+            for star in code.stars:
+                self._target(star, None, True, parts, children)
+            for targets in code.imports.values():
+                for target_module, attribute in targets:
+                    self._target(target_module, attribute, True, parts, children)
+        else:
+            definitions = [code.definitions[name]]
+            parts[f"{module.label}::{name}"] = code.definitions[name].digest
+        for definition in definitions:
+            self._references(module, definition, parts, children)
+        return parts, children
+
+    def _references(
+        self, module: _Module, definition: Definition, parts: dict[str, str], children: list
+    ) -> None:
+        code = module.analysed
+        for bare in definition.names:
+            self._name(module, bare, True, parts, children)
+        for chain in definition.chains:
+            first = chain[0]
+            if first in code.definitions:  # an attribute of one of the module's own objects
+                children.append(("def", module.name, first))
+                continue
+            for target_module, attribute in code.imports.get(first, ()):
+                if attribute is not None:
+                    if self._module(f"{target_module}.{attribute}") is None:
+                        continue  # an imported object: reached by its name
+                    target_module = f"{target_module}.{attribute}"
+                self._chain(target_module, chain[1:], parts, children)
+
+    def _name(
+        self, module: _Module, name: str, bare: bool, parts: dict[str, str], children: list
+    ) -> None:
+        code = module.analysed
+        if name in code.definitions:
+            children.append(("def", module.name, name))
+            return
+        for target_module, attribute in code.imports.get(name, ()):
+            self._target(target_module, attribute, bare, parts, children)
+
+    def _target(
+        self,
+        module_name: str,
+        attribute: str | None,
+        bare: bool,
+        parts: dict[str, str],
+        children: list,
+    ) -> None:
+        """What an import of ``attribute`` (or of the module, when None) from ``module_name``
+        reaches; ``bare`` when the name is used as a value, not only as ``name.attribute``."""
+        module = self._module(module_name)
+        if module is None:
+            self._package(module_name, parts)
+            return
+        if module.code is None:
+            parts[module.label] = UNREADABLE + module.problem
+            return
+        if attribute is None:
+            if bare:  # the module object itself is used: all of it may be reached
+                children.append(("module", module_name, ""))
+            return
+        code = module.code
+        if attribute in code.definitions:
+            children.append(("def", module_name, attribute))
+        elif attribute in code.imports:  # a re-export
+            for target_module, target_attribute in code.imports[attribute]:
+                if (target_module, target_attribute) != (module_name, attribute):
+                    self._target(target_module, target_attribute, bare, parts, children)
+        elif self._module(f"{module_name}.{attribute}") is not None:
+            self._target(f"{module_name}.{attribute}", None, bare, parts, children)
+        else:  # a name the analysis does not see defined there (a star import…): all of it
+            children.append(("module", module_name, ""))
+
+    def _chain(
+        self, module_name: str, chain: tuple[str, ...], parts: dict[str, str], children: list
+    ) -> None:
+        """What ``module.a.b…`` reaches, ``module_name`` being imported."""
+        for index, attribute in enumerate(chain):
+            module = self._module(module_name)
+            if module is None or module.code is None:
+                self._target(module_name, None, False, parts, children)
+                return
+            sub = f"{module_name}.{attribute}"
+            if attribute not in module.code.definitions and self._module(sub) is not None:
+                module_name = sub  # a submodule: go on along the chain
+                continue
+            self._target(module_name, attribute, index == len(chain) - 1, parts, children)
+            return
+        self._target(module_name, None, False, parts, children)
+
+    # --- third-party distributions --------------------------------------------------------
+    def _package(self, module_name: str, parts: dict[str, str]) -> None:
+        if not self.environment:
+            return
+        top = module_name.split(".")[0]
+        if not top or top in sys.stdlib_module_names or top in sys.builtin_module_names:
+            return
+        for distribution in _distributions_of(top):
+            version = self._versions.get(distribution)
+            if version is None:
+                version = self._versions[distribution] = _version(distribution)
+            parts[PACKAGE + distribution] = version
+
+    # --- modules of the project -----------------------------------------------------------
+    def _module(self, name: str, *, always: bool = False) -> _Module | None:
+        """The project's module ``name`` analysed, or None when it is not the project's;
+        ``always`` takes it wherever its file is (a craft's own module)."""
+        if name in self._found and not (always and self._found[name] is None):
+            return self._found[name]
+        found = self._found[name] = self._find(name, always)
         return found
 
-    def _compute(self, craft: Any, function: Any, module: Any, key: _FileKey) -> Code:
+    def _find(self, name: str, always: bool) -> _Module | None:
+        loaded = sys.modules.get(name)
+        if loaded is not None:
+            filename = getattr(loaded, "__file__", None)
+            package = getattr(loaded, "__package__", None)
+        else:
+            filename, package = self._search(name), None
+        if not filename or not (always or self._is_ours(filename)):
+            return None
+        if package is None:
+            package = name if Path(filename).name == "__init__.py" else name.rpartition(".")[0]
+        label = self._label(filename)
         try:
-            source = _module_source(key, module, self.store)
-        except (OSError, SyntaxError, ValueError) as error:
-            return Code(None, f"its module's source {key[0]} cannot be read ({error})")
-        own = source.crafts.get(function.__name__)
-        if own is None or getattr(module, function.__name__, None) is not craft:
-            try:  # not a top-level definition of its module: a factory, a nested function
-                own = bytes_digest(inspect.getsource(function).encode())
-            except (OSError, TypeError) as error:
-                return Code(None, f"inspect.getsource cannot read it ({error})")
-        return Code(bytes_digest(f"{own}\n{source.rest}".encode()))
+            info = os.stat(filename)
+        except OSError as error:
+            return _Module(name, label, None, f"cannot be read ({error.strerror})")
+        if not stat.S_ISREG(info.st_mode):
+            return None if not always else _Module(name, label, None, "is not a file")
+        key = (filename, info.st_mtime_ns, info.st_size)
+        try:
+            return _Module(name, label, _analysed(key, package, self.store))
+        except (OSError, UnicodeDecodeError) as error:
+            return _Module(name, label, None, f"cannot be read ({error})")
+        except SyntaxError as error:
+            return _Module(
+                name, label, None, f"cannot be parsed ({error.msg}, line {error.lineno})"
+            )
+
+    def _search(self, name: str) -> str | None:
+        """The file of module ``name`` not imported yet, on the project's import path."""
+        parts = name.split(".")
+        for entry in sys.path:
+            if not entry or not self._is_ours(entry):
+                continue
+            base = Path(entry, *parts)
+            for candidate in (base.parent / f"{base.name}.py", base / "__init__.py"):
+                if candidate.is_file():
+                    return str(candidate)
+        return None
+
+    def _is_ours(self, filename: str) -> bool:
+        path = Path(filename).resolve()
+        if "site-packages" in path.parts or "dist-packages" in path.parts:
+            return False
+        if path.is_relative_to(Path(sys.prefix).resolve()):
+            return False  # the project's own virtualenv
+        return any(path.is_relative_to(root) for root in self.roots)
+
+    def _label(self, filename: str) -> str:
+        path = Path(filename).resolve()
+        for root in self.roots:
+            if path.is_relative_to(root):
+                return path.relative_to(root).as_posix()
+        return path.as_posix()
 
 
-def _module_file(module_name: str) -> tuple[_FileKey, Any] | Code:
-    module = sys.modules.get(module_name)
-    filename = getattr(module, "__file__", None)
-    try:
-        info = os.stat(filename) if filename else None
-    except OSError:
-        info = None
-    if not filename or info is None or not stat.S_ISREG(info.st_mode):
-        return Code(
-            None,
-            f"its module {module_name!r} has no source file (defined in a notebook "
-            "cell or interactively); compile notebook crafts with `statisfactory compile`",
-        )
-    return (filename, info.st_mtime_ns, info.st_size), module
-
-
-def _module_source(key: _FileKey, module: Any, store: DigestStore | None) -> _ModuleSource:
-    cached = _modules.get(key)
+def _analysed(key: _FileKey, package: str | None, store: Any) -> ModuleCode:
+    cached = _modules.get((key, package))
     if cached is not None:
         return cached
     filename, mtime_ns, size = key
-    remembered = store.known_digest(f"{filename}#crafts", size, mtime_ns) if store else None
+    stored_key = f"{filename}{_STORE_SUFFIX}:{package}"
+    remembered = store.known_digest(stored_key, size, mtime_ns) if store else None
     if remembered is not None:
-        rest, crafts = json.loads(remembered)
-        source = _ModuleSource(rest, crafts)
+        code = ModuleCode.from_json(remembered)
     else:
-        source = _parse(filename, module)
+        text = Path(filename).read_text(encoding="utf-8")
+        code = analyse(text, filename, package)
         if store is not None and time.time() - mtime_ns / 1e9 > RACY_SECONDS:
-            payload = json.dumps([source.rest, dict(source.crafts)])
-            store.remember_digest(f"{filename}#crafts", size, mtime_ns, payload)
+            store.remember_digest(stored_key, size, mtime_ns, code.to_json())
     with _lock:
-        _modules[key] = source
-    return source
+        _modules[key, package] = code
+    return code
 
 
-def _parse(filename: str, module: Any) -> _ModuleSource:
-    """The module's source split into its top-level crafts' definitions and the rest."""
-    text = Path(filename).read_text(encoding="utf-8")
-    lines = text.splitlines(keepends=True)
-    crafts: dict[str, str] = {}
-    spans: list[tuple[int, int]] = []
-    for node in syntax.parse(text, filename).body:
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+def _distributions_of(top: str) -> list[str]:
+    global _distributions
+    if _distributions is None:
+        from importlib.metadata import packages_distributions
+
+        _distributions = packages_distributions()
+    return _distributions.get(top, [])
+
+
+def _version(distribution: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(distribution)
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def describe_change(before: Mapping[str, str], now: Mapping[str, str]) -> str:
+    """What differs between two fingerprints' parts, for a person: "helper `features.scale`
+    (lib/features.py) changed", "scikit-learn 1.5.1 → 1.6.0"."""
+    changes = list(_changes(before, now))
+    if not changes:
+        return ""
+    shown = "; ".join(changes[:3])
+    return shown + (f" (and {len(changes) - 3} more)" if len(changes) > 3 else "")
+
+
+def _changes(before: Mapping[str, str], now: Mapping[str, str]) -> Iterator[str]:
+    for key in sorted(set(before) | set(now), key=_order):
+        old, new = before.get(key), now.get(key)
+        if old == new:
             continue
-        if not _is_craft(getattr(module, node.name, None)):
-            continue
-        first = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
-        spans.append((first, node.end_lineno or node.lineno))
-        crafts[node.name] = bytes_digest("".join(lines[first : node.end_lineno]).encode())
-    kept = list(lines)
-    for first, last in spans:
-        kept[first:last] = [""] * (last - first)
-    return _ModuleSource(rest=bytes_digest("".join(kept).encode()), crafts=crafts)
+        if key == PYTHON:
+            yield f"Python {old or '?'} → {new or '?'}"
+        elif key.startswith(PACKAGE):
+            name = key.removeprefix(PACKAGE)
+            if old is None:
+                yield f"now imports {name} {new}"
+            elif new is None:
+                yield f"no longer imports {name} {old}"
+            else:
+                yield f"{name} {old} → {new}"
+        else:
+            what = _what(key)
+            if old is None:
+                yield f"now reaches {what}"
+            elif new is None:
+                yield f"no longer reaches {what}"
+            else:
+                yield f"{what} changed"
 
 
-def _is_craft(value: Any) -> bool:
-    return isinstance(value, Craft)
+def _order(key: str) -> tuple[int, str]:
+    return (1 if key.startswith(PACKAGE) or key == PYTHON else 0, key)
+
+
+def _what(key: str) -> str:
+    path, _, name = key.partition("::")
+    stem = Path(path).stem if Path(path).name != "__init__.py" else Path(path).parent.name
+    if "::" not in key:
+        return f"module {path} (followed whole)"
+    if not name:
+        return f"the module-level statements of {path}"
+    return f"helper `{stem}.{name}` ({path})"

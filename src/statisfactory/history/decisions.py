@@ -7,11 +7,12 @@ recorded (``craft_state`` in the run history): code fingerprint, input and outpu
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from statisfactory.history.code import Code
+from statisfactory.history.code import Code, describe_change
 from statisfactory.history.fingerprints import Stored
 
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ class RecordedStates:
             return Decision(RUN, self._why_new(craft.fqname, facts))
         since = f"since run {state['run_id']}"
         if state["code_fp"] != facts.code.digest:
-            return Decision(RUN, f"its code changed {since}")
+            return Decision(RUN, f"its code changed {since}{_code_change(state, facts.code)}")
         recorded = state["inputs"] or {}
         if set(recorded) != set(inputs):
             return Decision(RUN, f"its inputs changed {since}")
@@ -142,6 +143,15 @@ class RecordedStates:
             for key in changed[:5]
         )
         return f"parameters changed since run {latest['run_id']}: {shown}"
+
+
+def _code_change(state: Mapping[str, Any], code: Code) -> str:
+    """``: what changed`` when the recorded state says what its fingerprint covered."""
+    recorded = state.get("code_parts")
+    if not recorded:  # recorded before fingerprints had parts
+        return ""
+    change = describe_change(json.loads(recorded), code.parts)
+    return f": {change}" if change else ""
 
 
 # --- predicting -----------------------------------------------------------------------------

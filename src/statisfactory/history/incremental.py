@@ -7,7 +7,8 @@ Inside a session every pipeline run is recorded in the run history (see
 skip policy below, a plugin of the ``decide_craft`` hook, which skips a craft when all of these
 equal its last successful execution with the same parameters:
 
-- its code fingerprint (its function's source and the rest of its module's source);
+- its code fingerprint (what its function reaches in the project, as normalised code, and
+  the versions of the packages that code imports; see :mod:`statisfactory.history.code`);
 - its resolved parameters and its dynamic context (the ``!{}`` values of its artifacts);
 - the fingerprints of its inputs, artifacts as stored now and volatiles as produced now;
 

@@ -108,9 +108,11 @@ class RunRecorder:
         duration: float,
         error: str = "",
         keep_state: bool = False,
+        code_parts: str = "",
     ) -> None:
         """Record a craft execution; with ``keep_state`` also the craft's state (its last
-        successful execution with these parameters, see ``craft_state``).
+        successful execution with these parameters, see ``craft_state``), with ``code_parts``
+        (the JSON of what its code fingerprint covers, for ``--explain``).
 
         ``inputs`` and ``outputs`` map names to their fields (see ``_ENTRY_FIELDS``). The
         record is kept as flat tuples of plain values, which the garbage collector stops
@@ -126,7 +128,7 @@ class RunRecorder:
             state_key,
             _flat_params(params),
         )
-        record += (_flat(inputs), _flat(outputs), started, duration, error, keep_state)
+        record += (_flat(inputs), _flat(outputs), started, duration, error, keep_state, code_parts)
         self._executions.append(record)
         if time.monotonic() - self._batch_started >= BATCH_SECONDS:
             self._send_crafts()
@@ -211,7 +213,7 @@ def _craft_rows(
 ) -> tuple[list[dict], list[dict]]:
     """The ``executions`` and ``craft_state`` rows of execution records, secrets masked."""
     executions, states = [], []
-    for *values, keep_state in records:
+    for *values, keep_state, code_parts in records:
         row = dict(zip(_EXECUTION_FIELDS, values, strict=True))
         row["run_id"] = run_id
         params = dict(zip(row["params"][::2], row["params"][1::2], strict=True))
@@ -231,6 +233,7 @@ def _craft_rows(
                     "inputs": {n: i.get("fingerprint") for n, i in row["inputs"].items()},
                     "outputs": {n: o.get("fingerprint") for n, o in row["outputs"].items()},
                     "recorded": row["started"] + row["duration"],
+                    "code_parts": code_parts,
                 }
             )
     return executions, states

@@ -8,6 +8,7 @@ it finishes, fails or is skipped. It is also what the incremental skip policy co
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,7 +51,7 @@ class RunHistory:
         self.fingerprints = (
             ArtifactFingerprints(run.catalog, store) if run.catalog is not None else None
         )
-        self.code = CodeFingerprints(store)
+        self.code = CodeFingerprints.of_session(run.session, store)
         self.recorder = RunRecorder(
             store,
             run.session,
@@ -278,4 +279,5 @@ class RunHistory:
             duration=now - started if status != SKIPPED else 0.0,
             error=error,
             keep_state=keep_state,
+            code_parts=json.dumps(facts.code.parts) if keep_state else "",
         )

@@ -74,6 +74,7 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("inputs", TEXT),
         ("outputs", TEXT),
         ("recorded", REAL),
+        ("code_parts", TEXT),
     ),
     "file_digests": (
         ("path", TEXT),

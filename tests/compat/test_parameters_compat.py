@@ -40,8 +40,9 @@ def test_an_explicit_ten_against_the_default_is_a_tie(original_session) -> None:
     files = dict(HIGH_GROUND)
     files["pipelines/configurations/base.overriding.yaml"] = "base_config: {+precedence: 10}\n"
 
+    parameters = original_session(files, table=TABLE_WITH_A_FOLDER).parameters
     with pytest.raises(ParametersError, match=r"same \+precedence \(10\)"):
-        original_session(files, table=TABLE_WITH_A_FOLDER).parameters
+        parameters["base_config"]  # a broken set is an error when used
 
 
 def test_the_original_override_spelling_is_accepted(original_session) -> None:

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from lock_holder import hold_lock
+
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     environment = {**os.environ, "COLUMNS": "250", "NO_COLOR": "1"}
@@ -94,26 +96,6 @@ def test_a_project_that_never_ran_has_no_history_and_gets_none(lab) -> None:
     assert result.returncode == 2
     assert "no run history at" in result.stderr and "first `statisfactory run`" in result.stderr
     assert not (root / ".statisfactory/history.db").exists()
-
-
-HOLD_LOCK = """
-import sqlite3, sys, time
-connection = sqlite3.connect(sys.argv[1], isolation_level=None)
-connection.execute("BEGIN EXCLUSIVE")
-print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
-"""
-
-
-def hold_lock(database: Path, seconds: float) -> subprocess.Popen:
-    """Another process holding ``BEGIN EXCLUSIVE`` on ``database`` for ``seconds``."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(database), str(seconds)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout.readline().strip() == "locked"
-    return holder
 
 
 def timed_cli(*args: str, cwd: Path) -> tuple[float, subprocess.CompletedProcess]:

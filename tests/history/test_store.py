@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from lock_holder import hold_lock
 
 from statisfactory import Session
 from statisfactory.history.digests import file_digest
@@ -164,26 +165,6 @@ def test_history_on_a_postgresql_server(lab, postgres_server) -> None:
 
     runs = store_for(session).runs(pipeline="lab")
     assert [run["counts"] for run in runs[:2]] == [{"skipped": 4}, {"ran": 4}]
-
-
-HOLD_LOCK = """
-import sqlite3, sys, time
-connection = sqlite3.connect(sys.argv[1], isolation_level=None)
-connection.execute("BEGIN EXCLUSIVE")
-print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
-"""
-
-
-def hold_lock(database: Path, seconds: float) -> subprocess.Popen:
-    """Another process holding ``BEGIN EXCLUSIVE`` on ``database`` for ``seconds``."""
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(database), str(seconds)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    assert holder.stdout.readline().strip() == "locked"
-    return holder
 
 
 def test_a_run_while_another_process_holds_the_lock_is_recorded_once_free(lab, caplog) -> None:

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from statisfactory.history.locations import Locations
 from statisfactory.logger import get_logger
 from statisfactory.processes import Liveness, Owner, host_name, liveness
 from statisfactory.secrets import redact
@@ -63,9 +64,12 @@ class Driver(Protocol):
 class HistoryStore:
     """Runs, craft executions, artifact writes and craft states, in one database."""
 
-    def __init__(self, driver: Driver | None, *, broken: bool = False) -> None:
+    def __init__(
+        self, driver: Driver | None, *, broken: bool = False, root: Path | None = None
+    ) -> None:
         self._driver = driver
         self.broken = broken  # history is on, but the store could not be opened
+        self.locations = Locations(root)  # local locations are kept relative to the root
         self._pid = os.getpid()  # a forked child inherits the object, not the writer thread
         self._pending: queue.SimpleQueue = queue.SimpleQueue()
         self._warned: set[str] = set()
@@ -370,7 +374,7 @@ class HistoryStore:
 
     def add_write(self, row: Mapping[str, Any]) -> None:
         """Record an artifact write (encoded by the writer: ``row`` must not change after)."""
-        self.submit(lambda: [_insert("writes", _encoded(row))])
+        self.submit(lambda: [_insert("writes", _encoded(self._relative(row)))])
 
     def add_crafts(self, rows: Callable[[], tuple[Sequence[Mapping], Sequence[Mapping]]]) -> None:
         """Record craft executions and replace the states of ``(craft, state_key)``, in one
@@ -380,7 +384,8 @@ class HistoryStore:
             executions, states = rows()
             operations = []
             if executions:
-                operations.append(_insert("executions", *map(_encoded, executions)))
+                executions = [_encoded(self._relative(row)) for row in executions]
+                operations.append(_insert("executions", *executions))
             latest = {(row["craft"], row["state_key"]): row for row in states}  # last one wins
             if latest:
                 keys = [{"craft": craft, "state_key": key} for craft, key in latest]
@@ -456,13 +461,13 @@ class HistoryStore:
             "SELECT * FROM executions WHERE run_id = :run_id ORDER BY position, started",
             run_id=run_id,
         )
-        return [_decoded(row) for row in rows]
+        return [self._resolved(_decoded(row)) for row in rows]
 
     def writes(self, run_id: str) -> list[dict[str, Any]]:
         rows = self.query(
             "SELECT * FROM writes WHERE run_id = :run_id ORDER BY written", run_id=run_id
         )
-        return [_decoded(row) for row in rows]
+        return [self._resolved(_decoded(row)) for row in rows]
 
     def latest_write(
         self,
@@ -472,13 +477,18 @@ class HistoryStore:
         fingerprint: str | None = None,
     ) -> dict[str, Any] | None:
         """The newest write matching every given field, or None."""
-        given = {"location": location, "name": name, "fingerprint": fingerprint}
+        given = {"name": name, "fingerprint": fingerprint}
         given = {key: value for key, value in given.items() if value is not None}
-        where = " AND ".join(f"{key} = :{key}" for key in given) or "1 = 1"
+        conditions = [f"{key} = :{key}" for key in given]
+        if location is not None:  # in any form it may be stored in
+            forms = {f"l{i}": form for i, form in enumerate(self.locations.matching(location))}
+            conditions.append(f"location IN ({', '.join(f':{key}' for key in forms)})")
+            given.update(forms)
+        where = " AND ".join(conditions) or "1 = 1"
         rows = self.query(
             f"SELECT * FROM writes WHERE {where} ORDER BY written DESC LIMIT 1", **given
         )
-        return _decoded(rows[0]) if rows else None
+        return self._resolved(_decoded(rows[0])) if rows else None
 
     def execution(self, run_id: str, craft: str) -> dict[str, Any] | None:
         """The execution of ``craft`` in ``run_id`` that produced something (not a skip)."""
@@ -489,7 +499,17 @@ class HistoryStore:
             craft=craft,
         )
         rows = [row for row in rows if row["status"] == "ran"] or rows
-        return _decoded(rows[0]) if rows else None
+        return self._resolved(_decoded(rows[0])) if rows else None
+
+    # --- locations ----------------------------------------------------------------------------
+    def _relative(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """``row`` with its locations (a write's, an execution's inputs and outputs) as the
+        store keeps them."""
+        return _with_locations(row, self.locations.stored)
+
+    def _resolved(self, row: dict[str, Any]) -> dict[str, Any]:
+        """``row`` (decoded) with its locations resolved against this project's root."""
+        return _with_locations(row, self.locations.resolved)
 
 
 # How many crafts ran, were skipped or failed: a skipped craft that then ran again to provide a
@@ -564,6 +584,22 @@ def _decoded(row: Mapping[str, Any]) -> dict[str, Any]:
     return decoded
 
 
+def _with_locations(row: Mapping[str, Any], translate: Callable[[str], str]) -> dict[str, Any]:
+    changed = dict(row)
+    if isinstance(changed.get("location"), str):
+        changed["location"] = translate(changed["location"])
+    for column in ("inputs", "outputs"):
+        entries = changed.get(column)
+        if isinstance(entries, Mapping):
+            changed[column] = {
+                name: {**entry, "location": translate(entry["location"])}
+                if isinstance(entry, Mapping) and isinstance(entry.get("location"), str)
+                else entry
+                for name, entry in entries.items()
+            }
+    return changed
+
+
 def _redacted(error: Exception) -> str:
     return redact(str(error))
 
@@ -619,7 +655,7 @@ def open_store(root: Path, url: str | None = None, enabled: Any = True) -> Histo
             redact(str(error)),
         )
         return HistoryStore(None, broken=True)
-    store = HistoryStore(driver)
+    store = HistoryStore(driver, root=Path(root))
     _open_stores.add(store)
     return store
 

@@ -33,6 +33,7 @@ from statisfactory.hookspecs import hookimpl
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.job import RunFirst, Skip
 from statisfactory.pipeline.run import CraftStatus
+from statisfactory.project.settings import flag
 
 if TYPE_CHECKING:
     from statisfactory.pipeline.craft import Craft
@@ -65,7 +66,7 @@ def history_plugins(
     plugins: list[tuple[str, Any]] = [("run-history", history)]
     if run.incremental or explain:
         if volatile_cache is None:
-            volatile_cache = _truthy(session.settings.get("volatile_cache"))
+            volatile_cache = flag(session.settings, "volatile_cache", default=False)
         policy = IncrementalPolicy(run, history, volatile_cache=volatile_cache)
         if explain:
             print(policy.explain(), flush=True)
@@ -188,9 +189,3 @@ class IncrementalPolicy:
         if self.cache is not None:
             self.cache.put(digest, payload)
         return digest
-
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)

@@ -632,9 +632,10 @@ def _flush_at_exit() -> None:
         store.flush()  # a busy database is waited for no longer than the patience left
 
 
-def open_store(root: Path, url: str | None = None, enabled: Any = True) -> HistoryStore:
-    """A store for the project at ``root``; a store that cannot open warns and keeps nothing."""
-    if enabled is False or str(enabled).lower() in ("false", "no", "off", "0"):
+def open_store(root: Path, url: str | None = None, enabled: bool = True) -> HistoryStore:
+    """A store for the project at ``root`` (``enabled``: the ``history`` setting); a store that
+    cannot open warns and keeps nothing."""
+    if not enabled:
         return HistoryStore(None)
     try:
         if url:

@@ -23,7 +23,8 @@ class Locations:
     def stored(self, location: str) -> str:
         """How ``location`` is kept in the store."""
         if self._prefix and location.startswith(self._prefix):
-            return Path(location[len(self._prefix) :]).as_posix()
+            relative = location[len(self._prefix) :]
+            return relative if os.sep == "/" else relative.replace(os.sep, "/")
         return location
 
     def resolved(self, stored: str) -> str:

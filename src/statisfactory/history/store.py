@@ -586,18 +586,29 @@ def _decoded(row: Mapping[str, Any]) -> dict[str, Any]:
 
 def _with_locations(row: Mapping[str, Any], translate: Callable[[str], str]) -> dict[str, Any]:
     changed = dict(row)
-    if isinstance(changed.get("location"), str):
-        changed["location"] = translate(changed["location"])
+    location = changed.get("location")
+    if isinstance(location, str):
+        changed["location"] = translate(location)
     for column in ("inputs", "outputs"):
         entries = changed.get(column)
         if isinstance(entries, Mapping):
-            changed[column] = {
-                name: {**entry, "location": translate(entry["location"])}
-                if isinstance(entry, Mapping) and isinstance(entry.get("location"), str)
-                else entry
-                for name, entry in entries.items()
-            }
+            changed[column] = _entries_with_locations(entries, translate)
     return changed
+
+
+def _entries_with_locations(
+    entries: Mapping[str, Any], translate: Callable[[str], str]
+) -> Mapping[str, Any]:
+    """``entries`` (name -> fields), copied only where a location changes."""
+    copied: dict[str, Any] | None = None
+    for name, entry in entries.items():
+        location = entry.get("location") if isinstance(entry, Mapping) else None
+        if isinstance(location, str):
+            translated = translate(location)
+            if translated != location:
+                copied = dict(entries) if copied is None else copied
+                copied[name] = {**entry, "location": translated}
+    return entries if copied is None else copied
 
 
 def _redacted(error: Exception) -> str:

@@ -5,7 +5,8 @@ SQLite through the standard library (the default, ``<root>/.statisfactory/histor
 database SQLAlchemy reaches (the ``history_url`` setting). Recording never stops a run: a
 failing read answers "nothing recorded", a failing write is dropped, each with one warning; a
 busy or unreachable database is waited for :data:`PATIENCE` seconds at most, its writes kept
-and retried in the background meanwhile.
+and retried in the background meanwhile. Local locations under the project root are kept relative
+to it (:mod:`statisfactory.history.locations`): rows are read back with absolute locations.
 """
 
 from __future__ import annotations

@@ -188,6 +188,10 @@ class MissingArtifactError(StorageError, FileNotFoundError):
     """An artifact is declared but nothing is stored at its (resolved) location."""
 
 
+class VersionNotFoundError(CatalogError, LookupError):
+    """A version of an artifact that is not stored (the message lists those that are)."""
+
+
 class DatabaseUnreachableError(StorageError):
     """The database of a ``sql`` artifact cannot be reached or refuses the credentials."""
 

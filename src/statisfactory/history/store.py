@@ -395,6 +395,19 @@ class HistoryStore:
 
         self.submit(build)
 
+    def add_restore(self, row: Mapping[str, Any]) -> None:
+        """Record that a version of an artifact was made current again."""
+        self.submit(lambda: [_insert("restores", _encoded(row))])
+
+    def keep_run(self, run_id: str, kept: bool = True) -> None:
+        """Mark a run as kept: ``artifacts gc`` never deletes the versions it wrote."""
+        self.submit(
+            (
+                "UPDATE runs SET kept = :kept WHERE run_id = :run_id",
+                {"kept": int(kept), "run_id": run_id},
+            )
+        )
+
     def remember_digest(self, path: str, size: int, mtime_ns: int, digest: str) -> None:
         row = {"path": path, "size": size, "mtime_ns": mtime_ns, "digest": digest}
         self.submit(
@@ -480,6 +493,20 @@ class HistoryStore:
         )
         return _decoded(rows[0]) if rows else None
 
+    def version_writes(self, name: str) -> list[dict[str, Any]]:
+        """The writes of artifact ``name`` that stored a version, oldest first, each with the
+        commit of its run and the parameters of the craft's execution."""
+        rows = self.query(_VERSION_WRITES, name=name)
+        return [_decoded(row) for row in rows]
+
+    def kept_runs(self) -> set[str]:
+        """The runs marked kept (``runs keep``)."""
+        return {row["run_id"] for row in self.query("SELECT run_id FROM runs WHERE kept = 1")}
+
+    def restores(self, name: str) -> list[dict[str, Any]]:
+        rows = self.query("SELECT * FROM restores WHERE name = :name ORDER BY restored", name=name)
+        return [_decoded(row) for row in rows]
+
     def execution(self, run_id: str, craft: str) -> dict[str, Any] | None:
         """The execution of ``craft`` in ``run_id`` that produced something (not a skip)."""
         rows = self.query(
@@ -499,6 +526,17 @@ _FINAL_STATUS_COUNTS = """
         status = 'skipped' AND EXISTS (SELECT 1 FROM executions f WHERE f.run_id = e.run_id
                                        AND f.craft = e.craft AND f.status <> 'skipped'))
     GROUP BY status
+"""
+
+
+_VERSION_WRITES = """
+    SELECT w.run_id, w.craft, w.name, w.context, w.location, w.fingerprint, w.written, w.version,
+           r.git_commit, r.git_dirty, e.params
+    FROM writes w
+    LEFT JOIN runs r ON r.run_id = w.run_id
+    LEFT JOIN executions e ON e.run_id = w.run_id AND e.craft = w.craft AND e.status = 'ran'
+    WHERE w.name = :name AND w.version IS NOT NULL
+    ORDER BY w.written
 """
 
 

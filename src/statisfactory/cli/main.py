@@ -26,7 +26,7 @@ COMMANDS = {
     ),
     "artifacts": (
         "statisfactory.cli.listing:artifacts",
-        "List artifacts, describe one or trace its lineage.",
+        "List artifacts, describe one, trace its lineage, list or restore its versions.",
     ),
     "compile": (
         "statisfactory.cli.compile:compile_notebooks",

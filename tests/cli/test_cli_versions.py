@@ -6,6 +6,7 @@ import json
 import re
 
 from shop_project import statisfactory
+
 from versions_project import TRAIN
 
 
@@ -54,3 +55,16 @@ def test_a_missing_version_is_one_message_listing_those_that_exist(project_facto
     assert row.split()[0] in missing.stderr
     none = statisfactory("artifacts", "versions", "metrics", "--param", "x=1", cwd=project)
     assert none.returncode == 0 and "metrics" in none.stdout
+
+
+def test_train_ridge_lasso_ridge_runs_no_craft_the_third_time(project_factory, tmp_path) -> None:
+    project = project_factory(TRAIN, name="train")
+    log = tmp_path / "executed.log"
+    for configuration in ("ridge", "lasso", "ridge"):
+        ran = statisfactory(
+            "run", "train", configuration, "--incremental", cwd=project, env={"TRAIN_LOG": str(log)}
+        )
+        assert ran.returncode == 0, ran.stderr
+    assert log.read_text().split() == ["train", "evaluate"] * 2
+    assert "restored" in ran.stdout + ran.stderr
+    assert json.loads((project / "data/model.json").read_text())["alpha"] == 1.0

@@ -499,6 +499,31 @@ class HistoryStore:
         rows = self.query(_VERSION_WRITES, name=name)
         return [_decoded(row) for row in rows]
 
+    def successful_executions(
+        self, craft: str, state_key: str, code_fp: str
+    ) -> list[dict[str, Any]]:
+        """Every execution of ``craft`` that ran with these parameters and code, newest first
+        (the run cache of an incremental run: any of them, not only the last, may match)."""
+        rows = self.query(
+            "SELECT run_id, inputs, outputs FROM executions WHERE craft = :craft AND "
+            "state_key = :state_key AND code_fp = :code_fp AND status = 'ran' "
+            "ORDER BY started DESC LIMIT 100",
+            craft=craft,
+            state_key=state_key,
+            code_fp=code_fp,
+        )
+        return [_decoded(row) for row in rows]
+
+    def version_written(self, name: str, fingerprint: str) -> str | None:
+        """The version of artifact ``name`` stored by the newest write with ``fingerprint``."""
+        rows = self.query(
+            "SELECT version FROM writes WHERE name = :name AND fingerprint = :fingerprint "
+            "AND version IS NOT NULL ORDER BY written DESC LIMIT 1",
+            name=name,
+            fingerprint=fingerprint,
+        )
+        return rows[0]["version"] if rows else None
+
     def kept_runs(self) -> set[str]:
         """The runs marked kept (``runs keep``)."""
         return {row["run_id"] for row in self.query("SELECT run_id FROM runs WHERE kept = 1")}

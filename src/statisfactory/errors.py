@@ -143,6 +143,10 @@ class PipelineError(StatisfactoryError):
     """A pipeline cannot be built or solved (duplicate producers, cycles, missing inputs)."""
 
 
+class ReproductionError(PipelineError):
+    """A recorded run that cannot be reproduced as asked (``runs reproduce``)."""
+
+
 class RunnerError(StatisfactoryError):
     """A runner is unknown, misconfigured, or failed to schedule crafts."""
 

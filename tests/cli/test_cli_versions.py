@@ -68,3 +68,56 @@ def test_train_ridge_lasso_ridge_runs_no_craft_the_third_time(project_factory, t
     assert log.read_text().split() == ["train", "evaluate"] * 2
     assert "restored" in ran.stdout + ran.stderr
     assert json.loads((project / "data/model.json").read_text())["alpha"] == 1.0
+
+
+def test_gc_keeps_the_policy_the_current_version_and_kept_runs(project_factory) -> None:
+    files = {**TRAIN, "conf/globals.yaml": "versions: {keep: 1}"}
+    project = project_factory(files, name="train")
+    for alpha in (1, 2, 3, 4):
+        ran = statisfactory("run", "train", "--param", f"alpha={alpha}", cwd=project)
+        assert ran.returncode == 0, ran.stderr
+    first_run = statisfactory("runs", "ls", cwd=project).stdout.splitlines()[-1].split()[0]
+    kept = statisfactory("runs", "keep", first_run, cwd=project)
+    assert kept.returncode == 0, kept.stderr
+    ridge = version_rows(project)[0].split()[0]
+    assert (
+        statisfactory(
+            "artifacts", "restore", "model", version_rows(project)[1].split()[0], cwd=project
+        ).returncode
+        == 0
+    )
+
+    dry = statisfactory("artifacts", "gc", "--dry-run", cwd=project)
+    assert dry.returncode == 0, dry.stderr
+    assert "would delete" in dry.stdout and len(version_rows(project)) == 4
+    done = statisfactory("artifacts", "gc", cwd=project)
+    assert done.returncode == 0, done.stderr
+    rows = version_rows(project)
+    # Kept: the first (a kept run wrote it), the second (current), the newest (keep: 1).
+    assert len(rows) == 3 and rows[0].split()[0] == ridge and " * " in rows[1]
+    assert "3 version(s) deleted" in done.stdout  # one of the models, two of the metrics
+
+
+def test_reproduce_reruns_with_the_recorded_parameters_and_compares_outputs(
+    project_factory,
+) -> None:
+    project = project_factory(TRAIN, name="train")
+    first = statisfactory("run", "train", "ridge", "--param", "alpha=5", cwd=project)
+    assert first.returncode == 0, first.stderr
+    assert statisfactory("run", "train", "lasso", cwd=project).returncode == 0
+    run_id = statisfactory("runs", "ls", cwd=project).stdout.splitlines()[-1].split()[0]
+
+    reproduced = statisfactory("runs", "reproduce", run_id, cwd=project)
+    assert reproduced.returncode == 0, reproduced.stderr
+    assert "2 of 2 output(s) byte-identical" in reproduced.stdout
+    assert json.loads((project / "data/model.json").read_text())["alpha"] == 5
+
+    crafts = project / "lib/models/crafts.py"
+    crafts.write_text(crafts.read_text().replace("alpha * 2", "alpha * 3"))
+    refused = statisfactory("runs", "reproduce", run_id, cwd=project)
+    assert refused.returncode == 2 and "Traceback" not in refused.stderr
+    assert "models.crafts.train" in refused.stderr and "--allow-code-change" in refused.stderr
+    allowed = statisfactory("runs", "reproduce", run_id, "--allow-code-change", cwd=project)
+    assert allowed.returncode == 0, allowed.stderr
+    assert "0 of 2 output(s) byte-identical" in allowed.stdout
+    assert "differs from run" in allowed.stdout

@@ -256,6 +256,22 @@ class Catalog(MixinLogable):
             )
         return next(v for v in self.versions(name, **context) if v.version == chosen.version)
 
+    def delete_version(self, name: str, version: str, /, **context: Any) -> None:
+        """Delete the stored ``version`` of artifact ``name``; the current one is refused
+        (restore another version first)."""
+        from statisfactory.IO.versions import choose
+
+        interactor = self.interactor(name, context)
+        with self._failures(interactor, "delete a version of", context):
+            versions = self._versions_of(interactor)
+            chosen = choose(name, version, versions.stored_versions(context))
+            if chosen.version == versions.current_version(context):
+                raise CatalogError(
+                    f"artifact {name!r}: version {chosen.version} is the current one and is "
+                    "never deleted; restore another version first"
+                )
+            versions.delete_version(chosen, context)
+
     def current_version(
         self, name: str, /, digest: str | None = None, **context: Any
     ) -> str | None:

@@ -394,9 +394,12 @@ def with_history(
 ) -> list[ArtifactVersion]:
     """The stored versions with what the history's ``writes`` rows (newest last) say of them."""
     latest: dict[str, Mapping[str, Any]] = {}
+    kept: set[str] = set()  # versions a kept run wrote (any of the runs that wrote them)
     for row in writes:
         if row.get("version"):
             latest.setdefault(row["version"], row)  # the first write of those bytes
+            if row.get("run_id") in kept_runs:
+                kept.add(row["version"])
     versions = []
     for version in stored:
         row = latest.get(version.version, {})
@@ -412,7 +415,7 @@ def with_history(
                 commit=row.get("git_commit"),
                 params=row.get("params"),
                 current=version.version == current,
-                kept=run_id in kept_runs if run_id else False,
+                kept=version.version in kept,
             )
         )
     return versions

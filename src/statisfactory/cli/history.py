@@ -219,3 +219,10 @@ def artifact_context(params: tuple[str, ...], command: str) -> dict[str, Any]:
             )
         context[override.key] = override.value
     return context
+
+
+# Defined with the versions, which use this module's helpers.
+from statisfactory.cli.versions import runs_keep, runs_reproduce  # noqa: E402
+
+runs.add_command(runs_keep)
+runs.add_command(runs_reproduce)

@@ -483,15 +483,33 @@ class HistoryStore:
         location: str | None = None,
         name: str | None = None,
         fingerprint: str | None = None,
+        before: float | None = None,
     ) -> dict[str, Any] | None:
-        """The newest write matching every given field, or None."""
-        given = {"location": location, "name": name, "fingerprint": fingerprint}
-        given = {key: value for key, value in given.items() if value is not None}
-        where = " AND ".join(f"{key} = :{key}" for key in given) or "1 = 1"
+        """The newest write matching every given field (written before ``before``), or None."""
+        fields = {"location": location, "name": name, "fingerprint": fingerprint}
+        given: dict[str, Any] = {key: value for key, value in fields.items() if value is not None}
+        conditions = [f"{key} = :{key}" for key in given]
+        if before is not None:
+            conditions.append("written <= :before")
+            given["before"] = before
+        where = " AND ".join(conditions) or "1 = 1"
         rows = self.query(
             f"SELECT * FROM writes WHERE {where} ORDER BY written DESC LIMIT 1", **given
         )
         return _decoded(rows[0]) if rows else None
+
+    def variants(self, name: str) -> list[dict[str, Any]]:
+        """Each location artifact ``name`` was written at, with its ``!{}`` values and the
+        latest run writing there, newest first."""
+        rows = self.query(
+            "SELECT location, context, run_id, written FROM writes WHERE name = :name "
+            "ORDER BY written DESC",
+            name=name,
+        )
+        seen: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            seen.setdefault(row["location"], _decoded(row))
+        return list(seen.values())
 
     def version_writes(self, name: str) -> list[dict[str, Any]]:
         """The writes of artifact ``name`` that stored a version, oldest first, each with the

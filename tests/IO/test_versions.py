@@ -143,16 +143,31 @@ def test_a_bad_versioned_declaration_is_refused(tmp_path: Path):
         make_catalog(tmp_path, "- {name: a, type: text, versions: {keep: 0}, extra: {path: a}}")
 
 
+def test_an_artifact_that_is_no_file_refuses_versioned_true(tmp_path: Path):
+    catalog = make_catalog(
+        tmp_path,
+        "- {name: db, type: sql, versioned: true, extra: {url: 'sqlite:///x.db', table: t}}",
+    )
+    with pytest.raises(CatalogError, match="only artifacts stored as files keep versions"):
+        catalog.save("db", pd.DataFrame({"a": [1]}))
+    assert not (tmp_path / "x.db").exists()
+
+
 def test_the_setting_versions_every_entry(session_factory):
     session = session_factory(
         {
-            "catalog/c.yaml": "- {name: notes, type: text, extra: {path: data/notes.txt}}",
+            "catalog/c.yaml": """
+                - {name: notes, type: text, extra: {path: data/notes.txt}}
+                - {name: db, type: sql, extra: {url: "sqlite:///x.db", table: t}}
+            """,
             "conf/globals.yaml": "versioned: true",
         }
     )
     session.catalog.save("notes", "a")
     session.catalog.save("notes", "b")
     assert [v.current for v in session.catalog.versions("notes")] == [False, True]
+    assert not session.catalog.versioned("db")  # a table keeps no versions: left out
+    session.catalog.save("db", pd.DataFrame({"a": [1]}))
 
 
 def test_versions_on_fsspec_memory(tmp_path: Path):

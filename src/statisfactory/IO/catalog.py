@@ -23,6 +23,7 @@ from statisfactory.IO.artifact import Artifact
 from statisfactory.IO.backends.base import Backend, backend_class
 from statisfactory.IO.declarations import read_catalog
 from statisfactory.IO.interactors.base import (
+    FILE_TYPES,
     ArtifactInteractor,
     interactor_class,
     is_known_type,
@@ -162,6 +163,8 @@ class Catalog(MixinLogable):
         name = _argument(name, "name", context, "save")
         asset = _argument(asset, "asset", context, "save")
         interactor = self.interactor(name, context)
+        if interactor.artifact.versioned:  # declared so: refused where no version is kept
+            self._versions_of(interactor)
         with self._failures(interactor, "save", context):
             interactor.save(asset, **select(interactor.save, context, positional=1)[0])
 
@@ -204,7 +207,18 @@ class Catalog(MixinLogable):
             settings = getattr(self.session_or_none, "settings", None)
             value = settings.get("versioned") if settings is not None else None
             self._versioned_default = str(value).lower() in ("true", "1", "yes", "on")
-        return self._versioned_default
+        return self._versioned_default and self._stored_as_file(name)
+
+    def _stored_as_file(self, name: str) -> bool:
+        """Whether ``name``'s type is stored as one file (the types that keep versions)."""
+        kind = self._declared(name).type
+        if kind in FILE_TYPES:
+            return True
+        if not is_known_type(kind):
+            return False
+        from statisfactory.IO.interactors.files import FileInteractor
+
+        return issubclass(interactor_class(kind), FileInteractor)
 
     def keep(self, name: str) -> int | None:
         """How many versions of ``name`` ``artifacts gc`` keeps (None: all)."""

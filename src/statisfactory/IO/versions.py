@@ -29,12 +29,12 @@ import shutil
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO
 from urllib.parse import ParseResult
 
-from statisfactory.errors import CatalogError, VersionNotFoundError
+from statisfactory.errors import VersionNotFoundError
 from statisfactory.IO.backends.base import Backend, spooled
 from statisfactory.IO.signatures import select
 
@@ -72,7 +72,6 @@ class StoredVersion:
     version: str
     location: str
     size: int | None = None
-    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 # --- version ids ------------------------------------------------------------------------------
@@ -419,13 +418,6 @@ def with_history(
             )
         )
     return versions
-
-
-def not_versioned(where: str) -> CatalogError:
-    return CatalogError(
-        f"{where}: is not versioned, so no other version than the current one is kept; declare "
-        f"versioned: true on its catalog entry (or set versioned: true in the settings)"
-    )
 
 
 __all__ = [

@@ -109,7 +109,8 @@ def artifacts_gc(state: CliState, dry_run: bool) -> None:
         where = " ".join(f"{k}={v}" for k, v in item.context.items())
         click.echo(f"{verb} {item.name} {item.version}{f' ({where})' if where else ''}")
     total = sum(item.size or 0 for item in collected)
-    click.echo(f"{len(collected)} version(s) {verb}, {total} bytes.")
+    done = "would be deleted" if dry_run else "deleted"
+    click.echo(f"{len(collected)} version(s) {done}, {total} bytes.")
 
 
 @click.command("keep")

@@ -27,6 +27,7 @@ from statisfactory.errors import PipelineError
 from statisfactory.history.decisions import SKIP, Decision, RecordedStates, explain
 from statisfactory.history.digests import bytes_digest, pickled
 from statisfactory.history.recording import RunHistory
+from statisfactory.history.run_cache import Restoration, find_restoration, restore
 from statisfactory.history.store import store_for
 from statisfactory.history.volatiles import MISSING, VolatileCache
 from statisfactory.hookspecs import hookimpl
@@ -104,6 +105,8 @@ class IncrementalPolicy:
             self._decided.add(index)
             progress = self.history.progress(index)
             decision = self.decide(index, progress.inputs)
+            if isinstance(decision, Restoration):
+                restore(self.history, index, decision)
             if decision.verdict == SKIP:
                 self.note_skipped_volatiles(craft, decision)
                 self.history.note_skipped_outputs(index, decision.recorded_outputs)
@@ -131,13 +134,17 @@ class IncrementalPolicy:
     ) -> Decision:
         """Compare the craft with its recorded state (see :meth:`RecordedStates.decide`)."""
         context = self.run.contexts[index]
-        return self.states.decide(
+        decision = self.states.decide(
             self.plan.crafts[index],
             self.history.facts(index),
             inputs,
             lambda name: self.history.stored(name, context),
             pending,
         )
+        waiting = pending is not None and any(name in pending for name in inputs)
+        if decision.verdict != SKIP and not waiting:  # maybe an earlier execution matches
+            return find_restoration(self.history, index, inputs) or decision
+        return decision
 
     def explain(self) -> str:
         """What each craft will do, and why, before anything runs (``--explain``)."""

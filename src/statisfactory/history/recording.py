@@ -109,7 +109,7 @@ class RunHistory:
             for name, entry in progress.inputs.items():
                 if entry.get("producer"):
                     entry["fingerprint"] = self.volatile_digests.get(name)
-        self._forget_outputs(index)
+        self.forget_outputs(index)
         progress.status, progress.started = RAN, time.time()
 
     @hookimpl
@@ -242,7 +242,7 @@ class RunHistory:
         except Exception as error:  # a location that cannot be resolved: the craft will say so
             return Stored("", None, problem=f"{type(error).__name__}: {error}")
 
-    def _forget_outputs(self, index: int) -> None:
+    def forget_outputs(self, index: int) -> None:
         """The craft is about to write its outputs: fingerprints taken before no longer hold."""
         fingerprints = self.fingerprints
         for name in self.run.plan.crafts[index].saves:

@@ -401,6 +401,19 @@ class HistoryStore:
 
         self.submit(build)
 
+    def add_restore(self, row: Mapping[str, Any]) -> None:
+        """Record that a version of an artifact was made current again."""
+        self.submit(lambda: [_insert("restores", _encoded(self._relative(row)))])
+
+    def keep_run(self, run_id: str, kept: bool = True) -> None:
+        """Mark a run as kept: ``artifacts gc`` never deletes the versions it wrote."""
+        self.submit(
+            (
+                "UPDATE runs SET kept = :kept WHERE run_id = :run_id",
+                {"kept": int(kept), "run_id": run_id},
+            )
+        )
+
     def remember_digest(self, path: str, size: int, mtime_ns: int, digest: str) -> None:
         row = {"path": path, "size": size, "mtime_ns": mtime_ns, "digest": digest}
         self.submit(
@@ -476,20 +489,77 @@ class HistoryStore:
         location: str | None = None,
         name: str | None = None,
         fingerprint: str | None = None,
+        before: float | None = None,
     ) -> dict[str, Any] | None:
-        """The newest write matching every given field, or None."""
-        given = {"name": name, "fingerprint": fingerprint}
+        """The newest write matching every given field (written before ``before``), or None."""
+        given: dict[str, Any] = {"name": name, "fingerprint": fingerprint}
         given = {key: value for key, value in given.items() if value is not None}
         conditions = [f"{key} = :{key}" for key in given]
         if location is not None:  # in any form it may be stored in
             forms = {f"l{i}": form for i, form in enumerate(self.locations.matching(location))}
             conditions.append(f"location IN ({', '.join(f':{key}' for key in forms)})")
             given.update(forms)
+        if before is not None:
+            conditions.append("written <= :before")
+            given["before"] = before
         where = " AND ".join(conditions) or "1 = 1"
         rows = self.query(
             f"SELECT * FROM writes WHERE {where} ORDER BY written DESC LIMIT 1", **given
         )
         return self._resolved(_decoded(rows[0])) if rows else None
+
+    def variants(self, name: str) -> list[dict[str, Any]]:
+        """Each location artifact ``name`` was written at, with its ``!{}`` values and the
+        latest run writing there, newest first."""
+        rows = self.query(
+            "SELECT location, context, run_id, written FROM writes WHERE name = :name "
+            "ORDER BY written DESC",
+            name=name,
+        )
+        seen: dict[str, dict[str, Any]] = {}
+        for row in rows:  # an old store may hold one place in two forms: one variant each
+            resolved = self._resolved(_decoded(row))
+            seen.setdefault(resolved["location"], resolved)
+        return list(seen.values())
+
+    def version_writes(self, name: str) -> list[dict[str, Any]]:
+        """The writes of artifact ``name`` that stored a version, oldest first, each with the
+        commit of its run and the parameters of the craft's execution."""
+        rows = self.query(_VERSION_WRITES, name=name)
+        return [self._resolved(_decoded(row)) for row in rows]
+
+    def successful_executions(
+        self, craft: str, state_key: str, code_fp: str
+    ) -> list[dict[str, Any]]:
+        """Every execution of ``craft`` that ran with these parameters and code, newest first
+        (the run cache of an incremental run: any of them, not only the last, may match)."""
+        rows = self.query(
+            "SELECT run_id, inputs, outputs FROM executions WHERE craft = :craft AND "
+            "state_key = :state_key AND code_fp = :code_fp AND status = 'ran' "
+            "ORDER BY started DESC LIMIT 100",
+            craft=craft,
+            state_key=state_key,
+            code_fp=code_fp,
+        )
+        return [self._resolved(_decoded(row)) for row in rows]
+
+    def version_written(self, name: str, fingerprint: str) -> str | None:
+        """The version of artifact ``name`` stored by the newest write with ``fingerprint``."""
+        rows = self.query(
+            "SELECT version FROM writes WHERE name = :name AND fingerprint = :fingerprint "
+            "AND version IS NOT NULL ORDER BY written DESC LIMIT 1",
+            name=name,
+            fingerprint=fingerprint,
+        )
+        return rows[0]["version"] if rows else None
+
+    def kept_runs(self) -> set[str]:
+        """The runs marked kept (``runs keep``)."""
+        return {row["run_id"] for row in self.query("SELECT run_id FROM runs WHERE kept = 1")}
+
+    def restores(self, name: str) -> list[dict[str, Any]]:
+        rows = self.query("SELECT * FROM restores WHERE name = :name ORDER BY restored", name=name)
+        return [self._resolved(_decoded(row)) for row in rows]
 
     def execution(self, run_id: str, craft: str) -> dict[str, Any] | None:
         """The execution of ``craft`` in ``run_id`` that produced something (not a skip)."""
@@ -520,6 +590,17 @@ _FINAL_STATUS_COUNTS = """
         status = 'skipped' AND EXISTS (SELECT 1 FROM executions f WHERE f.run_id = e.run_id
                                        AND f.craft = e.craft AND f.status <> 'skipped'))
     GROUP BY status
+"""
+
+
+_VERSION_WRITES = """
+    SELECT w.run_id, w.craft, w.name, w.context, w.location, w.fingerprint, w.written, w.version,
+           r.git_commit, r.git_dirty, e.params
+    FROM writes w
+    LEFT JOIN runs r ON r.run_id = w.run_id
+    LEFT JOIN executions e ON e.run_id = w.run_id AND e.craft = w.craft AND e.status = 'ran'
+    WHERE w.name = :name AND w.version IS NOT NULL
+    ORDER BY w.written
 """
 
 

@@ -147,3 +147,9 @@ class HistoryStoreLike(DigestStore, Protocol):
     def add_write(self, row: Mapping[str, Any]) -> None:
         """Record one artifact write."""
         ...
+
+    def record_metrics(
+        self, run_id: str, metrics: Mapping[str, float], artifact: str | None
+    ) -> None:
+        """Record a run's named numbers, from ``artifact``."""
+        ...

@@ -128,21 +128,10 @@ def runs_ls(state: CliState, limit: int, pipeline: str | None) -> None:
 @click.pass_obj
 def runs_show(state: CliState, run_id: str) -> None:
     """Show one run (its id, a unique prefix of it, or `last`): crafts and artifacts written."""
-    from statisfactory.errors import StatisfactoryError
+    from statisfactory.history.runs import find_run
 
     store = _store(state)
-    found = store.find_runs(run_id)
-    if len({run["run_id"] for run in found}) != 1:
-        if not found:
-            raise StatisfactoryError(
-                f"run {run_id!r} matches no recorded run in {store.description}: see "
-                "`statisfactory runs ls` for the runs' ids"
-            )
-        raise StatisfactoryError(
-            f"run {run_id!r} matches several runs in {store.description}: give a longer "
-            "prefix, or see `statisfactory runs ls`"
-        )
-    run = found[0]
+    run = find_run(store, run_id)
     commit = _commit(run) or "none"
     unchecked = f" ({UNCHECKED})" if run.get("unchecked") else ""
     click.echo(f"Run {run['run_id']}: {run.get('status')}{unchecked}")

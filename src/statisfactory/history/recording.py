@@ -62,6 +62,7 @@ class RunHistory:
             incremental=run.incremental,
             producers={name: craft.fqname for craft in plan.crafts for name in craft.saves},
             fingerprints=self.fingerprints,
+            sweep_id=run.sweep_id,
         )
         self.volatile_digests: dict[str, str | None] = {}  # filled by the incremental policy
         # Per craft, from its first start until it finishes (kept for skipped ones, whose

@@ -6,7 +6,11 @@
 ``craft_state``  per craft and parameters, the fingerprints of its last successful execution
                  (what an incremental run compares against);
 ``file_digests`` digests of large local files by size and modification time, so an unchanged
-                 file is not read again.
+                 file is not read again;
+``metrics``      the named numbers a run's crafts reported (``+tags: [metrics]`` artifacts and
+                 ``Metrics`` outputs), with the artifact they came from.
+
+A run of a sweep records the sweep's id in ``runs.sweep_id``.
 
 Fingerprints and parameters are JSON text; times are seconds since the epoch. A run records
 the process running it (``host``, ``pid``, ``process_started``), so that a run whose process
@@ -19,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-SCHEMA_VERSION = 2  # 2: runs' pid and process_started
+SCHEMA_VERSION = 3  # 2: runs' pid and process_started; 3: metrics, runs' sweep_id
 
 TEXT, INTEGER, BIGINT, REAL = "text", "integer", "bigint", "real"
 
@@ -40,6 +44,7 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("error", TEXT),
         ("pid", INTEGER),
         ("process_started", TEXT),
+        ("sweep_id", TEXT),
     ),
     "executions": (
         ("run_id", TEXT),
@@ -82,6 +87,12 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("mtime_ns", BIGINT),
         ("digest", TEXT),
     ),
+    "metrics": (
+        ("run_id", TEXT),
+        ("name", TEXT),
+        ("value", REAL),
+        ("artifact", TEXT),
+    ),
 }
 
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
@@ -95,6 +106,7 @@ INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("writes_by_location", "writes", ("location", "written")),
     ("writes_by_name", "writes", ("name", "written")),
     ("runs_by_start", "runs", ("started",)),
+    ("metrics_by_run", "metrics", ("run_id",)),
 )
 
 

@@ -395,6 +395,25 @@ class HistoryStore:
 
         self.submit(build)
 
+    def record_metrics(
+        self, run_id: str, metrics: Mapping[str, float], artifact: str | None
+    ) -> None:
+        """Record a run's named numbers (a metric recorded again for the run replaces the
+        earlier value); ``artifact`` is where they came from."""
+        rows = [
+            {"run_id": run_id, "name": str(name), "value": float(value), "artifact": artifact}
+            for name, value in metrics.items()
+        ]
+        if not rows:
+            return
+        names = [{"run_id": run_id, "name": row["name"]} for row in rows]
+        self.submit(
+            lambda: [
+                ("DELETE FROM metrics WHERE run_id = :run_id AND name = :name", names),
+                _insert("metrics", *rows),
+            ]
+        )
+
     def remember_digest(self, path: str, size: int, mtime_ns: int, digest: str) -> None:
         row = {"path": path, "size": size, "mtime_ns": mtime_ns, "digest": digest}
         self.submit(
@@ -490,6 +509,54 @@ class HistoryStore:
         )
         rows = [row for row in rows if row["status"] == "ran"] or rows
         return _decoded(rows[0]) if rows else None
+
+    def metrics_of(self, run_ids: Sequence[str]) -> dict[str, dict[str, float]]:
+        """The metrics of each run (name -> value, by name), for every run given."""
+        found: dict[str, dict[str, float]] = {run_id: {} for run_id in run_ids}
+        for chunk in _chunks(list(run_ids)):
+            marks, names = _marks(chunk)
+            rows = self.query(
+                f"SELECT run_id, name, value FROM metrics WHERE run_id IN ({marks}) ORDER BY name",
+                **names,
+            )
+            for row in rows:
+                found[row["run_id"]][row["name"]] = row["value"]
+        return found
+
+    def runs_of_sweep(self, sweep_id: str) -> list[str]:
+        """The ids of the runs of sweep ``sweep_id``, in the order they started."""
+        rows = self.query(
+            "SELECT run_id FROM runs WHERE sweep_id = :sweep_id ORDER BY started, run_id",
+            sweep_id=sweep_id,
+        )
+        return [row["run_id"] for row in rows]
+
+    def last_sweep_id(self) -> str | None:
+        """The id of the latest sweep, or None when no sweep was recorded."""
+        rows = self.query(
+            "SELECT sweep_id FROM runs WHERE sweep_id IS NOT NULL ORDER BY started DESC LIMIT 1"
+        )
+        return rows[0]["sweep_id"] if rows else None
+
+    def runs_by_id(self, run_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The rows of these runs (decoded), in the order given; unknown ids are left out."""
+        by_id: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(list(run_ids)):
+            marks, names = _marks(chunk)
+            for row in self.query(f"SELECT * FROM runs WHERE run_id IN ({marks})", **names):
+                by_id[row["run_id"]] = _checked(_decoded(row))
+        return [by_id[run_id] for run_id in run_ids if run_id in by_id]
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), BATCH):
+        yield items[start : start + BATCH]
+
+
+def _marks(chunk: Sequence[str]) -> tuple[str, dict[str, str]]:
+    """The ``:v0, :v1…`` placeholders of an ``IN (…)`` list, and their values."""
+    names = {f"v{i}": value for i, value in enumerate(chunk)}
+    return ", ".join(f":{key}" for key in names), names
 
 
 # How many crafts ran, were skipped or failed: a skipped craft that then ran again to provide a

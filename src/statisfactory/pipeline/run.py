@@ -75,6 +75,8 @@ class Run:
         self.configuration = configuration
         self.incremental = incremental
         self.strict = strict  # an unused run parameter is an error, not a warning
+        self.sweep_id: str | None = None  # the sweep this run is a member of, if any
+        self.shared: dict[int, str] = {}  # crafts a sweep ran once for several runs -> its run
         self.status = RunStatus.RUNNING
         self.started: float | None = None
         self.ended: float | None = None

@@ -278,7 +278,7 @@ class Pipeline(Hookable):
             strict=bool(_setting(session, "strict_parameters")) if strict is None else strict,
         )
         job = Job(run)  # checks parameters and artifacts before anything runs
-        hooks = job.hooks = _run_hooks(run, list(plugins), volatile_cache, explain)
+        hooks = job.hooks = run.hooks = _run_hooks(run, list(plugins), volatile_cache, explain)
         if dry_run:
             return RunResult(run, {})
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from statisfactory.pipeline.craft import Craft
     from statisfactory.pipeline.dag import Plan
     from statisfactory.pipeline.pipeline import Pipeline
+    from statisfactory.plugins.relay import HookRelay
 
 
 class CraftStatus(StrEnum):
@@ -84,6 +85,7 @@ class Run:
         self.contexts: list[Mapping[str, Any]] = []
         self.arguments: list[dict[str, Any]] = []
         self.state: dict[str, Any] = {}
+        self.hooks: HookRelay | None = None  # the run's hooks, once gathered
 
     @property
     def crafts(self) -> tuple[Craft, ...]:

@@ -41,9 +41,20 @@ class RunStatus(StrEnum):
     INTERRUPTED = "interrupted"
 
 
+_issued: tuple[str, set[str]] = ("", set())  # this second's ids: no two alike in a process
+
+
 def new_run_id() -> str:
-    """A sortable, unique run id: ``20250131-142501-3fa9c2``."""
-    return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+    """A sortable, unique run id: ``20250131-142501-3fa9c2`` (a sweep starts many a second)."""
+    global _issued
+    second = time.strftime("%Y%m%d-%H%M%S")
+    if _issued[0] != second:
+        _issued = (second, set())
+    while True:
+        run_id = f"{second}-{secrets.token_hex(3)}"
+        if run_id not in _issued[1]:
+            _issued[1].add(run_id)
+            return run_id
 
 
 class Run:

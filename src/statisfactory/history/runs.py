@@ -6,7 +6,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from statisfactory.errors import HistoryError
-from statisfactory.history.compare import RunDiff, compare_runs, diff_runs, sorted_frame
+from statisfactory.history.compare import (
+    Comparison,
+    RunDiff,
+    compare_runs,
+    diff_runs,
+    sorted_frame,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -83,10 +89,20 @@ class Runs:
         parameters that differ between the runs, then their metrics. ``runs`` are ids, unique
         prefixes or ``last``; ``sweep`` is a sweep id or ``last``; with neither, the latest
         sweep (or the latest runs). ``sort`` names a column, ``-NAME`` for descending."""
+        return self.comparison(runs, sweep, sort).frame
+
+    def comparison(
+        self,
+        runs: Sequence[str] | None = None,
+        sweep: str | None = None,
+        sort: str | None = None,
+    ) -> Comparison:
+        """:meth:`compare`'s frame, with which parameters differ and which are metrics."""
         if isinstance(runs, str):
             runs = [runs]
         comparison = compare_runs(self.store, selected_runs(self.store, runs, sweep))
-        return sorted_frame(comparison.frame, sort)
+        comparison.frame = sorted_frame(comparison.frame, sort)
+        return comparison
 
     def diff(self, a: str, b: str) -> RunDiff:
         """What differs between two runs: parameters, code fingerprints, inputs, metrics."""

@@ -264,3 +264,18 @@ def test_the_five_models_as_one_sweep(demo: Path) -> None:
     again = statisfactory("run", "full", "models", "--incremental", cwd=demo, timeout=600)
     assert again.returncode == 0, again.stderr
     assert "5 member(s), 0 craft(s) run for 20" in again.stdout
+
+
+@pytest.mark.service
+def test_the_five_models_as_one_sweep_on_a_dask_cluster(demo: Path) -> None:
+    from distributed import LocalCluster
+
+    from service_guard import service_unavailable
+
+    try:
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0")
+    except Exception as error:
+        service_unavailable(f"Dask LocalCluster did not start: {error}")
+    with cluster:
+        ranked = sweep_of_the_demo(demo, "--address", cluster.scheduler_address)
+    assert ranked[0]["model"] == "ridge_strong"

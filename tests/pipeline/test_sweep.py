@@ -113,6 +113,8 @@ def test_an_incremental_sweep_again_runs_nothing(swept) -> None:
     assert result.succeeded and result.crafts_run == 0
     for crafts in executions(session, result).values():
         assert {status for _, status in crafts} == {"skipped"}
+    metrics = store_for(session).metrics_of(list(result.run_ids.values()))
+    assert [values["loss"] for values in metrics.values()] == [1.5, 0.0, 1.5, 0.0]  # as stored
 
 
 def test_members_that_would_overwrite_each_other_are_refused_before_running(swept) -> None:

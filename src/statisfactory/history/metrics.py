@@ -51,13 +51,16 @@ def _is_number(value: Any) -> bool:
 def craft_metrics(
     run: Run, craft: Craft, context: Mapping[str, Any], volatiles: Mapping[str, Any]
 ) -> list[tuple[str, dict[str, float]]]:
-    """``(source, metrics)`` of each metrics output of ``craft``, which just succeeded."""
+    """``(source, metrics)`` of each metrics output of ``craft``, which just succeeded (or was
+    skipped as unchanged: its metrics artifacts are read as stored)."""
     found: list[tuple[str, dict[str, float]]] = []
     catalog = run.catalog
     for output in craft.signature.outputs:
         name = output.name
         if isinstance(output, Metrics):
-            value = volatiles.get(name)
+            if name not in volatiles:  # a skipped craft: its volatiles are not computed
+                continue
+            value = volatiles[name]
         elif (
             output.kind == "artifact"
             and catalog is not None

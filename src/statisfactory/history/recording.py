@@ -173,6 +173,7 @@ class RunHistory:
             for name, kind in craft.output_kinds.items()
         }
         self._record_execution(index, SKIPPED, outputs=described)
+        self._record_metrics(self.run, craft, index, {})  # its metrics artifacts, as stored
 
     def note_skipped_outputs(self, index: int, outputs: Mapping[str, Any]) -> None:
         """The recorded fingerprints of the outputs of a craft about to be skipped."""

@@ -78,6 +78,7 @@ def test_a_comparison_has_metadata_differing_parameters_then_metrics(store) -> N
 def test_a_parameter_absent_from_some_runs_differs(store) -> None:
     comparison = compare_runs(store, ["r3", "r4"])
     assert comparison.differing_params == ["n", "fit.alpha"]
+    assert compare_runs(store, ["r4", "r3"]).differing_params == ["n", "fit.alpha"]
     assert comparison.frame["fit.alpha"].isna().tolist() == [False, True]
 
 

@@ -6,11 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
-from sweep_project import SWEPT
 
 from statisfactory import Session
 from statisfactory.errors import PipelineError
 from statisfactory.history.store import store_for
+from sweep_project import SWEPT
 
 
 @pytest.fixture

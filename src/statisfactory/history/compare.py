@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 METADATA = ("pipeline", "configuration", "status", "started")
 FORMATS = ("table", "csv", "json", "markdown")
-_ABSENT = object()
+_ABSENT, _UNSEEN = object(), object()
 
 
 @dataclass
@@ -35,17 +35,17 @@ class Comparison:
     metric_names: list[str]
 
 
-def compare_runs(store: Any, run_ids: Sequence[str]) -> Comparison:
-    """The comparison of the recorded runs ``run_ids`` (in that order; unknown ids left out)."""
+def compare_runs(store: Any, run_ids: Sequence[str], *, sweep_id: str | None = None) -> Comparison:
+    """The comparison of the recorded runs ``run_ids`` (in that order; unknown ids left out);
+    ``sweep_id``: they are runs of that sweep (read in one query each)."""
     import pandas as pd
 
-    runs = store.runs_by_id(list(dict.fromkeys(run_ids)))
-    flat = {run["run_id"]: flat_params(run.get("params") or {}) for run in runs}
+    columns = ("params", *METADATA)
+    runs = store.runs_by_id(list(dict.fromkeys(run_ids)), columns, sweep_id=sweep_id)
+    flat = {run["run_id"]: flat_params(_mapping(run.get("params"))) for run in runs}
     keys = list(dict.fromkeys(key for params in flat.values() for key in params))
-    differing = [
-        key for key in keys if len({_same(p.get(key, _ABSENT)) for p in flat.values()}) > 1
-    ]
-    metrics = store.metrics_of(list(flat))
+    differing = [key for key in keys if _differs(key, flat.values())]
+    metrics = store.metrics_of(list(flat), sweep_id=sweep_id)
     metric_names = sorted({name for values in metrics.values() for name in values})
     taken = set(METADATA) | set(differing)
     columns = {name: f"metric.{name}" if name in taken else name for name in metric_names}
@@ -53,13 +53,13 @@ def compare_runs(store: Any, run_ids: Sequence[str]) -> Comparison:
     for run in runs:
         run_id = run["run_id"]
         row: dict[str, Any] = {"run_id": run_id}
-        row.update({key: run.get(key) for key in METADATA if key != "started"})
-        row["started"] = pd.to_datetime(run.get("started"), unit="s", utc=True)
+        row.update({key: run.get(key) for key in METADATA})
         row.update({key: flat[run_id].get(key) for key in differing})
         row.update({columns[name]: metrics[run_id].get(name) for name in metric_names})
         rows.append(row)
     ordered = ["run_id", *METADATA, *differing, *columns.values()]
     frame = pd.DataFrame(rows, columns=ordered).set_index("run_id")
+    frame["started"] = pd.to_datetime(frame["started"], unit="s", utc=True)
     for name in columns.values():
         frame[name] = frame[name].astype(float)
     return Comparison(frame, differing, list(columns.values()))
@@ -70,18 +70,38 @@ def flat_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in params.items():
         name = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
+        if isinstance(value, dict) and value:  # as JSON decodes them: cheaper than an ABC check
             flat.update(flat_params(value, f"{name}."))
         else:
             flat[name] = value
     return flat
 
 
-def _same(value: Any) -> str:
-    """A value as comparable text (lists and mappings are not hashable)."""
+def _mapping(params: Any) -> dict[str, Any]:
+    """Recorded parameters as a dict (a hand-edited or old row's text holds none)."""
+    return params if isinstance(params, dict) else {}
+
+
+def _differs(key: str, runs: Iterable[Mapping[str, Any]]) -> bool:
+    """Whether ``key`` is not the same (or not set) in every run's flattened parameters."""
+    first: Any = _UNSEEN
+    for params in runs:
+        value = _same(params.get(key, _ABSENT))
+        if first is _UNSEEN:
+            first = value
+        elif value != first:
+            return True
+    return False
+
+
+def _same(value: Any) -> Any:
+    """A value as a comparable key: itself when hashable, else its JSON text (lists and
+    mappings); its type goes with it, so that 1, 1.0 and True stay apart."""
     if value is _ABSENT:
-        return "\0absent"
-    return json.dumps(value, sort_keys=True, default=str)
+        return _ABSENT
+    if value is None or isinstance(value, str | int | float | bool):
+        return (type(value), value)
+    return (list, json.dumps(value, sort_keys=True, default=str))
 
 
 def sorted_frame(frame: pd.DataFrame, sort: str | None) -> pd.DataFrame:

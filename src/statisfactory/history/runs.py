@@ -40,7 +40,7 @@ def find_run(store: Any, reference: str) -> dict[str, Any]:
 
 def sweep_runs(store: Any, sweep: str) -> list[str]:
     """The run ids of sweep ``sweep`` (its id, or ``last``)."""
-    sweep_id = store.last_sweep_id() if sweep in ("last", "latest") else sweep
+    sweep_id = _sweep_of(store, sweep)
     if sweep_id is None:
         raise HistoryError(
             f"no sweep is recorded in {store.description}: run one with "
@@ -55,6 +55,10 @@ def sweep_runs(store: Any, sweep: str) -> list[str]:
             key=sweep_id,
         )
     return list(run_ids)
+
+
+def _sweep_of(store: Any, sweep: str) -> str | None:
+    return store.last_sweep_id() if sweep in ("last", "latest") else sweep
 
 
 def selected_runs(store: Any, runs: Sequence[str] | None, sweep: str | None) -> list[str]:
@@ -100,7 +104,10 @@ class Runs:
         """:meth:`compare`'s frame, with which parameters differ and which are metrics."""
         if isinstance(runs, str):
             runs = [runs]
-        comparison = compare_runs(self.store, selected_runs(self.store, runs, sweep))
+        chosen = selected_runs(self.store, runs, sweep)
+        # The runs of one sweep alone are read by their sweep's id: one query, not a long list.
+        sweep_id = _sweep_of(self.store, sweep) if sweep is not None and not runs else None
+        comparison = compare_runs(self.store, chosen, sweep_id=sweep_id)
         comparison.frame = sorted_frame(comparison.frame, sort)
         return comparison
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from statisfactory.history.schema import TABLES
 from statisfactory.logger import get_logger
 from statisfactory.processes import Liveness, Owner, host_name, liveness
 from statisfactory.secrets import redact
@@ -510,17 +511,31 @@ class HistoryStore:
         rows = [row for row in rows if row["status"] == "ran"] or rows
         return _decoded(rows[0]) if rows else None
 
-    def metrics_of(self, run_ids: Sequence[str]) -> dict[str, dict[str, float]]:
-        """The metrics of each run (name -> value, by name), for every run given."""
+    def metrics_of(
+        self, run_ids: Sequence[str], *, sweep_id: str | None = None
+    ) -> dict[str, dict[str, float]]:
+        """The metrics of each run (name -> value, by name), for every run given; ``sweep_id``:
+        the runs are among that sweep's, read in one query."""
         found: dict[str, dict[str, float]] = {run_id: {} for run_id in run_ids}
-        for chunk in _chunks(list(run_ids)):
-            marks, names = _marks(chunk)
+        if sweep_id is not None:
             rows = self.query(
-                f"SELECT run_id, name, value FROM metrics WHERE run_id IN ({marks}) ORDER BY name",
-                **names,
+                "SELECT m.run_id, m.name, m.value FROM metrics m JOIN runs r "
+                "ON r.run_id = m.run_id WHERE r.sweep_id = :s ORDER BY m.name",
+                s=sweep_id,
             )
-            for row in rows:
-                found[row["run_id"]][row["name"]] = row["value"]
+        else:
+            rows = []
+            for chunk in _chunks(list(run_ids)):
+                marks, names = _marks(chunk)
+                rows += self.query(
+                    f"SELECT run_id, name, value FROM metrics WHERE run_id IN ({marks}) "
+                    "ORDER BY name",
+                    **names,
+                )
+        for row in rows:
+            values = found.get(row["run_id"])
+            if values is not None:
+                values[row["name"]] = row["value"]
         return found
 
     def runs_of_sweep(self, sweep_id: str) -> list[str]:
@@ -538,19 +553,40 @@ class HistoryStore:
         )
         return rows[0]["sweep_id"] if rows else None
 
-    def runs_by_id(self, run_ids: Sequence[str]) -> list[dict[str, Any]]:
-        """The rows of these runs (decoded), in the order given; unknown ids are left out."""
+    def runs_by_id(
+        self,
+        run_ids: Sequence[str],
+        columns: Sequence[str] | None = None,
+        *,
+        sweep_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The rows of these runs (decoded; only ``columns`` when given, with the run's id and
+        process), in the order given; unknown ids are left out. ``sweep_id``: the runs are
+        among that sweep's, read in one query."""
         by_id: dict[str, dict[str, Any]] = {}
-        for chunk in _chunks(list(run_ids)):
-            marks, names = _marks(chunk)
-            for row in self.query(f"SELECT * FROM runs WHERE run_id IN ({marks})", **names):
-                by_id[row["run_id"]] = _checked(_decoded(row))
+        wanted = "*"
+        if columns is not None:
+            known = {name for name, _ in TABLES["runs"]}
+            chosen = ["run_id", "status", "host", "pid", "process_started", *columns]
+            wanted = ", ".join(dict.fromkeys(name for name in chosen if name in known))
+        if sweep_id is not None:
+            found = self.query(f"SELECT {wanted} FROM runs WHERE sweep_id = :s", s=sweep_id)
+        else:
+            found = []
+            for chunk in _chunks(list(run_ids)):
+                marks, names = _marks(chunk)
+                found += self.query(f"SELECT {wanted} FROM runs WHERE run_id IN ({marks})", **names)
+        for row in found:
+            by_id[row["run_id"]] = _checked(_decoded(row))
         return [by_id[run_id] for run_id in run_ids if run_id in by_id]
 
 
+IN_LIST = 500  # values in one ``IN (…)`` list (SQLite finds a named value by a linear scan)
+
+
 def _chunks(items: list[str]) -> Iterable[list[str]]:
-    for start in range(0, len(items), BATCH):
-        yield items[start : start + BATCH]
+    for start in range(0, len(items), IN_LIST):
+        yield items[start : start + IN_LIST]
 
 
 def _marks(chunk: Sequence[str]) -> tuple[str, dict[str, str]]:

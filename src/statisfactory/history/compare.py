@@ -40,8 +40,8 @@ def compare_runs(store: Any, run_ids: Sequence[str], *, sweep_id: str | None = N
     ``sweep_id``: they are runs of that sweep (read in one query each)."""
     import pandas as pd
 
-    columns = ("params", *METADATA)
-    runs = store.runs_by_id(list(dict.fromkeys(run_ids)), columns, sweep_id=sweep_id)
+    read = ("params", *METADATA)
+    runs = store.runs_by_id(list(dict.fromkeys(run_ids)), read, sweep_id=sweep_id)
     flat = {run["run_id"]: flat_params(_mapping(run.get("params"))) for run in runs}
     keys = list(dict.fromkeys(key for params in flat.values() for key in params))
     differing = [key for key in keys if _differs(key, flat.values())]

@@ -47,7 +47,7 @@ def run_sweep(
     started = time.perf_counter()
     with session:
         result = chosen.sweep(members, dry_run=dry_run, **options)
-    total = sum(len(chosen.plan.crafts) for _ in members)
+    total = len(chosen.plan.crafts) * len(members)
     if dry_run:
         click.echo(
             f"{label}: {len(members)} member(s); {result.crafts_run} craft(s) of {total} would "

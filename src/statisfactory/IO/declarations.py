@@ -13,6 +13,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
+from statisfactory.collector import collector_paused
 from statisfactory.errors import CatalogError, UnknownTypeWarning
 from statisfactory.IO.artifact import Artifact
 from statisfactory.IO.interactors.base import FILE_TYPES, is_known_type, known_types, unknown_type
@@ -37,6 +38,13 @@ def read_catalog(
     path: Path, variables: Mapping[str, Any], *, cache_folder: Path | None = None
 ) -> dict[str, Artifact]:
     """Every entry declared in ``path`` (a YAML file, or a folder searched recursively)."""
+    with collector_paused():  # thousands of entries, no cycles: see collector.py
+        return _read_catalog(path, variables, cache_folder)
+
+
+def _read_catalog(
+    path: Path, variables: Mapping[str, Any], cache_folder: Path | None
+) -> dict[str, Artifact]:
     artifacts: dict[str, Artifact] = {}
     digest = variables_digest(variables) if cache_folder is not None else None
     secrets = secret_values(variables) if cache_folder is not None else set()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from statisfactory.collector import collector_paused
 from statisfactory.errors import RefusedYaml
 
 DEPTH_LIMIT = 100
@@ -39,18 +40,21 @@ else:
 def load_yaml(text: str) -> Any:
     """The data of one YAML document, refusing duplicate keys, deep nesting and alias bombs."""
     loader = BoundedLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        if _ANCHOR.search(text):
-            check_expansion(node)
-            return loader.construct_document(node)
-        # Without anchors, no aliases: a tree, where only the depth matters.
-        check_depth(node, len(text))
-        return construct_tree(loader, node)
-    finally:
-        loader.dispose()
+    # A file's nodes and values form no cycles (an alias that would is refused): the cyclic
+    # collector would only rescan them, for more than half of a large file's parse.
+    with collector_paused():
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            if _ANCHOR.search(text):
+                check_expansion(node)
+                return loader.construct_document(node)
+            # Without anchors, no aliases: a tree, where only the depth matters.
+            check_depth(node, len(text))
+            return construct_tree(loader, node)
+        finally:
+            loader.dispose()
 
 
 class BoundedLoader(_Base):

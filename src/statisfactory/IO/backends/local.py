@@ -55,10 +55,13 @@ class LocalBackend(StreamingBackend, prefix="file", aliases=("",)):
 
 
 @contextmanager
-def atomic_write(target: Path, *, mode: int | None = None) -> Iterator[BinaryIO]:
+def atomic_write(
+    target: Path, *, mode: int | None = None, durable: bool = True
+) -> Iterator[BinaryIO]:
     """Write ``target`` through a temporary sibling file renamed over it on success.
 
     The file gets ``mode``, by default the one ``open()`` would give (0o666 minus the umask).
+    ``durable=False`` skips the fsyncs, for a file whose reader detects a torn one (a cache).
     """
     from statisfactory.processes import this_process
 
@@ -71,14 +74,16 @@ def atomic_write(target: Path, *, mode: int | None = None) -> Iterator[BinaryIO]
         with open(temporary, "wb", opener=lambda *_: descriptor) as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.chmod(temporary, _default_file_mode() if mode is None else mode)
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-    _fsync_folder(target.parent)
+    if durable:
+        _fsync_folder(target.parent)
     remove_abandoned_temporaries(target)
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from statisfactory.cli.interrupts import GRACE, interrupts_delivered
 
+COMMAND = (sys.executable, "-m", "statisfactory.cli.main")
 NAPPING = {
     "lib/napping/__init__.py": "",
     "lib/napping/crafts.py": """
@@ -46,9 +47,25 @@ NAPPING = {
             time.sleep(120)
             return True
     """,
+    "lib/napping/workers.py": """
+        import os
+        import time
+        from pathlib import Path
+
+        from statisfactory import Craft, Volatile
+
+
+        @Craft()
+        def long_nap() -> Volatile("napped"):
+            Path("worker.pid").write_text(str(os.getpid()))
+            time.sleep(120)
+            return True
+    """,
     "pipelines/definitions/pipelines.yaml": """
         napping:
           +operators: [napping.crafts.first, napping.crafts.nap]
+        napping_worker:
+          +operators: [napping.workers.long_nap]
     """,
 }
 
@@ -64,7 +81,7 @@ def _missed_interrupt(delay: float = 0.3) -> None:
 def test_a_run_interrupted_while_its_main_thread_blocks_exits_130(project_factory) -> None:
     root = project_factory(NAPPING, name="napping")
     process = subprocess.Popen(
-        [sys.executable, "-m", "statisfactory.cli.main", "run", "napping"],
+        [*COMMAND, "run", "napping"],
         cwd=root,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -83,6 +100,47 @@ def test_a_run_interrupted_while_its_main_thread_blocks_exits_130(project_factor
     assert "completed: napping.crafts.first" in stderr
     assert "not completed: napping.crafts.nap" in stderr
     assert "Traceback" not in stderr
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            return not any(line.startswith("State:\tZ") for line in status)  # a zombie is gone
+    except FileNotFoundError:
+        return False
+
+
+def test_sigint_to_the_command_alone_stops_the_processes_runner_workers(project_factory) -> None:
+    """``kill -INT`` reaches the command, not its workers (a terminal's Ctrl-C reaches all)."""
+    root = project_factory(NAPPING, name="napping_worker")
+    process = subprocess.Popen(
+        [*COMMAND, "run", "napping_worker", "--runner", "processes", "-w", "1"],
+        cwd=root,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+    pid_file = root / "worker.pid"
+    deadline = time.monotonic() + 60
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    worker = int(pid_file.read_text())
+    process.send_signal(signal.SIGINT)
+    try:
+        _, stderr = process.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.kill(worker, signal.SIGKILL)  # first: it holds the command's stderr open
+        process.kill()
+        _, stderr = process.communicate()
+        raise AssertionError("the run waited for its worker's craft: " + stderr) from None
+
+    assert process.returncode == 130, stderr
+    assert "not completed: napping.workers.long_nap" in stderr
+    deadline = time.monotonic() + 10
+    while _alive(worker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _alive(worker)
 
 
 def test_a_missed_interrupt_is_raised_in_the_main_thread_once() -> None:

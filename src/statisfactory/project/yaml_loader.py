@@ -60,6 +60,11 @@ def load_yaml(text: str) -> Any:
 class BoundedLoader(_Base):
     """The safe loader, refusing a key written twice in one mapping."""
 
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        # A plain scalar's tag depends on its text alone; keys and types repeat in every entry.
+        self._plain_tags: dict[str, str] = {}
+
     def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
         # Called from the C parser for every node: the safe loader's rule without its
         # generality (path resolvers, which it has none of), for a third of the parse time.
@@ -67,14 +72,22 @@ class BoundedLoader(_Base):
             return super().resolve(kind, value, implicit)
         if kind is ScalarNode:
             if implicit[0]:  # plain: a number, boolean, null, date... when its text says so
-                resolvers = self.yaml_implicit_resolvers
-                for tag, regexp in (*resolvers.get(value[:1], ()), *resolvers.get(None, ())):
-                    if regexp.match(value):
-                        return tag
+                known = self._plain_tags.get(value)
+                if known is not None:
+                    return known
+                self._plain_tags[value] = tag = self._plain_tag(value)
+                return tag
             return self.DEFAULT_SCALAR_TAG
         if kind is SequenceNode:
             return self.DEFAULT_SEQUENCE_TAG
         return self.DEFAULT_MAPPING_TAG
+
+    def _plain_tag(self, value: str) -> str:
+        resolvers = self.yaml_implicit_resolvers
+        for tag, regexp in (*resolvers.get(value[:1], ()), *resolvers.get(None, ())):
+            if regexp.match(value):
+                return tag
+        return self.DEFAULT_SCALAR_TAG
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         written = list(node.value) if isinstance(node, MappingNode) else []

@@ -5,11 +5,11 @@ The catalog build is timed cold (no parse cache: Jinja and PyYAML on every entry
 
 Each variant runs in a fresh interpreter: the DataFrame is built, the peak resident memory is
 reset (``/proc/self/clear_refs``), then the save and the load are timed and the peak above the
-baseline is read from ``VmHWM``. Variants: direct pandas calls, our catalog, and Kedro's
-``DataCatalog`` with ``kedro_datasets`` when importable. For parquet, the steps of a safe
-write are also done by hand with pandas, to price each: ``to_parquet`` into an open file object
-(the stream), to a temporary file then ``os.replace`` (the copy/rename), and the same with an
-``fsync`` before the rename.
+baseline is read from ``VmHWM``. Formats: parquet, feather and csv. Variants: direct pandas
+calls, our catalog, and Kedro's ``DataCatalog`` with ``kedro_datasets`` when importable. For
+parquet, the steps of a safe write are also done by hand with pandas, to price each:
+``to_parquet`` into an open file object (the stream), to a temporary file then ``os.replace``
+(the copy/rename), and the same with an ``fsync`` before the rename.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from _table import Row
 WORK = Path(__file__).resolve().parent / ".work" / "catalog"
 ROWS = 2_000_000
 ENTRIES = 10_000
-TIME_TARGETS = {"parquet": 1.05, "csv": 1.10}
+TIME_TARGETS = {"parquet": 1.05, "feather": 1.05, "csv": 1.10}
 MEMORY_TARGET = 1.25
 BUILD_TARGETS = {"plain": 0.35, "jinja": 0.6, "cache": 0.5}
 
@@ -64,7 +64,11 @@ elif variant in ("kedro", "kedro_versioned"):
     import shutil
     from kedro.io import DataCatalog
     shutil.rmtree(path, ignore_errors=True)  # a versioned Kedro dataset is a folder
-    dataset = {"parquet": "pandas.ParquetDataset", "csv": "pandas.CSVDataset"}[fmt]
+    dataset = {
+        "parquet": "pandas.ParquetDataset",
+        "feather": "pandas.FeatherDataset",
+        "csv": "pandas.CSVDataset",
+    }[fmt]
     entry = {"type": dataset, "filepath": str(path), "versioned": variant == "kedro_versioned"}
     catalog = DataCatalog.from_config({"table": entry})
     catalog.load  # the datasets are built lazily: build it before timing
@@ -84,6 +88,8 @@ elif variant in ("stream", "rename", "fsync"):  # the catalog's write steps, by 
     load = lambda: pd.read_parquet(path)
 elif fmt == "parquet":
     save, load = (lambda: frame.to_parquet(path)), (lambda: pd.read_parquet(path))
+elif fmt == "feather":
+    save, load = (lambda: frame.to_feather(path)), (lambda: pd.read_feather(path))
 else:
     save, load = (lambda: frame.to_csv(path, index=False)), (lambda: pd.read_csv(path))
 gc.collect()
@@ -335,6 +341,7 @@ def run() -> list[Row]:
     try:
         return [
             *_frame_rows("parquet", rounds=2, kedro=kedro),
+            *_frame_rows("feather", rounds=1, kedro=kedro),
             *_frame_rows("csv", rounds=1, kedro=kedro),
             *_build_rows(kedro),
             _versions_row(),

@@ -371,30 +371,36 @@ def test_built_in_backends_also_take_whole_payloads(tmp_path: Path, url: str):
     assert catalog.load("blob") == b"\x00whole\xff"
 
 
-def test_a_local_parquet_save_lets_pyarrow_write_the_temporary_file_by_name(
-    tmp_path: Path, monkeypatch
+@pytest.mark.parametrize(
+    "fmt, module, writer",
+    [("parquet", "parquet", "to_parquet"), ("feather", "feather_format", "to_feather")],
+)
+def test_a_local_save_lets_pyarrow_write_the_temporary_file_by_name(
+    tmp_path: Path, monkeypatch, fmt: str, module: str, writer: str
 ):
-    import pandas.io.parquet
+    import importlib
 
+    io_module = importlib.import_module(f"pandas.io.{module}")
     targets = []
-    write = pandas.io.parquet.to_parquet
+    write = getattr(io_module, writer)
 
     def recorded(frame, path, *args, **kwargs):
         targets.append(path)
         return write(frame, path, *args, **kwargs)
 
-    monkeypatch.setattr(pandas.io.parquet, "to_parquet", recorded)
-    catalog = make_catalog(tmp_path, "[{name: t, type: parquet, extra: {path: data/t.parquet}}]")
+    monkeypatch.setattr(io_module, writer, recorded)
+    catalog = make_catalog(tmp_path, f"[{{name: t, type: {fmt}, extra: {{path: data/t.{fmt}}}}}]")
     catalog.save("t", FRAME)
     catalog.save("t", FRAME.head(1))  # over an existing file: still a new one renamed over it
 
+    assert len(targets) == 2
     assert all(isinstance(target, str) for target in targets)  # not a Python file object
     assert all(Path(target).parent == tmp_path / "data" for target in targets)
     pd.testing.assert_frame_equal(catalog.load("t"), FRAME.head(1))
-    assert [p.name for p in (tmp_path / "data").iterdir()] == ["t.parquet"]
+    assert [p.name for p in (tmp_path / "data").iterdir()] == [f"t.{fmt}"]
     reference = tmp_path / "reference"
     reference.write_bytes(b"x")
-    assert (tmp_path / "data/t.parquet").stat().st_mode == reference.stat().st_mode
+    assert (tmp_path / f"data/t.{fmt}").stat().st_mode == reference.stat().st_mode
 
 
 def test_a_handle_that_is_no_empty_local_file_is_not_written_by_name(tmp_path: Path):

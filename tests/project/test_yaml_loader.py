@@ -200,3 +200,12 @@ def test_a_key_twice_among_plain_strings_is_still_refused_by_the_direct_construc
 def test_an_unknown_tag_is_still_an_error():
     with pytest.raises(ConfigurationError, match="f.yaml, line 1"):
         parse_yaml("a: !python/object:os.system echo\n", source="f.yaml")
+
+
+def test_repeated_plain_and_quoted_scalars_keep_their_own_types():
+    from statisfactory.project.yaml_loader import load_yaml
+
+    text = "[{a: 1, b: '1', c: yes, d: 'yes'}, {a: 1, b: '1', c: yes, d: 'yes', e: ~, f: '~'}]"
+    first, second = load_yaml(text)
+    assert first == {"a": 1, "b": "1", "c": True, "d": "yes"}
+    assert second == {**first, "e": None, "f": "~"}

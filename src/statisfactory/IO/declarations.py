@@ -13,6 +13,7 @@ from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
+from statisfactory.collector import collector_paused
 from statisfactory.errors import CatalogError, UnknownTypeWarning
 from statisfactory.IO.artifact import Artifact
 from statisfactory.IO.interactors.base import FILE_TYPES, is_known_type, known_types, unknown_type
@@ -39,6 +40,13 @@ def read_catalog(
     path: Path, variables: Mapping[str, Any], *, cache_folder: Path | None = None
 ) -> dict[str, Artifact]:
     """Every entry declared in ``path`` (a YAML file, or a folder searched recursively)."""
+    with collector_paused():  # thousands of entries, no cycles: see collector.py
+        return _read_catalog(path, variables, cache_folder)
+
+
+def _read_catalog(
+    path: Path, variables: Mapping[str, Any], cache_folder: Path | None
+) -> dict[str, Artifact]:
     artifacts: dict[str, Artifact] = {}
     digest = variables_digest(variables) if cache_folder is not None else None
     secrets = secret_values(variables) if cache_folder is not None else set()
@@ -91,56 +99,67 @@ def read_catalog_file(
 
 
 def _entry(file: Path, key: Any, entry: Any, index: int) -> Artifact:
-    label = f"{file}, entry {key!r}" if key is not None else f"{file}, entry #{index + 1}"
+    # Run for each of thousands of entries: the places in messages are written only on error.
     if not isinstance(entry, Mapping):
-        raise CatalogError(f"{label}: an entry is a mapping of {', '.join(ENTRY_KEYS)}")
+        raise CatalogError(
+            f"{_label(file, key, index)}: an entry is a mapping of {', '.join(ENTRY_KEYS)}"
+        )
     name = entry.get("name", key)
     if key is not None and "name" in entry and entry["name"] != key:
-        raise CatalogError(f"{label}: its 'name' ({entry['name']!r}) differs from its key")
+        raise CatalogError(
+            f"{_label(file, key, index)}: its 'name' ({entry['name']!r}) differs from its key"
+        )
     if not isinstance(name, str) or not name:
-        raise CatalogError(f"{label}: 'name' {_not_text(name)}; give every entry a name")
-    where = f"{file}, artifact {name!r}"
+        raise CatalogError(
+            f"{_label(file, key, index)}: 'name' {_not_text(name)}; give every entry a name"
+        )
     if not _ENTRY_KEYS.issuperset(entry):
         unknown = [k for k in entry if k not in _ENTRY_KEYS]
         raise CatalogError(
-            f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; an entry accepts "
-            f"{', '.join(ENTRY_KEYS)}"
+            f"{_where(file, name)}: unknown key(s) {', '.join(map(repr, unknown))}; an entry "
+            f"accepts {', '.join(ENTRY_KEYS)}"
         )
     kind = entry.get("type")
     if not isinstance(kind, str) or not kind:
-        raise CatalogError(f"{where}: 'type' {_not_text(kind)}; one of {', '.join(known_types())}")
+        raise CatalogError(
+            f"{_where(file, name)}: 'type' {_not_text(kind)}; one of {', '.join(known_types())}"
+        )
     if not is_known_type(kind):  # the other artifacts stay usable; using this one is the error
-        warnings.warn(f"{where}: {unknown_type(kind)}", UnknownTypeWarning, stacklevel=2)
-    extra = _mapping(entry, "extra", where)
+        warnings.warn(
+            f"{_where(file, name)}: {unknown_type(kind)}", UnknownTypeWarning, stacklevel=2
+        )
+    extra = _mapping(entry, "extra", file, name)
     if kind in FILE_TYPES and not isinstance(extra.get("path"), str):
         raise CatalogError(
-            f"{where}: 'extra.path' {_not_text(extra.get('path'))}; a {kind} artifact is a file"
+            f"{_where(file, name)}: 'extra.path' {_not_text(extra.get('path'))}; a {kind} "
+            f"artifact is a file"
         )
     tags = entry.get("+tags") or []
     if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
-        raise CatalogError(f"{where}: '+tags' is a list of strings")
+        raise CatalogError(f"{_where(file, name)}: '+tags' is a list of strings")
     dynamic_location = entry.get("+dynamic_location", False)
     if not isinstance(dynamic_location, bool):
         raise CatalogError(
-            f"{where}: '+dynamic_location' is {dynamic_location!r}; write true or false (true "
-            f"lets !{{}} values choose the storage scheme, bucket and root of extra.path)"
+            f"{_where(file, name)}: '+dynamic_location' is {dynamic_location!r}; write true or "
+            f"false (true lets !{{}} values choose the storage scheme, bucket and root of "
+            f"extra.path)"
         )
     versioned = entry.get("versioned")
     if versioned is not None and not isinstance(versioned, bool):
         raise CatalogError(
-            f"{where}: 'versioned' is {versioned!r}; write true (keep every saved version) or false"
+            f"{_where(file, name)}: 'versioned' is {versioned!r}; write true (keep every saved version) or false"
         )
     return Artifact(
         name=name,
         type=kind,
         extra=extra,
-        load_options=_mapping(entry, "load_options", where),
-        save_options=_mapping(entry, "save_options", where),
+        load_options=_mapping(entry, "load_options", file, name),
+        save_options=_mapping(entry, "save_options", file, name),
         tags=tuple(tags),
         source=file,
         dynamic_location=dynamic_location,
         versioned=versioned,
-        keep=keep_policy(entry.get("versions"), where),
+        keep=keep_policy(entry["versions"], _where(file, name)) if "versions" in entry else None,
     )
 
 
@@ -161,6 +180,15 @@ def keep_policy(value: Any, where: str) -> int | None:
     return keep
 
 
+def _label(file: Path, key: Any, index: int) -> str:
+    """The place of an entry whose name is not known yet."""
+    return f"{file}, entry {key!r}" if key is not None else f"{file}, entry #{index + 1}"
+
+
+def _where(file: Path, name: str) -> str:
+    return f"{file}, artifact {name!r}"
+
+
 def _not_text(value: Any) -> str:
     """Why ``value`` is not a usable name, type or path."""
     if value is None or value == "":
@@ -168,10 +196,12 @@ def _not_text(value: Any) -> str:
     return f"is {value!r} ({type(value).__name__}), not a string: quote it"
 
 
-def _mapping(entry: Mapping[str, Any], key: str, where: str) -> dict[str, Any]:
+def _mapping(entry: Mapping[str, Any], key: str, file: Path, name: str) -> dict[str, Any]:
     value = entry.get(key)
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise CatalogError(f"{where}: {key!r} is a mapping, not a {type(value).__name__}")
+        raise CatalogError(
+            f"{_where(file, name)}: {key!r} is a mapping, not a {type(value).__name__}"
+        )
     return dict(value)

@@ -6,6 +6,7 @@ import time
 
 import click
 
+from statisfactory.cli.interrupts import interrupts_delivered
 from statisfactory.cli.output import print_table
 from statisfactory.cli.state import CliState
 from statisfactory.errors import CraftFailedError
@@ -148,7 +149,7 @@ def run(
     monitor = RunMonitor(chosen, root=session.root, terminal=state.is_terminal)
     started = time.perf_counter()
     try:
-        with session, monitor:
+        with interrupts_delivered(), session, monitor:
             chosen.run(
                 run_params,
                 runner=runner,

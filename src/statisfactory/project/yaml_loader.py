@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from statisfactory.collector import collector_paused
 from statisfactory.errors import RefusedYaml
 
 DEPTH_LIMIT = 100
@@ -39,22 +40,30 @@ else:
 def load_yaml(text: str) -> Any:
     """The data of one YAML document, refusing duplicate keys, deep nesting and alias bombs."""
     loader = BoundedLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None
-        if _ANCHOR.search(text):
-            check_expansion(node)
-            return loader.construct_document(node)
-        # Without anchors, no aliases: a tree, where only the depth matters.
-        check_depth(node, len(text))
-        return construct_tree(loader, node)
-    finally:
-        loader.dispose()
+    # A file's nodes and values form no cycles (an alias that would is refused): the cyclic
+    # collector would only rescan them, for more than half of a large file's parse.
+    with collector_paused():
+        try:
+            node = loader.get_single_node()
+            if node is None:
+                return None
+            if "&" in text and _ANCHOR.search(text):  # the plain test: 20× cheaper
+                check_expansion(node)
+                return loader.construct_document(node)
+            # Without anchors, no aliases: a tree, where only the depth matters.
+            check_depth(node, len(text))
+            return construct_tree(loader, node)
+        finally:
+            loader.dispose()
 
 
 class BoundedLoader(_Base):
     """The safe loader, refusing a key written twice in one mapping."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        # A plain scalar's tag depends on its text alone; keys and types repeat in every entry.
+        self._plain_tags: dict[str, str] = {}
 
     def resolve(self, kind: type[Node], value: Any, implicit: tuple[bool, bool]) -> str:
         # Called from the C parser for every node: the safe loader's rule without its
@@ -63,14 +72,22 @@ class BoundedLoader(_Base):
             return super().resolve(kind, value, implicit)
         if kind is ScalarNode:
             if implicit[0]:  # plain: a number, boolean, null, date... when its text says so
-                resolvers = self.yaml_implicit_resolvers
-                for tag, regexp in (*resolvers.get(value[:1], ()), *resolvers.get(None, ())):
-                    if regexp.match(value):
-                        return tag
+                known = self._plain_tags.get(value)
+                if known is not None:
+                    return known
+                self._plain_tags[value] = tag = self._plain_tag(value)
+                return tag
             return self.DEFAULT_SCALAR_TAG
         if kind is SequenceNode:
             return self.DEFAULT_SEQUENCE_TAG
         return self.DEFAULT_MAPPING_TAG
+
+    def _plain_tag(self, value: str) -> str:
+        resolvers = self.yaml_implicit_resolvers
+        for tag, regexp in (*resolvers.get(value[:1], ()), *resolvers.get(None, ())):
+            if regexp.match(value):
+                return tag
+        return self.DEFAULT_SCALAR_TAG
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         written = list(node.value) if isinstance(node, MappingNode) else []

@@ -60,12 +60,14 @@ def atomic_write(
     *,
     mode: int | None = None,
     before_replace: Callable[[Path], None] | None = None,
+    durable: bool = True,
 ) -> Iterator[BinaryIO]:
     """Write ``target`` through a temporary sibling file renamed over it on success.
 
     The file gets ``mode``, by default the one ``open()`` would give (0o666 minus the umask).
     ``before_replace(temporary)`` is called once the temporary is whole and synced, before the
     rename (the version store links it then).
+    ``durable=False`` skips the fsyncs, for a file whose reader detects a torn one (a cache).
     """
     from statisfactory.processes import this_process
 
@@ -78,7 +80,8 @@ def atomic_write(
         with open(temporary, "wb", opener=lambda *_: descriptor) as handle:
             yield handle
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.chmod(temporary, _default_file_mode() if mode is None else mode)
         if before_replace is not None:
             before_replace(Path(temporary))
@@ -87,7 +90,8 @@ def atomic_write(
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-    fsync_folder(target.parent)
+    if durable:
+        fsync_folder(target.parent)
     remove_abandoned_temporaries(target)
 
 

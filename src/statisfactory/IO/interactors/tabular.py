@@ -2,7 +2,8 @@
 
 pandas is imported when an artifact of these types is first loaded or saved. A local file is
 read from its path (pandas and pyarrow are fastest so); a save streams into the backend's handle,
-except a local parquet save, which pyarrow writes by the temporary file's name.
+except a local parquet or feather save, which pyarrow writes by the temporary file's name (the
+save stays atomic: that file is then synced and renamed over the target).
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ class FeatherInteractor(DataFrameInteractor, interactor_name="feather"):
         return pd.read_feather(source, **self.options(pd.read_feather, "load", context))
 
     def write(self, asset: Any, handle: BinaryIO, context: Mapping[str, Any]) -> None:
-        asset.to_feather(handle, **self.options(asset.to_feather, "save", context))
+        target = empty_local_file(handle) or handle  # by name, as parquet: no Python stream
+        asset.to_feather(target, **self.options(asset.to_feather, "save", context))
 
 
 class ExcelInteractor(DataFrameInteractor, interactor_name="xlsx", aliases=("xslx",)):

@@ -13,8 +13,9 @@ a craft must come from an importable module, or from a script guarded by
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -34,7 +35,8 @@ class ProcessRunner(Runner, runner_name="processes"):
         super().__init__(max_workers)
         self.start_method = start_method
 
-    def _open(self, job: Job) -> ProcessPoolExecutor:
+    @contextlib.contextmanager
+    def _open(self, job: Job) -> Iterator[ProcessPoolExecutor]:
         import multiprocessing
 
         _refuse_worker_import(job)
@@ -45,12 +47,21 @@ class ProcessRunner(Runner, runner_name="processes"):
         context = multiprocessing.get_context(method)
         if method == "forkserver":  # the server imports the framework once; workers fork from it
             context.set_forkserver_preload(["statisfactory.pipeline.runners.worker"])
-        return ProcessPoolExecutor(
+        executor = ProcessPoolExecutor(
             max_workers=max(1, min(self.workers, len(job.plan.crafts))),
             mp_context=context,
             initializer=worker.initialize,
             initargs=(worker.pickled_session(job.session), worker.parent_logging()),
         )
+        try:
+            yield executor
+        except KeyboardInterrupt:
+            # Interrupted (a SIGINT sent to this process alone, not to its workers): stop the
+            # running crafts now rather than wait for them, as a Ctrl-C at a terminal does.
+            _stop_workers(executor)
+            raise
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
 
     def _submit(self, executor: ProcessPoolExecutor, call: CraftCall) -> _Unpickled:
         craft, payload = worker.pack(call)
@@ -59,6 +70,18 @@ class ProcessRunner(Runner, runner_name="processes"):
         except BrokenProcessPool as error:
             raise _broken(error) from error
         return _Unpickled(future)
+
+
+def _stop_workers(executor: ProcessPoolExecutor) -> None:
+    """Terminate the pool's worker processes (an interrupted save leaves its target whole)."""
+    # The pool has no public way to stop its workers before Python 3.14's terminate_workers().
+    terminate = getattr(executor, "terminate_workers", None)
+    if terminate is not None:
+        terminate()
+        return
+    for process in list((getattr(executor, "_processes", None) or {}).values()):
+        with contextlib.suppress(Exception):  # already gone
+            process.terminate()
 
 
 def _fresh_start_method() -> str:

@@ -21,6 +21,7 @@ the wall, not the work.
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -180,7 +181,9 @@ def dvc_figure() -> float | None:
         f"  member:\n    cmd: {python} spin.py {MEMBER_SECONDS} && cp base.txt result.txt\n"
         "    deps: [base.txt, spin.py]\n    params: [seed]\n    outs: [result.txt]\n"
     )
-    environment = {"DVC_NO_ANALYTICS": "1", "DO_NOT_TRACK": "1"}
+    # The queue's workers start `dvc` (and the stages `python`) from PATH: this venv's first.
+    path = f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"
+    environment = {"DVC_NO_ANALYTICS": "1", "DO_NOT_TRACK": "1", "PATH": path}
     for argv in (
         ["git", "init", "-q"],
         [str(dvc), "init", "-q"],
@@ -206,8 +209,6 @@ def dvc_figure() -> float | None:
 
 
 def _run(argv: list[str], cwd: Path, extra: dict[str, str]) -> str:
-    import os
-
     done = subprocess.run(
         argv, cwd=cwd, env={**os.environ, **extra}, capture_output=True, text=True
     )

@@ -123,3 +123,10 @@ def test_members_that_would_overwrite_each_other_are_refused_before_running(swep
     assert "clashing[n=3,alpha=1.0]" in str(caught.value)
     assert caught.value.artifact == "fitted"
     assert not (swept / "data").exists()  # nothing ran
+
+
+def test_a_dry_run_counts_the_crafts_and_runs_nothing(swept) -> None:
+    session, result = sweep(swept, "grid", dry_run=True)
+    assert result.crafts_run == 1 + 4 * 2 and not result.run_ids
+    assert not (swept / "data").exists()
+    assert store_for(session).runs() == []

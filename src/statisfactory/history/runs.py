@@ -50,8 +50,8 @@ def sweep_runs(store: Any, sweep: str) -> list[str]:
     run_ids = store.runs_of_sweep(sweep_id)
     if not run_ids:
         raise HistoryError(
-            f"sweep {sweep_id!r} is not recorded in {store.description}: see "
-            "`statisfactory runs ls` (its column sweep), or use --sweep last",
+            f"sweep {sweep_id!r} is not recorded in {store.description}: give the id a "
+            "sweep's run printed (sweep-…), or use --sweep last",
             key=sweep_id,
         )
     return list(run_ids)

@@ -38,6 +38,7 @@ from typing import Any
 
 from statisfactory.history.code_analysis import Definition, ModuleCode, analyse, normalised_digest
 from statisfactory.history.digests import bytes_digest
+from statisfactory.history.distributions import distributions_of
 
 RACY_SECONDS = 2.0  # a module younger than this may change again within its modification time
 UNREADABLE = "unreadable: "  # the value of a part that cannot be fingerprinted
@@ -59,7 +60,6 @@ _FileKey = tuple[str, int, int]  # path, modification time (ns), size
 _Node = tuple[str, str, str]  # ("def", module, name) or ("module", module, "")
 _modules: dict[tuple[_FileKey, str | None], ModuleCode] = {}
 _lock = threading.Lock()
-_distributions: Mapping[str, list[str]] | None = None
 
 
 @dataclass(slots=True)
@@ -94,6 +94,7 @@ class CodeFingerprints:
         self._found: dict[str, _Module | None] = {}  # module name -> module, None if not ours
         self._memo: dict[_Node, tuple[dict[str, str], list[_Node]]] = {}  # node -> edges
         self._versions: dict[str, str] = {}
+        self._packages: dict[str, dict[str, str]] = {}  # module name -> its package parts
 
     @classmethod
     def of_session(cls, session: Any, store: Any = None) -> CodeFingerprints:
@@ -267,14 +268,22 @@ class CodeFingerprints:
     def _package(self, module_name: str, parts: dict[str, str]) -> None:
         if not self.environment:
             return
+        found = self._packages.get(module_name)  # every craft importing it asks again
+        if found is None:
+            found = self._packages[module_name] = self._package_parts(module_name)
+        parts.update(found)
+
+    def _package_parts(self, module_name: str) -> dict[str, str]:
         top = module_name.split(".")[0]
         if not top or top in sys.stdlib_module_names or top in sys.builtin_module_names:
-            return
-        for distribution in _distributions_of(top):
+            return {}
+        parts = {}
+        for distribution in distributions_of(top, self.store):
             version = self._versions.get(distribution)
             if version is None:
                 version = self._versions[distribution] = _version(distribution)
             parts[PACKAGE + distribution] = version
+        return parts
 
     # --- modules of the project -----------------------------------------------------------
     def _module(self, name: str, *, always: bool = False) -> _Module | None:
@@ -358,15 +367,6 @@ def _analysed(key: _FileKey, package: str | None, store: Any) -> ModuleCode:
     with _lock:
         _modules[key, package] = code
     return code
-
-
-def _distributions_of(top: str) -> list[str]:
-    global _distributions
-    if _distributions is None:
-        from importlib.metadata import packages_distributions
-
-        _distributions = packages_distributions()
-    return _distributions.get(top, [])
 
 
 def _version(distribution: str) -> str:

@@ -7,13 +7,12 @@ the crafts waiting on it, so a runner never scans the whole pipeline per craft.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from statisfactory.errors import PipelineError
+from statisfactory.pipeline.heap import collector_paused
 
 if TYPE_CHECKING:
     from statisfactory.pipeline.craft import Craft
@@ -37,22 +36,8 @@ class Plan:
 
 def solve(crafts: Sequence[Craft], pipeline_name: str = "pipeline") -> Plan:
     """Order ``crafts``; duplicate producers, cycles and unprovided volatiles are PipelineErrors."""
-    with _collector_paused():
+    with collector_paused():  # see statisfactory.pipeline.heap
         return _solve(crafts, pipeline_name)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while solving: the solver's many short-lived
-    objects would otherwise be promoted and trigger full collections of the whole heap,
-    making a large pipeline's per-craft cost grow with its size. It creates no cycles."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _solve(crafts: Sequence[Craft], pipeline_name: str) -> Plan:

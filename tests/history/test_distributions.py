@@ -47,31 +47,31 @@ def fake_distribution(folder: Path, name: str, top: str) -> None:
 
 
 def test_a_new_process_reads_the_map_from_the_history(store, scans) -> None:
-    assert "statisfactory-pipelines" in distributions.distributions_of("statisfactory", store)
+    assert "statisfactory-pipelines" in distributions.installed(store).get("statisfactory", [])
     store.flush()
     distributions.forget()  # as in a new process
-    assert "statisfactory-pipelines" in distributions.distributions_of("statisfactory", store)
+    assert "statisfactory-pipelines" in distributions.installed(store).get("statisfactory", [])
     assert len(scans) == 1
 
 
-def test_installing_into_a_folder_of_the_path_reads_the_environment_again(
+def test_installing_into_the_path_reads_the_environment_again(
     store, scans, tmp_path, monkeypatch
 ) -> None:
     site = tmp_path / "site"
     site.mkdir()
     monkeypatch.setattr(sys, "path", [*sys.path, str(site)])
-    assert distributions.distributions_of("tinytop", store) == []
+    assert distributions.installed(store).get("tinytop", []) == []
     store.flush()
     fake_distribution(site, "tiny-dist", "tinytop")
-    assert distributions.distributions_of("tinytop", store) == ["tiny-dist"]
+    assert distributions.installed(store).get("tinytop", []) == ["tiny-dist"]
     distributions.forget()
-    assert distributions.distributions_of("tinytop", store) == ["tiny-dist"]
+    assert distributions.installed(store).get("tinytop", []) == ["tiny-dist"]
     assert len(scans) == 2
 
 
 def test_without_a_store_the_map_is_read_once_per_state_of_the_path(scans) -> None:
-    assert "statisfactory-pipelines" in distributions.distributions_of("statisfactory", None)
-    assert "statisfactory-pipelines" in distributions.distributions_of("statisfactory", None)
+    assert "statisfactory-pipelines" in distributions.installed(None).get("statisfactory", [])
+    assert "statisfactory-pipelines" in distributions.installed(None).get("statisfactory", [])
     assert len(scans) == 1
 
 
@@ -79,5 +79,19 @@ def test_a_damaged_remembered_map_is_read_again(store, scans) -> None:
     key = distributions.path_state()
     store.remember_digest(distributions.STORE_KEY, *key, "{not json")
     store.flush()
-    assert "statisfactory-pipelines" in distributions.distributions_of("statisfactory", store)
+    assert "statisfactory-pipelines" in distributions.installed(store).get("statisfactory", [])
+    assert len(scans) == 1
+
+
+def test_a_change_to_a_folder_of_the_path_without_distributions_keeps_the_map(
+    store, scans, tmp_path, monkeypatch
+) -> None:
+    project = tmp_path / "lib"
+    project.mkdir()
+    monkeypatch.setattr(sys, "path", [*sys.path, str(project)])
+    distributions.installed(store).get("statisfactory", [])
+    store.flush()
+    (project / "edited.py").write_text("x = 1\n")
+    distributions.forget()
+    distributions.installed(store).get("statisfactory", [])
     assert len(scans) == 1

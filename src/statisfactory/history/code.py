@@ -38,7 +38,7 @@ from typing import Any
 
 from statisfactory.history.code_analysis import Definition, ModuleCode, analyse, normalised_digest
 from statisfactory.history.digests import bytes_digest
-from statisfactory.history.distributions import distributions_of
+from statisfactory.history.distributions import installed
 
 RACY_SECONDS = 2.0  # a module younger than this may change again within its modification time
 UNREADABLE = "unreadable: "  # the value of a part that cannot be fingerprinted
@@ -95,6 +95,7 @@ class CodeFingerprints:
         self._memo: dict[_Node, tuple[dict[str, str], list[_Node]]] = {}  # node -> edges
         self._versions: dict[str, str] = {}
         self._packages: dict[str, dict[str, str]] = {}  # module name -> its package parts
+        self._distributions: Mapping[str, list[str]] | None = None  # read once per run
 
     @classmethod
     def of_session(cls, session: Any, store: Any = None) -> CodeFingerprints:
@@ -277,8 +278,10 @@ class CodeFingerprints:
         top = module_name.split(".")[0]
         if not top or top in sys.stdlib_module_names or top in sys.builtin_module_names:
             return {}
+        if self._distributions is None:
+            self._distributions = installed(self.store)
         parts = {}
-        for distribution in distributions_of(top, self.store):
+        for distribution in self._distributions.get(top, ()):
             version = self._versions.get(distribution)
             if version is None:
                 version = self._versions[distribution] = _version(distribution)

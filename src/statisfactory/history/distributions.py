@@ -2,9 +2,9 @@
 
 Reading the map scans every installed distribution (``packages_distributions``): a large part of
 a first run of a small pipeline. It is read once per process and kept in the run history across
-processes, as long as the folders of the import path are unchanged: installing or removing a
-distribution adds or removes entries of its folder, which changes the folder's modification
-time, so the map is read again.
+processes, as long as the distributions' metadata folders on the import path are the same ones:
+installing, upgrading or removing a distribution adds, renames (``name-version.dist-info``) or
+removes one, so the map is read again.
 """
 
 from __future__ import annotations
@@ -24,15 +24,14 @@ STORE_KEY = "#distributions"  # its row in the store's file digests (see path_st
 _known: tuple[tuple[int, int], Mapping[str, list[str]]] | None = None  # (path state, map)
 
 
-def distributions_of(top: str, store: Any = None) -> list[str]:
-    """The distributions providing the top-level module ``top`` (none for the project's own
-    modules and the standard library); ``store`` (a history store) keeps the map across
-    processes."""
+def installed(store: Any = None) -> Mapping[str, list[str]]:
+    """The distributions providing each top-level module (none for the project's own modules
+    and the standard library); ``store`` (a history store) keeps the map across processes."""
     global _known
     state, youngest = _path_state()
     if _known is None or _known[0] != state:
         _known = state, _read(state, youngest, store)
-    return list(_known[1].get(top, []))
+    return _known[1]
 
 
 def forget() -> None:
@@ -42,24 +41,33 @@ def forget() -> None:
 
 
 def path_state() -> tuple[int, int]:
-    """The import path's state, as the ``(size, mtime_ns)`` of the map's row in the store:
-    the number of its folders and a digest of their paths and modification times."""
+    """The installed distributions' state, as the ``(size, mtime_ns)`` of the map's row in the
+    store: how many there are, and a digest of where each is, its name and version (its
+    ``.dist-info`` folder's name) and when its folder was written."""
     return _path_state()[0]
 
 
 def _path_state() -> tuple[tuple[int, int], float]:
-    """The path's state and the modification time of its youngest folder."""
+    """The distributions' state and the modification time of the youngest of their folders.
+
+    Only the metadata folders count, not the folders of the path: a project's own folder on
+    the path changes at every edit, and says nothing of what is installed."""
     lines, youngest = [], 0.0
     for entry in sys.path:
         try:
-            info = os.stat(entry or ".")
-        except OSError:
-            lines.append(f"{entry} -")
+            with os.scandir(entry or ".") as found:
+                for item in found:
+                    if item.name.endswith(_METADATA):
+                        written = item.stat().st_mtime_ns
+                        lines.append(f"{entry}/{item.name} {written}")
+                        youngest = max(youngest, written / 1e9)
+        except OSError:  # not a folder (a zip file), or gone: it holds no distribution here
             continue
-        lines.append(f"{entry} {info.st_mtime_ns}")
-        youngest = max(youngest, info.st_mtime_ns / 1e9)
-    digest = bytes_digest("\n".join(lines).encode()).partition(":")[2]
+    digest = bytes_digest("\n".join(sorted(lines)).encode()).partition(":")[2]
     return (len(lines), int(digest[:15], 16)), youngest
+
+
+_METADATA = (".dist-info", ".egg-info")
 
 
 def _read(state: tuple[int, int], youngest: float, store: Any) -> Mapping[str, list[str]]:

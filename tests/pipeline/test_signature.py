@@ -57,6 +57,7 @@ def test_the_signature_of_a_plain_function() -> None:
     assert read.volatiles == (("d", "d", True),)
     assert read.var_keyword == "more"
     assert read.positional == ("a", "b")
+    assert read.parameters == {"a", "b", "c", "d"}
     assert [o.name for o in read.outputs] == ["out"]
 
 

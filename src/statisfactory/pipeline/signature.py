@@ -33,15 +33,7 @@ class CraftSignature:
     var_keyword: str | None  # the ``**kwargs`` parameter, if any
     positional: tuple[str, ...]  # parameters a direct call may pass positionally
     outputs: tuple[_Marker, ...]
-
-    @property
-    def parameters(self) -> frozenset[str]:
-        """Every named parameter (not ``**kwargs``)."""
-        return frozenset(
-            [p for p, _ in self.artifacts]
-            + [p for p, _, _ in self.volatiles]
-            + [p for p, _ in self.keywords]
-        )
+    parameters: frozenset[str]  # every named parameter (not ``**kwargs``)
 
 
 def read_signature(function: Callable, craft_name: str) -> CraftSignature:
@@ -81,6 +73,7 @@ def read_signature(function: Callable, craft_name: str) -> CraftSignature:
         var_keyword=var_keyword,
         positional=tuple(positional),
         outputs=_outputs(returned, namespace, craft_name),
+        parameters=frozenset(p for p, _ in artifacts + keywords).union(p for p, *_ in volatiles),
     )
 
 

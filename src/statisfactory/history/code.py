@@ -96,6 +96,8 @@ class CodeFingerprints:
         self._versions: dict[str, str] = {}
         self._packages: dict[str, dict[str, str]] = {}  # module name -> its package parts
         self._distributions: Mapping[str, list[str]] | None = None  # read once per run
+        self._own: dict[Any, str] = {}  # code object -> digest of its source (nested functions)
+        self._closures: dict[_Node, dict[str, str]] = {}  # a module counted whole -> its parts
 
     @classmethod
     def of_session(cls, session: Any, store: Any = None) -> CodeFingerprints:
@@ -127,13 +129,18 @@ class CodeFingerprints:
         if name in module.analysed.definitions and getattr(owner, name, None) is craft:
             parts = self._closure(("def", module.name, name))
         else:  # not a top-level definition of its module: a factory, a nested function
-            try:
-                source = textwrap.dedent(inspect.getsource(function))
-                own = normalised_digest(source, module.label)
-            except (OSError, TypeError, SyntaxError) as error:
-                return Code(None, f"inspect.getsource cannot read it ({error})")
-            parts = self._closure(("module", module.name, ""))
-            parts[f"{module.label}::{function.__qualname__}"] = own
+            own = self._own.get(function.__code__)  # the crafts one factory made share it
+            if own is None:
+                try:
+                    source = textwrap.dedent(inspect.getsource(function))
+                    own = self._own[function.__code__] = normalised_digest(source, module.label)
+                except (OSError, TypeError, SyntaxError) as error:
+                    return Code(None, f"inspect.getsource cannot read it ({error})")
+            whole = ("module", module.name, "")
+            reached = self._closures.get(whole)  # the same for every craft of the module
+            if reached is None:
+                reached = self._closures[whole] = self._closure(whole)
+            parts = {**reached, f"{module.label}::{function.__qualname__}": own}
         return self._code(parts)
 
     def _code(self, parts: dict[str, str]) -> Code:

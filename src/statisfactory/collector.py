@@ -1,9 +1,16 @@
-"""Pause Python's cyclic garbage collector around work that allocates many acyclic objects."""
+"""How the package treats Python's cyclic garbage collector.
+
+Building many objects that form no cycles (a parsed YAML file, a solved plan) makes the collector
+run full collections of the whole heap again and again; so does a pipeline of many small crafts,
+whose collector passes would otherwise scan the project's modules, the crafts and the plan, at a
+cost per craft growing with the size of everything loaded before.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import threading
 from collections.abc import Iterator
 
 
@@ -23,3 +30,27 @@ def collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+_lock = threading.Lock()
+_frozen_runs = 0  # runs going on in this process (nested, or in several threads)
+
+
+@contextlib.contextmanager
+def heap_frozen() -> Iterator[None]:
+    """Leave the objects alive when a run starts out of the collector's passes until it ends
+    (``gc.freeze``): the collector still runs, on what the run makes. Cycles that were already
+    garbage are collected after the run. Nested and concurrent runs share one freeze, undone
+    when the last of them ends."""
+    global _frozen_runs
+    with _lock:
+        if _frozen_runs == 0:
+            gc.freeze()
+        _frozen_runs += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _frozen_runs -= 1
+            if _frozen_runs == 0:
+                gc.unfreeze()

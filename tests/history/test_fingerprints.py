@@ -99,6 +99,21 @@ def test_code_fingerprints_follow_each_craft_and_the_rest_of_its_module(project_
     assert fresh.of(module.second) != second
 
 
+def test_crafts_made_by_one_factory_read_its_source_once_per_run(project_factory, monkeypatch):
+    import inspect
+
+    root = project_factory({"lib/factory_module.py": MODULE})
+    sys.path.insert(0, str(root / "lib"))  # the fixture restores sys.path
+    module = importlib.import_module("factory_module")
+    reads = []
+    real = inspect.getsource
+    monkeypatch.setattr(inspect, "getsource", lambda obj: reads.append(obj) or real(obj))
+    codes = CodeFingerprints()
+    made = [codes.of(craft) for craft in module.MADE]
+    assert len({code.digest for code in made}) == 1 and made[0].digest
+    assert len(reads) == 1
+
+
 def test_a_lambda_or_a_module_without_file_has_no_code_fingerprint():
     from statisfactory import Craft, Volatile
 

@@ -38,6 +38,7 @@ from typing import Any
 
 from statisfactory.history.code_analysis import Definition, ModuleCode, analyse, normalised_digest
 from statisfactory.history.digests import bytes_digest
+from statisfactory.history.distributions import installed
 from statisfactory.project.settings import flag
 
 RACY_SECONDS = 2.0  # a module younger than this may change again within its modification time
@@ -60,7 +61,6 @@ _FileKey = tuple[str, int, int]  # path, modification time (ns), size
 _Node = tuple[str, str, str]  # ("def", module, name) or ("module", module, "")
 _modules: dict[tuple[_FileKey, str | None], ModuleCode] = {}
 _lock = threading.Lock()
-_distributions: Mapping[str, list[str]] | None = None
 
 
 @dataclass(slots=True)
@@ -95,6 +95,10 @@ class CodeFingerprints:
         self._found: dict[str, _Module | None] = {}  # module name -> module, None if not ours
         self._memo: dict[_Node, tuple[dict[str, str], list[_Node]]] = {}  # node -> edges
         self._versions: dict[str, str] = {}
+        self._packages: dict[str, dict[str, str]] = {}  # module name -> its package parts
+        self._distributions: Mapping[str, list[str]] | None = None  # read once per run
+        self._own: dict[Any, str] = {}  # code object -> digest of its source (nested functions)
+        self._closures: dict[_Node, dict[str, str]] = {}  # a module counted whole -> its parts
 
     @classmethod
     def of_session(cls, session: Any, store: Any = None) -> CodeFingerprints:
@@ -124,13 +128,18 @@ class CodeFingerprints:
         if name in module.analysed.definitions and getattr(owner, name, None) is craft:
             parts = self._closure(("def", module.name, name))
         else:  # not a top-level definition of its module: a factory, a nested function
-            try:
-                source = textwrap.dedent(inspect.getsource(function))
-                own = normalised_digest(source, module.label)
-            except (OSError, TypeError, SyntaxError) as error:
-                return Code(None, f"inspect.getsource cannot read it ({error})")
-            parts = self._closure(("module", module.name, ""))
-            parts[f"{module.label}::{function.__qualname__}"] = own
+            own = self._own.get(function.__code__)  # the crafts one factory made share it
+            if own is None:
+                try:
+                    source = textwrap.dedent(inspect.getsource(function))
+                    own = self._own[function.__code__] = normalised_digest(source, module.label)
+                except (OSError, TypeError, SyntaxError) as error:
+                    return Code(None, f"inspect.getsource cannot read it ({error})")
+            whole = ("module", module.name, "")
+            reached = self._closures.get(whole)  # the same for every craft of the module
+            if reached is None:
+                reached = self._closures[whole] = self._closure(whole)
+            parts = {**reached, f"{module.label}::{function.__qualname__}": own}
         return self._code(parts)
 
     def _code(self, parts: dict[str, str]) -> Code:
@@ -266,14 +275,24 @@ class CodeFingerprints:
     def _package(self, module_name: str, parts: dict[str, str]) -> None:
         if not self.environment:
             return
+        found = self._packages.get(module_name)  # every craft importing it asks again
+        if found is None:
+            found = self._packages[module_name] = self._package_parts(module_name)
+        parts.update(found)
+
+    def _package_parts(self, module_name: str) -> dict[str, str]:
         top = module_name.split(".")[0]
         if not top or top in sys.stdlib_module_names or top in sys.builtin_module_names:
-            return
-        for distribution in _distributions_of(top):
+            return {}
+        if self._distributions is None:
+            self._distributions = installed(self.store)
+        parts = {}
+        for distribution in self._distributions.get(top, ()):
             version = self._versions.get(distribution)
             if version is None:
                 version = self._versions[distribution] = _version(distribution)
             parts[PACKAGE + distribution] = version
+        return parts
 
     # --- modules of the project -----------------------------------------------------------
     def _module(self, name: str, *, always: bool = False) -> _Module | None:
@@ -357,15 +376,6 @@ def _analysed(key: _FileKey, package: str | None, store: Any) -> ModuleCode:
     with _lock:
         _modules[key, package] = code
     return code
-
-
-def _distributions_of(top: str) -> list[str]:
-    global _distributions
-    if _distributions is None:
-        from importlib.metadata import packages_distributions
-
-        _distributions = packages_distributions()
-    return _distributions.get(top, [])
 
 
 def _version(distribution: str) -> str:

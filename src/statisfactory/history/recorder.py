@@ -24,6 +24,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from statisfactory.collector import heap_frozen
 from statisfactory.history.fingerprints import ArtifactFingerprints, Stored
 from statisfactory.logger import get_logger
 from statisfactory.processes import this_process
@@ -227,9 +228,19 @@ _EXECUTION_FIELDS = (
 def _craft_rows(
     run_id: str, records: list[tuple], secrets: Secrets
 ) -> tuple[list[dict], list[dict]]:
-    """The ``executions`` and ``craft_state`` rows of execution records, secrets masked."""
+    """The ``executions`` and ``craft_state`` rows of execution records, secrets masked.
+
+    ``records`` is emptied as its rows are built: a run's records and their rows are never
+    all in memory at once."""
+    with heap_frozen():  # many rows, no cycles: the collector leaves the rest of the heap
+        return _rows_of(run_id, records, secrets)
+
+
+def _rows_of(run_id: str, records: list[tuple], secrets: Secrets) -> tuple[list[dict], list[dict]]:
     executions, states = [], []
-    for *values, keep_state, code_parts in records:
+    records.reverse()  # taken from the end, in the order they were recorded
+    while records:
+        *values, keep_state, code_parts = records.pop()
         row = dict(zip(_EXECUTION_FIELDS, values, strict=True))
         row["run_id"] = run_id
         params = dict(zip(row["params"][::2], row["params"][1::2], strict=True))
@@ -258,6 +269,7 @@ def _craft_rows(
 _ENTRY_FIELDS = ("kind", "location", "fingerprint", "producer", "problem")
 _TEXT_FIELDS = ("location", "problem")  # what may repeat a secret (not the digests)
 _ABSENT = ...  # a field an entry does not have (None is a value: "no fingerprint")
+_ABSENTS = (_ABSENT,) * len(_ENTRY_FIELDS)
 
 
 def _flat_params(params: Mapping[str, Any]) -> tuple:
@@ -269,7 +281,7 @@ def _flat(entries: Mapping[str, Mapping[str, Any]]) -> tuple:
     flat: list[Any] = []
     for name, fields in entries.items():
         flat.append(name)
-        flat.extend(fields.get(field, _ABSENT) for field in _ENTRY_FIELDS)
+        flat.extend(map(fields.get, _ENTRY_FIELDS, _ABSENTS))
     return tuple(flat)
 
 

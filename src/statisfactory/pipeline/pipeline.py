@@ -253,6 +253,35 @@ class Pipeline(Hookable):
         ``dry_run`` checks everything a run checks first (and explains, with ``explain``), then
         returns an empty result: no craft runs and nothing is recorded.
         """
+        from statisfactory.collector import heap_frozen
+
+        with heap_frozen():
+            return self._run(
+                params,
+                runner,
+                max_workers,
+                incremental,
+                explain,
+                volatile_cache,
+                configuration,
+                plugins,
+                strict,
+                dry_run,
+            )
+
+    def _run(
+        self,
+        params: Mapping[str, Any] | None,
+        runner: Any,
+        max_workers: int | None,
+        incremental: bool,
+        explain: bool,
+        volatile_cache: bool | None,
+        configuration: str | None,
+        plugins: Iterable[Any],
+        strict: bool | None,
+        dry_run: bool,
+    ) -> RunResult:
         import time
 
         from statisfactory.pipeline.run import RunResult, RunStatus

@@ -33,50 +33,38 @@ class CraftSignature:
     var_keyword: str | None  # the ``**kwargs`` parameter, if any
     positional: tuple[str, ...]  # parameters a direct call may pass positionally
     outputs: tuple[_Marker, ...]
-
-    @property
-    def parameters(self) -> frozenset[str]:
-        """Every named parameter (not ``**kwargs``)."""
-        return frozenset(
-            [p for p, _ in self.artifacts]
-            + [p for p, _, _ in self.volatiles]
-            + [p for p, _ in self.keywords]
-        )
+    parameters: frozenset[str]  # every named parameter (not ``**kwargs``)
 
 
 def read_signature(function: Callable, craft_name: str) -> CraftSignature:
     """Build the :class:`CraftSignature` of ``function``; bad annotations name the craft."""
     namespace = getattr(function, "__globals__", {})
-    try:
-        signature = inspect.signature(function)
-    except (TypeError, ValueError) as error:
-        raise CraftError(f"Craft '{craft_name}': cannot read its signature ({error})") from error
-
+    parameters, returned = _parameters(function, craft_name)
     artifacts: list[tuple[str, str]] = []
     volatiles: list[tuple[str, str, bool]] = []
     keywords: list[tuple[str, Any]] = []
     positional: list[str] = []
     var_keyword = None
-    for parameter in signature.parameters.values():
-        if parameter.kind is parameter.POSITIONAL_ONLY:
+    for name, kind, default, annotation in parameters:
+        if kind is _POSITIONAL_ONLY:
             raise CraftError(
-                f"Craft '{craft_name}': parameter '{parameter.name}' is positional-only; "
+                f"Craft '{craft_name}': parameter '{name}' is positional-only; "
                 "crafts receive their arguments by name, remove the '/' from the signature"
             )
-        if parameter.kind is parameter.VAR_POSITIONAL:
+        if kind is _VAR_POSITIONAL:
             continue  # nothing is ever passed positionally by a pipeline
-        if parameter.kind is parameter.VAR_KEYWORD:
-            var_keyword = parameter.name
+        if kind is _VAR_KEYWORD:
+            var_keyword = name
             continue
-        if parameter.kind is parameter.POSITIONAL_OR_KEYWORD:
-            positional.append(parameter.name)
-        marker = _parameter_marker(parameter, namespace, craft_name)
+        if kind is _POSITIONAL_OR_KEYWORD:
+            positional.append(name)
+        marker = _parameter_marker(name, annotation, namespace, craft_name)
         if isinstance(marker, Artifact):
-            artifacts.append((parameter.name, marker.name))
+            artifacts.append((name, marker.name))
         elif isinstance(marker, Volatile):
-            volatiles.append((parameter.name, marker.name, parameter.default is not NO_DEFAULT))
+            volatiles.append((name, marker.name, default is not NO_DEFAULT))
         else:
-            keywords.append((parameter.name, parameter.default))
+            keywords.append((name, default))
 
     return CraftSignature(
         artifacts=tuple(artifacts),
@@ -84,21 +72,75 @@ def read_signature(function: Callable, craft_name: str) -> CraftSignature:
         keywords=tuple(keywords),
         var_keyword=var_keyword,
         positional=tuple(positional),
-        outputs=_outputs(signature.return_annotation, namespace, craft_name),
+        outputs=_outputs(returned, namespace, craft_name),
+        parameters=frozenset(p for p, _ in artifacts + keywords).union(p for p, *_ in volatiles),
     )
 
 
+_Parameter = tuple[str, Any, Any, Any]  # name, kind, default, annotation
+_POSITIONAL_ONLY = inspect.Parameter.POSITIONAL_ONLY
+_POSITIONAL_OR_KEYWORD = inspect.Parameter.POSITIONAL_OR_KEYWORD
+_VAR_POSITIONAL = inspect.Parameter.VAR_POSITIONAL
+_KEYWORD_ONLY = inspect.Parameter.KEYWORD_ONLY
+_VAR_KEYWORD = inspect.Parameter.VAR_KEYWORD
+
+
+def _parameters(function: Callable, craft_name: str) -> tuple[list[_Parameter], Any]:
+    """The parameters of ``function`` and its return annotation, as ``inspect.signature``
+    gives them. A plain function's are read from its code object: ``inspect`` would build and
+    check a ``Parameter`` object for each, a good part of decorating many crafts."""
+    if (
+        type(function) is not types.FunctionType
+        or hasattr(function, "__wrapped__")
+        or (hasattr(function, "__signature__"))
+    ):  # partials, wrappers, classes, explicit signatures: inspect knows them all
+        try:
+            signature = inspect.signature(function)
+        except (TypeError, ValueError) as error:
+            raise CraftError(
+                f"Craft '{craft_name}': cannot read its signature ({error})"
+            ) from error
+        parameters = [
+            (p.name, p.kind, p.default, p.annotation) for p in signature.parameters.values()
+        ]
+        return parameters, signature.return_annotation
+    code = function.__code__
+    names = code.co_varnames
+    annotations = function.__annotations__
+    positional_count, keyword_count = code.co_argcount, code.co_kwonlyargcount
+    defaults = function.__defaults__ or ()
+    first_default = positional_count - len(defaults)
+    parameters = []
+    for index, name in enumerate(names[:positional_count]):
+        kind = _POSITIONAL_ONLY if index < code.co_posonlyargcount else _POSITIONAL_OR_KEYWORD
+        default = defaults[index - first_default] if index >= first_default else NO_DEFAULT
+        parameters.append((name, kind, default, annotations.get(name, NO_DEFAULT)))
+    index = positional_count + keyword_count
+    if code.co_flags & inspect.CO_VARARGS:
+        name = names[index]
+        parameters.append((name, _VAR_POSITIONAL, NO_DEFAULT, annotations.get(name, NO_DEFAULT)))
+        index += 1
+    keyword_defaults = function.__kwdefaults__ or {}
+    for name in names[positional_count : positional_count + keyword_count]:
+        default = keyword_defaults.get(name, NO_DEFAULT)
+        parameters.append((name, _KEYWORD_ONLY, default, annotations.get(name, NO_DEFAULT)))
+    if code.co_flags & inspect.CO_VARKEYWORDS:
+        name = names[index]
+        parameters.append((name, _VAR_KEYWORD, NO_DEFAULT, annotations.get(name, NO_DEFAULT)))
+    return parameters, annotations.get("return", NO_DEFAULT)
+
+
 def _parameter_marker(
-    parameter: inspect.Parameter, namespace: dict, craft_name: str
+    name: str, annotation: Any, namespace: dict, craft_name: str
 ) -> _Marker | None:
-    annotation = _resolve(parameter.annotation, namespace)
+    annotation = _resolve(annotation, namespace)
     if isinstance(annotation, type) and issubclass(annotation, _Marker):
-        return annotation(parameter.name)  # `train: Artifact` means the artifact "train"
+        return annotation(name)  # `train: Artifact` means the artifact "train"
     if isinstance(annotation, _Marker):
         return annotation
     if isinstance(annotation, list | tuple) and any(_is_marker(item) for item in annotation):
         raise CraftError(
-            f"Craft '{craft_name}': parameter '{parameter.name}' is annotated with several "
+            f"Craft '{craft_name}': parameter '{name}' is annotated with several "
             f"markers ({annotation!r}); a parameter receives one Artifact or one Volatile"
         )
     return None

@@ -1,0 +1,87 @@
+"""Which installed distributions provide a top-level module (``sklearn`` → ``scikit-learn``).
+
+Reading the map scans every installed distribution (``packages_distributions``): a large part of
+a first run of a small pipeline. It is read once per process and kept in the run history across
+processes, as long as the distributions' metadata folders on the import path are the same ones:
+installing, upgrading or removing a distribution adds, renames (``name-version.dist-info``) or
+removes one, so the map is read again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from statisfactory.history.digests import bytes_digest
+
+RACY_SECONDS = 2.0  # a folder younger than this may change again within its modification time
+STORE_KEY = "#distributions"  # its row in the store's file digests (see path_state)
+
+_known: tuple[tuple[int, int], Mapping[str, list[str]]] | None = None  # (path state, map)
+
+
+def installed(store: Any = None) -> Mapping[str, list[str]]:
+    """The distributions providing each top-level module (none for the project's own modules
+    and the standard library); ``store`` (a history store) keeps the map across processes."""
+    global _known
+    state, youngest = _path_state()
+    if _known is None or _known[0] != state:
+        _known = state, _read(state, youngest, store)
+    return _known[1]
+
+
+def forget() -> None:
+    """Drop the map read in this process (the next call reads it again)."""
+    global _known
+    _known = None
+
+
+def path_state() -> tuple[int, int]:
+    """The installed distributions' state, as the ``(size, mtime_ns)`` of the map's row in the
+    store: how many there are, and a digest of where each is, its name and version (its
+    ``.dist-info`` folder's name) and when its folder was written."""
+    return _path_state()[0]
+
+
+def _path_state() -> tuple[tuple[int, int], float]:
+    """The distributions' state and the modification time of the youngest of their folders.
+
+    Only the metadata folders count, not the folders of the path: a project's own folder on
+    the path changes at every edit, and says nothing of what is installed."""
+    lines, youngest = [], 0.0
+    for entry in sys.path:
+        try:
+            with os.scandir(entry or ".") as found:
+                for item in found:
+                    if item.name.endswith(_METADATA):
+                        written = item.stat().st_mtime_ns
+                        lines.append(f"{entry}/{item.name} {written}")
+                        youngest = max(youngest, written / 1e9)
+        except OSError:  # not a folder (a zip file), or gone: it holds no distribution here
+            continue
+    digest = bytes_digest("\n".join(sorted(lines)).encode()).partition(":")[2]
+    return (len(lines), int(digest[:15], 16)), youngest
+
+
+_METADATA = (".dist-info", ".egg-info")
+
+
+def _read(state: tuple[int, int], youngest: float, store: Any) -> Mapping[str, list[str]]:
+    remembered = store.known_digest(STORE_KEY, *state) if store is not None else None
+    if remembered is not None:
+        try:
+            loaded = json.loads(remembered)
+        except ValueError:  # a damaged row: read the environment again
+            loaded = None
+        if isinstance(loaded, dict):
+            return loaded
+    from importlib import metadata
+
+    found = metadata.packages_distributions()
+    if store is not None and time.time() - youngest > RACY_SECONDS:
+        store.remember_digest(STORE_KEY, *state, json.dumps(found, sort_keys=True))
+    return found

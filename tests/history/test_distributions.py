@@ -1,0 +1,97 @@
+"""Which distributions provide a module: read from the environment once, then from the run
+history while the folders of the import path are unchanged."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from statisfactory.history import distributions
+from statisfactory.history.sqlite_store import SqliteDriver
+from statisfactory.history.store import HistoryStore
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = HistoryStore(SqliteDriver(tmp_path / "history.db"))
+    yield store
+    store.close()
+
+
+@pytest.fixture
+def scans(monkeypatch) -> list[int]:
+    """Counts the scans of the whole environment (``packages_distributions``)."""
+    import importlib.metadata
+
+    calls: list[int] = []
+    real = importlib.metadata.packages_distributions
+
+    def counted():
+        calls.append(1)
+        return real()
+
+    monkeypatch.setattr(importlib.metadata, "packages_distributions", counted)
+    monkeypatch.setattr(distributions, "RACY_SECONDS", 0.0)  # folders written by this test
+    distributions.forget()
+    yield calls
+    distributions.forget()
+
+
+def fake_distribution(folder: Path, name: str, top: str) -> None:
+    info = folder / f"{name}-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "top_level.txt").write_text(f"{top}\n")
+
+
+def test_a_new_process_reads_the_map_from_the_history(store, scans) -> None:
+    assert "statisfactory-pipelines" in distributions.installed(store).get("statisfactory", [])
+    store.flush()
+    distributions.forget()  # as in a new process
+    assert "statisfactory-pipelines" in distributions.installed(store).get("statisfactory", [])
+    assert len(scans) == 1
+
+
+def test_installing_into_the_path_reads_the_environment_again(
+    store, scans, tmp_path, monkeypatch
+) -> None:
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.setattr(sys, "path", [*sys.path, str(site)])
+    assert distributions.installed(store).get("tinytop", []) == []
+    store.flush()
+    fake_distribution(site, "tiny-dist", "tinytop")
+    assert distributions.installed(store).get("tinytop", []) == ["tiny-dist"]
+    distributions.forget()
+    assert distributions.installed(store).get("tinytop", []) == ["tiny-dist"]
+    assert len(scans) == 2
+
+
+def test_without_a_store_the_map_is_read_once_per_state_of_the_path(scans) -> None:
+    assert "statisfactory-pipelines" in distributions.installed(None).get("statisfactory", [])
+    assert "statisfactory-pipelines" in distributions.installed(None).get("statisfactory", [])
+    assert len(scans) == 1
+
+
+def test_a_damaged_remembered_map_is_read_again(store, scans) -> None:
+    key = distributions.path_state()
+    store.remember_digest(distributions.STORE_KEY, *key, "{not json")
+    store.flush()
+    assert "statisfactory-pipelines" in distributions.installed(store).get("statisfactory", [])
+    assert len(scans) == 1
+
+
+def test_a_change_to_a_folder_of_the_path_without_distributions_keeps_the_map(
+    store, scans, tmp_path, monkeypatch
+) -> None:
+    project = tmp_path / "lib"
+    project.mkdir()
+    monkeypatch.setattr(sys, "path", [*sys.path, str(project)])
+    distributions.installed(store).get("statisfactory", [])
+    store.flush()
+    (project / "edited.py").write_text("x = 1\n")
+    distributions.forget()
+    distributions.installed(store).get("statisfactory", [])
+    assert len(scans) == 1

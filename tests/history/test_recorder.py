@@ -1,0 +1,42 @@
+"""Building the rows of a run's craft records: in order, secrets masked, and the records let go
+of as their rows are built (a large run's records and rows are never all in memory at once)."""
+
+from __future__ import annotations
+
+from statisfactory.history.recorder import _craft_rows, _flat, _flat_params
+from statisfactory.secrets import Secrets
+
+
+def record(position: int, token: str) -> tuple:
+    inputs = {"source": {"kind": "artifact", "location": f"s3://b/{token}/x", "fingerprint": "f"}}
+    outputs = {"v": {"kind": "volatile", "fingerprint": None}}
+    return (
+        position,
+        f"lab.step_{position}",
+        "ran",
+        "",
+        "code",
+        "key",
+        _flat_params({"token": token}),
+        _flat(inputs),
+        _flat(outputs),
+        1.0,
+        0.5,
+        "",
+        True,
+        "{}",
+    )
+
+
+def test_rows_follow_the_records_and_the_records_are_emptied() -> None:
+    secrets = Secrets(["hunter2"])
+    records = [record(i, "hunter2") for i in range(3)]
+    executions, states = _craft_rows("run", records, secrets)
+    assert records == []
+    assert [row["position"] for row in executions] == [0, 1, 2]
+    assert [row["craft"] for row in states] == ["lab.step_0", "lab.step_1", "lab.step_2"]
+    first = executions[0]
+    assert "hunter2" not in repr(executions) + repr(states)
+    assert first["inputs"]["source"]["kind"] == "artifact"
+    assert first["outputs"] == {"v": {"kind": "volatile", "fingerprint": None}}
+    assert states[0]["inputs"] == {"source": "f"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -65,3 +66,27 @@ def test_bad_sweeps_are_refused_before_running(swept: Path, sets: str, message: 
     assert message in ran.stderr
     assert "Traceback" not in ran.stderr
     assert not (swept / "data").exists()
+
+
+def test_a_swept_secret_is_masked_in_the_stored_member_names(swept: Path) -> None:
+    secrets = ["tok-secret-aaaa1111", "tok-secret-bbbb2222"]
+    (swept / "pipelines/parameters/sets.yaml").write_text(
+        f"s: {{n: 4, alpha: 0.5, +zip: {{model: [a, b], api_token: {secrets}}}}}\n"
+    )
+    ran = statisfactory("run", "swept", "s", cwd=swept)
+    assert ran.returncode == 0, ran.stderr
+    with sqlite3.connect(swept / ".statisfactory/history.db") as connection:
+        tables = [
+            row[0]
+            for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        ]
+        stored = [
+            str(value)
+            for table in tables
+            if not table.startswith("sqlite_")
+            for row in connection.execute(f"SELECT * FROM {table}")  # noqa: S608 (our tables)
+            for value in row
+        ]
+    configurations = [text for text in stored if text.startswith("s[")]
+    assert configurations, "the members' names are recorded"
+    assert not [text for text in stored if any(secret in text for secret in secrets)]

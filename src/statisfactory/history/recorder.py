@@ -74,7 +74,10 @@ class RunRecorder:
         run = {
             "run_id": self.run_id,
             "pipeline": self.pipeline,
-            "configuration": self.configuration,
+            # a sweep member's name shows its swept values, a secret among them
+            "configuration": None
+            if self.configuration is None
+            else self.secrets.mask(self.configuration),
             "params": self.secrets.redact(dict(self.params)),
             "incremental": int(self.incremental),
             "started": time.time(),

@@ -3,11 +3,13 @@ real project, each followed by an incremental run in a fresh process."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -319,3 +321,49 @@ def test_the_environment_can_be_left_out_of_the_fingerprint(project_factory, tmp
     shutil.rmtree(target)
     install(wheel(tmp_path, "2.0.0"), target)
     assert ran(root, **env) == set()
+
+
+def distribution(folder: Path, name: str, module: str) -> None:
+    """An installed distribution ``name`` (1.0) providing top-level ``module``, in ``folder``."""
+    info = folder / f"{name.replace('-', '_')}-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+    (info / "top_level.txt").write_text(f"{module}\n")
+
+
+def settle(folder: Path, age: float) -> None:
+    """Make ``folder`` look modified ``age`` seconds ago (older than the racy window)."""
+    when = time.time() - age
+    os.utime(folder, (when, when))
+
+
+def test_the_distributions_of_modules_are_remembered_until_the_import_path_changes(
+    tmp_path, monkeypatch
+) -> None:
+    from statisfactory.history import code
+    from statisfactory.history.store import open_store
+
+    site = tmp_path / "site"
+    site.mkdir()
+    distribution(site, "alpha-dist", "alpha_mod")
+    settle(site, 60)
+    store = open_store(tmp_path / "project")
+    monkeypatch.setattr(sys, "path", [str(site)])  # only folders this test controls
+    monkeypatch.setattr(code, "_distributions", None)
+    assert code._distributions_by_module(store)["alpha_mod"] == ["alpha-dist"]
+    store.flush()
+
+    def unread() -> None:
+        raise AssertionError("every distribution's metadata was read again")
+
+    # Another process, the same import path: the map comes from the store.
+    monkeypatch.setattr(code, "_distributions", None)
+    with monkeypatch.context() as patched:
+        patched.setattr(importlib.metadata, "packages_distributions", unread)
+        assert code._distributions_by_module(store)["alpha_mod"] == ["alpha-dist"]
+
+    # A distribution installed on the path changes its folder: the map is read again.
+    distribution(site, "beta-dist", "beta_mod")
+    settle(site, 30)
+    found = code._distributions_by_module(store)
+    assert found["beta_mod"] == ["beta-dist"] and found["alpha_mod"] == ["alpha-dist"]

@@ -24,6 +24,7 @@ its crafts.
 from __future__ import annotations
 
 import inspect
+import json
 import os
 import platform
 import stat
@@ -31,10 +32,10 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from statisfactory.history.code_analysis import Definition, ModuleCode, analyse, normalised_digest
 from statisfactory.history.digests import bytes_digest
@@ -59,7 +60,8 @@ _FileKey = tuple[str, int, int]  # path, modification time (ns), size
 _Node = tuple[str, str, str]  # ("def", module, name) or ("module", module, "")
 _modules: dict[tuple[_FileKey, str | None], ModuleCode] = {}
 _lock = threading.Lock()
-_distributions: Mapping[str, list[str]] | None = None
+_distributions: tuple[int, Mapping[str, list[str]]] | None = None  # import path state, map
+_DISTRIBUTIONS_KEY = "#distributions"  # after sys.prefix: the map's key in the store
 
 
 @dataclass(slots=True)
@@ -94,6 +96,7 @@ class CodeFingerprints:
         self._found: dict[str, _Module | None] = {}  # module name -> module, None if not ours
         self._memo: dict[_Node, tuple[dict[str, str], list[_Node]]] = {}  # node -> edges
         self._versions: dict[str, str] = {}
+        self._tops: Mapping[str, list[str]] | None = None  # top-level module -> distributions
 
     @classmethod
     def of_session(cls, session: Any, store: Any = None) -> CodeFingerprints:
@@ -270,7 +273,9 @@ class CodeFingerprints:
         top = module_name.split(".")[0]
         if not top or top in sys.stdlib_module_names or top in sys.builtin_module_names:
             return
-        for distribution in _distributions_of(top):
+        if self._tops is None:  # the import path is looked at once per run
+            self._tops = _distributions_by_module(self.store, self._is_ours)
+        for distribution in self._tops.get(top, ()):
             version = self._versions.get(distribution)
             if version is None:
                 version = self._versions[distribution] = _version(distribution)
@@ -360,13 +365,49 @@ def _analysed(key: _FileKey, package: str | None, store: Any) -> ModuleCode:
     return code
 
 
-def _distributions_of(top: str) -> list[str]:
+def _distributions_by_module(
+    store: Any, ours: Callable[[str], bool] = lambda entry: False
+) -> Mapping[str, list[str]]:
+    """The distributions providing each top-level module, for the import path as it is;
+    ``ours`` tells the project's folders, whose modules are followed as code, not packages."""
     global _distributions
-    if _distributions is None:
-        from importlib.metadata import packages_distributions
+    state, settled = _import_path_state(ours)
+    if _distributions is None or _distributions[0] != state:
+        _distributions = (state, _installed_distributions(store, state, settled))
+    return _distributions[1]
 
-        _distributions = packages_distributions()
-    return _distributions.get(top, [])
+
+def _installed_distributions(store: Any, state: int, settled: bool) -> Mapping[str, list[str]]:
+    """:func:`importlib.metadata.packages_distributions`, which reads every distribution's
+    metadata, remembered in ``store`` for this state of the import path."""
+    key = sys.prefix + _DISTRIBUTIONS_KEY
+    remembered = store.known_digest(key, 0, state) if store is not None else None
+    if remembered is not None:
+        return cast(dict[str, list[str]], json.loads(remembered))
+    from importlib.metadata import packages_distributions
+
+    found = packages_distributions()
+    if store is not None and settled:
+        store.remember_digest(key, 0, state, json.dumps(found))
+    return found
+
+
+def _import_path_state(ours: Callable[[str], bool]) -> tuple[int, bool]:
+    """A number that changes when a distribution is installed, upgraded or removed anywhere
+    on the import path (each changes the modification time of the folder holding it), and
+    whether no folder changed within the last seconds (a younger one may change unseen)."""
+    lines, newest = [], 0
+    for entry in sys.path:
+        if ours(entry or "."):  # edited often, and never where packages are installed
+            continue
+        try:
+            mtime_ns = os.stat(entry or ".").st_mtime_ns
+        except OSError:
+            continue
+        lines.append(f"{entry} {mtime_ns}")
+        newest = max(newest, mtime_ns)
+    digest = bytes_digest("\n".join(lines).encode()).partition(":")[2]
+    return int(digest[:15], 16), time.time() - newest / 1e9 > RACY_SECONDS
 
 
 def _version(distribution: str) -> str:

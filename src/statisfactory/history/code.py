@@ -43,7 +43,7 @@ from statisfactory.history.digests import bytes_digest
 RACY_SECONDS = 2.0  # a module younger than this may change again within its modification time
 UNREADABLE = "unreadable: "  # the value of a part that cannot be fingerprinted
 PACKAGE, PYTHON = "package:", "python"
-_STORE_SUFFIX = "#code"  # the key of a module's analysis in the store's file digests
+_STORE_SUFFIX = "#code2"  # the key of a module's analysis in the store's file digests (its format)
 
 
 @dataclass(frozen=True, slots=True)

@@ -323,18 +323,15 @@ def test_the_environment_can_be_left_out_of_the_fingerprint(project_factory, tmp
     assert ran(root, **env) == set()
 
 
-def distribution(folder: Path, name: str, module: str) -> None:
-    """An installed distribution ``name`` (1.0) providing top-level ``module``, in ``folder``."""
+def distribution(folder: Path, name: str, module: str, age: float = 60) -> None:
+    """An installed distribution ``name`` (1.0) providing top-level ``module``, in ``folder``,
+    installed ``age`` seconds ago (older than the racy window)."""
     info = folder / f"{name.replace('-', '_')}-1.0.dist-info"
     info.mkdir()
     (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
     (info / "top_level.txt").write_text(f"{module}\n")
-
-
-def settle(folder: Path, age: float) -> None:
-    """Make ``folder`` look modified ``age`` seconds ago (older than the racy window)."""
     when = time.time() - age
-    os.utime(folder, (when, when))
+    os.utime(info, (when, when))
 
 
 def test_the_distributions_of_modules_are_remembered_until_the_import_path_changes(
@@ -346,7 +343,6 @@ def test_the_distributions_of_modules_are_remembered_until_the_import_path_chang
     site = tmp_path / "site"
     site.mkdir()
     distribution(site, "alpha-dist", "alpha_mod")
-    settle(site, 60)
     store = open_store(tmp_path / "project")
     monkeypatch.setattr(sys, "path", [str(site)])  # only folders this test controls
     monkeypatch.setattr(code, "_distributions", None)
@@ -356,14 +352,15 @@ def test_the_distributions_of_modules_are_remembered_until_the_import_path_chang
     def unread() -> None:
         raise AssertionError("every distribution's metadata was read again")
 
-    # Another process, the same import path: the map comes from the store.
+    # Another process, the same distributions (a file written beside them changes nothing):
+    # the map comes from the store.
+    (site / "notes.txt").write_text("not a distribution")
     monkeypatch.setattr(code, "_distributions", None)
     with monkeypatch.context() as patched:
         patched.setattr(importlib.metadata, "packages_distributions", unread)
         assert code._distributions_by_module(store)["alpha_mod"] == ["alpha-dist"]
 
-    # A distribution installed on the path changes its folder: the map is read again.
-    distribution(site, "beta-dist", "beta_mod")
-    settle(site, 30)
+    # A distribution installed on the path: the map is read again.
+    distribution(site, "beta-dist", "beta_mod", age=30)
     found = code._distributions_by_module(store)
     assert found["beta_mod"] == ["beta-dist"] and found["alpha_mod"] == ["alpha-dist"]

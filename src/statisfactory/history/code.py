@@ -23,6 +23,7 @@ its crafts.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import os
@@ -394,18 +395,29 @@ def _installed_distributions(store: Any, state: int, settled: bool) -> Mapping[s
 
 def _import_path_state(ours: Callable[[str], bool]) -> tuple[int, bool]:
     """A number that changes when a distribution is installed, upgraded or removed anywhere
-    on the import path (each changes the modification time of the folder holding it), and
-    whether no folder changed within the last seconds (a younger one may change unseen)."""
+    on the import path (each makes or removes its ``.dist-info`` or ``.egg-info`` folder, named
+    after its version), and whether none of those changed within the last seconds (a younger
+    one may change unseen)."""
     lines, newest = [], 0
     for entry in sys.path:
         if ours(entry or "."):  # edited often, and never where packages are installed
             continue
         try:
-            mtime_ns = os.stat(entry or ".").st_mtime_ns
+            with os.scandir(entry or ".") as found:
+                items = [
+                    (item.name, item.stat().st_mtime_ns)
+                    for item in found
+                    if item.name.endswith((".dist-info", ".egg-info"))
+                ]
+        except NotADirectoryError:  # a zip archive
+            items = []
+            with contextlib.suppress(OSError):
+                items = [("", os.stat(entry).st_mtime_ns)]
         except OSError:
             continue
-        lines.append(f"{entry} {mtime_ns}")
-        newest = max(newest, mtime_ns)
+        for name, mtime_ns in sorted(items):
+            lines.append(f"{entry} {name} {mtime_ns}")
+            newest = max(newest, mtime_ns)
     digest = bytes_digest("\n".join(lines).encode()).partition(":")[2]
     return int(digest[:15], 16), time.time() - newest / 1e9 > RACY_SECONDS
 

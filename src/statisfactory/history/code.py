@@ -44,6 +44,7 @@ from statisfactory.history.digests import bytes_digest
 RACY_SECONDS = 2.0  # a module younger than this may change again within its modification time
 UNREADABLE = "unreadable: "  # the value of a part that cannot be fingerprinted
 PACKAGE, PYTHON = "package:", "python"
+_PYTHON_VERSION = platform.python_version()
 _STORE_SUFFIX = "#code2"  # the key of a module's analysis in the store's file digests (its format)
 
 
@@ -96,7 +97,7 @@ class CodeFingerprints:
         self.environment = environment
         self._found: dict[str, _Module | None] = {}  # module name -> module, None if not ours
         self._memo: dict[_Node, tuple[dict[str, str], list[_Node]]] = {}  # node -> edges
-        self._versions: dict[str, str] = {}
+        self._packages: dict[str, dict[str, str]] = {}  # top-level module -> its parts
         self._tops: Mapping[str, list[str]] | None = None  # top-level module -> distributions
 
     @classmethod
@@ -140,7 +141,7 @@ class CodeFingerprints:
 
     def _code(self, parts: dict[str, str]) -> Code:
         if self.environment:
-            parts = {**parts, PYTHON: platform.python_version()}
+            parts = {**parts, PYTHON: _PYTHON_VERSION}
         for key, value in parts.items():
             if value.startswith(UNREADABLE):
                 return Code(None, f"{key} {value.removeprefix(UNREADABLE)}", parts)
@@ -271,16 +272,18 @@ class CodeFingerprints:
     def _package(self, module_name: str, parts: dict[str, str]) -> None:
         if not self.environment:
             return
-        top = module_name.split(".")[0]
+        top = module_name.partition(".")[0]
+        found = self._packages.get(top)
+        if found is None:  # once per top-level module and run, whatever its importers
+            found = self._packages[top] = self._package_parts(top)
+        parts.update(found)
+
+    def _package_parts(self, top: str) -> dict[str, str]:
         if not top or top in sys.stdlib_module_names or top in sys.builtin_module_names:
-            return
+            return {}
         if self._tops is None:  # the import path is looked at once per run
             self._tops = _distributions_by_module(self.store, self._is_ours)
-        for distribution in self._tops.get(top, ()):
-            version = self._versions.get(distribution)
-            if version is None:
-                version = self._versions[distribution] = _version(distribution)
-            parts[PACKAGE + distribution] = version
+        return {PACKAGE + name: _version(name) for name in self._tops.get(top, ())}
 
     # --- modules of the project -----------------------------------------------------------
     def _module(self, name: str, *, always: bool = False) -> _Module | None:

@@ -7,8 +7,9 @@
   exist, nothing more);
 * hashing a 1 GB local artifact (created under ``benchmarks/.work/``, deleted after);
 * the demo project's first run (``run prepare base`` then ``run train ridge``, whole processes,
-  after ``compile``), plain and ``--incremental``: the difference is the cost of fingerprinting
-  its code and data.
+  after ``compile``), plain and ``--incremental``, and, in the incremental one, the time spent
+  fingerprinting the crafts' code (``CodeFingerprints.of``, which analyses each module the first
+  time it is reached: no analysis is stored yet) as a share of the processes' wall time.
 
 Each figure is the best of a few runs, each in a fresh interpreter: imports, the session and
 the project's modules are loaded before the clock starts; opening the history is timed.
@@ -179,26 +180,61 @@ def measure_hashing(folder: Path) -> float:
     return HASH_BYTES / 1e9 / best
 
 
+DEMO_RUN = """
+import json, sys, time
+started = time.perf_counter()
+from statisfactory.history import code
+from statisfactory.cli.main import main
+
+spent = [0.0]
+fingerprint = code.CodeFingerprints.of
+
+def timed(self, craft):
+    begun = time.perf_counter()
+    try:
+        return fingerprint(self, craft)
+    finally:
+        spent[0] += time.perf_counter() - begun
+
+code.CodeFingerprints.of = timed
+status = main(sys.argv[1:])
+seconds = time.perf_counter() - started
+print("RESULT " + json.dumps({"status": status, "code": spent[0], "seconds": seconds}))
+"""
+
+
 def measure_demo(folder: Path) -> dict[str, float]:
-    """Best wall time (of 2) of the demo's first run, plain and incremental, from a clean copy."""
+    """Best wall time (of 2) of the demo's first run, plain and incremental, from a clean copy;
+    ``code``: the share of the incremental run spent fingerprinting code (of its best round)."""
     demo = folder / "demo"
     shutil.rmtree(demo, ignore_errors=True)
     ignored = shutil.ignore_patterns("data", "reports", "__pycache__", ".statisfactory")
     shutil.copytree(DEMO, demo, ignore=ignored)
     statisfactory = str(VENV_BIN / "statisfactory")
     subprocess.run([statisfactory, "compile"], cwd=demo, capture_output=True, check=True)
-    best = {"plain": float("inf"), "incremental": float("inf")}
+    best = {"plain": float("inf"), "incremental": float("inf"), "code": 0.0}
     for _ in range(2):
-        for mode in best:
+        for mode in ("plain", "incremental"):
             shutil.rmtree(demo / "data", ignore_errors=True)
             shutil.rmtree(demo / ".statisfactory", ignore_errors=True)
             flags = ["--incremental"] if mode == "incremental" else []
             started = time.perf_counter()
+            spent = 0.0
             for argv in DEMO_RUNS:
-                subprocess.run(
-                    [statisfactory, *argv, *flags], cwd=demo, capture_output=True, check=True
-                )
-            best[mode] = min(best[mode], time.perf_counter() - started)
+                if mode == "plain":
+                    subprocess.run(
+                        [statisfactory, *argv], cwd=demo, capture_output=True, check=True
+                    )
+                    continue
+                result = run_snippet(DEMO_RUN, *argv, *flags, cwd=demo)
+                if result["status"] != 0:
+                    raise RuntimeError(f"the demo's `{' '.join(argv)}` failed")
+                spent += result["code"]
+            seconds = time.perf_counter() - started
+            if seconds < best[mode]:
+                best[mode] = seconds
+                if mode == "incremental":
+                    best["code"] = spent / seconds
     return best
 
 
@@ -213,7 +249,7 @@ def run() -> list[Row]:
     finally:
         shutil.rmtree(WORK, ignore_errors=True)
     share = ours["noop"] / ours["first"]
-    demo_share = demo["incremental"] / demo["plain"] - 1
+    demo_share = demo["code"]
     overhead = ours["first"] / ours["plain"] - 1
     group = "incremental"
     return [
@@ -243,8 +279,9 @@ def run() -> list[Row]:
         Row(
             group,
             "code-fingerprinting cost of the demo project's first run (prepare + train, whole "
-            f"processes): incremental {demo['incremental']:.2f} s vs plain {demo['plain']:.2f} s",
-            f"{demo_share * 100:+.1f} %",
+            "processes, no analysis stored yet): time in code fingerprints / the run's wall time; "
+            f"incremental {demo['incremental']:.2f} s, plain {demo['plain']:.2f} s",
+            f"{demo_share * 100:.1f} %",
             target=f"≤ {DEMO_TARGET * 100:.0f} % of the run",
             ok=demo_share <= DEMO_TARGET,
         ),

@@ -84,7 +84,7 @@ def test_a_swept_secret_is_masked_in_the_stored_member_names(swept: Path) -> Non
             str(value)
             for table in tables
             if not table.startswith("sqlite_")
-            for row in connection.execute(f"SELECT * FROM {table}")  # noqa: S608 (our tables)
+            for row in connection.execute(f"SELECT * FROM {table}")
             for value in row
         ]
     configurations = [text for text in stored if text.startswith("s[")]

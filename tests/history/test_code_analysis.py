@@ -70,3 +70,50 @@ def test_a_constant_getattr_is_followed_and_import_time_statements_are_kept() ->
 def test_text_that_is_not_python_is_a_syntax_error() -> None:
     with pytest.raises(SyntaxError):
         analysed("def broken(:\n")
+
+
+NESTED = textwrap.dedent(
+    """
+    def craft(values, scale=2):
+        def inner(value):
+            \"\"\"Inner docstring.\"\"\"
+            return {"value": value * 1.5, **extra}  # a comment
+
+        global seen
+        return [inner(v) for v in values if v is not None]
+    """
+)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("value * 1.5", "value * 1.25"),  # a constant of a nested function
+        ("value * 1.5", "value * 3 / 2"),  # the same value, computed
+        ('"value"', '"values"'),
+        ("scale=2", "scale=3"),  # a default
+        ("**extra", "extra: 0"),  # a `None` key of `{**d}` against a key
+        ("global seen", "global seen, other"),
+        ("inner(v)", "inner(*v)"),
+        ("if v is not None", "if v is None"),
+        ("for v in values", "for v in values[1:]"),
+    ],
+)
+def test_any_code_change_changes_the_digest_nested_code_and_constants_included(old, new):
+    assert new not in NESTED
+    before, after = analysed(NESTED), analysed(NESTED.replace(old, new))
+    assert before.definitions["craft"].digest != after.definitions["craft"].digest
+    assert before.whole != after.whole
+
+
+def test_a_nested_docstring_or_comment_does_not_change_the_digest() -> None:
+    edited = NESTED.replace('"""Inner docstring."""', '"""Other."""').replace("# a comment", "")
+    assert analysed(edited).definitions == analysed(NESTED).definitions
+
+
+def test_a_huge_module_is_analysed_with_the_collector_back_on_after() -> None:
+    import gc
+
+    text = "".join(f"def step_{i}(x):\n    return x + {i}\n\n" for i in range(2_000))
+    code = analysed(text)
+    assert len(code.definitions) == 2_000 and gc.isenabled()

@@ -31,9 +31,12 @@ def print_table(
         click.echo("  (none)")
         return
     widths = [max(len(str(c)) for c in column) for column in zip(columns, *cells, strict=True)]
-    for row in (list(columns), *cells):
-        line = "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True))
-        click.echo("  " + line.rstrip())
+    lines = [
+        "  "
+        + "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip()
+        for row in (list(columns), *cells)
+    ]
+    click.echo("\n".join(lines))  # one write: a run's table has a row per craft
 
 
 def print_yaml(data: Mapping[str, Any], *, comment: str = "") -> None:

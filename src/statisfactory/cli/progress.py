@@ -43,12 +43,28 @@ class CraftRecord:
         return self.finished - self.started
 
 
+@dataclass
+class Tally:
+    """How many crafts are done or skipped, and which run now: kept as the hooks come, so
+    that showing one event never goes through every craft (a run may have 100,000)."""
+
+    total: int
+    done: int = 0
+    skipped: int = 0
+    running: dict[int, str] | None = None  # index -> short name, in starting order
+
+    @property
+    def completed(self) -> int:
+        return self.done + self.skipped
+
+
 class RunMonitor:
     """Records each craft's timing while a pipeline runs; shows it as it happens."""
 
     def __init__(self, pipeline: Pipeline, *, root: Path, terminal: bool) -> None:
         crafts = pipeline.plan.crafts  # the order the run indexes them in
         self.records = [CraftRecord(craft.fqname, craft.saves) for craft in crafts]
+        self.tally = Tally(len(self.records), running={})
         self._root = root
         self._terminal = terminal
         self._display: PlainDisplay | LiveDisplay = PlainDisplay()
@@ -80,27 +96,43 @@ class RunMonitor:
     @hookimpl
     def before_craft(self, index: int) -> None:
         record = self.records[index]
+        if record.status is CraftStatus.SKIPPED:  # it runs again, for a craft that needs it
+            self.tally.skipped -= 1
         record.status, record.started = CraftStatus.RUNNING, time.perf_counter()
-        self._display.started(record, self.records)
+        self._running(index, record)
+        self._display.started(record, self.tally)
 
     @hookimpl
     def after_craft(self, index: int) -> None:
         record = self.records[index]
         record.status, record.finished = CraftStatus.DONE, time.perf_counter()
-        self._display.finished(record, self.records)
+        self._stopped(index)
+        self.tally.done += 1
+        self._display.finished(record, self.tally)
 
     @hookimpl
     def on_craft_error(self, index: int, error: BaseException) -> None:
         record = self.records[index]
         record.status, record.finished = CraftStatus.FAILED, time.perf_counter()
         record.error = f"{type(error).__name__}: {error}"
-        self._display.failed(record, self.records)
+        self._stopped(index)
+        self._display.failed(record, self.tally)
 
     @hookimpl
     def on_craft_skip(self, index: int, reason: str) -> None:
         record = self.records[index]
         record.status, record.error = CraftStatus.SKIPPED, reason
-        self._display.skipped(record, self.records)
+        self._stopped(index)
+        self.tally.skipped += 1
+        self._display.skipped(record, self.tally)
+
+    def _running(self, index: int, record: CraftRecord) -> None:
+        assert self.tally.running is not None
+        self.tally.running[index] = record.name.rpartition(".")[2]
+
+    def _stopped(self, index: int) -> None:
+        assert self.tally.running is not None
+        self.tally.running.pop(index, None)
 
     # --- summary ------------------------------------------------------------------------------
     def summary_rows(self) -> list[tuple[str, str, str, str]]:
@@ -128,23 +160,22 @@ class PlainDisplay:
     def stop(self) -> None:
         pass
 
-    def started(self, record: CraftRecord, records: Any) -> None:
+    def started(self, record: CraftRecord, tally: Tally) -> None:
         _logger.info("craft %s started", record.name)
 
-    def finished(self, record: CraftRecord, records: Any) -> None:
-        done = sum(1 for r in records if r.status == "done")
+    def finished(self, record: CraftRecord, tally: Tally) -> None:
         _logger.info(
             "craft %s done in %.2f s (%d/%d)",
             record.name,
             record.seconds or 0.0,
-            done,
-            len(records),
+            tally.done,
+            tally.total,
         )
 
-    def failed(self, record: CraftRecord, records: Any) -> None:
+    def failed(self, record: CraftRecord, tally: Tally) -> None:
         _logger.error("craft %s failed: %s", record.name, record.error)
 
-    def skipped(self, record: CraftRecord, records: Any) -> None:
+    def skipped(self, record: CraftRecord, tally: Tally) -> None:
         _logger.info("craft %s skipped: %s", record.name, record.error)
 
 
@@ -177,34 +208,34 @@ class LiveDisplay:
     def stop(self) -> None:
         self._progress.stop()
 
-    def _describe(self, records: Any) -> None:
-        running = [r.name.rpartition(".")[2] for r in records if r.status == "running"]
+    def _describe(self, tally: Tally) -> None:
+        running = list((tally.running or {}).values())
         self._progress.update(
             self._task,
             description=f"running {', '.join(running)}" if running else "waiting",
-            completed=sum(1 for r in records if r.status in ("done", "skipped")),
+            completed=tally.completed,
         )
 
-    def started(self, record: CraftRecord, records: Any) -> None:
-        self._describe(records)
+    def started(self, record: CraftRecord, tally: Tally) -> None:
+        self._describe(tally)
 
-    def finished(self, record: CraftRecord, records: Any) -> None:
+    def finished(self, record: CraftRecord, tally: Tally) -> None:
         from rich.text import Text  # Text, not markup: names and errors may hold brackets
 
         seconds = f" {record.seconds or 0.0:.2f} s"
         self._progress.console.print(Text.assemble(("✓ ", "green"), record.name, (seconds, "dim")))
-        self._describe(records)
+        self._describe(tally)
 
-    def failed(self, record: CraftRecord, records: Any) -> None:
+    def failed(self, record: CraftRecord, tally: Tally) -> None:
         from rich.text import Text
 
         self._progress.console.print(
             Text.assemble(("✗ ", "red"), record.name, ": ", (record.error, "red"))
         )
-        self._describe(records)
+        self._describe(tally)
 
-    def skipped(self, record: CraftRecord, records: Any) -> None:
+    def skipped(self, record: CraftRecord, tally: Tally) -> None:
         from rich.text import Text
 
         self._progress.console.print(Text.assemble(("- ", "dim"), record.name, (" skipped", "dim")))
-        self._describe(records)
+        self._describe(tally)

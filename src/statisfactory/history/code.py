@@ -44,7 +44,8 @@ from statisfactory.project.settings import flag
 RACY_SECONDS = 2.0  # a module younger than this may change again within its modification time
 UNREADABLE = "unreadable: "  # the value of a part that cannot be fingerprinted
 PACKAGE, PYTHON = "package:", "python"
-_STORE_SUFFIX = "#code"  # the key of a module's analysis in the store's file digests
+_PYTHON_VERSION = platform.python_version()
+_STORE_SUFFIX = "#code2"  # the key of a module's analysis in the store's file digests (its format)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,7 @@ class CodeFingerprints:
         self._found: dict[str, _Module | None] = {}  # module name -> module, None if not ours
         self._memo: dict[_Node, tuple[dict[str, str], list[_Node]]] = {}  # node -> edges
         self._versions: dict[str, str] = {}
-        self._packages: dict[str, dict[str, str]] = {}  # module name -> its package parts
+        self._packages: dict[str, dict[str, str]] = {}  # top-level module -> its parts
         self._distributions: Mapping[str, list[str]] | None = None  # read once per run
         self._own: dict[Any, str] = {}  # code object -> digest of its source (nested functions)
         self._closures: dict[_Node, dict[str, str]] = {}  # a module counted whole -> its parts
@@ -144,7 +145,7 @@ class CodeFingerprints:
 
     def _code(self, parts: dict[str, str]) -> Code:
         if self.environment:
-            parts = {**parts, PYTHON: platform.python_version()}
+            parts = {**parts, PYTHON: _PYTHON_VERSION}
         for key, value in parts.items():
             if value.startswith(UNREADABLE):
                 return Code(None, f"{key} {value.removeprefix(UNREADABLE)}", parts)
@@ -275,16 +276,16 @@ class CodeFingerprints:
     def _package(self, module_name: str, parts: dict[str, str]) -> None:
         if not self.environment:
             return
-        found = self._packages.get(module_name)  # every craft importing it asks again
-        if found is None:
-            found = self._packages[module_name] = self._package_parts(module_name)
+        top = module_name.partition(".")[0]
+        found = self._packages.get(top)
+        if found is None:  # once per top-level module and run, whatever its importers
+            found = self._packages[top] = self._package_parts(top)
         parts.update(found)
 
-    def _package_parts(self, module_name: str) -> dict[str, str]:
-        top = module_name.split(".")[0]
+    def _package_parts(self, top: str) -> dict[str, str]:
         if not top or top in sys.stdlib_module_names or top in sys.builtin_module_names:
             return {}
-        if self._distributions is None:
+        if self._distributions is None:  # read once per run
             self._distributions = installed(self.store)
         parts = {}
         for distribution in self._distributions.get(top, ()):

@@ -1,9 +1,9 @@
 """What one module defines and what each of its definitions refers to, from its normalised code.
 
 A module is parsed once per file version. Each top-level function, class and assigned name
-gets the digest of its normalised syntax tree (docstrings removed, dumped without positions,
-so comments, docstrings, blank lines and formatting never change it) and the names and dotted
-attribute chains it loads. Code the analysis cannot follow name by name (``from x import *``,
+gets the digest of its normalised syntax tree (docstrings removed, serialised without
+positions, so comments, docstrings, blank lines and formatting never change it) and the names
+and dotted attribute chains it loads. Code the analysis cannot follow name by name (``from x import *``,
 ``getattr`` with a computed name, ``importlib.import_module``, ``exec``, ``eval``,
 ``globals()``…) is reported, so that the module is then fingerprinted whole.
 """
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from statisfactory import syntax
+from statisfactory.collector import collector_paused
 from statisfactory.history.digests import bytes_digest
 
 # Calls whose effect on which names are reached cannot be read from the code.
@@ -73,10 +74,16 @@ def analyse(text: str, filename: str, package: str | None) -> ModuleCode:
     """The analysis of module source ``text``; ``package`` resolves its relative imports.
 
     Raises :class:`SyntaxError` when the text is not Python. Each top-level statement is
-    dumped and walked once (a module of thousands of crafts is analysed in one pass).
+    walked once, serialised and scanned in the same pass (a module of thousands of crafts is
+    analysed in one pass, in time proportional to its size).
     """
+    with collector_paused():  # the tree is millions of objects, none of them garbage
+        return _analysed(text, filename, package)
+
+
+def _analysed(text: str, filename: str, package: str | None) -> ModuleCode:
     tree = syntax.parse(text, filename)
-    _drop_docstring(tree)
+    _drop_docstring(tree)  # the module's: its statements are walked one by one
     imports: dict[str, list[tuple[str, str | None]]] = {}
     stars: list[str] = []
     dynamic = ""
@@ -84,8 +91,8 @@ def analyse(text: str, filename: str, package: str | None) -> ModuleCode:
     preamble: list[str] = []
     bound: dict[str, list[tuple[str, _Scan]]] = {}
     for statement in tree.body:
-        scan = _scan(statement, package, imports, stars)  # first: it drops docstrings
-        dumped = ast.dump(statement)
+        scan = _scan(statement, package, imports, stars)
+        dumped = scan.code
         dumps.append(dumped)
         dynamic = dynamic or scan.dynamic
         if isinstance(statement, ast.Import | ast.ImportFrom):
@@ -110,6 +117,7 @@ class _Scan:
     names: dict[str, None]
     chains: dict[tuple[str, ...], None]
     dynamic: str
+    code: str = ""  # the normalised serialisation of the statement
 
 
 def _scan(
@@ -118,16 +126,26 @@ def _scan(
     imports: dict[str, list[tuple[str, str | None]]],
     stars: list[str],
 ) -> _Scan:
-    """One walk of ``statement``: the names and chains it loads, whether it is dynamic; the
-    imports it makes (a function's own imports count too) are added to ``imports``/``stars``."""
+    """One walk of ``statement``: its normalised code, the names and chains it loads, whether
+    it is dynamic; the imports it makes (a function's own imports count too) are added to
+    ``imports``/``stars``.
+
+    The code is the tree depth first, each node as its type then one token per field: ``*``
+    for a node (serialised after it, in order), ``[n`` then the items of a list, else the
+    value's ``repr`` — positions are attributes, not fields, so they are left out. Docstrings
+    are dropped as their definition is reached.
+    """
     scan = _Scan({}, {}, "")
     heads: set[int] = set()  # names used as `name.attribute`: their chains say what they reach
-    for node in ast.walk(statement):  # breadth first: an attribute comes before its name
+    tokens: list[str] = []
+    pending: list[ast.AST] = [statement]
+    while pending:
+        node = pending.pop()  # depth first, parents first: an attribute comes before its name
         kind = type(node)
         # `type(...) is` rather than isinstance: this loop visits every node of the project
         if kind is ast.Name:
             name = cast(ast.Name, node)
-            if id(node) not in heads and isinstance(name.ctx, ast.Load):
+            if id(node) not in heads and type(name.ctx) is ast.Load:
                 scan.names[name.id] = None
         elif kind is ast.Attribute:
             attribute = cast(ast.Attribute, node)
@@ -155,20 +173,32 @@ def _scan(
                     stars.append(module)
                 else:
                     imports.setdefault(alias.asname or alias.name, []).append((module, alias.name))
+        tokens.append(kind.__name__)
+        children: list[ast.AST] = []
+        for field_name in kind._fields:
+            value = getattr(node, field_name, None)
+            if isinstance(value, ast.AST):
+                tokens.append("*")
+                children.append(value)
+            elif type(value) is list:
+                tokens.append(f"[{len(value)}")
+                for item in value:
+                    if isinstance(item, ast.AST):
+                        tokens.append("*")
+                        children.append(item)
+                    else:  # the names of `global`, a `None` key of `{**d}`…
+                        tokens.append(repr(item))
+            else:
+                tokens.append(repr(value))
+        pending.extend(reversed(children))
+    scan.code = "\x00".join(tokens)  # a repr never holds a raw NUL: tokens stay apart
     return scan
 
 
 def normalised_digest(text: str, filename: str) -> str:
     """The digest of source ``text`` (a function's, dedented) as normalised code."""
     tree = syntax.parse(text, filename)
-    _drop_docstrings(tree)
-    return bytes_digest(ast.dump(tree).encode())
-
-
-def _drop_docstrings(tree: ast.AST) -> None:
-    for node in ast.walk(tree):
-        if type(node) in _WITH_DOCSTRING:
-            _drop_docstring(cast(_Documented, node))
+    return bytes_digest(_scan(tree, None, {}, []).code.encode())
 
 
 _Documented = ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef

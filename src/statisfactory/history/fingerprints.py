@@ -82,6 +82,7 @@ class ArtifactFingerprints:
         self._known: dict[tuple[str, int, int, int], str] = {}
         self._root = str(catalog.root) if catalog is not None else ""
         self._variables: dict[str, frozenset[str]] = {}
+        self._static: dict[str, str] = {}  # local paths without `!{}`, by artifact name
 
     def of(self, name: str, context: Mapping[str, Any]) -> Stored:
         """The fingerprint of artifact ``name`` as it is stored now for ``context``."""
@@ -99,14 +100,21 @@ class ArtifactFingerprints:
     def locate(self, name: str, context: Mapping[str, Any]) -> str:
         """``catalog.locate(name, **context)``; for a local file of a built-in type, computed
         from ``extra.path`` alone (no interactor is built, nothing is imported)."""
+        static = self._static.get(name)
+        if static is not None:
+            return static
         entry = self.catalog.artifacts[name]
         path = entry.extra.get("path") if isinstance(entry.extra, Mapping) else None
         if entry.type in FILE_TYPES and isinstance(path, str) and "+{" not in path:
-            if "!" in path:
+            dynamic = "!" in path
+            if dynamic:
                 path = substitute(path, context, where=entry.where, key="extra.path")[0]
             if not scheme_of(path):
                 local = os.path.expanduser(path) if path.startswith("~") else path
-                return local if os.path.isabs(local) else os.path.join(self._root, local)
+                local = local if os.path.isabs(local) else os.path.join(self._root, local)
+                if not dynamic:  # the same for every context: found once
+                    self._static[name] = local
+                return local
         return self.catalog.locate(name, **context)
 
     def at(

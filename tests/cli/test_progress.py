@@ -1,0 +1,53 @@
+"""The run monitor: what it shows of each craft, without going through every craft each time."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from statisfactory.cli.progress import RunMonitor
+from statisfactory.pipeline import Craft, Pipeline, Volatile
+
+
+@Craft()
+def first() -> Volatile("a"):
+    return 1
+
+
+@Craft()
+def second(a: Volatile) -> Volatile("b"):
+    return a + 1
+
+
+@Craft()
+def third(b: Volatile) -> Volatile("c"):
+    return b + 1
+
+
+class CountedRecords(list):
+    """The monitor's records, counting how often all of them are gone through."""
+
+    walks = 0
+
+    def __iter__(self):
+        CountedRecords.walks += 1
+        return super().__iter__()
+
+
+def test_each_event_is_shown_from_running_counts_not_by_going_through_every_craft(
+    caplog, tmp_path: Path
+) -> None:
+    monitor = RunMonitor(Pipeline(first, second, third), root=tmp_path, terminal=False)
+    monitor.records = CountedRecords(monitor.records)
+    with caplog.at_level(logging.INFO, logger="statisfactory"), monitor:
+        monitor.on_craft_skip(index=0, reason="unchanged")
+        monitor.before_craft(index=0)  # it runs again, for a craft that needs its volatile
+        monitor.after_craft(index=0)
+        for index in (1, 2):
+            monitor.before_craft(index=index)
+            monitor.after_craft(index=index)
+    assert CountedRecords.walks == 0
+    lines = [record.getMessage() for record in caplog.records]
+    assert any("second done" in line and "(2/3)" in line for line in lines)
+    assert any("third done" in line and "(3/3)" in line for line in lines)
+    assert monitor.tally.completed == 3 and not monitor.tally.running

@@ -433,10 +433,60 @@ class HistoryStore:
         rows = self.query(
             f"SELECT * FROM runs {where}ORDER BY started DESC LIMIT :limit", limit=limit, **params
         )
+        return self._with_counts(rows)
+
+    def _with_counts(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Run rows decoded and checked, with how many crafts ran, were skipped or failed."""
         for row in rows:
             counts = self.query(_FINAL_STATUS_COUNTS, run_id=row["run_id"])
             row["counts"] = {count["status"]: count["n"] for count in counts}
         return [_checked(_decoded(row)) for row in rows]
+
+    def search_runs(
+        self,
+        *,
+        filters: Mapping[str, str] | None = None,
+        run_ids: Sequence[str] | None = None,
+        text: str = "",
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of runs, newest first, and how many match in all: ``filters`` are equal
+        columns (``pipeline``, ``configuration``, ``status``), ``run_ids`` a set to keep,
+        ``text`` a run id prefix or part of the pipeline, configuration or user name."""
+        clauses: list[str] = []
+        params: dict[str, Any] = {}
+        for column, value in (filters or {}).items():
+            if column not in SEARCHABLE or not value:
+                continue
+            clauses.append(f"{column} = :{column}")
+            params[column] = value
+        if run_ids is not None:
+            marks = [f":r{i}" for i in range(len(run_ids))] or ["NULL"]
+            clauses.append(f"run_id IN ({', '.join(marks)})")
+            params.update({f"r{i}": run_id for i, run_id in enumerate(run_ids)})
+        if text:
+            clauses.append(
+                "(substr(run_id, 1, :length) = :text OR pipeline LIKE :part ESCAPE '\\' "
+                "OR configuration LIKE :part ESCAPE '\\' OR user_name LIKE :part ESCAPE '\\')"
+            )
+            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.update(text=text, length=len(text), part=f"%{escaped}%")
+        for bound, operator, column in ((since, ">=", "since"), (until, "<", "until")):
+            if bound is not None:
+                clauses.append(f"started {operator} :{column}")
+                params[column] = bound
+        where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+        total = self.query(f"SELECT COUNT(*) AS n FROM runs {where}", **params)
+        rows = self.query(
+            f"SELECT * FROM runs {where}ORDER BY started DESC LIMIT :limit OFFSET :offset",
+            limit=limit,
+            offset=offset,
+            **params,
+        )
+        return self._with_counts(rows), int(total[0]["n"]) if total else 0
 
     def find_runs(self, reference: str) -> list[dict[str, Any]]:
         """Runs whose id starts with ``reference`` (``last`` is the latest run)."""
@@ -491,6 +541,8 @@ class HistoryStore:
         rows = [row for row in rows if row["status"] == "ran"] or rows
         return _decoded(rows[0]) if rows else None
 
+
+SEARCHABLE = ("pipeline", "configuration", "status")  # the columns search_runs filters on
 
 # How many crafts ran, were skipped or failed: a skipped craft that then ran again to provide a
 # volatile counts once, as it ended.

@@ -30,6 +30,11 @@ class Node:
     title: str
     details: list[str] = field(default_factory=list)
     children: list[Node] = field(default_factory=list)
+    # What the node is, for links (the web UI): an artifact's name, location and fingerprint.
+    name: str | None = None
+    location: str | None = None
+    digest: str | None = None
+    run_id: str | None = None  # the run that wrote or produced it, when recorded
 
 
 def artifact_lineage(
@@ -59,6 +64,16 @@ def artifact_lineage(
     return tracer.artifact(name, location, stored.digest, now=True, missing=stored.missing)
 
 
+def version_lineage(
+    session: Any, store: HistoryStore, name: str, location: str, digest: str | None
+) -> Node:
+    """The lineage of one recorded version of artifact ``name``: the bytes of fingerprint
+    ``digest`` once written at ``location``, whatever is stored there now."""
+    store.flush()
+    tracer = _Tracer(store, ArtifactFingerprints(session.catalog, store), Path(session.root))
+    return tracer.artifact(name, location, digest)
+
+
 class _Tracer:
     def __init__(self, store: HistoryStore, fingerprints: ArtifactFingerprints, root: Path):
         self.store = store
@@ -77,7 +92,12 @@ class _Tracer:
         missing: bool = False,
         depth: int = 0,
     ) -> Node:
-        node = Node(f"artifact {name}  {self._short(location)}  {_short_digest(digest)}")
+        node = Node(
+            f"artifact {name}  {self._short(location)}  {_short_digest(digest)}",
+            name=name,
+            location=location,
+            digest=digest,
+        )
         if missing:
             node.details.append("nothing is stored there now")
         write = self.store.latest_write(location=location, fingerprint=digest) if digest else None
@@ -111,6 +131,7 @@ class _Tracer:
         self, node: Node, run_id: str, craft: str | None, depth: int, verb: str = "written"
     ) -> None:
         run = self._run(run_id)
+        node.run_id = run_id
         if craft is None:
             node.details.append(f"saved outside any craft during run {run_id}")
             return

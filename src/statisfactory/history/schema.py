@@ -99,6 +99,7 @@ INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("runs_by_pipeline", "runs", ("pipeline", "started")),
     ("runs_by_configuration", "runs", ("configuration", "started")),
     ("runs_by_status", "runs", ("status", "started")),
+    ("executions_by_craft", "executions", ("craft", "started")),
 )
 
 

@@ -472,8 +472,7 @@ class HistoryStore:
                 "(substr(run_id, 1, :length) = :text OR pipeline LIKE :part ESCAPE '\\' "
                 "OR configuration LIKE :part ESCAPE '\\' OR user_name LIKE :part ESCAPE '\\')"
             )
-            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            params.update(text=text, length=len(text), part=f"%{escaped}%")
+            params.update(text=text, length=len(text), part=_containing(text))
         for bound, operator, column in ((since, ">=", "since"), (until, "<", "until")):
             if bound is not None:
                 clauses.append(f"started {operator} :{column}")
@@ -530,6 +529,42 @@ class HistoryStore:
         )
         return _decoded(rows[0]) if rows else None
 
+    def executions_of(self, craft: str, limit: int = 10) -> list[dict[str, Any]]:
+        """The latest executions of ``craft``, newest first, across runs."""
+        rows = self.query(
+            "SELECT * FROM executions WHERE craft = :craft ORDER BY started DESC LIMIT :limit",
+            craft=craft,
+            limit=limit,
+        )
+        return [_decoded(row) for row in rows]
+
+    def writes_of(self, name: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest recorded writes of artifact ``name``, newest first."""
+        rows = self.query(
+            "SELECT * FROM writes WHERE name = :name ORDER BY written DESC LIMIT :limit",
+            name=name,
+            limit=limit,
+        )
+        return [_decoded(row) for row in rows]
+
+    def readers_of(self, fingerprint: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Executions that read an input with this content ``fingerprint``, newest first."""
+        rows = self.query(
+            "SELECT * FROM executions WHERE inputs LIKE :pattern ESCAPE '\\' "
+            "ORDER BY started DESC LIMIT :limit",
+            pattern=_containing(fingerprint),
+            limit=limit,
+        )
+        found = [_decoded(row) for row in rows]
+        return [
+            row
+            for row in found
+            if any(
+                isinstance(entry, Mapping) and entry.get("fingerprint") == fingerprint
+                for entry in (row.get("inputs") or {}).values()
+            )
+        ]
+
     def execution(self, run_id: str, craft: str) -> dict[str, Any] | None:
         """The execution of ``craft`` in ``run_id`` that produced something (not a skip)."""
         rows = self.query(
@@ -540,6 +575,12 @@ class HistoryStore:
         )
         rows = [row for row in rows if row["status"] == "ran"] or rows
         return _decoded(rows[0]) if rows else None
+
+
+def _containing(text: str) -> str:
+    """A LIKE pattern (``ESCAPE '\\'``) matching values that contain ``text`` literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 SEARCHABLE = ("pipeline", "configuration", "status")  # the columns search_runs filters on

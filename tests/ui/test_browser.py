@@ -175,6 +175,7 @@ def test_a_run_in_progress_updates_live(page, server, project: Path) -> None:
         assert page.inner_text("#run-status") == "succeeded"
         assert int(page.get_attribute("body", "data-updates")) >= 2
         assert page.locator("#crafts tbody tr").count() == 3
+        assert "done" in page.inner_text("#writes")  # recorded at the end, then shown
         shoot(page, "live-run")
     finally:
         running.wait(timeout=120)

@@ -168,6 +168,20 @@ def test_experiments_without_recorded_metrics_list_the_runs(server) -> None:
 
     assert table["columns"][0] == "run_id"
     assert sorted(row[0] for row in table["rows"]) == sorted(run["run_id"] for run in runs)
+    assert table["problems"] == []
+
+
+def test_unclear_choices_are_said_on_the_page(server) -> None:
+    with server.client() as client:
+        run = client.get("/api/runs").json()["runs"][0]
+        table = client.get("/api/experiments", params={"runs": f"2 nope {run['run_id']}"}).json()
+        listing = client.get("/api/runs", params={"since": "yesterday"}).json()
+
+    assert [row[0] for row in table["rows"]] == [run["run_id"]]
+    assert "'2' is ambiguous" in table["problems"][0]
+    assert "no recorded run 'nope'" in table["problems"][1]
+    assert "since: 'yesterday' is not a date" in listing["problems"][0]
+    assert listing["total"] == 2  # the other filters still apply
 
 
 def test_unknown_names_are_clear_404s(server) -> None:

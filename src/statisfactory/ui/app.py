@@ -46,7 +46,7 @@ class Ui:
         self.lock = threading.RLock()
         self.graphs: dict[str, dict[str, Any]] = {}  # laid out once per pipeline
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
-        self.templates.env.filters["tojson_attr"] = json.dumps
+        self.templates.env.filters["when"] = runs.when
 
     # --- helpers ------------------------------------------------------------------------------
     def page(self, request: Request, template: str, status: int = 200, **context: Any) -> Response:
@@ -132,8 +132,8 @@ class Ui:
     def experiments_page(self, request: Request) -> Response:
         query = request.query_params
         chosen = [part for part in query.get("runs", "").replace(",", " ").split() if part]
-        run_ids = experiments.selected_runs(self.store, chosen, query.get("sweep", ""))
-        table = experiments.comparison(self.store, run_ids)
+        run_ids, problems = experiments.selected_runs(self.store, chosen, query.get("sweep", ""))
+        table = experiments.comparison(self.store, run_ids) | {"problems": problems}
         return self.page(
             request, "experiments.html", table=table, sweep=query.get("sweep", ""), chosen=chosen
         )
@@ -189,8 +189,8 @@ class Ui:
     def api_experiments(self, request: Request) -> Response:
         query = request.query_params
         chosen = [part for part in query.get("runs", "").replace(",", " ").split() if part]
-        run_ids = experiments.selected_runs(self.store, chosen, query.get("sweep", ""))
-        return self.json(experiments.comparison(self.store, run_ids))
+        run_ids, problems = experiments.selected_runs(self.store, chosen, query.get("sweep", ""))
+        return self.json(experiments.comparison(self.store, run_ids) | {"problems": problems})
 
     async def run_events(self, request: Request) -> Response:
         """Server-sent events: the run's state each time it changes, until the run ends."""

@@ -14,19 +14,34 @@ from statisfactory.ui.runs import runs_page
 MAX_RUNS = 500  # a comparison of more runs than this is not read on one page
 
 
-def selected_runs(store: Any, run_ids: Sequence[str], sweep: str) -> list[str]:
-    """The runs to compare: those named (prefixes allowed), else a sweep's, else the latest
-    sweep's, else the latest runs."""
+def selected_runs(store: Any, run_ids: Sequence[str], sweep: str) -> tuple[list[str], list[str]]:
+    """The runs to compare, and what was not understood: those named (unambiguous prefixes
+    allowed), else a sweep's, else the latest sweep's, else the latest runs."""
     if run_ids:
-        found = [store.find_runs(reference) for reference in run_ids]
-        return [rows[0]["run_id"] for rows in found if rows]
+        chosen, problems = [], []
+        for reference in run_ids:
+            found = store.find_runs(reference)
+            exact = [row for row in found if row["run_id"] == reference]
+            if exact or len(found) == 1:
+                chosen.append((exact or found)[0]["run_id"])
+            elif found:
+                problems.append(
+                    f"run {reference!r} is ambiguous ({len(found)} runs start with it): give "
+                    "more characters"
+                )
+            else:
+                problems.append(f"no recorded run {reference!r}")
+        return chosen, problems
     if not sweep:
         last = getattr(store, "last_sweep_id", None)
         sweep = (last() or "") if callable(last) else ""
     if sweep:
         of_sweep = getattr(store, "runs_of_sweep", None)
-        return list(of_sweep(sweep))[:MAX_RUNS] if callable(of_sweep) else []
-    return [run["run_id"] for run in runs_page(store, {})["runs"]]
+        if not callable(of_sweep):
+            return [], [f"no sweep {sweep!r}: this run history records no sweeps"]
+        found = list(of_sweep(sweep))[:MAX_RUNS]
+        return found, [] if found else [f"no recorded sweep {sweep!r}"]
+    return [run["run_id"] for run in runs_page(store, {})["runs"]], []
 
 
 def comparison(store: Any, run_ids: Sequence[str]) -> dict[str, Any]:

@@ -20,6 +20,11 @@ def runs_page(store: Any, query: Mapping[str, str]) -> dict[str, Any]:
     if sweep:
         of_sweep = getattr(store, "runs_of_sweep", None)
         run_ids = list(of_sweep(sweep)) if callable(of_sweep) else []
+    problems = [
+        f"{key}: {query[key]!r} is not a date; write it YYYY-MM-DD (or YYYY-MM-DDTHH:MM)"
+        for key in ("since", "until")
+        if query.get(key) and _date(query[key]) is None
+    ]
     rows, total = store.search_runs(
         filters={key: query.get(key, "").strip() for key in FILTERS},
         run_ids=run_ids,
@@ -34,6 +39,7 @@ def runs_page(store: Any, query: Mapping[str, str]) -> dict[str, Any]:
         "total": total,
         "page": page,
         "pages": max(1, -(-total // PAGE_SIZE)),
+        "problems": problems,
         "query": {key: query.get(key, "") for key in (*FILTERS, "sweep", "since", "until", "q")},
     }
 
@@ -96,7 +102,7 @@ def _summary(row: Mapping[str, Any]) -> dict[str, Any]:
         "configuration": row.get("configuration"),
         "status": row.get("status"),
         "started": started,
-        "started_text": _when(started),
+        "started_text": when(started),
         "duration": (ended - started) if started and ended else None,
         "commit": row.get("git_commit"),
         "dirty": bool(row.get("git_dirty")),
@@ -106,7 +112,8 @@ def _summary(row: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _when(seconds: float | None) -> str:
+def when(seconds: float | None) -> str:
+    """A time as the runs list shows it (local time, to the second)."""
     if not seconds:
         return ""
     return dt.datetime.fromtimestamp(seconds).strftime("%Y-%m-%d %H:%M:%S")

@@ -228,8 +228,31 @@ function follow(cy, runId) {
     }));
     document.body.dataset.updates = String(Number(document.body.dataset.updates || 0) + 1);
   };
-  source.addEventListener("end", () => { source.close(); document.body.dataset.live = "ended"; });
+  source.addEventListener("end", async () => {
+    source.close();
+    await finalDetails(runId);
+    document.body.dataset.live = "ended";
+  });
   source.addEventListener("missing", () => source.close());
+}
+
+async function finalDetails(runId) {
+  // What only the end of a run records: its duration and the artifacts it wrote.
+  const response = await fetch(`/api/runs/${encodeURIComponent(runId)}`);
+  if (!response.ok) return;
+  const details = await response.json();
+  const duration = details.run.duration;
+  document.getElementById("run-duration").textContent = duration == null ? "" : `${duration.toFixed(2)} s`;
+  const body = document.querySelector("#writes tbody");
+  if (details.writes.length) {
+    body.replaceChildren(...details.writes.map((w) => {
+      const row = el("tr");
+      const href = `/lineage/${encodeURIComponent(w.name)}?location=${encodeURIComponent(w.location)}&fingerprint=${encodeURIComponent(w.fingerprint || "")}`;
+      row.append(wrap(link(w.name, href)), el("td", w.craft || ""), wrap(el("code", w.location)),
+        wrap(el("code", (w.fingerprint || "").slice(0, 20))));
+      return row;
+    }));
+  }
 }
 
 // --- lineage ----------------------------------------------------------------------------------

@@ -71,7 +71,10 @@ def serve(
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     url = f"http://{shown}:{bound_port}/"
     app = app_factory(token)
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    # An open live-run stream must not hold Ctrl-C up: open connections get 2 s to finish.
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", timeout_graceful_shutdown=2
+    )
     server = uvicorn.Server(config)
     announce(url, token)
     try:

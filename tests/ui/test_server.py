@@ -189,10 +189,14 @@ def test_unknown_names_are_clear_404s(server) -> None:
         pipeline = client.get("/pipelines/nope")
         artifact = client.get("/api/artifacts/tabel")
         craft = client.get("/api/pipelines/train/crafts/lab.crafts.nope")
+        lineage = client.get("/lineage/tabel", params={"location": "/etc/passwd"})
+        far = client.get("/api/runs", params={"page": "1" + "0" * 30})
 
     assert pipeline.status_code == 404 and "nope" in pipeline.text
     assert artifact.status_code == 404 and "table" in artifact.json()["error"]  # close name
     assert craft.status_code == 404 and "lab.crafts.nope" in craft.json()["error"]
+    assert lineage.status_code == 404 and "table" in lineage.text
+    assert far.status_code == 200 and far.json()["runs"] == [] and far.json()["total"] == 2
 
 
 def test_the_ui_is_read_only_and_refuses_foreign_hosts(server) -> None:

@@ -19,6 +19,7 @@ def lineage_data(
 ) -> dict[str, Any]:
     """The upstream tree of a version (the one stored now when no ``location`` is given) and
     the versions written downstream of it."""
+    session.catalog[name]  # an undeclared name is an error naming close names
     if location:
         root = version_lineage(session, store, name, location, fingerprint or None)
     else:

@@ -8,13 +8,14 @@ from collections.abc import Mapping
 from typing import Any
 
 PAGE_SIZE = 50
+LAST_PAGE = 10**9  # pages beyond are empty anyway; the database takes 64-bit offsets only
 FILTERS = ("pipeline", "configuration", "status")
 
 
 def runs_page(store: Any, query: Mapping[str, str]) -> dict[str, Any]:
     """The runs matching ``query`` (``pipeline``, ``configuration``, ``status``, ``sweep``,
     ``since``/``until`` as dates, ``q`` text, ``page`` from 1)."""
-    page = max(1, _int(query.get("page"), 1))
+    page = min(max(1, _int(query.get("page"), 1)), LAST_PAGE)
     sweep = (query.get("sweep") or "").strip()
     run_ids = None
     if sweep:

@@ -221,3 +221,20 @@ def test_the_comparison_sorts(page, server, project: Path) -> None:
     column.click()
     assert shown() == sorted(ascending, reverse=True)
     shoot(page, "experiments")
+
+
+def test_the_first_page_asks_for_the_token_then_the_visit_goes_on(browser, project) -> None:
+    with ui_server(project, "--host", "0.0.0.0") as server:
+        context = browser.new_context()
+        page = context.new_page()
+        url = server.url.replace("0.0.0.0", "127.0.0.1")
+        page.goto(f"{url}runs")
+        assert "A token is needed" in page.inner_text("h1")
+        page.fill("input[name=token]", server.token)
+        page.click("button[type=submit]")
+        page.wait_for_selector("#runs")
+        assert "token" not in page.url
+        page.click("a:text-is('Pipelines')")
+        page.wait_for_selector("#pipelines")
+        shoot(page, "token")
+        context.close()

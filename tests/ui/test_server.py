@@ -229,6 +229,26 @@ def test_any_other_host_needs_the_token(project: Path) -> None:
         assert not any(server.token in line for line in server.output[:1])
 
 
+def test_a_token_given_is_used_and_never_printed(project: Path) -> None:
+    given = "a-long-enough-token-1234"
+    with ui_server(project, "--token", given) as server:
+        assert any("Token: the one given" in line for line in server.output)
+        assert not any(given in line for line in server.output)
+        server.token = given
+        with server.client() as client:
+            assert client.get("/api/runs").status_code == 200
+        import httpx
+
+        assert httpx.get(server.url + "api/runs", timeout=30).status_code == 401
+
+
+def test_a_short_token_is_refused(project: Path) -> None:
+    result = cli("ui", "--port", "0", "--token", "short", cwd=project)
+
+    assert result.returncode == 2
+    assert "--token: use at least 16 characters" in result.stderr
+
+
 def test_a_busy_port_is_one_clear_error(project: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

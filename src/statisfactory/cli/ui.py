@@ -25,7 +25,7 @@ from statisfactory.cli.state import CliState
     "--token",
     envvar="STATISFACTORY_UI_TOKEN",
     help="The token every request must show (default off the loopback: a random one, "
-    "printed in the URL). Also read from STATISFACTORY_UI_TOKEN.",
+    "printed). Also read from STATISFACTORY_UI_TOKEN.",
 )
 @click.option("--open", "open_browser", is_flag=True, help="Open the URL in a web browser.")
 @click.pass_obj
@@ -51,14 +51,14 @@ def ui(state: CliState, port: int, host: str, token: str | None, open_browser: b
     def announce(url: str, chosen: str | None) -> None:
         click.echo(f"Statisfactory UI of {session.root.name}: {url}")
         if chosen is not None:
-            # Not as `?token=…`: the output hides secret assignments like that one.
-            click.echo(
-                f"Token: {chosen}  (asked by the first page; or header Authorization: Bearer)"
-            )
+            # A new token is printed once, on its own line (the output hides `?token=…`); one
+            # the user gave is not repeated.
+            shown = "the one given" if token is not None else chosen
+            click.echo(f"Token: {shown}  (asked by the first page; or Authorization: Bearer)")
         click.echo("Press Ctrl-C to stop.", err=True)
         if open_browser:
             import webbrowser
 
-            webbrowser.open(url)
+            webbrowser.open(f"{url}?token={chosen}" if chosen else url)
 
     serve(lambda chosen: create_app(session, store, token=chosen), host, port, token, announce)

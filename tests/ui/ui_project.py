@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from conftest import write_project
+from project_files import write_project
 
 SECRET_PARAM = "tok-SECRET-4242-xyz"
 SECRET_PASSWORD = "hunter2pass"

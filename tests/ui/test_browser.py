@@ -188,6 +188,13 @@ def test_lineage_navigates_upstream(page, server) -> None:
     page.click("#writes a:text-is('summary')")
     page.wait_for_selector("#lineage-graph[data-ready=true]")
     assert "written by craft lab.crafts.report" in page.inner_text("#upstream")
+    drawn = page.evaluate(
+        "window.uiGraph.nodes().map((n) => n.data('kind') + ' ' + n.data('label')).sort()"
+    )
+    assert drawn == [
+        "artifact summary", "artifact table", "craft fit", "craft make_table", "craft report",
+        "volatile model",
+    ]  # fmt: skip
     shoot(page, "lineage")
 
     page.click("#upstream a.version:has-text('artifact table')")

@@ -35,6 +35,7 @@ class Node:
     location: str | None = None
     digest: str | None = None
     run_id: str | None = None  # the run that wrote or produced it, when recorded
+    craft: str | None = None  # the craft that did, when recorded
 
 
 def artifact_lineage(
@@ -131,7 +132,7 @@ class _Tracer:
         self, node: Node, run_id: str, craft: str | None, depth: int, verb: str = "written"
     ) -> None:
         run = self._run(run_id)
-        node.run_id = run_id
+        node.run_id, node.craft = run_id, craft
         if craft is None:
             node.details.append(f"saved outside any craft during run {run_id}")
             return

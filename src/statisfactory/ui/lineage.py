@@ -63,5 +63,6 @@ def _tree(node: Node) -> dict[str, Any]:
         "location": node.location,
         "fingerprint": node.digest,
         "run_id": node.run_id,
+        "craft": node.craft,
         "children": [_tree(child) for child in node.children],
     }

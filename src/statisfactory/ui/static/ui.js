@@ -57,6 +57,7 @@ function drawGraph(container, graph) {
     wheelSensitivity: 0.3, minZoom: 0.02, maxZoom: 4, pixelRatio: large ? 1 : "auto",
     hideEdgesOnViewport: large, textureOnViewport: large });
   cy.fit(undefined, 20);
+  if (cy.zoom() > 1.2) { cy.zoom(1.2); cy.center(); }  // a small graph keeps readable sizes
   window.uiGraph = cy;
   container.dataset.nodes = String(cy.nodes().length);
   container.dataset.ready = "true";
@@ -266,25 +267,38 @@ async function finalDetails(runId) {
 
 // --- lineage ----------------------------------------------------------------------------------
 function lineagePage() {
+  // Upstream to the left: each version, the craft (in its run) that produced it, that craft's
+  // inputs; downstream to the right: the crafts that read these bytes.
   const data = readData("lineage-data");
   const nodes = [];
   const edges = [];
-  function visit(node, parent, depth, row) {
+  let row = 0;
+  const add = (label, kind, depth, href) => {
     const id = `n${nodes.length}`;
-    const label = node.name || node.title;
-    nodes.push({ id, label, kind: node.name ? "artifact" : "volatile", x: -220 * depth, y: row * 60,
-      width: 30 + 7 * label.length, href: node.name ? `/lineage/${encodeURIComponent(node.name)}?location=${encodeURIComponent(node.location || "")}&fingerprint=${encodeURIComponent(node.fingerprint || "")}` : null });
-    if (parent) edges.push({ source: id, target: parent });
-    let next = row;
-    for (const child of node.children) next = visit(child, id, depth + 1, next) + 1;
-    return Math.max(row, next - (node.children.length ? 1 : 0));
+    nodes.push({ id, label, kind, x: -200 * depth, y: 0, width: 30 + 7 * label.length, href });
+    return id;
+  };
+  function visit(node, depth) {
+    const href = node.name ? `/lineage/${encodeURIComponent(node.name)}?location=${encodeURIComponent(node.location || "")}&fingerprint=${encodeURIComponent(node.fingerprint || "")}` : null;
+    const id = add(node.name || node.title.replace(/^volatile /, ""), node.name ? "artifact" : "volatile", depth, href);
+    let from = id;
+    if (node.craft) {
+      from = add(node.craft.split(".").pop(), "craft", depth + 1, node.run_id ? `/runs/${node.run_id}` : null);
+      edges.push({ source: from, target: id });
+    }
+    const first = row;
+    for (const child of node.children) edges.push({ source: visit(child, depth + (node.craft ? 2 : 1)), target: from });
+    if (!node.children.length) row += 1;
+    const y = ((first + Math.max(first, row - 1)) / 2) * 60;
+    nodes.find((n) => n.id === id).y = y;
+    if (from !== id) nodes.find((n) => n.id === from).y = y;
+    return id;
   }
-  visit(data.upstream, null, 0, 0);
+  const root = visit(data.upstream, 0);
   data.downstream.forEach((reader, index) => {
-    const id = `r${index}`;
-    const label = reader.craft.split(".").pop();
-    nodes.push({ id, label, kind: "craft", x: 220, y: index * 60, width: 30 + 7 * label.length, href: `/runs/${reader.run_id}` });
-    edges.push({ source: "n0", target: id });
+    const id = add(reader.craft.split(".").pop(), "craft", -1, `/runs/${reader.run_id}`);
+    nodes.find((n) => n.id === id).y = index * 60;
+    edges.push({ source: root, target: id });
   });
   const cy = drawGraph(document.getElementById("lineage-graph"), { nodes, edges });
   cy.on("tap", "node", (event) => { const href = event.target.data("href"); if (href) window.location.href = href; });

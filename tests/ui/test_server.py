@@ -249,6 +249,16 @@ def test_a_short_token_is_refused(project: Path) -> None:
     assert "--token: use at least 16 characters" in result.stderr
 
 
+def test_without_run_history_the_runs_page_says_so(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "lab")
+    (root / "conf" / "globals.yaml").write_text("history: false\n")
+    with ui_server(root) as server, server.client() as client:
+        page = client.get("/runs").text
+        assert client.get("/pipelines/train").status_code == 200
+
+    assert 'id="history-off"' in page and "0 runs" in page
+
+
 def test_a_busy_port_is_one_clear_error(project: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

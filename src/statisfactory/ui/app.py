@@ -103,6 +103,7 @@ class Ui:
             request,
             "runs.html",
             listing=listing,
+            history_off=not self.store.enabled,
             pipelines=self.session.pipelines_definitions.names(),
             configurations=self.configurations(),
         )
@@ -228,7 +229,9 @@ def create_app(session: Any, store: Any, *, token: str | None = None) -> Any:
         return endpoint
 
     def guarded(method: Callable[[Request], Response], request: Request) -> Response:
-        with ui.lock:
+        # The session is active while a handler reads through it, as in a run: storage that
+        # finds its connections through the active session (S3, lakeFS) works for previews.
+        with ui.lock, session:
             try:
                 return method(request)
             except KeyError as error:  # an unknown pipeline, artifact or parameter set

@@ -10,7 +10,7 @@ from typing import Any
 
 def versions(session: Any, store: Any, name: str, context: Mapping[str, Any]) -> list[dict]:
     """Newest first: ``run_id``, ``craft``, ``time``, ``location``, ``fingerprint`` (and, from
-    the catalog's versions, ``version``, ``size``, ``current``)."""
+    the catalog's versions, oldest first there, ``version``, ``size``, ``current``)."""
     kept = getattr(session.catalog, "versions", None)
     if callable(kept):
         try:
@@ -18,7 +18,7 @@ def versions(session: Any, store: Any, name: str, context: Mapping[str, Any]) ->
         except Exception:  # no versions for this entry: the recorded writes say what they can
             found = None
         if found:
-            return [_plain(version) for version in found]
+            return [_located(store, name, _plain(version)) for version in reversed(found)]
     return [
         {
             "run_id": row["run_id"],
@@ -29,6 +29,15 @@ def versions(session: Any, store: Any, name: str, context: Mapping[str, Any]) ->
         }
         for row in store.writes_of(name)
     ]
+
+
+def _located(store: Any, name: str, version: dict[str, Any]) -> dict[str, Any]:
+    """A catalog version with ``location`` (where the history saw its bytes written), so that
+    its lineage can be followed."""
+    if not version.get("location") and version.get("fingerprint"):
+        write = store.latest_write(name=name, fingerprint=version["fingerprint"])
+        version["location"] = write["location"] if write else None
+    return version
 
 
 def _plain(version: Any) -> dict[str, Any]:

@@ -177,7 +177,7 @@ function artifactPanel(data) {
   if (data.location) parts.push(link("lineage of the version stored now", lineage));
   parts.push(el("h3", "versions"));
   parts.push(data.versions.length
-    ? table(data.versions.map((v) => [when(v.time), v.run_id ? link(v.run_id.slice(0, 12), `/runs/${v.run_id}`) : "",
+    ? table(data.versions.map((v) => [when(v.time) + (v.current ? " (current)" : ""), v.run_id ? link(v.run_id.slice(0, 12), `/runs/${v.run_id}`) : "",
       v.craft || "", link((v.fingerprint || "").slice(0, 18) || "(lineage)",
         `/lineage/${encodeURIComponent(data.name)}?location=${encodeURIComponent(v.location || "")}&fingerprint=${encodeURIComponent(v.fingerprint || "")}`)]),
       ["written", "run", "craft", "fingerprint"])

@@ -259,6 +259,21 @@ def test_without_run_history_the_runs_page_says_so(tmp_path: Path) -> None:
     assert 'id="history-off"' in page and "0 runs" in page
 
 
+def test_outside_a_project_is_one_clear_error(tmp_path: Path) -> None:
+    result = cli("ui", "--port", "0", cwd=tmp_path)
+
+    assert result.returncode == 2
+    assert "statisfactory new" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_an_unknown_host_is_one_clear_error(project: Path) -> None:
+    result = cli("ui", "--port", "0", "--host", "no-such-host.invalid", cwd=project)
+
+    assert result.returncode == 2
+    assert "--host 'no-such-host.invalid' is not an address" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_a_busy_port_is_one_clear_error(project: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))

@@ -41,14 +41,14 @@ def ui(state: CliState, port: int, host: str, token: str | None, open_browser: b
 
     session = state.session()
     store = session.history_store
-    if not is_loopback(host):
-        click.echo(
-            f"Warning: listening on {host}: anyone who can reach this machine and has the token "
-            "can read the project's pipelines, runs and data previews.",
-            err=True,
-        )
 
     def announce(url: str, chosen: str | None) -> None:
+        if not is_loopback(host):
+            click.echo(
+                f"Warning: listening on {host}: anyone who can reach this machine and has the "
+                "token can read the project's pipelines, runs and data previews.",
+                err=True,
+            )
         click.echo(f"Statisfactory UI of {session.root.name}: {url}")
         if chosen is not None:
             # A new token is printed once, on its own line (the output hides `?token=…`); one

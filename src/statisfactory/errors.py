@@ -143,6 +143,10 @@ class PipelineError(StatisfactoryError):
     """A pipeline cannot be built or solved (duplicate producers, cycles, missing inputs)."""
 
 
+class ReproductionError(PipelineError):
+    """A recorded run that cannot be reproduced as asked (``runs reproduce``)."""
+
+
 class RunnerError(StatisfactoryError):
     """A runner is unknown, misconfigured, or failed to schedule crafts."""
 
@@ -186,6 +190,10 @@ class BackendRegistrationError(CatalogError):
 
 class MissingArtifactError(StorageError, FileNotFoundError):
     """An artifact is declared but nothing is stored at its (resolved) location."""
+
+
+class VersionNotFoundError(CatalogError, LookupError):
+    """A version of an artifact that is not stored (the message lists those that are)."""
 
 
 class DatabaseUnreachableError(StorageError):

@@ -198,17 +198,31 @@ def runs_show(state: CliState, run_id: str) -> None:
 def artifacts_lineage(state: CliState, name: str, params: tuple[str, ...]) -> None:
     """Trace the current version of artifact NAME: the run, craft, commit, parameters and
     inputs that produced it, and theirs, as a tree."""
+    from statisfactory.history.lineage import artifact_lineage, render
+
+    context = artifact_context(params, "lineage")
+    session = state.session()
+    click.echo(render(artifact_lineage(session, _store(state), name, context)))
+
+
+def artifact_context(params: tuple[str, ...], command: str) -> dict[str, Any]:
+    """The ``!{}`` values given as ``--param key=value`` to an ``artifacts`` command."""
     from statisfactory.cli.params import parse_param
     from statisfactory.errors import ConfigurationError
-    from statisfactory.history.lineage import artifact_lineage, render
 
     context = {}
     for text in params:
         override = parse_param(text)
         if override.craft is not None:
             raise ConfigurationError(
-                f"--param {text!r}: lineage takes the artifact's own values, key=value"
+                f"--param {text!r}: {command} takes the artifact's own values, key=value"
             )
         context[override.key] = override.value
-    session = state.session()
-    click.echo(render(artifact_lineage(session, _store(state), name, context)))
+    return context
+
+
+# Defined with the versions, which use this module's helpers.
+from statisfactory.cli.versions import runs_keep, runs_reproduce  # noqa: E402
+
+runs.add_command(runs_keep)
+runs.add_command(runs_reproduce)

@@ -10,6 +10,7 @@ import click
 from statisfactory.cli.history import artifacts_lineage
 from statisfactory.cli.output import print_table, print_yaml, select_by_tags, shown_path
 from statisfactory.cli.state import CliState
+from statisfactory.cli.versions import artifacts_gc, artifacts_restore, artifacts_versions
 
 select_option = click.option(
     "--select",
@@ -170,3 +171,6 @@ def artifacts_describe(state: CliState, name: str) -> None:
 
 
 artifacts.add_command(artifacts_lineage)  # lives with the run history it reads
+artifacts.add_command(artifacts_versions)
+artifacts.add_command(artifacts_restore)
+artifacts.add_command(artifacts_gc)

@@ -26,7 +26,7 @@ COMMANDS = {
     ),
     "artifacts": (
         "statisfactory.cli.listing:artifacts",
-        "List artifacts, describe one or trace its lineage.",
+        "List artifacts, describe one, trace its lineage, list, restore or gc its versions.",
     ),
     "compile": (
         "statisfactory.cli.compile:compile_notebooks",
@@ -38,7 +38,7 @@ COMMANDS = {
         "statisfactory.cli.ui:ui",
         "Browse pipelines, runs, lineage and experiments on the web.",
     ),
-    "runs": ("statisfactory.cli.history:runs", "List recorded runs or show one."),
+    "runs": ("statisfactory.cli.history:runs", "List recorded runs, show, keep or reproduce one."),
     "plugins": (
         "statisfactory.cli.plugins:plugins",
         "List installed plugins (formats, backends, runners, hooks).",

@@ -102,7 +102,7 @@ def run(
 
     Exits with 1 when a craft fails, 2 when the project or the command line is wrong.
     """
-    from statisfactory.cli.params import apply_overrides, parse_param
+    from statisfactory.cli.params import apply_overrides, parse_param, unreflected_overrides
     from statisfactory.cli.progress import RunMonitor
     from statisfactory.cli.selection import chosen_pipeline
 
@@ -112,6 +112,8 @@ def run(
     base = session.parameters[configuration] if configuration is not None else {}
     run_params = apply_overrides(base, overrides, [(c.fqname, c.name) for c in chosen.crafts])
     state.hide_secrets_of(run_params)  # --param api_token=… is as secret as a setting
+    for warning in unreflected_overrides(overrides, chosen.crafts, session.catalog.variables):
+        click.echo(f"Warning: {warning}", err=True)
     _ = chosen.plan  # solve now: a cycle or a duplicate producer is a project error (exit 2)
     if workers is None:
         workers = session.settings.get("max_workers")

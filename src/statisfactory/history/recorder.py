@@ -165,8 +165,20 @@ class RunRecorder:
                 "location": self.secrets.mask(stored.location),
                 "fingerprint": stored.digest,
                 "written": time.time(),
+                "version": self.version_of(name, context, stored),
             }
         )
+
+    def version_of(self, name: str, context: Mapping[str, Any], stored: Stored) -> str | None:
+        """The version a save of a versioned artifact stored (None for other artifacts)."""
+        catalog = self.fingerprints.catalog if self.fingerprints is not None else None
+        if catalog is None or name not in catalog or stored.missing:
+            return None
+        try:
+            return catalog.current_version(name, digest=stored.digest, **context)
+        except Exception as error:  # the write happened; only its version is unknown
+            _logger.debug("version of %s unknown: %s", name, error)
+            return None
 
     def seen(self, location: str) -> Stored | None:
         """What was written or fingerprinted at ``location`` during this run, if anything."""

@@ -109,7 +109,7 @@ class RunHistory:
             for name, entry in progress.inputs.items():
                 if entry.get("producer"):
                     entry["fingerprint"] = self.volatile_digests.get(name)
-        self._forget_outputs(index)
+        self.forget_outputs(index)
         progress.status, progress.started = RAN, time.time()
 
     @hookimpl
@@ -123,8 +123,10 @@ class RunHistory:
                     "location": stored.location,
                     "fingerprint": stored.digest,
                 }
-            else:  # its digest, when the incremental policy took one
+            else:  # its digest when the incremental policy took one, else its producer's
                 digest = self.volatile_digests.get(name) if self.volatile_digests else None
+                if digest is None:
+                    digest = self.volatile_digests[name] = self._produced_by(index, name)
                 outputs[name] = {"kind": kind, "fingerprint": digest}
         facts = self.facts(index)
         comparable = facts.code.digest is not None and facts.state_key is not None
@@ -187,6 +189,21 @@ class RunHistory:
             facts = self._facts[index] = Facts(self.code.of(craft), key, shown)
         return facts
 
+    def _produced_by(self, index: int, name: str) -> str | None:
+        """The fingerprint of volatile ``name`` as the state of the craft producing it: its
+        code, parameters, context and inputs. It stands for the value of a deterministic
+        producer (one that skipping would be wrong for otherwise) where the value itself is
+        not hashed: a plain run, a value held on a Dask worker, one that cannot be pickled.
+        None when part of that state has no fingerprint."""
+        facts = self.facts(index)
+        inputs = {
+            key: entry.get("fingerprint") for key, entry in self.progress(index).inputs.items()
+        }
+        if facts.code.digest is None or facts.state_key is None or None in inputs.values():
+            return None
+        craft = self.run.plan.crafts[index].fqname
+        return value_digest(["produced", craft, name, facts.code.digest, facts.state_key, inputs])
+
     def fingerprint_inputs(self, index: int) -> dict[str, dict[str, Any]]:
         """The craft's inputs now: artifacts as stored, volatiles as produced in this run."""
         plan = self.run.plan
@@ -225,7 +242,7 @@ class RunHistory:
         except Exception as error:  # a location that cannot be resolved: the craft will say so
             return Stored("", None, problem=f"{type(error).__name__}: {error}")
 
-    def _forget_outputs(self, index: int) -> None:
+    def forget_outputs(self, index: int) -> None:
         """The craft is about to write its outputs: fingerprints taken before no longer hold."""
         fingerprints = self.fingerprints
         for name in self.run.plan.crafts[index].saves:

@@ -6,7 +6,11 @@
 ``craft_state``  per craft and parameters, the fingerprints of its last successful execution
                  (what an incremental run compares against);
 ``file_digests`` digests of large local files by size and modification time, so an unchanged
-                 file is not read again.
+                 file is not read again;
+``restores``     one row per version of a versioned artifact made current again by hand.
+
+A write of a versioned artifact records the version it stored (``writes.version``); a run kept
+by ``runs keep`` (``runs.kept``) keeps the versions it wrote from ``artifacts gc``.
 
 Fingerprints and parameters are JSON text; times are seconds since the epoch. A run records
 the process running it (``host``, ``pid``, ``process_started``), so that a run whose process
@@ -19,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-SCHEMA_VERSION = 2  # 2: runs' pid and process_started
+SCHEMA_VERSION = 3  # 2: runs' pid and process_started; 3: writes.version, runs.kept, restores
 
 TEXT, INTEGER, BIGINT, REAL = "text", "integer", "bigint", "real"
 
@@ -40,6 +44,7 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("error", TEXT),
         ("pid", INTEGER),
         ("process_started", TEXT),
+        ("kept", INTEGER),
     ),
     "executions": (
         ("run_id", TEXT),
@@ -64,6 +69,7 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("location", TEXT),
         ("fingerprint", TEXT),
         ("written", REAL),
+        ("version", TEXT),
     ),
     "craft_state": (
         ("craft", TEXT),
@@ -81,6 +87,13 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("size", BIGINT),
         ("mtime_ns", BIGINT),
         ("digest", TEXT),
+    ),
+    "restores": (
+        ("name", TEXT),
+        ("context", TEXT),
+        ("location", TEXT),
+        ("version", TEXT),
+        ("restored", REAL),
     ),
 }
 

@@ -19,6 +19,7 @@ from statisfactory.pipeline import dag
 from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.dag import Plan, solve
 from statisfactory.pipeline.hooks import Hookable
+from statisfactory.project.settings import flag
 from statisfactory.scope import active_session_or_none
 
 if TYPE_CHECKING:
@@ -275,7 +276,9 @@ class Pipeline(Hookable):
             catalog=session.catalog if session is not None and uses_catalog else None,
             configuration=configuration,
             incremental=incremental,
-            strict=bool(_setting(session, "strict_parameters")) if strict is None else strict,
+            strict=flag(getattr(session, "settings", None), "strict_parameters", default=False)
+            if strict is None
+            else strict,
         )
         job = Job(run)  # checks parameters and artifacts before anything runs
         hooks = job.hooks = _run_hooks(run, list(plugins), volatile_cache, explain)

@@ -98,6 +98,25 @@ def test_an_artifact_shows_its_entry_location_versions_and_first_rows(server, pr
     assert "n" in unlocated["problem"] and unlocated["location"] is None
 
 
+def test_a_versioned_artifact_lists_the_catalog_s_versions(server) -> None:
+    with server.client() as client:
+        summary = client.get("/api/artifacts/summary").json()
+        first = summary["versions"][-1]
+        lineage = client.get(
+            "/lineage/summary",
+            params={"location": first["location"], "fingerprint": first["fingerprint"]},
+        )
+
+    versions = summary["versions"]
+    assert len(versions) == 2
+    assert [version["current"] for version in versions] == [True, False]  # newest first
+    assert all(version["version"] and version["run_id"] for version in versions)
+    assert all(version["craft"] == "lab.crafts.report" for version in versions)
+    assert first["location"].endswith("data/summary.json")
+    assert "written by craft lab.crafts.report" in lineage.text
+    assert first["run_id"] in lineage.text
+
+
 def test_runs_list_filters_and_a_run_page(server) -> None:
     with server.client() as client:
         listing = client.get("/api/runs", params={"configuration": "large"}).json()

@@ -82,6 +82,7 @@ FILES = {
         - name: summary
           type: json
           extra: {{path: data/summary.json}}
+          versioned: true
         - name: done
           type: json
           extra: {{path: data/done.json}}

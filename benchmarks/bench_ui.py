@@ -90,8 +90,9 @@ def record_runs(root: Path, count: int) -> None:
     connection.close()
 
 
-def start_server(root: Path) -> tuple[subprocess.Popen, str, float]:
-    """The server, its URL, and the seconds from the command's start to its first response."""
+def start_server(root: Path) -> tuple[subprocess.Popen, str, float, float]:
+    """The server, its URL, the seconds from the command's start to its first response and the
+    server's CPU seconds until then."""
     started = time.perf_counter()
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "statisfactory"), "ui", "--port", "0"],
@@ -115,7 +116,7 @@ def start_server(root: Path) -> tuple[subprocess.Popen, str, float]:
             break
         except OSError:
             time.sleep(0.005)
-    return process, url, time.perf_counter() - started
+    return process, url, time.perf_counter() - started, cpu_seconds(process.pid)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -170,7 +171,7 @@ def run() -> list[Row]:
     write_project(root)
     record_runs(root, runs)
     rows: list[Row] = []
-    process, url, startup = start_server(root)
+    process, url, startup, startup_cpu = start_server(root)
     try:
         pages = {
             "first page": "runs",
@@ -204,15 +205,16 @@ def run() -> list[Row]:
     finally:
         process.terminate()
         process.wait()
-    starts = [startup]
+    starts = [(startup, startup_cpu)]
     for _ in range(2):
-        again, _, seconds = start_server(root)
+        again, _, seconds, cpu = start_server(root)
         again.terminate()
         again.wait()
-        starts.append(seconds)
-    best = min(starts)
+        starts.append((seconds, cpu))
+    best, best_cpu = min(starts)
     rows.append(
-        Row("ui", "`statisfactory ui`: command start to first response (s, best of 3)",
-            f"{best:.2f}", target=f"≤ {START_TARGET}", ok=best <= START_TARGET)
+        Row("ui", f"`statisfactory ui`: command start to first response (s, best of 3; the "
+            f"server's CPU until then {best_cpu:.2f} s)", f"{best:.2f}",
+            target=f"≤ {START_TARGET}", ok=best <= START_TARGET)
     )  # fmt: skip
     return rows

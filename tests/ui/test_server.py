@@ -148,11 +148,13 @@ def test_secrets_never_reach_a_page_or_a_response(server) -> None:
                 "/api/runs",
                 "/api/pipelines/train/crafts/lab.crafts.fit?configuration=small",
                 f"/experiments?runs={small['run_id']}",
+                "/api/pipelines/train/crafts/lab.crafts.report",
             )
         ]
 
     for body in bodies:
         assert SECRET_PARAM not in body and SECRET_PASSWORD not in body
+    assert 'account: str = "***"' in json.loads(bodies[6])["code"]  # a set's secret value
     assert json.loads(bodies[1])["run"]["params"]["api_token"] == "***"
 
 

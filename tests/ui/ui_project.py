@@ -56,7 +56,7 @@ FILES = {
 
 
         @Craft()
-        def report(model: Volatile) -> Artifact("summary"):
+        def report(model: Volatile, account: str = "{SECRET_PARAM}") -> Artifact("summary"):
             return model
 
 

@@ -31,7 +31,7 @@ from starlette.templating import Jinja2Templates
 from statisfactory.errors import StatisfactoryError
 from statisfactory.ui import experiments, graphs, lineage, project, runs
 from statisfactory.ui.access import AccessGate
-from statisfactory.ui.masking import masked
+from statisfactory.ui.masking import masked, project_secrets
 
 HERE = Path(__file__).parent
 LIVE_POLL_SECONDS = 0.5  # how often a live run page's stream reads the store
@@ -44,19 +44,20 @@ class Ui:
         self.session = session
         self.store = store
         self.lock = threading.RLock()
+        self.secrets = project_secrets(session)
         self.graphs: dict[str, dict[str, Any]] = {}  # laid out once per pipeline
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.filters["when"] = runs.when
 
     # --- helpers ------------------------------------------------------------------------------
     def page(self, request: Request, template: str, status: int = 200, **context: Any) -> Response:
-        safe = masked(self.session, context)
+        safe = masked(self.secrets, context)
         return self.templates.TemplateResponse(
             request, template, {"project": self.session.root.name, **safe}, status_code=status
         )
 
     def json(self, data: Any, status: int = 200) -> JSONResponse:
-        return JSONResponse(masked(self.session, data), status_code=status)
+        return JSONResponse(masked(self.secrets, data), status_code=status)
 
     def locked(self, function: Callable[..., Any], *args: Any) -> Any:
         with self.lock:
@@ -204,7 +205,7 @@ class Ui:
                 if state is None:
                     yield "event: missing\ndata: {}\n\n"
                     return
-                text = json.dumps(masked(self.session, state))
+                text = json.dumps(masked(self.secrets, state))
                 if text != last:
                     last = text
                     yield f"data: {text}\n\n"

@@ -151,7 +151,15 @@ class RunnerError(StatisfactoryError):
     """A runner is unknown, misconfigured, or failed to schedule crafts."""
 
 
+class HistoryError(StatisfactoryError):
+    """A run, a sweep or a metric asked of the run history is not recorded, or is ambiguous."""
+
+
 # --- the classes of each layer, gathered here --------------------------------------------------
+class SweepError(ParametersError):
+    """A ``+grid`` / ``+zip`` sweep is declared wrongly, or is too large to run unasked."""
+
+
 class UnknownParameterSetError(ParametersError, KeyError):
     """No parameter set has the requested name."""
 

@@ -153,6 +153,17 @@ def on_craft_skip(run: Run, craft: Craft, index: int, reason: str) -> None:
     """
 
 
+@hookspec
+def after_metrics(run: Run, craft: Craft, metrics: Mapping[str, float]) -> None:
+    """The craft's metrics were recorded in the run history (after its saves): the numbers of
+    its ``+tags: [metrics]`` artifacts and ``Metrics`` outputs.
+
+    :param run: the run.
+    :param craft: the craft.
+    :param metrics: name -> value, as recorded.
+    """
+
+
 # --- artifacts (called where the artifact is loaded or saved) ---------------------------------
 @hookspec
 def before_artifact_load(
@@ -227,6 +238,7 @@ HOOK_NAMES: tuple[str, ...] = (
     "after_craft",
     "on_craft_error",
     "on_craft_skip",
+    "after_metrics",
     "before_artifact_load",
     "after_artifact_load",
     "before_artifact_save",

@@ -157,3 +157,9 @@ class HistoryStoreLike(DigestStore, Protocol):
     def version_written(self, name: str, fingerprint: str) -> str | None:
         """The version of artifact ``name`` a recorded write with ``fingerprint`` stored."""
         ...
+
+    def record_metrics(
+        self, run_id: str, metrics: Mapping[str, float], artifact: str | None
+    ) -> None:
+        """Record a run's named numbers, from ``artifact``."""
+        ...

@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from statisfactory.pipeline.run import Run
     from statisfactory.protocols import HistoryStoreLike
 
-RAN, SKIPPED, FAILED = "ran", "skipped", "failed"  # the statuses of recorded executions
+# The statuses of recorded executions; SHARED: a sweep ran the craft once, for several runs.
+RAN, SKIPPED, FAILED, SHARED = "ran", "skipped", "failed", "shared"
 NO_PRODUCER = "default"  # fingerprint of a volatile no craft of the run produces
 _NO_VALUES = value_digest([{}, {}])  # the state key of a craft without parameters or context
 
@@ -62,6 +63,7 @@ class RunHistory:
             incremental=run.incremental,
             producers={name: craft.fqname for craft in plan.crafts for name in craft.saves},
             fingerprints=self.fingerprints,
+            sweep_id=run.sweep_id,
         )
         self.volatile_digests: dict[str, str | None] = {}  # filled by the incremental policy
         # Per craft, from its first start until it finishes (kept for skipped ones, whose
@@ -70,6 +72,7 @@ class RunHistory:
         self._progress: dict[int, _Progress] = {}
         self._skipped_outputs: dict[int, Mapping[str, Any]] = {}
         self._begun = False
+        self._metrics_artifacts = _tagged_metrics(run.catalog, self.recorder.producers)
 
     # --- the run ------------------------------------------------------------------------------
     @hookimpl(tryfirst=True)
@@ -111,6 +114,9 @@ class RunHistory:
                     entry["fingerprint"] = self.volatile_digests.get(name)
         self.forget_outputs(index)
         progress.status, progress.started = RAN, time.time()
+        source = run.shared.get(index)
+        if source is not None:
+            progress.status, progress.reason = SHARED, f"shared from run {source}"
 
     @hookimpl
     def after_craft(self, run: Run, craft: Craft, index: int, volatiles: Mapping[str, Any]) -> None:
@@ -130,8 +136,25 @@ class RunHistory:
                 outputs[name] = {"kind": kind, "fingerprint": digest}
         facts = self.facts(index)
         comparable = facts.code.digest is not None and facts.state_key is not None
-        self._record_execution(index, RAN, outputs=outputs, keep_state=comparable)
+        status = SHARED if self._progress[index].status == SHARED else RAN
+        self._record_execution(index, status, outputs=outputs, keep_state=comparable)
         del self._progress[index], self._facts[index]
+        self._record_metrics(run, craft, index, volatiles)
+
+    def _record_metrics(
+        self, run: Run, craft: Craft, index: int, volatiles: Mapping[str, Any]
+    ) -> None:
+        """Record the craft's metrics (see :mod:`statisfactory.history.metrics`), then tell
+        the ``after_metrics`` hooks."""
+        if not craft.has_metrics and not self._metrics_artifacts.intersection(craft.saves):
+            return
+        from statisfactory.history.metrics import craft_metrics
+
+        relay = getattr(run, "hooks", None)
+        for source, metrics in craft_metrics(run, craft, run.contexts[index], volatiles):
+            self.store.record_metrics(run.id, metrics, source)
+            if relay is not None and relay.after_metrics is not None:
+                relay.after_metrics(run, craft, metrics)
 
     @hookimpl
     def on_craft_error(self, index: int, error: BaseException) -> None:
@@ -152,6 +175,7 @@ class RunHistory:
             for name, kind in craft.output_kinds.items()
         }
         self._record_execution(index, SKIPPED, outputs=described)
+        self._record_metrics(self.run, craft, index, {})  # its metrics artifacts, as stored
 
     def note_skipped_outputs(self, index: int, outputs: Mapping[str, Any]) -> None:
         """The recorded fingerprints of the outputs of a craft about to be skipped."""
@@ -298,3 +322,15 @@ class RunHistory:
             keep_state=keep_state,
             code_parts=json.dumps(facts.code.parts) if keep_state else "",
         )
+
+
+def _tagged_metrics(catalog: Any, saved: Mapping[str, str]) -> frozenset[str]:
+    """The artifacts the run saves that the catalog tags ``metrics``."""
+    from statisfactory.history.metrics import METRICS_TAG
+
+    if catalog is None:
+        return frozenset()
+    artifacts = catalog.artifacts
+    return frozenset(
+        name for name in saved if name in artifacts and METRICS_TAG in artifacts[name].tags
+    )

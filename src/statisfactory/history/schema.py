@@ -7,10 +7,13 @@
                  (what an incremental run compares against);
 ``file_digests`` digests of large local files by size and modification time, so an unchanged
                  file is not read again;
-``restores``     one row per version of a versioned artifact made current again by hand.
+``restores``     one row per version of a versioned artifact made current again by hand;
+``metrics``      the named numbers a run's crafts reported (``+tags: [metrics]`` artifacts and
+                 ``Metrics`` outputs), with the artifact they came from.
 
 A write of a versioned artifact records the version it stored (``writes.version``); a run kept
-by ``runs keep`` (``runs.kept``) keeps the versions it wrote from ``artifacts gc``.
+by ``runs keep`` (``runs.kept``) keeps the versions it wrote from ``artifacts gc``. A run of a
+sweep records the sweep's id in ``runs.sweep_id``.
 
 Fingerprints and parameters are JSON text; times are seconds since the epoch. A run records
 the process running it (``host``, ``pid``, ``process_started``), so that a run whose process
@@ -23,7 +26,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-SCHEMA_VERSION = 3  # 2: runs' pid and process_started; 3: writes.version, runs.kept, restores
+SCHEMA_VERSION = 4  # 2: runs' pid and process_started; 3: writes.version, runs.kept,
+# restores; 4: metrics, runs' sweep_id
 
 TEXT, INTEGER, BIGINT, REAL = "text", "integer", "bigint", "real"
 
@@ -45,6 +49,7 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("pid", INTEGER),
         ("process_started", TEXT),
         ("kept", INTEGER),
+        ("sweep_id", TEXT),
     ),
     "executions": (
         ("run_id", TEXT),
@@ -95,6 +100,12 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("version", TEXT),
         ("restored", REAL),
     ),
+    "metrics": (
+        ("run_id", TEXT),
+        ("name", TEXT),
+        ("value", REAL),
+        ("artifact", TEXT),
+    ),
 }
 
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
@@ -108,6 +119,7 @@ INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("writes_by_location", "writes", ("location", "written")),
     ("writes_by_name", "writes", ("name", "written")),
     ("runs_by_start", "runs", ("started",)),
+    ("metrics_by_run", "metrics", ("run_id",)),
     # The web UI's runs list, filtered by one of these and paged newest first.
     ("runs_by_pipeline", "runs", ("pipeline", "started")),
     ("runs_by_configuration", "runs", ("configuration", "started")),

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from statisfactory.history.locations import Locations
+from statisfactory.history.schema import TABLES
 from statisfactory.logger import get_logger
 from statisfactory.processes import Liveness, Owner, host_name, liveness
 from statisfactory.secrets import redact
@@ -414,6 +415,25 @@ class HistoryStore:
             )
         )
 
+    def record_metrics(
+        self, run_id: str, metrics: Mapping[str, float], artifact: str | None
+    ) -> None:
+        """Record a run's named numbers (a metric recorded again for the run replaces the
+        earlier value); ``artifact`` is where they came from."""
+        rows = [
+            {"run_id": run_id, "name": str(name), "value": float(value), "artifact": artifact}
+            for name, value in metrics.items()
+        ]
+        if not rows:
+            return
+        names = [{"run_id": run_id, "name": row["name"]} for row in rows]
+        self.submit(
+            lambda: [
+                ("DELETE FROM metrics WHERE run_id = :run_id AND name = :name", names),
+                _insert("metrics", *rows),
+            ]
+        )
+
     def remember_digest(self, path: str, size: int, mtime_ns: int, digest: str) -> None:
         row = {"path": path, "size": size, "mtime_ns": mtime_ns, "digest": digest}
         self.submit(
@@ -666,6 +686,89 @@ class HistoryStore:
     def _resolved(self, row: dict[str, Any]) -> dict[str, Any]:
         """``row`` (decoded) with its locations resolved against this project's root."""
         return _with_locations(row, self.locations.resolved)
+
+    def metrics_of(
+        self, run_ids: Sequence[str], *, sweep_id: str | None = None
+    ) -> dict[str, dict[str, float]]:
+        """The metrics of each run (name -> value, by name), for every run given; ``sweep_id``:
+        the runs are among that sweep's, read in one query."""
+        found: dict[str, dict[str, float]] = {run_id: {} for run_id in run_ids}
+        if sweep_id is not None:
+            rows = self.query(
+                "SELECT m.run_id, m.name, m.value FROM metrics m JOIN runs r "
+                "ON r.run_id = m.run_id WHERE r.sweep_id = :s ORDER BY m.name",
+                s=sweep_id,
+            )
+        else:
+            rows = []
+            for chunk in _chunks(list(run_ids)):
+                marks, names = _marks(chunk)
+                rows += self.query(
+                    f"SELECT run_id, name, value FROM metrics WHERE run_id IN ({marks}) "
+                    "ORDER BY name",
+                    **names,
+                )
+        for row in rows:
+            values = found.get(row["run_id"])
+            if values is not None:
+                values[row["name"]] = row["value"]
+        return found
+
+    def runs_of_sweep(self, sweep_id: str) -> list[str]:
+        """The ids of the runs of sweep ``sweep_id``, in the order they started."""
+        rows = self.query(
+            "SELECT run_id FROM runs WHERE sweep_id = :sweep_id ORDER BY started, run_id",
+            sweep_id=sweep_id,
+        )
+        return [row["run_id"] for row in rows]
+
+    def last_sweep_id(self) -> str | None:
+        """The id of the latest sweep, or None when no sweep was recorded."""
+        rows = self.query(
+            "SELECT sweep_id FROM runs WHERE sweep_id IS NOT NULL ORDER BY started DESC LIMIT 1"
+        )
+        return rows[0]["sweep_id"] if rows else None
+
+    def runs_by_id(
+        self,
+        run_ids: Sequence[str],
+        columns: Sequence[str] | None = None,
+        *,
+        sweep_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The rows of these runs (decoded; only ``columns`` when given, with the run's id and
+        process), in the order given; unknown ids are left out. ``sweep_id``: the runs are
+        among that sweep's, read in one query."""
+        by_id: dict[str, dict[str, Any]] = {}
+        wanted = "*"
+        if columns is not None:
+            known = {name for name, _ in TABLES["runs"]}
+            chosen = ["run_id", "status", "host", "pid", "process_started", *columns]
+            wanted = ", ".join(dict.fromkeys(name for name in chosen if name in known))
+        if sweep_id is not None:
+            found = self.query(f"SELECT {wanted} FROM runs WHERE sweep_id = :s", s=sweep_id)
+        else:
+            found = []
+            for chunk in _chunks(list(run_ids)):
+                marks, names = _marks(chunk)
+                found += self.query(f"SELECT {wanted} FROM runs WHERE run_id IN ({marks})", **names)
+        for row in found:
+            by_id[row["run_id"]] = _checked(_decoded(row))
+        return [by_id[run_id] for run_id in run_ids if run_id in by_id]
+
+
+IN_LIST = 500  # values in one ``IN (…)`` list (SQLite finds a named value by a linear scan)
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), IN_LIST):
+        yield items[start : start + IN_LIST]
+
+
+def _marks(chunk: Sequence[str]) -> tuple[str, dict[str, str]]:
+    """The ``:v0, :v1…`` placeholders of an ``IN (…)`` list, and their values."""
+    names = {f"v{i}": value for i, value in enumerate(chunk)}
+    return ", ".join(f":{key}" for key in names), names
 
 
 def _containing(text: str) -> str:

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import pygit2
     from dynaconf import Dynaconf
 
+    from statisfactory.history.runs import Runs
     from statisfactory.history.store import HistoryStore
     from statisfactory.IO.catalog import Catalog
     from statisfactory.pipeline.definitions import PipelinesDefinitions
@@ -264,6 +265,14 @@ class BaseSession(MixinLogable):
                 weakref.finalize(self, store.retire)
                 opened = self._integrations["history"] = (os.getpid(), store)
             return opened[1]
+
+    @property
+    def runs(self) -> Runs:
+        """The recorded runs: ``session.runs.compare(sweep="last")`` (a pandas DataFrame),
+        ``session.runs.diff(a, b)`` (see :mod:`statisfactory.history.runs`)."""
+        from statisfactory.history.runs import Runs
+
+        return Runs(self.history_store)
 
     @property
     def aws_session(self) -> boto3.Session:

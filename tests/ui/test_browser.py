@@ -245,3 +245,36 @@ def test_the_first_page_asks_for_the_token_then_the_visit_goes_on(browser, proje
         page.wait_for_selector("#pipelines")
         shoot(page, "token")
         context.close()
+
+
+@pytest.fixture(scope="module")
+def sweep_server(tmp_path_factory: pytest.TempPathFactory):
+    root = make_project(tmp_path_factory.mktemp("ui-browser-sweep") / "lab")
+    run_pipeline(root, "tune", "alphas")
+    with ui_server(root) as running:
+        yield running
+
+
+def test_a_sweep_s_metrics_sort_and_plot_against_its_parameter(browser, sweep_server) -> None:
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{sweep_server.url}experiments")
+    header = page.locator("#comparison th:text-is('loss')")
+    index = int(header.get_attribute("data-column"))
+
+    def losses() -> list[float]:
+        return [
+            float(value)
+            for value in page.eval_on_selector_all(
+                f"#comparison tbody tr td:nth-child({index + 1})",
+                "(cells) => cells.map((c) => c.dataset.value)",
+            )
+        ]
+
+    header.click()
+    assert losses() == [0.0, 0.5, 1.0]
+    header.click()
+    assert losses() == [1.0, 0.5, 0.0]
+    assert page.locator("#plots svg").count() == 2  # loss and slope against alpha
+    assert page.locator("#no-metrics").count() == 0
+    shoot(page, "experiments-sweep")
+    page.close()

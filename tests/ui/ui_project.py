@@ -61,6 +61,11 @@ FILES = {
 
 
         @Craft()
+        def score(model: Volatile, alpha: float = 1.0) -> Artifact("score"):
+            return {{"slope": model["slope"], "loss": abs(alpha - 1.0)}}
+
+
+        @Craft()
         def pause(table: Artifact, seconds: float = 0.0) -> Volatile("paused"):
             time.sleep(seconds)
             return seconds
@@ -83,6 +88,10 @@ FILES = {
           type: json
           extra: {{path: data/summary.json}}
           versioned: true
+        - name: score
+          type: json
+          extra: {{path: "data/score_!{{alpha}}.json"}}
+          +tags: [metrics]
         - name: done
           type: json
           extra: {{path: data/done.json}}
@@ -96,6 +105,8 @@ FILES = {
         train:
           +tags: [lab]
           +operators: [ingest, lab.crafts.fit, lab.crafts.report]
+        tune:
+          +operators: [lab.crafts.make_table, lab.crafts.fit, lab.crafts.score]
         live:
           +operators: [lab.crafts.make_table, lab.crafts.pause, lab.crafts.pause_again]
     """,
@@ -106,6 +117,9 @@ FILES = {
         large:
           n: 6
           alpha: 2.0
+        alphas:
+          n: 3
+          +grid: {{alpha: [0.5, 1.0, 2.0]}}
     """,
 }
 

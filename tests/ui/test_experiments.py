@@ -20,7 +20,7 @@ def test_the_latest_sweep_is_compared_by_parameters_and_metrics(server) -> None:
         table = client.get("/api/experiments").json()
         page = client.get("/experiments").text
 
-    assert table["metrics_recorded"] and table["problems"] == []
+    assert table["problems"] == []
     assert table["params"] == ["alpha"]
     assert set(table["metrics"]) == {"slope", "loss"}
     column = table["columns"].index
@@ -44,3 +44,15 @@ def test_a_sweep_is_chosen_by_its_id_and_filters_the_runs_list(server) -> None:
     assert len(chosen["rows"]) == 3 and listed["total"] == 3
     assert unknown["rows"] == [] and "no recorded sweep 'nope'" in unknown["problems"][0]
     assert none["total"] == 0
+
+
+def test_cells_become_json_values() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from statisfactory.ui.experiments import _plain
+
+    assert [_plain(v) for v in (pd.NaT, pd.NA, np.float64("nan"), None)] == [None] * 4
+    assert _plain(pd.Timestamp(60, unit="s", tz="UTC")) == 60.0
+    assert _plain(np.int64(3)) == 3 and isinstance(_plain(np.int64(3)), int)
+    assert _plain([1, 2]) == "[1, 2]" and _plain({"a": 1}) == "{'a': 1}"

@@ -1,10 +1,8 @@
-"""The comparison of runs: their differing parameters and metrics, from
-:func:`statisfactory.history.compare.compare_runs` when the history records metrics; without
-it, the runs' own columns (pipeline, configuration, status, start, duration)."""
+"""The comparison of runs: their differing parameters and metrics, as ``runs compare`` has it
+(:func:`statisfactory.history.compare.compare_runs`)."""
 
 from __future__ import annotations
 
-import importlib
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -32,73 +30,49 @@ def selected_runs(store: Any, run_ids: Sequence[str], sweep: str) -> tuple[list[
             else:
                 problems.append(f"no recorded run {reference!r}")
         return chosen, problems
-    if not sweep:
-        last = getattr(store, "last_sweep_id", None)
-        sweep = (last() or "") if callable(last) else ""
+    sweep = sweep or store.last_sweep_id() or ""
     if sweep:
-        of_sweep = getattr(store, "runs_of_sweep", None)
-        if not callable(of_sweep):
-            return [], [f"no sweep {sweep!r}: this run history records no sweeps"]
-        found = list(of_sweep(sweep))[:MAX_RUNS]
+        found = store.runs_of_sweep(sweep)[:MAX_RUNS]
         return found, [] if found else [f"no recorded sweep {sweep!r}"]
     return [run["run_id"] for run in runs_page(store, {})["runs"]], []
 
 
 def comparison(store: Any, run_ids: Sequence[str]) -> dict[str, Any]:
     """``columns``, ``rows`` (one per run, ``run_id`` first), ``params`` and ``metrics`` (the
-    names of the differing-parameter and metric columns); ``metrics_recorded`` says whether
-    the history keeps metrics at all."""
-    compare = _compare_runs()
-    if compare is not None and run_ids:
-        result = compare(store, list(run_ids))
-        frame = result.frame.reset_index()
-        columns = [str(column) for column in frame.columns]
-        rows = [[_plain(value) for value in row] for row in frame.itertuples(index=False)]
-        return {
-            "columns": columns,
-            "rows": rows,
-            "params": list(result.differing_params),
-            "metrics": list(result.metric_names),
-            "metrics_recorded": True,
-        }
-    page = store.search_runs(run_ids=list(run_ids), limit=MAX_RUNS)[0] if run_ids else []
-    columns = ["run_id", "pipeline", "configuration", "status", "started", "duration"]
-    rows = [
-        [
-            run["run_id"],
-            run.get("pipeline"),
-            run.get("configuration"),
-            run.get("status"),
-            run.get("started"),
-            (run["ended"] - run["started"]) if run.get("ended") and run.get("started") else None,
-        ]
-        for run in page
-    ]
+    names of the differing-parameter and metric columns)."""
+    if not run_ids:
+        return {"columns": ["run_id"], "rows": [], "params": [], "metrics": []}
+    from statisfactory.history.compare import compare_runs  # pandas: only for this page
+
+    result = compare_runs(store, list(run_ids))
+    frame = result.frame.reset_index()
     return {
-        "columns": columns,
-        "rows": rows,
-        "params": [],
-        "metrics": [],
-        "metrics_recorded": compare is not None,
+        "columns": [str(column) for column in frame.columns],
+        "rows": [[_plain(value) for value in row] for row in frame.itertuples(index=False)],
+        "params": list(result.differing_params),
+        "metrics": list(result.metric_names),
     }
 
 
-def _compare_runs() -> Any:
-    """``compare_runs`` when this version of the history has it."""
-    try:
-        return importlib.import_module("statisfactory.history.compare").compare_runs
-    except (ImportError, AttributeError):
-        return None
-
-
 def _plain(value: Any) -> Any:
-    """A cell as JSON: numbers stay numbers, NaN is empty, anything else is text."""
+    """A cell as JSON: numbers stay numbers, NaN is empty, times are seconds, the rest text."""
     if value is None or isinstance(value, bool | int | str):
         return value
     if isinstance(value, float):
         return None if math.isnan(value) else value
+    if _missing(value):  # pandas' NaT and NA: nothing recorded
+        return None
     if hasattr(value, "timestamp"):
         return value.timestamp()
     if hasattr(value, "item"):
         return _plain(value.item())
     return str(value)
+
+
+def _missing(value: Any) -> bool:
+    import pandas as pd
+
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or a mapping: a value, not a missing one
+        return False

@@ -17,10 +17,7 @@ def runs_page(store: Any, query: Mapping[str, str]) -> dict[str, Any]:
     ``since``/``until`` as dates, ``q`` text, ``page`` from 1)."""
     page = min(max(1, _int(query.get("page"), 1)), LAST_PAGE)
     sweep = (query.get("sweep") or "").strip()
-    run_ids = None
-    if sweep:
-        of_sweep = getattr(store, "runs_of_sweep", None)
-        run_ids = list(of_sweep(sweep)) if callable(of_sweep) else []
+    run_ids = store.runs_of_sweep(sweep) if sweep else None
     problems = [
         f"{key}: {query[key]!r} is not a date; write it YYYY-MM-DD (or YYYY-MM-DDTHH:MM)"
         for key in ("since", "until")

@@ -3,38 +3,15 @@
 from __future__ import annotations
 
 import sys
-import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-BASE_TABLE = """\
-[tool.statisfactory]
-project_slug = "demo"
-configuration = "conf"
-catalog = "catalog"
-parameters = "pipelines/parameters"
-pipelines_definitions = "pipelines/definitions"
-"""
+from project_files import write_project
 
 # The moto S3 and PostgreSQL servers, started on first use by the tests that need them.
 pytest_plugins = ["services"]
-
-
-def write_project(root: Path, files: dict[str, str] | None = None, *, tool: str = "") -> Path:
-    """Write a minimal Statisfactory project under ``root`` and return it."""
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "pyproject.toml").write_text(BASE_TABLE + textwrap.dedent(tool))
-    for folder in ("conf", "catalog", "lib", "pipelines/parameters", "pipelines/definitions"):
-        (root / folder).mkdir(parents=True, exist_ok=True)
-    (root / "conf" / "globals.yaml").write_text("")
-    (root / "conf" / "locals.yaml").write_text("")
-    for relative, text in (files or {}).items():
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text))
-    return root
 
 
 @pytest.fixture

@@ -228,6 +228,10 @@ class VizError(PipelineError):
     """A picture of a pipeline cannot be drawn or written."""
 
 
+class UiError(StatisfactoryError):
+    """``statisfactory ui`` cannot start: its extra is missing, or its address is refused."""
+
+
 class WorkerLostError(RunnerError):
     """The Dask workers running a craft died more times than the run allows."""
 

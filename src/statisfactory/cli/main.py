@@ -34,6 +34,10 @@ COMMANDS = {
     ),
     "new": ("statisfactory.cli.new:new", "Create a new project with an example pipeline."),
     "viz": ("statisfactory.cli.viz:viz", "Draw a pipeline as SVG, PNG, Mermaid or HTML."),
+    "ui": (
+        "statisfactory.cli.ui:ui",
+        "Browse pipelines, runs, lineage and experiments on the web.",
+    ),
     "runs": ("statisfactory.cli.history:runs", "List recorded runs, show, keep or reproduce one."),
     "plugins": (
         "statisfactory.cli.plugins:plugins",

@@ -30,6 +30,12 @@ class Node:
     title: str
     details: list[str] = field(default_factory=list)
     children: list[Node] = field(default_factory=list)
+    # What the node is, for links (the web UI): an artifact's name, location and fingerprint.
+    name: str | None = None
+    location: str | None = None
+    digest: str | None = None
+    run_id: str | None = None  # the run that wrote or produced it, when recorded
+    craft: str | None = None  # the craft that did, when recorded
 
 
 def artifact_lineage(
@@ -59,6 +65,16 @@ def artifact_lineage(
         location = catalog.locate(name, **context)
     stored = tracer.fingerprints.at(location, entry, context)
     return tracer.artifact(name, location, stored.digest, now=True, missing=stored.missing)
+
+
+def version_lineage(
+    session: Any, store: HistoryStore, name: str, location: str, digest: str | None
+) -> Node:
+    """The lineage of one recorded version of artifact ``name``: the bytes of fingerprint
+    ``digest`` once written at ``location``, whatever is stored there now."""
+    store.flush()
+    tracer = _Tracer(store, ArtifactFingerprints(session.catalog, store), Path(session.root))
+    return tracer.artifact(name, location, digest)
 
 
 def _variants(name: str, variants: list[dict[str, Any]], missing: list[str], root: Path) -> Node:
@@ -109,7 +125,12 @@ class _Tracer:
     ) -> Node:
         """``read``: when the craft that consumed this version started (its writer is the
         latest write before then: a later write of the same bytes did not produce it)."""
-        node = Node(f"artifact {name}  {self._short(location)}  {_short_digest(digest)}")
+        node = Node(
+            f"artifact {name}  {self._short(location)}  {_short_digest(digest)}",
+            name=name,
+            location=location,
+            digest=digest,
+        )
         if missing:
             node.details.append("nothing is stored there now")
         write = (
@@ -147,6 +168,7 @@ class _Tracer:
         self, node: Node, run_id: str, craft: str | None, depth: int, verb: str = "written"
     ) -> None:
         run = self._run(run_id)
+        node.run_id, node.craft = run_id, craft
         if craft is None:
             node.details.append(f"saved outside any craft during run {run_id}")
             return

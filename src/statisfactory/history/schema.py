@@ -120,6 +120,11 @@ INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("writes_by_name", "writes", ("name", "written")),
     ("runs_by_start", "runs", ("started",)),
     ("metrics_by_run", "metrics", ("run_id",)),
+    # The web UI's runs list, filtered by one of these and paged newest first.
+    ("runs_by_pipeline", "runs", ("pipeline", "started")),
+    ("runs_by_configuration", "runs", ("configuration", "started")),
+    ("runs_by_status", "runs", ("status", "started")),
+    ("executions_by_craft", "executions", ("craft", "started")),
 )
 
 

@@ -472,10 +472,59 @@ class HistoryStore:
         rows = self.query(
             f"SELECT * FROM runs {where}ORDER BY started DESC LIMIT :limit", limit=limit, **params
         )
+        return self._with_counts(rows)
+
+    def _with_counts(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Run rows decoded and checked, with how many crafts ran, were skipped or failed."""
         for row in rows:
             counts = self.query(_FINAL_STATUS_COUNTS, run_id=row["run_id"])
             row["counts"] = {count["status"]: count["n"] for count in counts}
         return [_checked(_decoded(row)) for row in rows]
+
+    def search_runs(
+        self,
+        *,
+        filters: Mapping[str, str] | None = None,
+        run_ids: Sequence[str] | None = None,
+        text: str = "",
+        since: float | None = None,
+        until: float | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[dict[str, Any]], int]:
+        """A page of runs, newest first, and how many match in all: ``filters`` are equal
+        columns (``pipeline``, ``configuration``, ``status``), ``run_ids`` a set to keep,
+        ``text`` a run id prefix or part of the pipeline, configuration or user name."""
+        clauses: list[str] = []
+        params: dict[str, Any] = {}
+        for column, value in (filters or {}).items():
+            if column not in SEARCHABLE or not value:
+                continue
+            clauses.append(f"{column} = :{column}")
+            params[column] = value
+        if run_ids is not None:
+            marks = [f":r{i}" for i in range(len(run_ids))] or ["NULL"]
+            clauses.append(f"run_id IN ({', '.join(marks)})")
+            params.update({f"r{i}": run_id for i, run_id in enumerate(run_ids)})
+        if text:
+            clauses.append(
+                "(substr(run_id, 1, :length) = :text OR pipeline LIKE :part ESCAPE '\\' "
+                "OR configuration LIKE :part ESCAPE '\\' OR user_name LIKE :part ESCAPE '\\')"
+            )
+            params.update(text=text, length=len(text), part=_containing(text))
+        for bound, operator, column in ((since, ">=", "since"), (until, "<", "until")):
+            if bound is not None:
+                clauses.append(f"started {operator} :{column}")
+                params[column] = bound
+        where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+        total = self.query(f"SELECT COUNT(*) AS n FROM runs {where}", **params)
+        rows = self.query(
+            f"SELECT * FROM runs {where}ORDER BY started DESC LIMIT :limit OFFSET :offset",
+            limit=limit,
+            offset=offset,
+            **params,
+        )
+        return self._with_counts(rows), int(total[0]["n"]) if total else 0
 
     def find_runs(self, reference: str) -> list[dict[str, Any]]:
         """Runs whose id starts with ``reference`` (``last`` is the latest run)."""
@@ -581,6 +630,42 @@ class HistoryStore:
         rows = self.query("SELECT * FROM restores WHERE name = :name ORDER BY restored", name=name)
         return [self._resolved(_decoded(row)) for row in rows]
 
+    def executions_of(self, craft: str, limit: int = 10) -> list[dict[str, Any]]:
+        """The latest executions of ``craft``, newest first, across runs."""
+        rows = self.query(
+            "SELECT * FROM executions WHERE craft = :craft ORDER BY started DESC LIMIT :limit",
+            craft=craft,
+            limit=limit,
+        )
+        return [_decoded(row) for row in rows]
+
+    def writes_of(self, name: str, limit: int = 20) -> list[dict[str, Any]]:
+        """The latest recorded writes of artifact ``name``, newest first."""
+        rows = self.query(
+            "SELECT * FROM writes WHERE name = :name ORDER BY written DESC LIMIT :limit",
+            name=name,
+            limit=limit,
+        )
+        return [_decoded(row) for row in rows]
+
+    def readers_of(self, fingerprint: str, limit: int = 50) -> list[dict[str, Any]]:
+        """Executions that read an input with this content ``fingerprint``, newest first."""
+        rows = self.query(
+            "SELECT * FROM executions WHERE inputs LIKE :pattern ESCAPE '\\' "
+            "ORDER BY started DESC LIMIT :limit",
+            pattern=_containing(fingerprint),
+            limit=limit,
+        )
+        found = [_decoded(row) for row in rows]
+        return [
+            row
+            for row in found
+            if any(
+                isinstance(entry, Mapping) and entry.get("fingerprint") == fingerprint
+                for entry in (row.get("inputs") or {}).values()
+            )
+        ]
+
     def execution(self, run_id: str, craft: str) -> dict[str, Any] | None:
         """The execution of ``craft`` in ``run_id`` that produced something (not a skip)."""
         rows = self.query(
@@ -685,6 +770,14 @@ def _marks(chunk: Sequence[str]) -> tuple[str, dict[str, str]]:
     names = {f"v{i}": value for i, value in enumerate(chunk)}
     return ", ".join(f":{key}" for key in names), names
 
+
+def _containing(text: str) -> str:
+    """A LIKE pattern (``ESCAPE '\\'``) matching values that contain ``text`` literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+SEARCHABLE = ("pipeline", "configuration", "status")  # the columns search_runs filters on
 
 # How many crafts ran, were skipped or failed: a skipped craft that then ran again to provide a
 # volatile counts once, as it ended.

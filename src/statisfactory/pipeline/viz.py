@@ -207,13 +207,15 @@ def _reduce_crossings(columns: list[list[str]], routes: Iterable[list[str]]) -> 
             up.setdefault(head, []).append(tail)
             down.setdefault(tail, []).append(head)
     forward, backward = range(1, len(columns)), range(len(columns) - 2, -1, -1)
+    row = {key: r for column in columns for r, key in enumerate(column)}
     for _ in range(4):
         for sweep, neighbours in ((forward, up), (backward, down)):
             for index in sweep:
-                row = {key: r for column in columns for r, key in enumerate(column)}
                 columns[index].sort(
                     key=functools.partial(_barycenter, row=row, neighbours=neighbours)
                 )
+                # Only this column moved: its rows are updated, not every column's (large DAGs).
+                row.update((key, r) for r, key in enumerate(columns[index]))
 
 
 def _barycenter(key: str, *, row: dict[str, int], neighbours: dict[str, list[str]]) -> float:

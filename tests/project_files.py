@@ -1,0 +1,31 @@
+"""Writing a minimal project to a folder: shared by the root conftest and by test helpers that
+cannot import it by name (a folder's own conftest.py may be the one called ``conftest``)."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+BASE_TABLE = """\
+[tool.statisfactory]
+project_slug = "demo"
+configuration = "conf"
+catalog = "catalog"
+parameters = "pipelines/parameters"
+pipelines_definitions = "pipelines/definitions"
+"""
+
+
+def write_project(root: Path, files: dict[str, str] | None = None, *, tool: str = "") -> Path:
+    """Write a minimal Statisfactory project under ``root`` and return it."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(BASE_TABLE + textwrap.dedent(tool))
+    for folder in ("conf", "catalog", "lib", "pipelines/parameters", "pipelines/definitions"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    (root / "conf" / "globals.yaml").write_text("")
+    (root / "conf" / "locals.yaml").write_text("")
+    for relative, text in (files or {}).items():
+        path = root / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return root

@@ -10,7 +10,8 @@
 
 Fingerprints and parameters are JSON text; times are seconds since the epoch. A run records
 the process running it (``host``, ``pid``, ``process_started``), so that a run whose process
-died is told from one still going. A store made by an earlier version gets the columns added
+died is told from one still going, and the MLflow run it is tracked as (``mlflow_run_id``, when
+the MLflow plugin is on). A store made by an earlier version gets the columns added
 since (:func:`missing_columns`); its rows keep them empty.
 """
 
@@ -40,6 +41,7 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("error", TEXT),
         ("pid", INTEGER),
         ("process_started", TEXT),
+        ("mlflow_run_id", TEXT),
     ),
     "executions": (
         ("run_id", TEXT),

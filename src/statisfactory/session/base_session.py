@@ -237,10 +237,13 @@ class BaseSession(MixinLogable):
         self, run: Any, *, volatile_cache: bool | None = None, explain: bool = False
     ) -> list[tuple[str, Any]]:
         """The plugins this session adds to each of its runs, as ``(name, plugin)``: the run
-        history and, for an incremental run, the skip policy (:mod:`statisfactory.history`)."""
+        history and, for an incremental run, the skip policy (:mod:`statisfactory.history`),
+        and MLflow tracking when the ``mlflow`` setting enables it."""
         from statisfactory.history.incremental import history_plugins  # not needed to start
+        from statisfactory.history.mlflow_tracking import tracking_plugins
 
-        return history_plugins(run, volatile_cache=volatile_cache, explain=explain)
+        tracking = tracking_plugins(run)  # a wrong setting stops the run before it records
+        return history_plugins(run, volatile_cache=volatile_cache, explain=explain) + tracking
 
     @property
     def history_store(self) -> HistoryStore:

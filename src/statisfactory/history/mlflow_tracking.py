@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from statisfactory.errors import ConfigurationError, IntegrationError, install_hint
-from statisfactory.history.recorder import run_details
+from statisfactory.history.recorder import git_commit
 from statisfactory.history.store import STORE_FOLDER, store_for
 from statisfactory.hookspecs import hookimpl
 from statisfactory.logger import get_logger
@@ -58,9 +58,13 @@ BOUNDED_HTTP = {
 }
 CAUSE_LENGTH = 300  # MLflow's messages repeat the whole request; the start says what failed
 # MLflow's limits per log_batch call, and on a parameter's key and value.
-MAX_PARAMS, MAX_TAGS, MAX_METRICS = 100, 100, 1000
+MAX_PARAMS, MAX_METRICS = 100, 1000
 MAX_KEY, MAX_VALUE = 250, 6000
 _KEY_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-. /")
+
+
+# (tracking URI, experiment name) -> experiment id, so that a run asks for it once per process
+_EXPERIMENTS: dict[tuple[str, str], str] = {}
 
 
 class MlflowSettings(BaseModel):
@@ -159,22 +163,31 @@ class MlflowTracking:
         import mlflow
 
         try:
-            client = self._client = mlflow.MlflowClient(self.uri)
-            experiment_id = self._experiment_id(client)
+            self._client = mlflow.MlflowClient(self.uri)
+            experiment_id = self._experiment_id()
             tags = {
                 "statisfactory.run_id": run.id,
                 "statisfactory.pipeline": run.pipeline.name or "unnamed",
                 "statisfactory.configuration": run.configuration or "",
             }
-            parent = mlflow.active_run()  # a run opened by the caller: this one nests in it
-            if parent is not None:
-                tags["mlflow.parentRunId"] = parent.info.run_id
-            created = client.create_run(experiment_id, run_name=run.id, tags=tags)
-            self.mlflow_run_id = created.info.run_id
-            self._log(params=mlflow_params(run))
+            commit = git_commit(run.session)
+            if commit is not None:
+                tags["mlflow.source.git.commit"] = commit
             self._previous_uri = mlflow.get_tracking_uri()
             mlflow.set_tracking_uri(self.uri)  # what a craft's mlflow.log_metric goes to
-            self._activate(nested=parent is not None)
+            # A run the caller opened is this one's parent (MLflow tags it so).
+            nested = mlflow.active_run() is not None
+            try:
+                started = mlflow.start_run(experiment_id, run_name=run.id, nested=nested, tags=tags)
+            except Exception:  # the experiment remembered may have been deleted since
+                if _EXPERIMENTS.pop((self.uri, self.experiment), None) is None:
+                    raise
+                started = mlflow.start_run(
+                    experiment_id=self._experiment_id(), run_name=run.id, nested=nested, tags=tags
+                )
+            self.mlflow_run_id = started.info.run_id
+            self._active_threads.add(threading.get_ident())
+            self._log(params=mlflow_params(run))
         except Exception as error:
             self._give_up(error)
             return
@@ -184,7 +197,7 @@ class MlflowTracking:
     def before_craft_call(self, run: Run | None) -> None:
         if run is self.run and not self._failed and self.mlflow_run_id is not None:
             try:
-                self._activate(nested=False)
+                self._activate()
             except Exception as error:
                 self._give_up(error)
 
@@ -203,22 +216,31 @@ class MlflowTracking:
             self.metrics.update((str(k), float(v)) for k, v in metrics.items())
 
     # --- MLflow -------------------------------------------------------------------------------
-    def _experiment_id(self, client: MlflowClient) -> str:
-        found = client.get_experiment_by_name(self.experiment)
-        if found is not None:
-            return str(found.experiment_id)
-        location = None
-        if self.settings.tracking_uri is None:  # the embedded store keeps its files beside it
-            location = (self.root / STORE_FOLDER / DEFAULT_ARTIFACTS).as_uri()
-        try:
-            return str(client.create_experiment(self.experiment, artifact_location=location))
-        except Exception:  # created meanwhile by another process
-            found = client.get_experiment_by_name(self.experiment)
-            if found is None:
-                raise
-            return str(found.experiment_id)
+    def _experiment_id(self) -> str:
+        """The experiment's id, created when absent; known ids are remembered per process."""
+        key = (self.uri, self.experiment)
+        known = _EXPERIMENTS.get(key)
+        if known is not None:
+            return known
+        assert self._client is not None
+        found = self._client.get_experiment_by_name(self.experiment)
+        if found is None:
+            location = None
+            if self.settings.tracking_uri is None:  # the embedded store keeps its files beside
+                location = (self.root / STORE_FOLDER / DEFAULT_ARTIFACTS).as_uri()
+            try:
+                _EXPERIMENTS[key] = self._client.create_experiment(
+                    self.experiment, artifact_location=location
+                )
+                return _EXPERIMENTS[key]
+            except Exception:  # created meanwhile by another process
+                found = self._client.get_experiment_by_name(self.experiment)
+                if found is None:
+                    raise
+        _EXPERIMENTS[key] = str(found.experiment_id)
+        return _EXPERIMENTS[key]
 
-    def _activate(self, *, nested: bool) -> None:
+    def _activate(self) -> None:
         """Make the MLflow run this thread's active run (MLflow keeps one stack per thread)."""
         thread = threading.get_ident()
         if thread in self._active_threads:
@@ -227,7 +249,7 @@ class MlflowTracking:
 
         active = mlflow.active_run()
         if active is None or active.info.run_id != self.mlflow_run_id:
-            mlflow.start_run(run_id=self.mlflow_run_id, nested=nested or active is not None)
+            mlflow.start_run(run_id=self.mlflow_run_id, nested=active is not None)
         with self._lock:
             self._active_threads.add(thread)
 
@@ -235,21 +257,18 @@ class MlflowTracking:
         self,
         *,
         params: Mapping[str, str] = {},
-        tags: Mapping[str, str] = {},
         metrics: Mapping[str, float] = {},
     ) -> None:
         """Log in as few ``log_batch`` calls as MLflow's limits allow."""
         import time
 
-        from mlflow.entities import Metric, Param, RunTag
+        from mlflow.entities import Metric, Param
 
         assert self._client is not None and self.mlflow_run_id is not None
         now = int(time.time() * 1000)
         client, run_id = self._client, self.mlflow_run_id
         for chunk in _chunks([Param(k, v) for k, v in params.items()], MAX_PARAMS):
             client.log_batch(run_id, params=chunk)
-        for chunk in _chunks([RunTag(k, v) for k, v in tags.items()], MAX_TAGS):
-            client.log_batch(run_id, tags=chunk)
         for chunk in _chunks([Metric(k, v, now, 0) for k, v in metrics.items()], MAX_METRICS):
             client.log_batch(run_id, metrics=chunk)
 
@@ -258,13 +277,9 @@ class MlflowTracking:
             self._restore()
             return
         try:
-            details = run_details(run.session)
-            tags = {"statisfactory.status": str(run.status)}
-            if details.get("git_commit"):
-                tags["mlflow.source.git.commit"] = str(details["git_commit"])
             with self._lock:
                 metrics = dict(self.metrics)
-            self._log(tags=tags, metrics=metrics)
+            self._log(metrics=metrics)
             self._log_artifacts(written)
             if not self._deactivate(status):  # a craft ended it, or another thread runs this
                 assert self._client is not None

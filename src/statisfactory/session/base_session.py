@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import lakefs
     import pluggy
     import pygit2
+    import pyspark.sql
     from dynaconf import Dynaconf
 
     from statisfactory.history.store import HistoryStore
@@ -270,6 +271,18 @@ class BaseSession(MixinLogable):
     def aws_session(self) -> boto3.Session:
         """A ``boto3.Session`` from ``aws_access_key``, ``aws_secret_access_key``, ``aws_region``."""
         return self._integration("aws", lambda: integrations.build_aws_session(self._settings))
+
+    @property
+    def spark(self) -> pyspark.sql.SparkSession:
+        """A ``pyspark.sql.SparkSession`` from the ``spark`` settings (``master``, default
+        ``local[*]``; ``app_name``, default the project slug; ``conf``) and the ``aws_*`` ones
+        (as ``s3a`` options), built on first access and stopped when the process exits."""
+        return self._integration(
+            "spark",
+            lambda: integrations.build_spark_session(
+                self._settings, slug=self._config.project_slug, root=self.root
+            ),
+        )
 
     @property
     def git(self) -> pygit2.Repository:

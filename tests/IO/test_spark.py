@@ -141,3 +141,17 @@ def test_mistakes_name_the_artifact(session) -> None:
         session.catalog.save("exported", [1, 2])
     with pytest.raises(MissingArtifactError, match=r"no table 'events_404'"):
         session.catalog.load("registered", rows=404)
+
+
+def test_a_remote_folder_is_listed_through_hadoop_as_a_local_one(session) -> None:
+    from statisfactory.IO.interactors.spark import _local_listing
+
+    session.catalog.save("lines", session.spark.createDataFrame([(1,)], ["n"]))
+    interactor = session.catalog.interactor("lines", {})
+    through_hadoop = interactor._listing()  # what s3a:// folders are fingerprinted with
+    assert through_hadoop is not None
+    local = _local_listing(session.root / "data/lines")
+    assert [(name, size) for name, size, _ in through_hadoop] == [
+        (name, size) for name, size, _ in local
+    ]
+    assert any(name.startswith("part-") for name, _, _ in local)

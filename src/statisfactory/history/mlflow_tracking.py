@@ -65,6 +65,8 @@ _KEY_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXY
 
 # (tracking URI, experiment name) -> experiment id, so that a run asks for it once per process
 _EXPERIMENTS: dict[tuple[str, str], str] = {}
+# (tracking URI, sweep id) -> the MLflow run of the sweep, parent of its members' runs
+_SWEEPS: dict[tuple[str, str], str] = {}
 
 
 class MlflowSettings(BaseModel):
@@ -175,8 +177,13 @@ class MlflowTracking:
                 tags["mlflow.source.git.commit"] = commit
             self._previous_uri = mlflow.get_tracking_uri()
             mlflow.set_tracking_uri(self.uri)  # what a craft's mlflow.log_metric goes to
-            # A run the caller opened is this one's parent (MLflow tags it so).
+            # A run the caller opened is this one's parent (MLflow tags it so); else a sweep's
+            # member is a child of the sweep's run.
             nested = mlflow.active_run() is not None
+            sweep = getattr(run, "sweep_id", None)
+            if sweep and not nested:
+                tags["statisfactory.sweep_id"] = str(sweep)
+                tags["mlflow.parentRunId"] = self._sweep_run(str(sweep), experiment_id)
             try:
                 started = mlflow.start_run(experiment_id, run_name=run.id, nested=nested, tags=tags)
             except Exception:  # the experiment remembered may have been deleted since
@@ -239,6 +246,29 @@ class MlflowTracking:
                     raise
         _EXPERIMENTS[key] = str(found.experiment_id)
         return _EXPERIMENTS[key]
+
+    def _sweep_run(self, sweep: str, experiment_id: str) -> str:
+        """The MLflow run standing for sweep ``sweep`` (its members are its children), created
+        by its first member; known ones are remembered per process."""
+        key = (self.uri, sweep)
+        known = _SWEEPS.get(key)
+        if known is not None:
+            return known
+        assert self._client is not None
+        found = self._client.search_runs(
+            [experiment_id],
+            filter_string=f"tags.`statisfactory.sweep` = '{_quoted(sweep)}'",
+            max_results=1,
+        )
+        if found:
+            _SWEEPS[key] = found[0].info.run_id
+        else:
+            parent = self._client.create_run(
+                experiment_id, run_name=f"sweep {sweep}", tags={"statisfactory.sweep": sweep}
+            )
+            self._client.set_terminated(parent.info.run_id, "FINISHED")  # it only groups
+            _SWEEPS[key] = parent.info.run_id
+        return _SWEEPS[key]
 
     def _activate(self) -> None:
         """Make the MLflow run this thread's active run (MLflow keeps one stack per thread)."""
@@ -364,6 +394,11 @@ def mlflow_params(run: Run) -> dict[str, str]:
         else:
             flat[_key(str(key))] = _value(value, secrets)
     return flat
+
+
+def _quoted(text: str) -> str:
+    """``text`` inside a single-quoted string of MLflow's search syntax."""
+    return text.replace("\\", "\\\\").replace("'", "\\'")
 
 
 def _key(text: str) -> str:

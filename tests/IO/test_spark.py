@@ -5,12 +5,12 @@
 from __future__ import annotations
 
 import shutil
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from conftest import write_project
 from service_guard import service_unavailable
 from statisfactory.errors import CatalogError, MissingArtifactError
 
@@ -65,6 +65,20 @@ PROJECT = {
     "pipelines/definitions/p.yaml": "mixed:\n  +operators: [mixed.raw, mixed.enrich, mixed.summarise]\n",
     "conf/globals.yaml": "spark: {master: 'local[1]', conf: {spark.sql.shuffle.partitions: 2, spark.ui.enabled: false}}\n",
 }
+
+
+def write_project(root: Path, files: dict[str, str]) -> Path:
+    """A project at ``root`` with ``files`` (the module-scoped fixture cannot take the
+    function-scoped ``project_factory``)."""
+    (root / "pyproject.toml").parent.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(
+        '[tool.statisfactory]\nproject_slug = "demo"\nconfiguration = "conf"\n'
+        'catalog = "catalog"\npipelines_definitions = "pipelines/definitions"\n'
+    )
+    for relative, text in {"conf/locals.yaml": "", "conf/globals.yaml": "", **files}.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(textwrap.dedent(text))
+    return root
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-
-from conftest import write_project
+from test_spark import write_project
 
 pyspark = pytest.importorskip("pyspark")
 

@@ -50,17 +50,23 @@ frame = pd.DataFrame(columns)
 del columns
 path = folder / f"{variant}.{fmt}"
 path.unlink(missing_ok=True)  # every variant writes a new file: overwriting costs differently
-if variant == "ours":
+if variant in ("ours", "versioned"):
+    import shutil
     from statisfactory.IO import Catalog
+    shutil.rmtree(folder / ".statisfactory" / "versions", ignore_errors=True)  # no dedupe
+    versioned = "true" if variant == "versioned" else "false"
     (folder / f"catalog_{fmt}.yaml").write_text(
-        f"- {{name: table, type: {fmt}, extra: {{path: {path.name}}}}}\\n"
+        f"- {{name: table, type: {fmt}, versioned: {versioned}, extra: {{path: {path.name}}}}}\\n"
     )
     catalog = Catalog.from_path(folder / f"catalog_{fmt}.yaml", variables={}, root=folder)
     save, load = (lambda: catalog.save("table", frame)), (lambda: catalog.load("table"))
-elif variant == "kedro":
+elif variant in ("kedro", "kedro_versioned"):
+    import shutil
     from kedro.io import DataCatalog
+    shutil.rmtree(path, ignore_errors=True)  # a versioned Kedro dataset is a folder
     dataset = {"parquet": "pandas.ParquetDataset", "csv": "pandas.CSVDataset"}[fmt]
-    catalog = DataCatalog.from_config({"table": {"type": dataset, "filepath": str(path)}})
+    entry = {"type": dataset, "filepath": str(path), "versioned": variant == "kedro_versioned"}
+    catalog = DataCatalog.from_config({"table": entry})
     catalog.load  # the datasets are built lazily: build it before timing
     save, load = (lambda: catalog.save("table", frame)), (lambda: catalog.load("table"))
 elif variant in ("stream", "rename", "fsync"):  # the catalog's write steps, by hand
@@ -90,8 +96,16 @@ saved = time.perf_counter()
 loaded = load()
 finished = time.perf_counter()
 assert len(loaded) == ROWS
-print("RESULT " + json.dumps({"save": saved - started, "load": finished - saved,
-                  "peak_mb": (status("VmHWM") - baseline) / 1024}))
+figures = {"save": saved - started, "load": finished - saved,
+           "peak_mb": (status("VmHWM") - baseline) / 1024}
+if variant == "versioned":  # make a small version current, then bring the large one back
+    (first,) = [v.version for v in catalog.versions("table")]
+    catalog.save("table", frame.head(10))
+    started = time.perf_counter()
+    catalog.restore("table", first)
+    figures["restore"] = time.perf_counter() - started
+    assert len(catalog.load("table")) == ROWS
+print("RESULT " + json.dumps(figures))
 """
 
 BUILD_CODE = """
@@ -116,8 +130,34 @@ print("RESULT " + json.dumps({"build": elapsed}))
 """
 
 
+VERSIONS = 1_000
+VERSIONS_TARGET, RESTORE_TARGET = 0.3, 0.1
+
+VERSIONS_CODE = """
+import json, sys, time
+from pathlib import Path
+from statisfactory.IO import Catalog
+
+folder = Path(sys.argv[1])
+(folder / "catalog_versions.yaml").write_text(
+    "- {name: blob, type: binary, versioned: true, extra: {path: blob.bin}}\\n"
+)
+catalog = Catalog.from_path(folder / "catalog_versions.yaml", variables={}, root=folder)
+for index in range(VERSIONS):
+    catalog.save("blob", index.to_bytes(4, "big"))
+times = []
+for _ in range(5):
+    started = time.perf_counter()
+    versions = catalog.versions("blob")
+    times.append(time.perf_counter() - started)
+assert len(versions) == VERSIONS and versions[-1].current
+print("RESULT " + json.dumps({"list": min(times)}))
+"""
+
+
 def _python(code: str, *args: object) -> dict[str, float]:
     script = textwrap.dedent(code).replace("ROWS", str(ROWS)).replace("ENTRIES", str(ENTRIES))
+    script = script.replace("VERSIONS", str(VERSIONS))
     return run_snippet(script, *args)
 
 
@@ -131,7 +171,8 @@ def _kedro_available() -> bool:
 
 def _frame_rows(fmt: str, rounds: int, kedro: bool) -> list[Row]:
     steps = ["stream", "rename", "fsync"] if fmt == "parquet" else []
-    variants = ["pandas", "ours", *(["kedro"] if kedro else []), *steps]
+    versioned = ["versioned", *(["kedro_versioned"] if kedro else [])] if steps else []
+    variants = ["pandas", "ours", *(["kedro"] if kedro else []), *steps, *versioned]
     runs: dict[str, list[dict[str, float]]] = {variant: [] for variant in variants}
     for round_ in range(rounds):
         # Alternate the order so that a warm page cache favours no variant.
@@ -165,6 +206,8 @@ def _frame_rows(fmt: str, rounds: int, kedro: bool) -> list[Row]:
                 "",
             )
         )
+    if versioned:
+        rows += _versioned_rows(label, ours, best["versioned"], best.get("kedro_versioned"))
     return [
         Row(
             "catalog",
@@ -186,6 +229,46 @@ def _frame_rows(fmt: str, rounds: int, kedro: bool) -> list[Row]:
         ),
         *rows,
     ]
+
+
+def _versioned_rows(
+    label: str, ours: dict[str, float], versioned: dict[str, float], theirs: dict | None
+) -> list[Row]:
+    """A versioned save against an unversioned one, and restoring the version saved."""
+    save_ratio = versioned["save"] / ours["save"]
+    return [
+        Row(
+            "catalog",
+            f"{label}: versioned save (s) [unversioned save {ours['save']:.2f}]",
+            f"{versioned['save']:.2f}",
+            f"Kedro versioned {theirs['save']:.2f}" if theirs else "—",
+            f"{save_ratio:.2f}× unversioned",
+            "≤ 1.05× unversioned",
+            save_ratio <= 1.05,
+        ),
+        Row(
+            "catalog",
+            f"{label}: restore a stored version (s)",
+            f"{versioned['restore']:.4f}",
+            "—",
+            "",
+            f"≤ {RESTORE_TARGET}",
+            versioned["restore"] <= RESTORE_TARGET,
+        ),
+    ]
+
+
+def _versions_row() -> Row:
+    listed = _python(VERSIONS_CODE, WORK)["list"]
+    return Row(
+        "catalog",
+        f"catalog.versions() of an artifact with {VERSIONS:,} versions (s)",
+        f"{listed:.3f}",
+        "—",
+        "",
+        f"≤ {VERSIONS_TARGET}",
+        listed <= VERSIONS_TARGET,
+    )
 
 
 def _write_catalogs() -> dict[str, Path]:
@@ -254,6 +337,7 @@ def run() -> list[Row]:
             *_frame_rows("parquet", rounds=2, kedro=kedro),
             *_frame_rows("csv", rounds=1, kedro=kedro),
             *_build_rows(kedro),
+            _versions_row(),
         ]
     finally:
         shutil.rmtree(WORK, ignore_errors=True)

@@ -18,6 +18,7 @@ _EXPORTS = {
     "Pipeline": "statisfactory.pipeline",
     "Artifact": "statisfactory.pipeline",
     "Volatile": "statisfactory.pipeline",
+    "Metrics": "statisfactory.pipeline",
     "Catalog": "statisfactory.IO",
     "ArtifactInteractor": "statisfactory.IO",
     "Backend": "statisfactory.IO",
@@ -32,7 +33,7 @@ __all__ = [*_EXPORTS, "__version__"]
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time __getattr__ imports lazily
     from statisfactory.errors import StatisfactoryError  # noqa: F401
     from statisfactory.IO import ArtifactInteractor, Backend, Catalog  # noqa: F401
-    from statisfactory.pipeline import Artifact, Craft, Pipeline, Volatile  # noqa: F401
+    from statisfactory.pipeline import Artifact, Craft, Metrics, Pipeline, Volatile  # noqa: F401
     from statisfactory.session import BaseSession, Scoped, Session  # noqa: F401
 
 

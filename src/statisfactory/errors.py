@@ -143,11 +143,23 @@ class PipelineError(StatisfactoryError):
     """A pipeline cannot be built or solved (duplicate producers, cycles, missing inputs)."""
 
 
+class ReproductionError(PipelineError):
+    """A recorded run that cannot be reproduced as asked (``runs reproduce``)."""
+
+
 class RunnerError(StatisfactoryError):
     """A runner is unknown, misconfigured, or failed to schedule crafts."""
 
 
+class HistoryError(StatisfactoryError):
+    """A run, a sweep or a metric asked of the run history is not recorded, or is ambiguous."""
+
+
 # --- the classes of each layer, gathered here --------------------------------------------------
+class SweepError(ParametersError):
+    """A ``+grid`` / ``+zip`` sweep is declared wrongly, or is too large to run unasked."""
+
+
 class UnknownParameterSetError(ParametersError, KeyError):
     """No parameter set has the requested name."""
 
@@ -186,6 +198,10 @@ class BackendRegistrationError(CatalogError):
 
 class MissingArtifactError(StorageError, FileNotFoundError):
     """An artifact is declared but nothing is stored at its (resolved) location."""
+
+
+class VersionNotFoundError(CatalogError, LookupError):
+    """A version of an artifact that is not stored (the message lists those that are)."""
 
 
 class DatabaseUnreachableError(StorageError):

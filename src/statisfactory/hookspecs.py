@@ -154,6 +154,17 @@ def on_craft_skip(run: Run, craft: Craft, index: int, reason: str) -> None:
 
 
 @hookspec
+def after_metrics(run: Run, craft: Craft, metrics: Mapping[str, float]) -> None:
+    """The craft's metrics were recorded in the run history (after its saves): the numbers of
+    its ``+tags: [metrics]`` artifacts and ``Metrics`` outputs.
+
+    :param run: the run.
+    :param craft: the craft.
+    :param metrics: name -> value, as recorded.
+    """
+
+
+@hookspec
 def before_craft_call(run: Run | None, craft: Craft, context: Mapping[str, Any]) -> None:
     """The craft's function is about to be called, where it runs: in the runner's thread (the
     calling one, or a thread of the threads runner), a worker process or a Dask worker; there,
@@ -242,6 +253,7 @@ HOOK_NAMES: tuple[str, ...] = (
     "after_craft",
     "on_craft_error",
     "on_craft_skip",
+    "after_metrics",
     "before_craft_call",
     "before_artifact_load",
     "after_artifact_load",

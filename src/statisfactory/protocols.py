@@ -147,3 +147,19 @@ class HistoryStoreLike(DigestStore, Protocol):
     def add_write(self, row: Mapping[str, Any]) -> None:
         """Record one artifact write."""
         ...
+
+    def successful_executions(
+        self, craft: str, state_key: str, code_fp: str
+    ) -> list[dict[str, Any]]:
+        """Every execution of ``craft`` that ran with these parameters and code, newest first."""
+        ...
+
+    def version_written(self, name: str, fingerprint: str) -> str | None:
+        """The version of artifact ``name`` a recorded write with ``fingerprint`` stored."""
+        ...
+
+    def record_metrics(
+        self, run_id: str, metrics: Mapping[str, float], artifact: str | None
+    ) -> None:
+        """Record a run's named numbers, from ``artifact``."""
+        ...

@@ -166,6 +166,10 @@ LAKE_CATALOG = """
       type: csv
       extra: {path: "lakefs://tables/table.csv"}
       load_options: {lake_ref: main}
+    - name: versioned
+      type: json
+      versioned: true
+      extra: {path: "lakefs://models/model.json"}
 """
 
 
@@ -304,6 +308,18 @@ def test_writing_to_a_commit_is_refused(lakefs_project):
     commit = session.lakefs_repo.branch("main").commit(message="v1").get_commit()
     with pytest.raises(StorageError, match="not a branch"):
         session.catalog.save("table", pd.DataFrame({"x": [9]}), lake_ref=commit.id)
+
+
+def test_versions_live_beside_the_object_on_the_branch(lakefs_project):
+    session = lakefs_project("main")
+    for value in ({"a": 1}, {"a": 2}):
+        session.catalog.save("versioned", value)
+    first, second = session.catalog.versions("versioned")
+    assert second.current and session.catalog.load("versioned", version=first.version) == {"a": 1}
+    session.catalog.restore("versioned", first.version)
+    assert session.catalog.load("versioned") == {"a": 1}
+    listed = session.lakefs_repo.branch("main").objects(prefix="models/.statisfactory/versions/")
+    assert len(list(listed)) == 2
 
 
 def test_urls_keep_their_whole_path():

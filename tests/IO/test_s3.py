@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from servers import free_port, unique_name
-from statisfactory.errors import MissingArtifactError, StorageError
+from statisfactory.errors import MissingArtifactError, StorageError, VersionNotFoundError
 
 
 def catalog_yaml(bucket: str) -> str:
@@ -244,3 +244,36 @@ def test_a_server_killed_mid_pipeline_fails_cleanly_and_a_rerun_succeeds(session
         with session:
             pipeline(version=3)
         assert session.catalog.load("report") == {"version": 3, "total": 9900}
+
+
+def test_versions_live_beside_the_object_and_restore_copies_server_side(
+    session_factory, s3_locals, moto_server
+):
+    bucket = unique_name("bucket")
+    session = session_factory(
+        {
+            "catalog/catalog.yaml": f"""
+                - name: model
+                  type: pickle
+                  versioned: true
+                  extra: {{path: "s3://{bucket}/models/model.pkl"}}
+            """,
+            "conf/locals.yaml": s3_locals(),
+        }
+    )
+    catalog = session.catalog
+    for value in ({"alpha": 1}, {"alpha": 2}, {"alpha": 1}):
+        catalog.save("model", value)
+    versions = catalog.versions("model")
+    assert [v.current for v in versions] == [True, False]  # identical bytes stored once
+    listed = moto_server.client().list_objects_v2(
+        Bucket=bucket, Prefix="models/.statisfactory/versions/model.pkl/"
+    )
+    assert len(listed["Contents"]) == 2
+    assert catalog.load("model", version=versions[1].version) == {"alpha": 2}
+    catalog.restore("model", versions[1].version)
+    assert catalog.load("model") == {"alpha": 2}
+    assert [v.current for v in catalog.versions("model")] == [False, True]
+    with pytest.raises(VersionNotFoundError) as caught:
+        catalog.load("model", version="nope")
+    assert versions[0].version in str(caught.value) and "'model'" in str(caught.value)

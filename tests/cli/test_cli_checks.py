@@ -86,6 +86,15 @@ def test_the_strict_parameters_setting_makes_it_an_error_too(lab: Path) -> None:
     assert not (lab / "data").exists()
 
 
+def test_the_strict_parameters_setting_off_as_text_is_off(lab: Path) -> None:
+    (lab / "conf/globals.yaml").write_text('strict_parameters: "off"\n')
+
+    result = statisfactory("run", "lab", "--param", "n_samples=5", "--param", "alpah=2", cwd=lab)
+
+    assert result.returncode == 0, result.stderr
+    assert "did you mean 'alpha'" in result.stderr  # a warning only
+
+
 def test_the_keys_of_a_parameter_set_are_not_checked(lab: Path) -> None:
     (lab / "conf/globals.yaml").write_text("strict_parameters: true\n")
 

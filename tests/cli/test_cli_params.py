@@ -72,3 +72,53 @@ def test_a_malformed_secret_value_is_not_shown() -> None:
 
     assert "s3cr3t" not in str(caught.value)
     assert str(caught.value).startswith("--param 'fit:api_token=***', line ")
+
+
+SPLIT = {
+    "lib/split/__init__.py": "",
+    "lib/split/crafts.py": """
+        from statisfactory import Artifact, Craft
+
+
+        @Craft()
+        def split_data(random_state: int = 0) -> Artifact("split"):
+            return {"seed": random_state}
+
+
+        @Craft()
+        def evaluate(split: Artifact, random_state: int = 0) -> Artifact("metrics"):
+            return {"seed": split["seed"]}
+    """,
+    "catalog/catalog.yaml": """
+        - {name: split, type: json, extra: {path: "data/split.json"}}
+        - {name: metrics, type: json, extra: {path: "data/metrics_rs!{random_state}.json"}}
+    """,
+    "pipelines/definitions/pipelines.yaml": """
+        model:
+          +operators: [split.crafts.split_data, split.crafts.evaluate]
+    """,
+}
+
+
+def test_a_craft_scoped_override_of_a_path_key_is_warned_about_before_the_run(
+    project_factory,
+) -> None:
+    from shop_project import statisfactory
+
+    project = project_factory(SPLIT, name="split")
+    scoped = statisfactory(
+        "run",
+        "model",
+        "--param",
+        "random_state=3",
+        "--param",
+        "split_data:random_state=7",
+        "--dry-run",
+        cwd=project,
+    )
+    assert scoped.returncode == 0, scoped.stderr
+    assert "--param split_data:random_state=7 applies to split_data only" in scoped.stderr
+    assert "metrics (by split.crafts.evaluate)" in scoped.stderr
+    assert "split (by" not in scoped.stderr  # no !{random_state} in its path
+    shared = statisfactory("run", "model", "--param", "random_state=7", "--dry-run", cwd=project)
+    assert "Warning" not in shared.stderr

@@ -105,3 +105,177 @@ def test_the_demo_notebook_runs_in_ipython(demo: Path) -> None:
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ROWS 442 diabetes-demo" in result.stdout
+
+
+def sweep_of_the_demo(demo: Path, *runner: str) -> list[dict]:
+    """``run full models`` (the five models as one sweep), checked in the history: the ingest
+    and the split ran once for the five members; returns ``runs compare`` as JSON."""
+    import sqlite3
+
+    assert statisfactory("compile", cwd=demo).returncode == 0
+    ran = statisfactory("run", "full", "models", *runner, cwd=demo, timeout=600)
+    assert ran.returncode == 0, ran.stderr
+    assert "5 member(s), 12 craft(s) run for 20" in ran.stdout
+    history = sqlite3.connect(demo / ".statisfactory/history.db")
+    statuses = history.execute(
+        "SELECT craft, status, COUNT(*) FROM executions GROUP BY craft, status ORDER BY craft, status"
+    ).fetchall()
+    history.close()
+    assert statuses == [
+        ("diabetes.data.split", "ran", 1),
+        ("diabetes.data.split", "shared", 4),
+        ("diabetes.models.evaluate", "ran", 5),
+        ("diabetes.models.fit", "ran", 5),
+        ("jupyter.ingest.ingest", "ran", 1),
+        ("jupyter.ingest.ingest", "shared", 4),
+    ]
+    compared = statisfactory("runs", "compare", "--sweep", "last", "--format", "csv", cwd=demo)
+    assert compared.returncode == 0, compared.stderr
+    header, *rows = list(csv.reader(compared.stdout.splitlines()))
+    assert header == [
+        "run_id",
+        "pipeline",
+        "configuration",
+        "status",
+        "started",
+        "diabetes.models.fit.estimator",
+        "diabetes.models.fit.hyperparameters.alpha",
+        "model",
+        "diabetes.models.fit.hyperparameters.max_depth",
+        "diabetes.models.fit.hyperparameters.min_samples_leaf",
+        "diabetes.models.fit.hyperparameters.n_estimators",
+        "diabetes.models.fit.hyperparameters.learning_rate",
+        "mae",
+        "n_test",
+        "r2",
+        "rmse",
+    ]
+    assert [row[1:4] + row[5:] for row in rows] == EXPECTED_COMPARISON
+    listed = statisfactory("runs", "compare", "--sort", "-r2", "--format", "json", cwd=demo)
+    return json.loads(listed.stdout)
+
+
+def _member(model: str, estimator: str, hyperparameters: str) -> str:
+    return f"models[model={model},estimator={estimator},hyperparameters={hyperparameters}]"
+
+
+# The test-set scores of the five models (seed 42, 25 % held out), as `runs compare` shows them.
+EXPECTED_COMPARISON = [
+    [
+        "full",
+        _member("ridge", "ridge", '{"alpha": 1.0}'),
+        "succeeded",
+        "ridge",
+        "1.0",
+        "ridge",
+        "",
+        "",
+        "",
+        "",
+        "41.51",
+        "111.0",
+        "0.4859",
+        "53.32",
+    ],
+    [
+        "full",
+        _member("ridge_strong", "ridge", '{"alpha": 50.0}'),
+        "succeeded",
+        "ridge",
+        "50.0",
+        "ridge_strong",
+        "",
+        "",
+        "",
+        "",
+        "41.6",
+        "111.0",
+        "0.4919",
+        "53.01",
+    ],
+    [
+        "full",
+        _member("lasso", "lasso", '{"alpha": 0.5}'),
+        "succeeded",
+        "lasso",
+        "0.5",
+        "lasso",
+        "",
+        "",
+        "",
+        "",
+        "41.42",
+        "111.0",
+        "0.4912",
+        "53.04",
+    ],
+    [
+        "full",
+        _member(
+            "forest",
+            "random_forest",
+            '{"n_estimators": 200, "max_depth": 6, "min_samples_leaf": 3}',
+        ),
+        "succeeded",
+        "random_forest",
+        "",
+        "forest",
+        "6.0",
+        "3.0",
+        "200.0",
+        "",
+        "42.63",
+        "111.0",
+        "0.4786",
+        "53.7",
+    ],
+    [
+        "full",
+        _member(
+            "boosting",
+            "gradient_boosting",
+            '{"n_estimators": 150, "max_depth": 2, "learning_rate": 0.05}',
+        ),
+        "succeeded",
+        "gradient_boosting",
+        "",
+        "boosting",
+        "2.0",
+        "",
+        "150.0",
+        "0.05",
+        "43.05",
+        "111.0",
+        "0.4557",
+        "54.86",
+    ],
+]
+
+
+def test_the_five_models_as_one_sweep(demo: Path) -> None:
+    ranked = sweep_of_the_demo(demo, "--runner", "processes", "--workers", "2")
+    assert [row["model"] for row in ranked] == [
+        "ridge_strong",
+        "lasso",
+        "ridge",
+        "forest",
+        "boosting",
+    ]
+    again = statisfactory("run", "full", "models", "--incremental", cwd=demo, timeout=600)
+    assert again.returncode == 0, again.stderr
+    assert "5 member(s), 0 craft(s) run for 20" in again.stdout
+
+
+@pytest.mark.service
+def test_the_five_models_as_one_sweep_on_a_dask_cluster(demo: Path) -> None:
+    from distributed import LocalCluster
+
+    from service_guard import service_unavailable
+
+    try:
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0")
+    except Exception as error:
+        service_unavailable(f"Dask LocalCluster did not start: {error}")
+    with cluster:
+        ranked = sweep_of_the_demo(demo, "--address", cluster.scheduler_address)
+    assert ranked[0]["model"] == "ridge_strong"

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from lock_holder import hold_lock
 
 
@@ -202,3 +203,23 @@ def test_a_run_on_another_host_is_said_to_be_unchecked(lab) -> None:
     assert "running?: recorded on another host" in listing.stdout
     shown = cli("runs", "show", "20200101", cwd=root)
     assert "running (recorded on another host" in shown.stdout.splitlines()[0]
+
+
+@pytest.mark.parametrize("key", ["history", "volatile_cache", "incremental_environment"])
+def test_a_yes_no_history_setting_with_another_value_is_one_clear_error(lab, key) -> None:
+    root = lab({"conf/locals.yaml": f"{key}: maybe\n"})
+
+    result = cli("run", "lab", "small", "--incremental", cwd=root)
+
+    assert result.returncode == 2, result.stderr
+    assert f"setting {key}: 'maybe' is neither yes nor no" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_history_off_as_text_keeps_no_history(lab) -> None:
+    root = lab({"conf/locals.yaml": 'history: "off"\n'})
+
+    result = cli("run", "lab", "small", cwd=root)
+
+    assert result.returncode == 0, result.stderr
+    assert not (root / ".statisfactory/history.db").exists()

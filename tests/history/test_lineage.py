@@ -105,8 +105,36 @@ def test_dynamic_paths_take_their_values_or_the_latest_write(lab) -> None:
     session = run_lab(root, {"n": 6})
 
     assert "data/samples_5.json" in lineage(session, "samples", n=5)
-    assert "data/samples_6.json" in lineage(session, "samples")  # the latest write
     assert "nothing is stored there now" in lineage(session, "samples", n=9)
+    # Without the values, every stored variant is listed rather than one picked.
+    variants = lineage(session, "samples")
+    assert "2 variants recorded" in variants
+    assert variants.index("--param n=6  data/samples_6.json") < variants.index(
+        "--param n=5  data/samples_5.json"
+    )
+
+
+def test_one_recorded_variant_is_traced_without_values(lab) -> None:
+    root = lab()
+    session = run_lab(root, {"n": 5})
+    assert "written by craft lab.models.simulate" in lineage(session, "samples")
+
+
+def test_a_consumed_input_is_never_shown_as_written_after_the_run_that_read_it(lab) -> None:
+    from statisfactory.cli.selection import chosen_pipeline
+
+    root = lab()
+    first = run_lab(root, {"n": 5})
+    reader = store_for(first).runs(limit=1)[0]["run_id"]
+    # A later run writes the same coefficients again, and not the summary that read them.
+    session = Session(root_folder=root)
+    with session:
+        chosen_pipeline(session, "lab", to="lab.models.keep").run({"n": 5})
+    later = store_for(session).runs(limit=1)[0]["run_id"]
+    assert later != reader
+    traced = lineage(session, "summary")
+    assert f"written by craft lab.models.keep in run {reader}" in traced
+    assert later not in traced
 
 
 def test_dynamic_paths_without_values_or_writes_are_an_error(lab) -> None:

@@ -205,3 +205,29 @@ def test_the_members_of_a_sweep_are_children_of_one_mlflow_run(
     assert parent.data.tags["statisfactory.sweep"] == "sweep-it's-1"
     assert sorted(r.data.params["fit.alpha"] for r in members) == ["0.1", "0.2"]
     assert {r.data.tags["mlflow.parentRunId"] for r in members} == {parent.info.run_id}
+
+
+def test_the_runs_metrics_reach_its_mlflow_run(session_factory: Callable[..., object]) -> None:
+    session = session_factory(
+        {
+            **with_mlflow("{enabled: true}"),
+            "lib/scored.py": """
+                from statisfactory import Craft, Metrics
+
+
+                @Craft()
+                def score(alpha: float) -> Metrics("scores"):
+                    return {"r2": 0.75, "rmse": alpha * 2}
+            """,
+            "pipelines/definitions/p.yaml": "scored:\n  +operators: [scored.score]\n",
+        }
+    )
+    with session:
+        result = session.pipelines_definitions["scored"].run({"alpha": 1.5})
+    (tracked,) = mlflow_runs(default_tracking_uri(session.root))
+    assert tracked.data.tags["statisfactory.run_id"] == result.run_id
+    assert {k: v for k, v in tracked.data.metrics.items() if "r2" in k or "rmse" in k} == {
+        name: value
+        for name, value in session.history_store.metrics_of([result.run_id])[result.run_id].items()
+    }
+    assert sorted(tracked.data.metrics.values()) == [0.75, 3.0]

@@ -559,3 +559,21 @@ def test_a_dask_run_returns_its_volatiles_id_statuses_and_writes(
     assert result.written == {"report": str(root / "data" / "report_3.json")}
     session.history_store.flush()
     assert session.history_store.runs(limit=1)[0]["run_id"] == result.run_id
+
+
+def test_crafts_reading_volatiles_are_skipped_after_a_dask_run(project_factory, scheduler_address):
+    root = _project(project_factory, "dask_incremental_crafts", FAN, REPORT)
+    session = Session(root_folder=root)
+    from dask_incremental_crafts import PIPELINE
+
+    params = {"n": 3, "log": str(root / "log")}
+    with session:
+        first = PIPELINE.run(params, runner=DaskRunner(address=scheduler_address))
+        again = PIPELINE.run(params, runner=DaskRunner(address=scheduler_address), incremental=True)
+        changed = PIPELINE.run(
+            {**params, "n": 4}, runner=DaskRunner(address=scheduler_address), incremental=True
+        )
+
+    assert set(first.statuses.values()) == {"done"}
+    assert set(again.statuses.values()) == {"skipped"}, again.statuses
+    assert set(changed.statuses.values()) == {"done"}, changed.statuses

@@ -6,7 +6,7 @@ import pytest
 
 from statisfactory.errors import ConfigurationError
 from statisfactory.project.pyproject import read_project_config
-from statisfactory.project.settings import build_settings, template_variables
+from statisfactory.project.settings import build_settings, flag, template_variables
 
 
 def test_layers_and_nested_merge(project_factory, monkeypatch):
@@ -96,3 +96,25 @@ def test_nested_environment_variable_merges_under_the_files_spelling(project_fac
     assert session.template_variables["db"] == expected
     assert session.settings.get("threshold") is None
     assert session.catalog.locate("table").endswith("data/localhost_6543_sales.json")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [(True, True), (False, False), ("yes", True), (" Off ", False), ("1", True), (0, False)],
+)
+def test_a_yes_no_setting_takes_booleans_and_their_usual_words(value, expected) -> None:
+    assert flag({"history": value}, "history", default=not expected) is expected
+
+
+def test_an_unset_yes_no_setting_takes_its_default() -> None:
+    assert flag({}, "volatile_cache", default=False) is False
+    assert flag({"volatile_cache": None}, "volatile_cache", default=True) is True
+    assert flag(None, "volatile_cache", default=True) is True
+
+
+@pytest.mark.parametrize("value", ["maybe", 2, ["yes"]])
+def test_a_yes_no_setting_with_another_value_is_an_error_naming_it(value) -> None:
+    with pytest.raises(ConfigurationError, match="volatile_cache") as raised:
+        flag({"volatile_cache": value}, "volatile_cache", default=False)
+    assert raised.value.key == "volatile_cache"
+    assert "true or false" in str(raised.value)

@@ -22,7 +22,9 @@ class Artifact:
     declared entry equals ``Artifact(name=..., type=..., extra=...)`` written with the same
     fields, as the original's did. ``dynamic_location`` (``+dynamic_location: true``) lets
     ``!{}`` values choose the storage scheme, bucket, host and root of ``extra.path``; by
-    default only the declared text does.
+    default only the declared text does. ``versioned`` (``versioned: true``) keeps every saved
+    version (None: as the ``versioned`` setting says); ``keep`` (``versions: {keep: 10}``) is
+    how many ``artifacts gc`` keeps (None: the ``versions`` setting's, else all).
     """
 
     name: str
@@ -33,6 +35,8 @@ class Artifact:
     tags: tuple[str, ...] = field(default=(), compare=False)
     source: Path | None = field(default=None, compare=False)
     dynamic_location: bool = False
+    versioned: bool | None = None
+    keep: int | None = None
     kind: ClassVar[str] = "artifact"
 
     def __post_init__(self) -> None:
@@ -80,6 +84,8 @@ class Artifact:
             "tags": list(self.tags),
             "source": str(self.source) if self.source else None,
             "dynamic_location": self.dynamic_location,
+            **({"versioned": self.versioned} if self.versioned is not None else {}),
+            **({"versions": {"keep": self.keep}} if self.keep is not None else {}),
         }
 
 

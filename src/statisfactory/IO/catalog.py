@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import difflib
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from statisfactory.errors import (
     ArtifactNotFoundError,
@@ -22,6 +23,7 @@ from statisfactory.IO.artifact import Artifact
 from statisfactory.IO.backends.base import Backend, backend_class
 from statisfactory.IO.declarations import read_catalog
 from statisfactory.IO.interactors.base import (
+    FILE_TYPES,
     ArtifactInteractor,
     interactor_class,
     is_known_type,
@@ -32,6 +34,9 @@ from statisfactory.IO.signatures import select
 from statisfactory.logger import MixinLogable
 from statisfactory.scope import active_session_or_none, get_active_session
 from statisfactory.secrets import Secrets, of_session, redact
+
+if TYPE_CHECKING:
+    from statisfactory.IO.versions import ArtifactVersion
 
 _MISSING: Any = object()
 
@@ -82,6 +87,7 @@ class Catalog(MixinLogable):
         self._session = session
         self._resolved: dict[str, Artifact] = {}  # entries with nothing dynamic, validated once
         self._backends: dict[type[Backend], Backend] = {}
+        self._versioned_default: bool | None = None  # the `versioned` setting, read once
 
     @classmethod
     def from_path(
@@ -138,10 +144,17 @@ class Catalog(MixinLogable):
     # --- operations --------------------------------------------------------------------------
     def load(self, name: str = _MISSING, /, **context: Any) -> Any:
         """The value of artifact ``name`` (``load("x")`` or, as in the original, ``load(name="x")``;
-        a ``name=`` keyword after a positional name is context, filling ``!{name}``)."""
+        a ``name=`` keyword after a positional name is context, filling ``!{name}``).
+
+        For a versioned artifact, ``version="…"`` loads a stored version (its id, a unique
+        prefix of it or its content hash) rather than the current one, unless the entry uses
+        ``!{version}``; for another artifact ``version`` is context like any keyword."""
         name = _argument(name, "name", context, "load")
+        version = self._version_argument(name, context)
         interactor = self.interactor(name, context)
         with self._failures(interactor, "load", context):
+            if version is not None:
+                return self._versions_of(interactor).load_version(version, context)
             return interactor.load(**select(interactor.load, context)[0])
 
     def save(self, name: str = _MISSING, asset: Any = _MISSING, /, **context: Any) -> None:
@@ -150,6 +163,8 @@ class Catalog(MixinLogable):
         name = _argument(name, "name", context, "save")
         asset = _argument(asset, "asset", context, "save")
         interactor = self.interactor(name, context)
+        if interactor.artifact.versioned:  # declared so: refused where no version is kept
+            self._versions_of(interactor)
         with self._failures(interactor, "save", context):
             interactor.save(asset, **select(interactor.save, context, positional=1)[0])
 
@@ -180,6 +195,131 @@ class Catalog(MixinLogable):
             raise
         except StatisfactoryError:
             return
+
+    # --- versions ------------------------------------------------------------------------------
+    def versioned(self, name: str) -> bool:
+        """Whether saves of artifact ``name`` keep every version (its entry's ``versioned``,
+        else the ``versioned`` setting)."""
+        declared = self._declared(name).versioned
+        if declared is not None:
+            return declared
+        if self._versioned_default is None:
+            settings = getattr(self.session_or_none, "settings", None)
+            value = settings.get("versioned") if settings is not None else None
+            self._versioned_default = str(value).lower() in ("true", "1", "yes", "on")
+        return self._versioned_default and self._stored_as_file(name)
+
+    def _stored_as_file(self, name: str) -> bool:
+        """Whether ``name``'s type is stored as one file (the types that keep versions)."""
+        kind = self._declared(name).type
+        if kind in FILE_TYPES:
+            return True
+        if not is_known_type(kind):
+            return False
+        from statisfactory.IO.interactors.files import FileInteractor
+
+        return issubclass(interactor_class(kind), FileInteractor)
+
+    def keep(self, name: str) -> int | None:
+        """How many versions of ``name`` ``artifacts gc`` keeps (None: all)."""
+        declared = self._declared(name).keep
+        if declared is not None:
+            return declared
+        settings = getattr(self.session_or_none, "settings", None)
+        policy = settings.get("versions") if settings is not None else None
+        if policy is None:
+            return None
+        from statisfactory.IO.declarations import keep_policy
+
+        return keep_policy(dict(policy), "setting 'versions'")
+
+    def versions(self, name: str, /, **context: Any) -> list[ArtifactVersion]:
+        """The stored versions of artifact ``name`` (for this context), oldest first, with the
+        run, craft, commit and parameters the run history recorded for each."""
+        from statisfactory.IO.versions import with_history
+
+        interactor = self.interactor(name, context)
+        with self._failures(interactor, "list the versions of", context):
+            versions = self._versions_of(interactor)
+            stored = versions.stored_versions(context)
+            current = versions.current_version(context) if stored else None
+        history = self._history()
+        writes = history.version_writes(name) if history is not None and stored else []
+        kept = history.kept_runs() if history is not None and stored else set()
+        return with_history(stored, writes, current, kept)
+
+    def restore(self, name: str, version: str, /, **context: Any) -> ArtifactVersion:
+        """Make the stored ``version`` of artifact ``name`` current again (atomically), and
+        record the restore in the run history; returns the version restored."""
+        interactor = self.interactor(name, context)
+        with self._failures(interactor, "restore", context):
+            chosen = self._versions_of(interactor).restore_version(version, context)
+            location = self._locate(interactor, context)
+        history = self._history()
+        if history is not None:
+            history.add_restore(
+                {
+                    "name": name,
+                    "context": self._secrets(interactor.artifact, context).redact(
+                        {k: context[k] for k in sorted(self.variables(name)) if k in context}
+                    ),
+                    "location": self._scrub(location, interactor.artifact, context),
+                    "version": chosen.version,
+                    "restored": time.time(),
+                }
+            )
+        return next(v for v in self.versions(name, **context) if v.version == chosen.version)
+
+    def delete_version(self, name: str, version: str, /, **context: Any) -> None:
+        """Delete the stored ``version`` of artifact ``name``; the current one is refused
+        (restore another version first)."""
+        from statisfactory.IO.versions import choose
+
+        interactor = self.interactor(name, context)
+        with self._failures(interactor, "delete a version of", context):
+            versions = self._versions_of(interactor)
+            chosen = choose(name, version, versions.stored_versions(context))
+            if chosen.version == versions.current_version(context):
+                raise CatalogError(
+                    f"artifact {name!r}: version {chosen.version} is the current one and is "
+                    "never deleted; restore another version first"
+                )
+            versions.delete_version(chosen, context)
+
+    def current_version(
+        self, name: str, /, digest: str | None = None, **context: Any
+    ) -> str | None:
+        """The id of the version of versioned artifact ``name`` stored now (None when the
+        artifact is not versioned or what is stored is no version); ``digest`` is the digest of
+        the current content when known (it saves reading a local file again)."""
+        if not self.versioned(name):
+            return None
+        interactor = self.interactor(name, context)
+        with self._failures(interactor, "check the version of", context):
+            current: str | None = self._versions_of(interactor).current_version(context, digest)
+        return current
+
+    def _version_argument(self, name: str, context: dict[str, Any]) -> str | None:
+        if (
+            "version" not in context
+            or not self.versioned(name)
+            or "version" in self.variables(name)
+        ):
+            return None
+        return str(context.pop("version"))
+
+    def _versions_of(self, interactor: ArtifactInteractor) -> Any:
+        if not hasattr(interactor, "stored_versions"):
+            raise CatalogError(
+                f"{interactor.artifact.where}: only artifacts stored as files keep versions; "
+                f"remove versioned: true from its entry"
+            )
+        return interactor
+
+    def _history(self) -> Any:
+        """The session's run history, when it keeps one."""
+        store = getattr(self.session_or_none, "history_store", None)
+        return store if store is not None and store.enabled else None
 
     def variables(self, name: str) -> set[str]:
         """The ``!{var}`` names artifact ``name``'s entry uses."""

@@ -29,6 +29,8 @@ ENTRY_KEYS = (
     "save_options",
     "+tags",
     "+dynamic_location",
+    "versioned",
+    "versions",
 )
 _ENTRY_KEYS = frozenset(ENTRY_KEYS)
 
@@ -123,6 +125,11 @@ def _entry(file: Path, key: Any, entry: Any, index: int) -> Artifact:
             f"{where}: '+dynamic_location' is {dynamic_location!r}; write true or false (true "
             f"lets !{{}} values choose the storage scheme, bucket and root of extra.path)"
         )
+    versioned = entry.get("versioned")
+    if versioned is not None and not isinstance(versioned, bool):
+        raise CatalogError(
+            f"{where}: 'versioned' is {versioned!r}; write true (keep every saved version) or false"
+        )
     return Artifact(
         name=name,
         type=kind,
@@ -132,7 +139,26 @@ def _entry(file: Path, key: Any, entry: Any, index: int) -> Artifact:
         tags=tuple(tags),
         source=file,
         dynamic_location=dynamic_location,
+        versioned=versioned,
+        keep=keep_policy(entry.get("versions"), where),
     )
+
+
+def keep_policy(value: Any, where: str) -> int | None:
+    """``N`` of ``versions: {keep: N}`` (how many versions gc keeps), or None when unset."""
+    if value is None:
+        return None
+    keep = value.get("keep") if isinstance(value, Mapping) else None
+    if (
+        not isinstance(value, Mapping)
+        or set(value) - {"keep"}
+        or (not isinstance(keep, int) or isinstance(keep, bool) or keep < 1)
+    ):
+        raise CatalogError(
+            f"{where}: 'versions' is {value!r}; write versions: {{keep: N}}, N >= 1 the number "
+            f"of versions gc keeps"
+        )
+    return keep
 
 
 def _not_text(value: Any) -> str:

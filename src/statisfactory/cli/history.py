@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import click
@@ -128,21 +129,10 @@ def runs_ls(state: CliState, limit: int, pipeline: str | None) -> None:
 @click.pass_obj
 def runs_show(state: CliState, run_id: str) -> None:
     """Show one run (its id, a unique prefix of it, or `last`): crafts and artifacts written."""
-    from statisfactory.errors import StatisfactoryError
+    from statisfactory.history.runs import find_run
 
     store = _store(state)
-    found = store.find_runs(run_id)
-    if len({run["run_id"] for run in found}) != 1:
-        if not found:
-            raise StatisfactoryError(
-                f"run {run_id!r} matches no recorded run in {store.description}: see "
-                "`statisfactory runs ls` for the runs' ids"
-            )
-        raise StatisfactoryError(
-            f"run {run_id!r} matches several runs in {store.description}: give a longer "
-            "prefix, or see `statisfactory runs ls`"
-        )
-    run = found[0]
+    run = find_run(store, run_id)
     commit = _commit(run) or "none"
     unchecked = f" ({UNCHECKED})" if run.get("unchecked") else ""
     click.echo(f"Run {run['run_id']}: {run.get('status')}{unchecked}")
@@ -184,6 +174,96 @@ def runs_show(state: CliState, run_id: str) -> None:
     )
 
 
+@runs.command("compare")
+@click.argument("run_ids", nargs=-1, metavar="[RUN]...")
+@click.option("--sweep", metavar="ID|last", help="The runs of this sweep (last: the latest).")
+@click.option("--sort", metavar="[-]COLUMN", help="Sort by a metric or parameter; -: descending.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "markdown"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--plot",
+    metavar="FILE.html|FILE.png",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw each metric against the swept parameters (needs matplotlib).",
+)
+@click.pass_obj
+def runs_compare(
+    state: CliState,
+    run_ids: tuple[str, ...],
+    sweep: str | None,
+    sort: str | None,
+    fmt: str,
+    plot: Path | None,
+) -> None:
+    """Compare runs (ids, unique prefixes or `last`; without any: the latest sweep): one row
+    per run, the parameters that differ between them, and their metrics."""
+    from statisfactory.history.compare import cells, render
+    from statisfactory.history.runs import Runs
+
+    if plot is not None:
+        from statisfactory.history.plots import check_plot_path
+
+        check_plot_path(plot)
+    store = _store(state)
+    comparison = Runs(store).comparison(list(run_ids) or None, sweep, sort)
+    frame = comparison.frame
+    if fmt == "table":
+        header, rows = cells(frame)
+        title = f"{len(frame)} run(s) compared" + (
+            f"; parameters that differ: {', '.join(comparison.differing_params)}"
+            if comparison.differing_params
+            else ""
+        )
+        print_table(title, header, rows, terminal=state.is_terminal)
+    else:
+        click.echo(render(frame, fmt), nl=False)
+    if plot is not None:
+        from statisfactory.history.plots import write_plot
+
+        write_plot(comparison, plot)
+        click.echo(f"Plot written to {plot}", err=True)
+
+
+@runs.command("diff")
+@click.argument("a", metavar="A")
+@click.argument("b", metavar="B")
+@click.pass_obj
+def runs_diff(state: CliState, a: str, b: str) -> None:
+    """What differs between runs A and B: parameters, crafts' code fingerprints, the versions
+    of the artifacts they read, and metrics."""
+    from statisfactory.history.runs import Runs
+
+    diff = Runs(_store(state)).diff(a, b)
+    if diff.same:
+        click.echo(
+            f"Runs {diff.a} and {diff.b} have the same parameters, code, inputs and metrics."
+        )
+        return
+    sections = (
+        ("Parameters", "parameter", diff.params),
+        ("Code fingerprints", "craft", diff.code),
+        ("Inputs (artifact fingerprints)", "artifact", diff.inputs),
+        ("Metrics", "metric", diff.metrics),
+    )
+    for title, what, rows in sections:
+        if rows:
+            print_table(
+                title,
+                (what, diff.a, diff.b),
+                [(name, _shown(x), _shown(y)) for name, x, y in rows],
+                terminal=state.is_terminal,
+            )
+
+
+def _shown(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
 @click.command("lineage")
 @click.argument("name")
 @click.option(
@@ -198,17 +278,31 @@ def runs_show(state: CliState, run_id: str) -> None:
 def artifacts_lineage(state: CliState, name: str, params: tuple[str, ...]) -> None:
     """Trace the current version of artifact NAME: the run, craft, commit, parameters and
     inputs that produced it, and theirs, as a tree."""
+    from statisfactory.history.lineage import artifact_lineage, render
+
+    context = artifact_context(params, "lineage")
+    session = state.session()
+    click.echo(render(artifact_lineage(session, _store(state), name, context)))
+
+
+def artifact_context(params: tuple[str, ...], command: str) -> dict[str, Any]:
+    """The ``!{}`` values given as ``--param key=value`` to an ``artifacts`` command."""
     from statisfactory.cli.params import parse_param
     from statisfactory.errors import ConfigurationError
-    from statisfactory.history.lineage import artifact_lineage, render
 
     context = {}
     for text in params:
         override = parse_param(text)
         if override.craft is not None:
             raise ConfigurationError(
-                f"--param {text!r}: lineage takes the artifact's own values, key=value"
+                f"--param {text!r}: {command} takes the artifact's own values, key=value"
             )
         context[override.key] = override.value
-    session = state.session()
-    click.echo(render(artifact_lineage(session, _store(state), name, context)))
+    return context
+
+
+# Defined with the versions, which use this module's helpers.
+from statisfactory.cli.versions import runs_keep, runs_reproduce  # noqa: E402
+
+runs.add_command(runs_keep)
+runs.add_command(runs_reproduce)

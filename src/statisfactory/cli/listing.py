@@ -10,6 +10,7 @@ import click
 from statisfactory.cli.history import artifacts_lineage
 from statisfactory.cli.output import print_table, print_yaml, select_by_tags, shown_path
 from statisfactory.cli.state import CliState
+from statisfactory.cli.versions import artifacts_gc, artifacts_restore, artifacts_versions
 
 select_option = click.option(
     "--select",
@@ -102,22 +103,30 @@ def configurations_ls(state: CliState, select: str | None) -> None:
     """List the parameter sets: name, tags, top-level keys and the file declaring each."""
     session = state.session()
     sets = session.parameters
-    rows = [
-        (
-            name,
-            sets.tags(name),
-            _keys_or_error(sets, name),
-            shown_path(sets.source(name), session.root),
-        )
-        for name in select_by_tags(sets.names(), sets.tags, select)
-    ]
+    rows: list[tuple[Any, ...]] = []
+    for name in select_by_tags(sets.names(), sets.tags, select):
+        where = shown_path(sets.source(name), session.root)
+        rows.append((name, sets.tags(name), _keys_or_error(sets, name), where))
+        sweep = sets.sweep(name) if sets.error(name) is None else None
+        if sweep is not None:
+            members = sets.members(name, limit=LISTED)
+            rows += [(member, sets.tags(name), "member", where) for member in members]
+            if sweep.size > LISTED:
+                rows.append((f"… {sweep.size - LISTED} more members of {name}", "", "", where))
     _print_listing(state, "Parameter sets", ("name", "tags", "keys", "declared in"), rows)
+
+
+LISTED = 100  # members of a sweep listed by `configurations ls`
 
 
 def _keys_or_error(sets: Any, name: str) -> Any:
     """A set's top-level keys; a broken set is listed with what is wrong with it."""
     error = sets.error(name)
-    return list(sets[name]) if error is None else f"broken: {error}"
+    if error is not None:
+        return f"broken: {error}"
+    sweep = sets.sweep(name)
+    keys = list(sets[name])
+    return keys if sweep is None else [*keys, f"sweep of {sweep.size} members"]
 
 
 @configurations.command("describe")
@@ -133,6 +142,12 @@ def configurations_describe(state: CliState, name: str) -> None:
     header = f"parameter set {name}, declared in {shown_path(sets.source(name), session.root)}"
     if sets.tags(name):
         header += f"\ntags: {', '.join(sets.tags(name))}"
+    sweep = sets.sweep(name) if name in sets.names() else None
+    if sweep is not None:
+        header += f"\na sweep of {sweep.size} members (each these values and its own):"
+        header += "".join(f"\n  {member}" for member in sets.members(name, limit=LISTED))
+        if sweep.size > LISTED:
+            header += f"\n  … {sweep.size - LISTED} more"
     print_yaml(redact(values), comment=header)
 
 
@@ -170,3 +185,6 @@ def artifacts_describe(state: CliState, name: str) -> None:
 
 
 artifacts.add_command(artifacts_lineage)  # lives with the run history it reads
+artifacts.add_command(artifacts_versions)
+artifacts.add_command(artifacts_restore)
+artifacts.add_command(artifacts_gc)

@@ -26,7 +26,7 @@ COMMANDS = {
     ),
     "artifacts": (
         "statisfactory.cli.listing:artifacts",
-        "List artifacts, describe one or trace its lineage.",
+        "List artifacts, describe one, trace its lineage, list, restore or gc its versions.",
     ),
     "compile": (
         "statisfactory.cli.compile:compile_notebooks",
@@ -34,7 +34,7 @@ COMMANDS = {
     ),
     "new": ("statisfactory.cli.new:new", "Create a new project with an example pipeline."),
     "viz": ("statisfactory.cli.viz:viz", "Draw a pipeline as SVG, PNG, Mermaid or HTML."),
-    "runs": ("statisfactory.cli.history:runs", "List recorded runs or show one."),
+    "runs": ("statisfactory.cli.history:runs", "List recorded runs, show, keep or reproduce one."),
     "plugins": (
         "statisfactory.cli.plugins:plugins",
         "List installed plugins (formats, backends, runners, hooks).",

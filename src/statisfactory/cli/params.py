@@ -95,3 +95,34 @@ def _craft_names(name: str, crafts: list[tuple[str, str]]) -> tuple[str, str]:
         f"--param {name}:...: the pipeline has no craft {name!r}.{hint} "
         f"Its crafts are: {', '.join(q for q, _ in crafts) or 'none'}."
     )
+
+
+def unreflected_overrides(
+    overrides: Iterable[ParamOverride], crafts: Iterable[Any], variables_of: Any
+) -> list[str]:
+    """Warnings for the craft-scoped overrides of a key that fills ``!{}`` in the paths of
+    artifacts other crafts read or write: those crafts resolve the paths with the key's other
+    value, so the paths do not reflect the override (``variables_of(name)``: the ``!{}`` names
+    of artifact ``name``)."""
+    crafts = list(crafts)
+    warnings = []
+    for override in overrides:
+        if override.craft is None:
+            continue
+        others: dict[str, list[str]] = {}
+        for craft in crafts:
+            if override.craft in (craft.fqname, craft.name):
+                continue
+            names = [name for _, name in craft.signature.artifacts] + list(craft.saves)
+            for name in names:
+                if override.key in variables_of(name):
+                    others.setdefault(name, []).append(craft.fqname)
+        if others:
+            shown = "; ".join(f"{name} (by {', '.join(by)})" for name, by in others.items())
+            warnings.append(
+                f"--param {override.craft}:{override.key}={override.value} applies to "
+                f"{override.craft} only, but !{{{override.key}}} also locates artifacts other "
+                f"crafts read or write, whose paths will not reflect it: {shown}. Give "
+                f"--param {override.key}=... to change it for every craft"
+            )
+    return warnings

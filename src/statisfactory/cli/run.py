@@ -76,6 +76,7 @@ from statisfactory.errors import CraftFailedError
     help="A --param that no craft takes, no !{} uses and no **kwargs absorbs is an error, not "
     "a warning (default: the strict_parameters setting).",
 )
+@click.option("--yes", is_flag=True, help="Run a sweep of more than 10,000 members (else refused).")
 @click.pass_obj
 def run(
     state: CliState,
@@ -94,29 +95,51 @@ def run(
     to: str | None,
     tags: str | None,
     dry_run: bool,
+    yes: bool,
 ) -> None:
     """Run PIPELINE with the parameter set CONFIGURATION (see `configurations ls`).
 
     PIPELINE may also name a craft of a pipeline: it then runs alone. --crafts, --from, --to
-    and --tags keep the crafts that every one of them selects.
+    and --tags keep the crafts that every one of them selects. A CONFIGURATION with +grid or
+    +zip is a sweep: every member runs, each its own run, crafts they share run once.
 
     Exits with 1 when a craft fails, 2 when the project or the command line is wrong.
     """
-    from statisfactory.cli.params import apply_overrides, parse_param
+    from statisfactory.cli.params import apply_overrides, parse_param, unreflected_overrides
     from statisfactory.cli.progress import RunMonitor
     from statisfactory.cli.selection import chosen_pipeline
 
     overrides = [parse_param(text) for text in params]  # malformed → error before any loading
     session = state.session()
     chosen = chosen_pipeline(session, pipeline, crafts=crafts, from_=from_, to=to, tags=tags)
-    base = session.parameters[configuration] if configuration is not None else {}
-    run_params = apply_overrides(base, overrides, [(c.fqname, c.name) for c in chosen.crafts])
-    state.hide_secrets_of(run_params)  # --param api_token=… is as secret as a setting
+    for warning in unreflected_overrides(overrides, chosen.crafts, session.catalog.variables):
+        click.echo(f"Warning: {warning}", err=True)
     _ = chosen.plan  # solve now: a cycle or a duplicate producer is a project error (exit 2)
     if workers is None:
         workers = session.settings.get("max_workers")
     if address is not None:
         runner, workers = _dask_runner(address, runner, workers), None
+    if configuration is not None and _is_sweep(session, configuration):
+        from statisfactory.cli.sweep import run_sweep
+
+        run_sweep(
+            state,
+            chosen,
+            configuration,
+            overrides,
+            yes=yes,
+            dry_run=dry_run,
+            runner=runner,
+            max_workers=workers,
+            incremental=incremental or explain,
+            explain=explain,
+            volatile_cache=True if volatile_cache else None,
+            strict=True if strict else None,
+        )
+        return
+    base = session.parameters[configuration] if configuration is not None else {}
+    run_params = apply_overrides(base, overrides, [(c.fqname, c.name) for c in chosen.crafts])
+    state.hide_secrets_of(run_params)  # --param api_token=… is as secret as a setting
 
     label = f"{pipeline} with {configuration}" if configuration else pipeline
     if dry_run:
@@ -160,6 +183,11 @@ def run(
         monitor.summary_rows(),
         terminal=state.is_terminal,
     )
+
+
+def _is_sweep(session, configuration: str) -> bool:
+    sets = session.parameters
+    return configuration in sets.names() and sets.sweep(configuration) is not None
 
 
 def _dry_run(session, chosen, run_params, configuration, incremental: bool, label: str) -> None:

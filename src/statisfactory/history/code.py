@@ -38,6 +38,7 @@ from typing import Any
 
 from statisfactory.history.code_analysis import Definition, ModuleCode, analyse, normalised_digest
 from statisfactory.history.digests import bytes_digest
+from statisfactory.project.settings import flag
 
 RACY_SECONDS = 2.0  # a module younger than this may change again within its modification time
 UNREADABLE = "unreadable: "  # the value of a part that cannot be fingerprinted
@@ -99,10 +100,8 @@ class CodeFingerprints:
     def of_session(cls, session: Any, store: Any = None) -> CodeFingerprints:
         """The fingerprints of a session's project, as its settings ask."""
         config = session.config
-        setting = session.settings.get("incremental_environment", True)
-        if isinstance(setting, str):
-            setting = setting.strip().lower() not in ("0", "false", "no", "off")
-        return cls(store, roots=(config.root, config.sources), environment=bool(setting))
+        environment = flag(session.settings, "incremental_environment", default=True)
+        return cls(store, roots=(config.root, config.sources), environment=environment)
 
     def of(self, craft: Any) -> Code:
         """The fingerprint of what ``craft``'s function reaches."""

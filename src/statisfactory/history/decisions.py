@@ -104,8 +104,8 @@ class RecordedStates:
             kind = now["kind"]
             if now["fingerprint"] is None:
                 problem = now.get("problem") or (
-                    "its producer last ran in a run that was not incremental, or it cannot be "
-                    "pickled"
+                    "its value was not hashed (held on a Dask worker, or not picklable) and its "
+                    "producer's code, parameters or inputs have no fingerprint"
                 )
                 return Decision(RUN, f"input {kind} '{name}' has no fingerprint ({problem})")
             if now["fingerprint"] != recorded[name]:

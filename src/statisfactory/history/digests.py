@@ -1,55 +1,28 @@
-"""Content digests: files streamed through a fast hash, values through a canonical encoding.
-
-Files go through xxHash (XXH3, 128 bits) when the ``xxhash`` package is installed, else through
-BLAKE2b with :func:`hashlib.file_digest`; the algorithm is the prefix of every digest
-(``xxh3:…``, ``blake2b:…``), so digests made with one are never mistaken for the other's.
+"""Content digests: files streamed through a fast hash (:mod:`statisfactory.hashing`), values
+through a canonical encoding.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import pickle
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from statisfactory.errors import UnhashableValueError
+from statisfactory.hashing import ALGORITHM, CHUNK, bytes_digest, file_digest, new_hasher
 
-CHUNK = 1024 * 1024
-
-
-def _hasher_factory() -> tuple[str, Callable[[], Any]]:
-    try:
-        import xxhash
-    except ImportError:
-        return "blake2b", lambda: hashlib.blake2b(digest_size=16)
-    return "xxh3", xxhash.xxh3_128
-
-
-ALGORITHM, new_hasher = _hasher_factory()
-
-
-def bytes_digest(data: bytes) -> str:
-    """The digest of ``data``."""
-    hasher = new_hasher()
-    hasher.update(data)
-    return f"{ALGORITHM}:{hasher.hexdigest()}"
-
-
-def file_digest(path: Path | str) -> str:
-    """The digest of a file's bytes, read in chunks (never the whole file in memory)."""
-    hasher = new_hasher()
-    with open(path, "rb", buffering=0) as handle:
-        if os.fstat(handle.fileno()).st_size <= CHUNK:  # most artifacts: one read, no buffer
-            hasher.update(handle.read())
-        else:
-            buffer = bytearray(CHUNK)
-            view = memoryview(buffer)
-            while read := handle.readinto(buffer):
-                hasher.update(view[:read])
-    return f"{ALGORITHM}:{hasher.hexdigest()}"
+__all__ = [
+    "ALGORITHM",
+    "CHUNK",
+    "bytes_digest",
+    "canonical_json",
+    "file_digest",
+    "folder_digest",
+    "new_hasher",
+    "pickled",
+    "value_digest",
+]
 
 
 def folder_digest(path: Path) -> str:

@@ -27,12 +27,14 @@ from statisfactory.errors import PipelineError
 from statisfactory.history.decisions import SKIP, Decision, RecordedStates, explain
 from statisfactory.history.digests import bytes_digest, pickled
 from statisfactory.history.recording import RunHistory
+from statisfactory.history.run_cache import Restoration, find_restoration, restore
 from statisfactory.history.store import store_for
 from statisfactory.history.volatiles import MISSING, VolatileCache
 from statisfactory.hookspecs import hookimpl
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.job import RunFirst, Skip
 from statisfactory.pipeline.run import CraftStatus
+from statisfactory.project.settings import flag
 
 if TYPE_CHECKING:
     from statisfactory.pipeline.craft import Craft
@@ -65,7 +67,7 @@ def history_plugins(
     plugins: list[tuple[str, Any]] = [("run-history", history)]
     if run.incremental or explain:
         if volatile_cache is None:
-            volatile_cache = _truthy(session.settings.get("volatile_cache"))
+            volatile_cache = flag(session.settings, "volatile_cache", default=False)
         policy = IncrementalPolicy(run, history, volatile_cache=volatile_cache)
         if explain:
             print(policy.explain(), flush=True)
@@ -103,6 +105,8 @@ class IncrementalPolicy:
             self._decided.add(index)
             progress = self.history.progress(index)
             decision = self.decide(index, progress.inputs)
+            if isinstance(decision, Restoration):
+                restore(self.history, index, decision)
             if decision.verdict == SKIP:
                 self.note_skipped_volatiles(craft, decision)
                 self.history.note_skipped_outputs(index, decision.recorded_outputs)
@@ -130,13 +134,17 @@ class IncrementalPolicy:
     ) -> Decision:
         """Compare the craft with its recorded state (see :meth:`RecordedStates.decide`)."""
         context = self.run.contexts[index]
-        return self.states.decide(
+        decision = self.states.decide(
             self.plan.crafts[index],
             self.history.facts(index),
             inputs,
             lambda name: self.history.stored(name, context),
             pending,
         )
+        waiting = pending is not None and any(name in pending for name in inputs)
+        if decision.verdict != SKIP and not waiting:  # maybe an earlier execution matches
+            return find_restoration(self.history, index, inputs) or decision
+        return decision
 
     def explain(self) -> str:
         """What each craft will do, and why, before anything runs (``--explain``)."""
@@ -188,9 +196,3 @@ class IncrementalPolicy:
         if self.cache is not None:
             self.cache.put(digest, payload)
         return digest
-
-
-def _truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)

@@ -46,17 +46,46 @@ def artifact_lineage(
     tracer = _Tracer(store, ArtifactFingerprints(catalog, store), Path(session.root))
     missing = sorted(referenced_variables([entry]) - set(context))
     if missing:
-        latest = store.latest_write(name=name)
-        if latest is None:
+        variants = store.variants(name)
+        if not variants:
             raise CatalogError(
                 f"artifact {name!r}: its location needs {', '.join(missing)} and no write of it "
                 f"is recorded; give them with --param {missing[0]}=..."
             )
-        location = latest["location"]
+        if len(variants) > 1:
+            return _variants(name, variants, missing, Path(session.root))
+        location = variants[0]["location"]
     else:
         location = catalog.locate(name, **context)
     stored = tracer.fingerprints.at(location, entry, context)
     return tracer.artifact(name, location, stored.digest, now=True, missing=stored.missing)
+
+
+def _variants(name: str, variants: list[dict[str, Any]], missing: list[str], root: Path) -> Node:
+    """The stored variants of an artifact whose location needs values not given."""
+    node = Node(
+        f"artifact {name}: {len(variants)} variants recorded; trace one with "
+        f"--param {missing[0]}=... ({', '.join(missing)} choose its location)"
+    )
+    for variant in variants:
+        recorded = variant.get("context")
+        context: dict[str, Any] = recorded if isinstance(recorded, dict) else {}
+        options = " ".join(f"--param {key}={value}" for key, value in sorted(context.items()))
+        location = _relative(variant["location"], root)
+        node.children.append(
+            Node(
+                f"{options or '(no values)'}  {location}",
+                [f"last written by run {variant['run_id']}"],
+            )
+        )
+    return node
+
+
+def _relative(location: str, root: Path) -> str:
+    path = Path(location)
+    if path.is_absolute() and path.is_relative_to(root):
+        return path.relative_to(root).as_posix()
+    return location
 
 
 class _Tracer:
@@ -76,13 +105,20 @@ class _Tracer:
         now: bool = False,
         missing: bool = False,
         depth: int = 0,
+        read: float | None = None,
     ) -> Node:
+        """``read``: when the craft that consumed this version started (its writer is the
+        latest write before then: a later write of the same bytes did not produce it)."""
         node = Node(f"artifact {name}  {self._short(location)}  {_short_digest(digest)}")
         if missing:
             node.details.append("nothing is stored there now")
-        write = self.store.latest_write(location=location, fingerprint=digest) if digest else None
+        write = (
+            self.store.latest_write(location=location, fingerprint=digest, before=read)
+            if digest
+            else None
+        )
         if write is None:
-            write = self.store.latest_write(location=location)
+            write = self.store.latest_write(location=location, before=read)
             if write is None:
                 node.details.append(
                     f"no recorded write: saved outside any pipeline run ({OUTSIDE}), or before "
@@ -130,6 +166,7 @@ class _Tracer:
                         entry.get("location", ""),
                         entry.get("fingerprint"),
                         depth=depth + 1,
+                        read=execution.get("started"),
                     )
                 )
             elif entry.get("producer"):
@@ -164,10 +201,7 @@ class _Tracer:
         return ", ".join(parts)
 
     def _short(self, location: str) -> str:
-        path = Path(location)
-        if path.is_absolute() and path.is_relative_to(self.root):
-            return path.relative_to(self.root).as_posix()
-        return location
+        return _relative(location, self.root)
 
 
 def _short_digest(digest: str | None) -> str:

@@ -180,7 +180,7 @@ class MlflowTracking:
             # A run the caller opened is this one's parent (MLflow tags it so); else a sweep's
             # member is a child of the sweep's run.
             nested = mlflow.active_run() is not None
-            sweep = getattr(run, "sweep_id", None)
+            sweep = run.sweep_id
             if sweep and not nested:
                 tags["statisfactory.sweep_id"] = str(sweep)
                 tags["mlflow.parentRunId"] = self._sweep_run(str(sweep), experiment_id)
@@ -217,10 +217,15 @@ class MlflowTracking:
         status = "KILLED" if run.status is RunStatus.INTERRUPTED else "FAILED"
         self._end(run, status, run.written())
 
+    @hookimpl
+    def after_metrics(self, run: Run, metrics: Mapping[str, float]) -> None:
+        if run is self.run:
+            self.record_metrics(metrics)
+
     def record_metrics(self, metrics: Mapping[str, float]) -> None:
         """Keep metrics for the run's MLflow run, logged in one batch when the run ends."""
         with self._lock:
-            self.metrics.update((str(k), float(v)) for k, v in metrics.items())
+            self.metrics.update((_key(str(k)), float(v)) for k, v in metrics.items())
 
     # --- MLflow -------------------------------------------------------------------------------
     def _experiment_id(self) -> str:

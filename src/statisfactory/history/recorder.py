@@ -49,6 +49,7 @@ class RunRecorder:
         incremental: bool,
         producers: Mapping[str, str],
         fingerprints: ArtifactFingerprints | None,
+        sweep_id: str | None = None,
     ) -> None:
         self.store = store
         self.session = session
@@ -60,6 +61,7 @@ class RunRecorder:
         self.incremental = incremental
         self.producers = producers  # artifact name -> craft writing it in this run
         self.fingerprints = fingerprints
+        self.sweep_id = sweep_id
         self._seen: dict[str, Stored] = {}  # location -> latest fingerprint in this run
         self._lock = threading.Lock()
         self._executions: list[tuple] = []  # see execution(): tuples cost the GC nothing
@@ -78,6 +80,8 @@ class RunRecorder:
             "status": "running",
             **running_process(),
         }
+        if self.sweep_id is not None:
+            run["sweep_id"] = self.sweep_id
         self.store.begin_run(_json_params(run))
 
     def end(self, status: str, error: str = "") -> None:
@@ -165,8 +169,20 @@ class RunRecorder:
                 "location": self.secrets.mask(stored.location),
                 "fingerprint": stored.digest,
                 "written": time.time(),
+                "version": self.version_of(name, context, stored),
             }
         )
+
+    def version_of(self, name: str, context: Mapping[str, Any], stored: Stored) -> str | None:
+        """The version a save of a versioned artifact stored (None for other artifacts)."""
+        catalog = self.fingerprints.catalog if self.fingerprints is not None else None
+        if catalog is None or name not in catalog or stored.missing:
+            return None
+        try:
+            return catalog.current_version(name, digest=stored.digest, **context)
+        except Exception as error:  # the write happened; only its version is unknown
+            _logger.debug("version of %s unknown: %s", name, error)
+            return None
 
     def seen(self, location: str) -> Stored | None:
         """What was written or fingerprinted at ``location`` during this run, if anything."""

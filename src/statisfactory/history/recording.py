@@ -28,7 +28,8 @@ if TYPE_CHECKING:
     from statisfactory.pipeline.run import Run
     from statisfactory.protocols import HistoryStoreLike
 
-RAN, SKIPPED, FAILED = "ran", "skipped", "failed"  # the statuses of recorded executions
+# The statuses of recorded executions; SHARED: a sweep ran the craft once, for several runs.
+RAN, SKIPPED, FAILED, SHARED = "ran", "skipped", "failed", "shared"
 NO_PRODUCER = "default"  # fingerprint of a volatile no craft of the run produces
 _NO_VALUES = value_digest([{}, {}])  # the state key of a craft without parameters or context
 
@@ -62,6 +63,7 @@ class RunHistory:
             incremental=run.incremental,
             producers={name: craft.fqname for craft in plan.crafts for name in craft.saves},
             fingerprints=self.fingerprints,
+            sweep_id=run.sweep_id,
         )
         self.volatile_digests: dict[str, str | None] = {}  # filled by the incremental policy
         # Per craft, from its first start until it finishes (kept for skipped ones, whose
@@ -70,6 +72,7 @@ class RunHistory:
         self._progress: dict[int, _Progress] = {}
         self._skipped_outputs: dict[int, Mapping[str, Any]] = {}
         self._begun = False
+        self._metrics_artifacts = _tagged_metrics(run.catalog, self.recorder.producers)
 
     # --- the run ------------------------------------------------------------------------------
     @hookimpl(tryfirst=True)
@@ -109,8 +112,11 @@ class RunHistory:
             for name, entry in progress.inputs.items():
                 if entry.get("producer"):
                     entry["fingerprint"] = self.volatile_digests.get(name)
-        self._forget_outputs(index)
+        self.forget_outputs(index)
         progress.status, progress.started = RAN, time.time()
+        source = run.shared.get(index)
+        if source is not None:
+            progress.status, progress.reason = SHARED, f"shared from run {source}"
 
     @hookimpl
     def after_craft(self, run: Run, craft: Craft, index: int, volatiles: Mapping[str, Any]) -> None:
@@ -123,13 +129,32 @@ class RunHistory:
                     "location": stored.location,
                     "fingerprint": stored.digest,
                 }
-            else:  # its digest, when the incremental policy took one
+            else:  # its digest when the incremental policy took one, else its producer's
                 digest = self.volatile_digests.get(name) if self.volatile_digests else None
+                if digest is None:
+                    digest = self.volatile_digests[name] = self._produced_by(index, name)
                 outputs[name] = {"kind": kind, "fingerprint": digest}
         facts = self.facts(index)
         comparable = facts.code.digest is not None and facts.state_key is not None
-        self._record_execution(index, RAN, outputs=outputs, keep_state=comparable)
+        status = SHARED if self._progress[index].status == SHARED else RAN
+        self._record_execution(index, status, outputs=outputs, keep_state=comparable)
         del self._progress[index], self._facts[index]
+        self._record_metrics(run, craft, index, volatiles)
+
+    def _record_metrics(
+        self, run: Run, craft: Craft, index: int, volatiles: Mapping[str, Any]
+    ) -> None:
+        """Record the craft's metrics (see :mod:`statisfactory.history.metrics`), then tell
+        the ``after_metrics`` hooks."""
+        if not craft.has_metrics and not self._metrics_artifacts.intersection(craft.saves):
+            return
+        from statisfactory.history.metrics import craft_metrics
+
+        relay = getattr(run, "hooks", None)
+        for source, metrics in craft_metrics(run, craft, run.contexts[index], volatiles):
+            self.store.record_metrics(run.id, metrics, source)
+            if relay is not None and relay.after_metrics is not None:
+                relay.after_metrics(run, craft, metrics)
 
     @hookimpl
     def on_craft_error(self, index: int, error: BaseException) -> None:
@@ -150,6 +175,7 @@ class RunHistory:
             for name, kind in craft.output_kinds.items()
         }
         self._record_execution(index, SKIPPED, outputs=described)
+        self._record_metrics(self.run, craft, index, {})  # its metrics artifacts, as stored
 
     def note_skipped_outputs(self, index: int, outputs: Mapping[str, Any]) -> None:
         """The recorded fingerprints of the outputs of a craft about to be skipped."""
@@ -186,6 +212,21 @@ class RunHistory:
                 key, shown = _NO_VALUES, {}
             facts = self._facts[index] = Facts(self.code.of(craft), key, shown)
         return facts
+
+    def _produced_by(self, index: int, name: str) -> str | None:
+        """The fingerprint of volatile ``name`` as the state of the craft producing it: its
+        code, parameters, context and inputs. It stands for the value of a deterministic
+        producer (one that skipping would be wrong for otherwise) where the value itself is
+        not hashed: a plain run, a value held on a Dask worker, one that cannot be pickled.
+        None when part of that state has no fingerprint."""
+        facts = self.facts(index)
+        inputs = {
+            key: entry.get("fingerprint") for key, entry in self.progress(index).inputs.items()
+        }
+        if facts.code.digest is None or facts.state_key is None or None in inputs.values():
+            return None
+        craft = self.run.plan.crafts[index].fqname
+        return value_digest(["produced", craft, name, facts.code.digest, facts.state_key, inputs])
 
     def fingerprint_inputs(self, index: int) -> dict[str, dict[str, Any]]:
         """The craft's inputs now: artifacts as stored, volatiles as produced in this run."""
@@ -225,7 +266,7 @@ class RunHistory:
         except Exception as error:  # a location that cannot be resolved: the craft will say so
             return Stored("", None, problem=f"{type(error).__name__}: {error}")
 
-    def _forget_outputs(self, index: int) -> None:
+    def forget_outputs(self, index: int) -> None:
         """The craft is about to write its outputs: fingerprints taken before no longer hold."""
         fingerprints = self.fingerprints
         for name in self.run.plan.crafts[index].saves:
@@ -281,3 +322,15 @@ class RunHistory:
             keep_state=keep_state,
             code_parts=json.dumps(facts.code.parts) if keep_state else "",
         )
+
+
+def _tagged_metrics(catalog: Any, saved: Mapping[str, str]) -> frozenset[str]:
+    """The artifacts the run saves that the catalog tags ``metrics``."""
+    from statisfactory.history.metrics import METRICS_TAG
+
+    if catalog is None:
+        return frozenset()
+    artifacts = catalog.artifacts
+    return frozenset(
+        name for name in saved if name in artifacts and METRICS_TAG in artifacts[name].tags
+    )

@@ -6,7 +6,14 @@
 ``craft_state``  per craft and parameters, the fingerprints of its last successful execution
                  (what an incremental run compares against);
 ``file_digests`` digests of large local files by size and modification time, so an unchanged
-                 file is not read again.
+                 file is not read again;
+``restores``     one row per version of a versioned artifact made current again by hand;
+``metrics``      the named numbers a run's crafts reported (``+tags: [metrics]`` artifacts and
+                 ``Metrics`` outputs), with the artifact they came from.
+
+A write of a versioned artifact records the version it stored (``writes.version``); a run kept
+by ``runs keep`` (``runs.kept``) keeps the versions it wrote from ``artifacts gc``. A run of a
+sweep records the sweep's id in ``runs.sweep_id``.
 
 Fingerprints and parameters are JSON text; times are seconds since the epoch. A run records
 the process running it (``host``, ``pid``, ``process_started``), so that a run whose process
@@ -20,7 +27,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-SCHEMA_VERSION = 2  # 2: runs' pid and process_started
+SCHEMA_VERSION = 4  # 2: runs' pid and process_started; 3: writes.version, runs.kept,
+# restores; 4: metrics, runs' sweep_id
 
 TEXT, INTEGER, BIGINT, REAL = "text", "integer", "bigint", "real"
 
@@ -41,6 +49,8 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("error", TEXT),
         ("pid", INTEGER),
         ("process_started", TEXT),
+        ("kept", INTEGER),
+        ("sweep_id", TEXT),
         ("mlflow_run_id", TEXT),
     ),
     "executions": (
@@ -66,6 +76,7 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("location", TEXT),
         ("fingerprint", TEXT),
         ("written", REAL),
+        ("version", TEXT),
     ),
     "craft_state": (
         ("craft", TEXT),
@@ -84,6 +95,19 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("mtime_ns", BIGINT),
         ("digest", TEXT),
     ),
+    "restores": (
+        ("name", TEXT),
+        ("context", TEXT),
+        ("location", TEXT),
+        ("version", TEXT),
+        ("restored", REAL),
+    ),
+    "metrics": (
+        ("run_id", TEXT),
+        ("name", TEXT),
+        ("value", REAL),
+        ("artifact", TEXT),
+    ),
 }
 
 PRIMARY_KEYS: dict[str, tuple[str, ...]] = {
@@ -97,6 +121,7 @@ INDEXES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("writes_by_location", "writes", ("location", "written")),
     ("writes_by_name", "writes", ("name", "written")),
     ("runs_by_start", "runs", ("started",)),
+    ("metrics_by_run", "metrics", ("run_id",)),
 )
 
 

@@ -5,7 +5,8 @@ SQLite through the standard library (the default, ``<root>/.statisfactory/histor
 database SQLAlchemy reaches (the ``history_url`` setting). Recording never stops a run: a
 failing read answers "nothing recorded", a failing write is dropped, each with one warning; a
 busy or unreachable database is waited for :data:`PATIENCE` seconds at most, its writes kept
-and retried in the background meanwhile.
+and retried in the background meanwhile. Local locations under the project root are kept relative
+to it (:mod:`statisfactory.history.locations`): rows are read back with absolute locations.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from statisfactory.history.locations import Locations
+from statisfactory.history.schema import TABLES
 from statisfactory.logger import get_logger
 from statisfactory.processes import Liveness, Owner, host_name, liveness
 from statisfactory.secrets import redact
@@ -63,9 +66,12 @@ class Driver(Protocol):
 class HistoryStore:
     """Runs, craft executions, artifact writes and craft states, in one database."""
 
-    def __init__(self, driver: Driver | None, *, broken: bool = False) -> None:
+    def __init__(
+        self, driver: Driver | None, *, broken: bool = False, root: Path | None = None
+    ) -> None:
         self._driver = driver
         self.broken = broken  # history is on, but the store could not be opened
+        self.locations = Locations(root)  # local locations are kept relative to the root
         self._pid = os.getpid()  # a forked child inherits the object, not the writer thread
         self._pending: queue.SimpleQueue = queue.SimpleQueue()
         self._warned: set[str] = set()
@@ -379,7 +385,7 @@ class HistoryStore:
 
     def add_write(self, row: Mapping[str, Any]) -> None:
         """Record an artifact write (encoded by the writer: ``row`` must not change after)."""
-        self.submit(lambda: [_insert("writes", _encoded(row))])
+        self.submit(lambda: [_insert("writes", _encoded(self._relative(row)))])
 
     def add_crafts(self, rows: Callable[[], tuple[Sequence[Mapping], Sequence[Mapping]]]) -> None:
         """Record craft executions and replace the states of ``(craft, state_key)``, in one
@@ -389,7 +395,8 @@ class HistoryStore:
             executions, states = rows()
             operations = []
             if executions:
-                operations.append(_insert("executions", *map(_encoded, executions)))
+                executions = [_encoded(self._relative(row)) for row in executions]
+                operations.append(_insert("executions", *executions))
             latest = {(row["craft"], row["state_key"]): row for row in states}  # last one wins
             if latest:
                 keys = [{"craft": craft, "state_key": key} for craft, key in latest]
@@ -403,6 +410,38 @@ class HistoryStore:
             return operations
 
         self.submit(build)
+
+    def add_restore(self, row: Mapping[str, Any]) -> None:
+        """Record that a version of an artifact was made current again."""
+        self.submit(lambda: [_insert("restores", _encoded(self._relative(row)))])
+
+    def keep_run(self, run_id: str, kept: bool = True) -> None:
+        """Mark a run as kept: ``artifacts gc`` never deletes the versions it wrote."""
+        self.submit(
+            (
+                "UPDATE runs SET kept = :kept WHERE run_id = :run_id",
+                {"kept": int(kept), "run_id": run_id},
+            )
+        )
+
+    def record_metrics(
+        self, run_id: str, metrics: Mapping[str, float], artifact: str | None
+    ) -> None:
+        """Record a run's named numbers (a metric recorded again for the run replaces the
+        earlier value); ``artifact`` is where they came from."""
+        rows = [
+            {"run_id": run_id, "name": str(name), "value": float(value), "artifact": artifact}
+            for name, value in metrics.items()
+        ]
+        if not rows:
+            return
+        names = [{"run_id": run_id, "name": row["name"]} for row in rows]
+        self.submit(
+            lambda: [
+                ("DELETE FROM metrics WHERE run_id = :run_id AND name = :name", names),
+                _insert("metrics", *rows),
+            ]
+        )
 
     def remember_digest(self, path: str, size: int, mtime_ns: int, digest: str) -> None:
         row = {"path": path, "size": size, "mtime_ns": mtime_ns, "digest": digest}
@@ -465,13 +504,13 @@ class HistoryStore:
             "SELECT * FROM executions WHERE run_id = :run_id ORDER BY position, started",
             run_id=run_id,
         )
-        return [_decoded(row) for row in rows]
+        return [self._resolved(_decoded(row)) for row in rows]
 
     def writes(self, run_id: str) -> list[dict[str, Any]]:
         rows = self.query(
             "SELECT * FROM writes WHERE run_id = :run_id ORDER BY written", run_id=run_id
         )
-        return [_decoded(row) for row in rows]
+        return [self._resolved(_decoded(row)) for row in rows]
 
     def latest_write(
         self,
@@ -479,15 +518,77 @@ class HistoryStore:
         location: str | None = None,
         name: str | None = None,
         fingerprint: str | None = None,
+        before: float | None = None,
     ) -> dict[str, Any] | None:
-        """The newest write matching every given field, or None."""
-        given = {"location": location, "name": name, "fingerprint": fingerprint}
+        """The newest write matching every given field (written before ``before``), or None."""
+        given: dict[str, Any] = {"name": name, "fingerprint": fingerprint}
         given = {key: value for key, value in given.items() if value is not None}
-        where = " AND ".join(f"{key} = :{key}" for key in given) or "1 = 1"
+        conditions = [f"{key} = :{key}" for key in given]
+        if location is not None:  # in any form it may be stored in
+            forms = {f"l{i}": form for i, form in enumerate(self.locations.matching(location))}
+            conditions.append(f"location IN ({', '.join(f':{key}' for key in forms)})")
+            given.update(forms)
+        if before is not None:
+            conditions.append("written <= :before")
+            given["before"] = before
+        where = " AND ".join(conditions) or "1 = 1"
         rows = self.query(
             f"SELECT * FROM writes WHERE {where} ORDER BY written DESC LIMIT 1", **given
         )
-        return _decoded(rows[0]) if rows else None
+        return self._resolved(_decoded(rows[0])) if rows else None
+
+    def variants(self, name: str) -> list[dict[str, Any]]:
+        """Each location artifact ``name`` was written at, with its ``!{}`` values and the
+        latest run writing there, newest first."""
+        rows = self.query(
+            "SELECT location, context, run_id, written FROM writes WHERE name = :name "
+            "ORDER BY written DESC",
+            name=name,
+        )
+        seen: dict[str, dict[str, Any]] = {}
+        for row in rows:  # an old store may hold one place in two forms: one variant each
+            resolved = self._resolved(_decoded(row))
+            seen.setdefault(resolved["location"], resolved)
+        return list(seen.values())
+
+    def version_writes(self, name: str) -> list[dict[str, Any]]:
+        """The writes of artifact ``name`` that stored a version, oldest first, each with the
+        commit of its run and the parameters of the craft's execution."""
+        rows = self.query(_VERSION_WRITES, name=name)
+        return [self._resolved(_decoded(row)) for row in rows]
+
+    def successful_executions(
+        self, craft: str, state_key: str, code_fp: str
+    ) -> list[dict[str, Any]]:
+        """Every execution of ``craft`` that ran with these parameters and code, newest first
+        (the run cache of an incremental run: any of them, not only the last, may match)."""
+        rows = self.query(
+            "SELECT run_id, inputs, outputs FROM executions WHERE craft = :craft AND "
+            "state_key = :state_key AND code_fp = :code_fp AND status = 'ran' "
+            "ORDER BY started DESC LIMIT 100",
+            craft=craft,
+            state_key=state_key,
+            code_fp=code_fp,
+        )
+        return [self._resolved(_decoded(row)) for row in rows]
+
+    def version_written(self, name: str, fingerprint: str) -> str | None:
+        """The version of artifact ``name`` stored by the newest write with ``fingerprint``."""
+        rows = self.query(
+            "SELECT version FROM writes WHERE name = :name AND fingerprint = :fingerprint "
+            "AND version IS NOT NULL ORDER BY written DESC LIMIT 1",
+            name=name,
+            fingerprint=fingerprint,
+        )
+        return rows[0]["version"] if rows else None
+
+    def kept_runs(self) -> set[str]:
+        """The runs marked kept (``runs keep``)."""
+        return {row["run_id"] for row in self.query("SELECT run_id FROM runs WHERE kept = 1")}
+
+    def restores(self, name: str) -> list[dict[str, Any]]:
+        rows = self.query("SELECT * FROM restores WHERE name = :name ORDER BY restored", name=name)
+        return [self._resolved(_decoded(row)) for row in rows]
 
     def execution(self, run_id: str, craft: str) -> dict[str, Any] | None:
         """The execution of ``craft`` in ``run_id`` that produced something (not a skip)."""
@@ -498,7 +599,100 @@ class HistoryStore:
             craft=craft,
         )
         rows = [row for row in rows if row["status"] == "ran"] or rows
-        return _decoded(rows[0]) if rows else None
+        return self._resolved(_decoded(rows[0])) if rows else None
+
+    # --- locations ----------------------------------------------------------------------------
+    def _relative(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """``row`` with its locations (a write's, an execution's inputs and outputs) as the
+        store keeps them."""
+        return _with_locations(row, self.locations.stored)
+
+    def _resolved(self, row: dict[str, Any]) -> dict[str, Any]:
+        """``row`` (decoded) with its locations resolved against this project's root."""
+        return _with_locations(row, self.locations.resolved)
+
+    def metrics_of(
+        self, run_ids: Sequence[str], *, sweep_id: str | None = None
+    ) -> dict[str, dict[str, float]]:
+        """The metrics of each run (name -> value, by name), for every run given; ``sweep_id``:
+        the runs are among that sweep's, read in one query."""
+        found: dict[str, dict[str, float]] = {run_id: {} for run_id in run_ids}
+        if sweep_id is not None:
+            rows = self.query(
+                "SELECT m.run_id, m.name, m.value FROM metrics m JOIN runs r "
+                "ON r.run_id = m.run_id WHERE r.sweep_id = :s ORDER BY m.name",
+                s=sweep_id,
+            )
+        else:
+            rows = []
+            for chunk in _chunks(list(run_ids)):
+                marks, names = _marks(chunk)
+                rows += self.query(
+                    f"SELECT run_id, name, value FROM metrics WHERE run_id IN ({marks}) "
+                    "ORDER BY name",
+                    **names,
+                )
+        for row in rows:
+            values = found.get(row["run_id"])
+            if values is not None:
+                values[row["name"]] = row["value"]
+        return found
+
+    def runs_of_sweep(self, sweep_id: str) -> list[str]:
+        """The ids of the runs of sweep ``sweep_id``, in the order they started."""
+        rows = self.query(
+            "SELECT run_id FROM runs WHERE sweep_id = :sweep_id ORDER BY started, run_id",
+            sweep_id=sweep_id,
+        )
+        return [row["run_id"] for row in rows]
+
+    def last_sweep_id(self) -> str | None:
+        """The id of the latest sweep, or None when no sweep was recorded."""
+        rows = self.query(
+            "SELECT sweep_id FROM runs WHERE sweep_id IS NOT NULL ORDER BY started DESC LIMIT 1"
+        )
+        return rows[0]["sweep_id"] if rows else None
+
+    def runs_by_id(
+        self,
+        run_ids: Sequence[str],
+        columns: Sequence[str] | None = None,
+        *,
+        sweep_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The rows of these runs (decoded; only ``columns`` when given, with the run's id and
+        process), in the order given; unknown ids are left out. ``sweep_id``: the runs are
+        among that sweep's, read in one query."""
+        by_id: dict[str, dict[str, Any]] = {}
+        wanted = "*"
+        if columns is not None:
+            known = {name for name, _ in TABLES["runs"]}
+            chosen = ["run_id", "status", "host", "pid", "process_started", *columns]
+            wanted = ", ".join(dict.fromkeys(name for name in chosen if name in known))
+        if sweep_id is not None:
+            found = self.query(f"SELECT {wanted} FROM runs WHERE sweep_id = :s", s=sweep_id)
+        else:
+            found = []
+            for chunk in _chunks(list(run_ids)):
+                marks, names = _marks(chunk)
+                found += self.query(f"SELECT {wanted} FROM runs WHERE run_id IN ({marks})", **names)
+        for row in found:
+            by_id[row["run_id"]] = _checked(_decoded(row))
+        return [by_id[run_id] for run_id in run_ids if run_id in by_id]
+
+
+IN_LIST = 500  # values in one ``IN (…)`` list (SQLite finds a named value by a linear scan)
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), IN_LIST):
+        yield items[start : start + IN_LIST]
+
+
+def _marks(chunk: Sequence[str]) -> tuple[str, dict[str, str]]:
+    """The ``:v0, :v1…`` placeholders of an ``IN (…)`` list, and their values."""
+    names = {f"v{i}": value for i, value in enumerate(chunk)}
+    return ", ".join(f":{key}" for key in names), names
 
 
 # How many crafts ran, were skipped or failed: a skipped craft that then ran again to provide a
@@ -508,6 +702,17 @@ _FINAL_STATUS_COUNTS = """
         status = 'skipped' AND EXISTS (SELECT 1 FROM executions f WHERE f.run_id = e.run_id
                                        AND f.craft = e.craft AND f.status <> 'skipped'))
     GROUP BY status
+"""
+
+
+_VERSION_WRITES = """
+    SELECT w.run_id, w.craft, w.name, w.context, w.location, w.fingerprint, w.written, w.version,
+           r.git_commit, r.git_dirty, e.params
+    FROM writes w
+    LEFT JOIN runs r ON r.run_id = w.run_id
+    LEFT JOIN executions e ON e.run_id = w.run_id AND e.craft = w.craft AND e.status = 'ran'
+    WHERE w.name = :name AND w.version IS NOT NULL
+    ORDER BY w.written
 """
 
 
@@ -573,6 +778,33 @@ def _decoded(row: Mapping[str, Any]) -> dict[str, Any]:
     return decoded
 
 
+def _with_locations(row: Mapping[str, Any], translate: Callable[[str], str]) -> dict[str, Any]:
+    changed = dict(row)
+    location = changed.get("location")
+    if isinstance(location, str):
+        changed["location"] = translate(location)
+    for column in ("inputs", "outputs"):
+        entries = changed.get(column)
+        if isinstance(entries, Mapping):
+            changed[column] = _entries_with_locations(entries, translate)
+    return changed
+
+
+def _entries_with_locations(
+    entries: Mapping[str, Any], translate: Callable[[str], str]
+) -> Mapping[str, Any]:
+    """``entries`` (name -> fields), copied only where a location changes."""
+    copied: dict[str, Any] | None = None
+    for name, entry in entries.items():
+        location = entry.get("location") if isinstance(entry, Mapping) else None
+        if isinstance(location, str):
+            translated = translate(location)
+            if translated != location:
+                copied = dict(entries) if copied is None else copied
+                copied[name] = {**entry, "location": translated}
+    return entries if copied is None else copied
+
+
 def _redacted(error: Exception) -> str:
     return redact(str(error))
 
@@ -605,9 +837,10 @@ def _flush_at_exit() -> None:
         store.flush()  # a busy database is waited for no longer than the patience left
 
 
-def open_store(root: Path, url: str | None = None, enabled: Any = True) -> HistoryStore:
-    """A store for the project at ``root``; a store that cannot open warns and keeps nothing."""
-    if enabled is False or str(enabled).lower() in ("false", "no", "off", "0"):
+def open_store(root: Path, url: str | None = None, enabled: bool = True) -> HistoryStore:
+    """A store for the project at ``root`` (``enabled``: the ``history`` setting); a store that
+    cannot open warns and keeps nothing."""
+    if not enabled:
         return HistoryStore(None)
     try:
         if url:
@@ -628,7 +861,7 @@ def open_store(root: Path, url: str | None = None, enabled: Any = True) -> Histo
             redact(str(error)),
         )
         return HistoryStore(None, broken=True)
-    store = HistoryStore(driver)
+    store = HistoryStore(driver, root=Path(root))
     _open_stores.add(store)
     return store
 

@@ -1,7 +1,7 @@
 """Crafts, pipelines and the runners that execute them."""
 
 from statisfactory.pipeline.craft import Craft
-from statisfactory.pipeline.markers import Artifact, Volatile
+from statisfactory.pipeline.markers import Artifact, Metrics, Volatile
 from statisfactory.pipeline.pipeline import Pipeline
 from statisfactory.pipeline.run import CraftStatus, Run, RunResult, RunStatus
 from statisfactory.pipeline.runners import (
@@ -16,6 +16,7 @@ __all__ = [
     "Artifact",
     "Craft",
     "CraftStatus",
+    "Metrics",
     "Pipeline",
     "ProcessRunner",
     "Run",

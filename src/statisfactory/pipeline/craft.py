@@ -30,6 +30,7 @@ from statisfactory.logger import get_logger
 from statisfactory.pipeline.craft_params import per_craft
 from statisfactory.pipeline.failure_place import project_frame
 from statisfactory.pipeline.hooks import Hookable, call_hooks
+from statisfactory.pipeline.markers import Metrics
 from statisfactory.pipeline.signature import NO_DEFAULT, CraftSignature, read_signature
 from statisfactory.scope import get_active_session
 
@@ -91,6 +92,7 @@ class Craft(Hookable):
         )
         self.produces: tuple[str, ...] = tuple(o.name for o in signature.outputs)
         self.output_kinds: dict[str, str] = {o.name: o.kind for o in signature.outputs}
+        self.has_metrics = any(isinstance(o, Metrics) for o in signature.outputs)
         self.saves: tuple[str, ...] = tuple(
             o.name for o in signature.outputs if o.kind == "artifact"
         )

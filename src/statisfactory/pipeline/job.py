@@ -168,6 +168,20 @@ class Job:
         requesters = self._requesters.pop(index, None)  # it ran again for them only
         return self.plan.dependents[index] if requesters is None else tuple(requesters)
 
+    def share(self, index: int, kept: Mapping[str, Any], source: str) -> tuple[int, ...]:
+        """The craft ran in run ``source`` (of the same sweep) with the same code, parameters
+        and inputs: take its volatiles as this run's, with this run's hooks around them."""
+        run = self.run
+        run.shared[index] = source
+        run.statuses[index] = _RUNNING
+        if self.hooks.before_craft is not None:
+            self.hooks.before_craft(run, self.plan.crafts[index], index, self.contexts[index])
+        return self.finish(index, kept)
+
+    def skip_shared(self, index: int, source: str) -> None:
+        """The craft was skipped in run ``source`` (of the same sweep), for this run too."""
+        self._decided(index, self.plan.crafts[index], Skip(f"skipped with run {source}"))
+
     def fail(self, index: int, error: Exception) -> Exception:
         """Run the ``on_craft_error`` hooks; return the error to raise, naming the craft."""
         craft = self.plan.crafts[index]

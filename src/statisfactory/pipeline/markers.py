@@ -3,7 +3,8 @@
 As a parameter annotation, the class itself means "the object named like the parameter"
 (``train: Artifact``) and an instance names it (``train: Artifact("train_set")``).
 As a return annotation, instances name the outputs, in order: ``-> Artifact("model")``,
-``-> Volatile.of("x", "y")`` or a list mixing both, ``-> [Artifact("a"), Volatile("b")]``.
+``-> Volatile.of("x", "y")`` or a list mixing both, ``-> [Artifact("a"), Volatile("b")]``;
+``-> Metrics("scores")`` is a volatile the run history records as metrics.
 ``Artifact`` is also the catalog entry (see IO/artifact.py): one class, as users compare
 ``catalog.artifacts["x"] == Artifact(name="x", type="csv", extra={...})``.
 """
@@ -59,4 +60,14 @@ class Volatile(_Marker):
         return hash((Volatile, self.name))
 
 
-__all__ = ["Artifact", "Volatile"]
+class Metrics(Volatile):
+    """A volatile whose value the run history records as metrics: a mapping of names to
+    numbers (each a metric), or one number (the metric ``name``): ``-> Metrics("scores")``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"Metrics({self.name!r})"
+
+
+__all__ = ["Artifact", "Metrics", "Volatile"]

@@ -19,10 +19,13 @@ from statisfactory.pipeline import dag
 from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.dag import Plan, solve
 from statisfactory.pipeline.hooks import Hookable
+from statisfactory.project.settings import flag
 from statisfactory.scope import active_session_or_none
 
 if TYPE_CHECKING:
+    from statisfactory.pipeline.job import Job
     from statisfactory.pipeline.run import Run, RunResult
+    from statisfactory.pipeline.sweep import SweepResult
     from statisfactory.plugins.relay import HookRelay
 
 _logger = get_logger("pipeline")
@@ -252,33 +255,13 @@ class Pipeline(Hookable):
         """
         import time
 
-        from statisfactory.pipeline.job import Job
-        from statisfactory.pipeline.run import Run, RunResult, RunStatus
-        from statisfactory.pipeline.runners import get_runner
+        from statisfactory.pipeline.run import RunResult, RunStatus
 
-        session = active_session_or_none()
-        if runner is None and session is not None:
-            runner = _setting(session, "runner")
-        chosen = get_runner(runner, max_workers)
-        plan = self.plan
-        if incremental and session is None:
-            raise PipelineError(
-                f"{self._label}: an incremental run compares with the project's run history, "
-                "so it needs a session: run it inside `with session:`"
-            )
-        uses_catalog = session is not None and any(map(_USES_CATALOG, plan.crafts))
-        run = Run(
-            self,
-            plan,
-            dict(params or {}),
-            session=session,
-            catalog=session.catalog if session is not None and uses_catalog else None,
-            configuration=configuration,
-            incremental=incremental,
-            strict=bool(_setting(session, "strict_parameters")) if strict is None else strict,
+        chosen = self._runner(runner, max_workers)
+        job = self._job(
+            params, incremental, explain, volatile_cache, configuration, plugins, strict
         )
-        job = Job(run)  # checks parameters and artifacts before anything runs
-        hooks = job.hooks = _run_hooks(run, list(plugins), volatile_cache, explain)
+        run, hooks = job.run, job.hooks
         if dry_run:
             return RunResult(run, {})
 
@@ -300,6 +283,90 @@ class Pipeline(Hookable):
         if hooks.after_run is not None:
             hooks.after_run(run, result)
         return result
+
+    def sweep(
+        self,
+        members: Iterable[tuple[str, Mapping[str, Any]]],
+        *,
+        runner: Any = None,
+        max_workers: int | None = None,
+        incremental: bool = False,
+        explain: bool = False,
+        volatile_cache: bool | None = None,
+        plugins: Iterable[Any] = (),
+        strict: bool | None = None,
+        dry_run: bool = False,
+    ) -> SweepResult:
+        """Run the pipeline once per member ``(name, params)`` as one graph on the runner: a
+        craft whose code, parameters and inputs are the same for several members runs once,
+        for all of them; each member is its own run in the history (its configuration: the
+        member's name), under one sweep id. A failing member does not stop the others. See
+        :mod:`statisfactory.pipeline.sweep`; the options are :meth:`run`'s (``dry_run``: the
+        result's ``crafts_run`` is how many crafts would run)."""
+        from statisfactory.pipeline.run import new_run_id
+        from statisfactory.pipeline.sweep import run_sweep
+
+        chosen = self._runner(runner, max_workers)
+        sweep_id = f"sweep-{new_run_id()}"
+        jobs = [
+            (
+                name,
+                self._job(
+                    params, incremental, explain, volatile_cache, name, plugins, strict, sweep_id
+                ),
+            )
+            for name, params in members
+        ]
+        return run_sweep(sweep_id, jobs, chosen, self._label, dry_run=dry_run)
+
+    def _runner(self, runner: Any, max_workers: int | None) -> Any:
+        """The runner a run uses: the one given, else the session's ``runner`` setting."""
+        from statisfactory.pipeline.runners import get_runner
+
+        session = active_session_or_none()
+        if runner is None and session is not None:
+            runner = _setting(session, "runner")
+        return get_runner(runner, max_workers)
+
+    def _job(
+        self,
+        params: Mapping[str, Any] | None,
+        incremental: bool,
+        explain: bool,
+        volatile_cache: bool | None,
+        configuration: str | None,
+        plugins: Iterable[Any],
+        strict: bool | None,
+        sweep_id: str | None = None,
+    ) -> Job:
+        """A run of the pipeline, checked (parameters, artifacts) and with its hooks."""
+        from statisfactory.pipeline.job import Job
+        from statisfactory.pipeline.run import Run
+
+        session = active_session_or_none()
+        plan = self.plan
+        if incremental and session is None:
+            raise PipelineError(
+                f"{self._label}: an incremental run compares with the project's run history, "
+                "so it needs a session: run it inside `with session:`"
+            )
+        uses_catalog = session is not None and any(map(_USES_CATALOG, plan.crafts))
+        run = Run(
+            self,
+            plan,
+            dict(params or {}),
+            session=session,
+            catalog=session.catalog if session is not None and uses_catalog else None,
+            configuration=configuration,
+            incremental=incremental,
+            strict=flag(getattr(session, "settings", None), "strict_parameters", default=False)
+            if strict is None
+            else strict,
+        )
+        run.sweep_id = sweep_id
+        job = Job(run)  # checks parameters and artifacts before anything runs
+        job.hooks = run.hooks = _run_hooks(run, list(plugins), volatile_cache, explain)
+        return job
 
     # --- showing ------------------------------------------------------------------------------
     def __str__(self) -> str:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from statisfactory.pipeline.craft import Craft
     from statisfactory.pipeline.dag import Plan
     from statisfactory.pipeline.pipeline import Pipeline
+    from statisfactory.plugins.relay import HookRelay
 
 
 class CraftStatus(StrEnum):
@@ -40,9 +41,20 @@ class RunStatus(StrEnum):
     INTERRUPTED = "interrupted"
 
 
+_issued: tuple[str, set[str]] = ("", set())  # this second's ids: no two alike in a process
+
+
 def new_run_id() -> str:
-    """A sortable, unique run id: ``20250131-142501-3fa9c2``."""
-    return f"{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}"
+    """A sortable, unique run id: ``20250131-142501-3fa9c2`` (a sweep starts many a second)."""
+    global _issued
+    second = time.strftime("%Y%m%d-%H%M%S")
+    if _issued[0] != second:
+        _issued = (second, set())
+    while True:
+        run_id = f"{second}-{secrets.token_hex(3)}"
+        if run_id not in _issued[1]:
+            _issued[1].add(run_id)
+            return run_id
 
 
 class Run:
@@ -75,6 +87,8 @@ class Run:
         self.configuration = configuration
         self.incremental = incremental
         self.strict = strict  # an unused run parameter is an error, not a warning
+        self.sweep_id: str | None = None  # the sweep this run is a member of, if any
+        self.shared: dict[int, str] = {}  # crafts a sweep ran once for several runs -> its run
         self.status = RunStatus.RUNNING
         self.started: float | None = None
         self.ended: float | None = None
@@ -82,6 +96,7 @@ class Run:
         self.contexts: list[Mapping[str, Any]] = []
         self.arguments: list[dict[str, Any]] = []
         self.state: dict[str, Any] = {}
+        self.hooks: HookRelay | None = None  # the run's hooks, once gathered
 
     @property
     def crafts(self) -> tuple[Craft, ...]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from statisfactory import syntax
 from statisfactory.errors import CraftError
-from statisfactory.pipeline.markers import Artifact, Volatile, _Marker
+from statisfactory.pipeline.markers import Artifact, Metrics, Volatile, _Marker
 
 NO_DEFAULT: Any = inspect.Parameter.empty
 _NOT_A_MARKER = object()
@@ -163,7 +163,7 @@ def _interpret(node: ast.AST, namespace: dict) -> Any:
     if isinstance(node, ast.Attribute):
         owner = _interpret(node.value, namespace)
         # Only walk through modules and the marker classes: no user property ever runs here.
-        if isinstance(owner, types.ModuleType) or owner in (Artifact, Volatile):
+        if isinstance(owner, types.ModuleType) or owner in (Artifact, Volatile, Metrics):
             return getattr(owner, node.attr, _NOT_A_MARKER)
         return _NOT_A_MARKER
     if isinstance(node, ast.List | ast.Tuple):
@@ -175,7 +175,7 @@ def _interpret(node: ast.AST, namespace: dict) -> Any:
         return _NOT_A_MARKER
     if isinstance(node, ast.Call):
         function = _interpret(node.func, namespace)
-        if function in (Artifact, Volatile, Artifact.of, Volatile.of):
+        if function in (Artifact, Volatile, Metrics, Artifact.of, Volatile.of):
             try:
                 arguments = [syntax.literal_eval(argument) for argument in node.args]
                 keywords = {k.arg: syntax.literal_eval(k.value) for k in node.keywords if k.arg}

@@ -10,9 +10,14 @@ ridge_strong:
   +precedence: 0               # same name in several files: the lowest number wins (default 10)
   +tags: [ridge]
   models.fit: {alpha: 5}
+models_grid:
+  +from: [base]
+  +grid: {models.fit: {alpha: [0.1, 1.0]}}   # a sweep: one member set per value
 ```
 
-Keys starting with ``+`` steer the loading and never reach crafts; tags are kept apart.
+Keys starting with ``+`` steer the loading and never reach crafts; tags are kept apart. A set
+with ``+grid`` / ``+zip`` is a sweep (:mod:`statisfactory.project.sweeps`): its members are sets
+too, named ``models_grid[alpha=0.1]``.
 
 A set is resolved when it is used: a broken one (a bad directive, an unknown or circular
 ``+from``, two declarations of one precedence) is an error only when it, or a set inheriting
@@ -22,6 +27,7 @@ from it, is used; the others work, and :meth:`ParameterSets.error` says what is 
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -29,11 +35,12 @@ from typing import Any
 
 from statisfactory.errors import ParametersError, UnknownParameterSetError
 from statisfactory.project.names import named_entries, names, unknown
+from statisfactory.project.sweeps import GRID, ZIP, Sweep, member_values, parse_sweep, set_of_member
 
 MERGE_STRATEGIES = ("recursive_merge", "override")
 _MERGE_ALIASES = {"overide": "override"}  # the original's spelling
 DEFAULT_PRECEDENCE = 10  # the original's documented default
-DIRECTIVES = ("+from", "+merge", "+precedence", "+tags")
+DIRECTIVES = ("+from", "+merge", "+precedence", "+tags", GRID, ZIP)
 _SHAPE = "a parameters file is a mapping of set name -> parameters"
 
 
@@ -46,6 +53,7 @@ class _Declared:
     merge: str = "recursive_merge"
     precedence: int = DEFAULT_PRECEDENCE
     tags: tuple[str, ...] = field(default=())
+    sweep: Sweep | None = None
     error: ParametersError | None = None  # what makes this declaration unusable
 
 
@@ -58,11 +66,46 @@ class ParameterSets(Mapping[str, dict[str, Any]]):
     def __init__(self, declared: Mapping[str, _Declared]):
         self._declared = dict(declared)
         self._resolved: dict[str, dict[str, Any]] = {}
+        self._members: dict[str, dict[str, tuple]] = {}  # sweep -> member name -> its values
 
     def __getitem__(self, name: str) -> dict[str, Any]:
         if name not in self._declared:
+            owner = set_of_member(name)
+            if owner is not None and owner in self._declared and self.sweep(owner) is not None:
+                chosen = self._member_choices(owner).get(name)
+                if chosen is not None:
+                    return member_values(self[owner], chosen)
+                raise UnknownParameterSetError(
+                    f"Parameter set '{name}' is no member of sweep '{owner}': see "
+                    f"`statisfactory configurations describe {owner}` for its members"
+                )
             raise UnknownParameterSetError(unknown(name, "parameter set", self._declared))
         return copy.deepcopy(_resolve(name, self._declared, self._resolved, ()))
+
+    # --- sweeps -------------------------------------------------------------------------------
+    def sweep(self, name: str) -> Sweep | None:
+        """The sweep set ``name`` declares (``+grid`` / ``+zip``), or None for a plain set."""
+        declared = self._declaration(name)
+        if declared.error is not None:
+            raise declared.error
+        return declared.sweep
+
+    def members(self, name: str, limit: int | None = None) -> list[str]:
+        """The names of the members of sweep ``name``, in order (none for a plain set); the
+        first ``limit`` only when given (the others are not computed)."""
+        sweep = self.sweep(name)
+        if sweep is None:
+            return []
+        if limit is not None and name not in self._members:
+            return [member for member, _ in itertools.islice(sweep.members(name), limit)]
+        return list(self._member_choices(name))[:limit]
+
+    def _member_choices(self, name: str) -> dict[str, tuple]:
+        if name not in self._members:
+            sweep = self.sweep(name)
+            assert sweep is not None  # asked only of sweeps
+            self._members[name] = dict(sweep.members(name))
+        return self._members[name]
 
     def error(self, name: str) -> ParametersError | None:
         """What makes set ``name`` unusable, or None when it resolves."""
@@ -96,6 +139,7 @@ class ParameterSets(Mapping[str, dict[str, Any]]):
         return f"ParameterSets({self.names()})"
 
     def _declaration(self, name: str) -> _Declared:
+        name = name if name in self._declared else set_of_member(name) or name
         if name not in self._declared:
             raise UnknownParameterSetError(unknown(name, "parameter set", self._declared))
         return self._declared[name]
@@ -155,6 +199,7 @@ def _declare(file: Path, name: Any, body: Any) -> _Declared:
         merge=merge,
         precedence=precedence,
         tags=names(body.get("+tags", ()), "+tags", where, ParametersError),
+        sweep=parse_sweep(body, where),
     )
 
 

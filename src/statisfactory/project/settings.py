@@ -115,6 +115,30 @@ def _environment_settings(settings: Dynaconf) -> dict[str, Any]:
     }
 
 
+_YES, _NO = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def flag(settings: Any, key: str, *, default: bool) -> bool:
+    """The yes/no setting ``key`` of ``settings`` (any mapping with ``get``, or None):
+    a boolean, or one of yes/no, on/off, true/false, 1/0 as text; ``default`` when unset."""
+    value = settings.get(key) if settings is not None else None
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _YES or word in _NO:
+            return word in _YES
+    raise ConfigurationError(
+        f"setting {key}: {value!r} is neither yes nor no; set it to true or false "
+        f"(default: {str(default).lower()})",
+        key=key,
+    )
+
+
 def template_variables(settings: Dynaconf) -> dict[str, Any]:
     """Settings as a plain dict for Jinja templates, each top-level key in lower and in upper
     case (``{{ pipeline }}`` and the original's ``{{ PIPELINE }}``); nested keys keep the

@@ -14,7 +14,7 @@ from statisfactory import scope
 from statisfactory.errors import HookError, StatisfactoryError
 from statisfactory.logger import MixinLogable
 from statisfactory.project.pyproject import ProjectConfig, find_root, read_project_config
-from statisfactory.project.settings import build_settings, template_variables
+from statisfactory.project.settings import build_settings, flag, template_variables
 from statisfactory.secrets import Secrets
 from statisfactory.session import defaults, integrations
 from statisfactory.session.user_space import UserSpace
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     import pyspark.sql
     from dynaconf import Dynaconf
 
+    from statisfactory.history.runs import Runs
     from statisfactory.history.store import HistoryStore
     from statisfactory.IO.catalog import Catalog
     from statisfactory.pipeline.definitions import PipelinesDefinitions
@@ -261,11 +262,21 @@ class BaseSession(MixinLogable):
                 from statisfactory.history.store import open_store
 
                 store = open_store(
-                    self.root, self._settings.get("history_url"), self._settings.get("history")
+                    self.root,
+                    self._settings.get("history_url"),
+                    flag(self._settings, "history", default=True),
                 )
                 weakref.finalize(self, store.retire)
                 opened = self._integrations["history"] = (os.getpid(), store)
             return opened[1]
+
+    @property
+    def runs(self) -> Runs:
+        """The recorded runs: ``session.runs.compare(sweep="last")`` (a pandas DataFrame),
+        ``session.runs.diff(a, b)`` (see :mod:`statisfactory.history.runs`)."""
+        from statisfactory.history.runs import Runs
+
+        return Runs(self.history_store)
 
     @property
     def aws_session(self) -> boto3.Session:

@@ -36,8 +36,9 @@ _OPERATION_METHODS = {
     "save": ("open_write", "put"),
     "exists": ("exists", "get"),
 }
-# Given by the catalog itself, never taken from options or the context.
-RESERVED_ARGUMENTS = frozenset({"fragment", "payload"})
+# Given by the catalog itself, never taken from options or the context (``stored_version``:
+# the version id a versioned save stores with the object, see statisfactory.IO.versions).
+RESERVED_ARGUMENTS = frozenset({"fragment", "payload", "stored_version"})
 
 
 def _conflict(scheme: str, known: type, new: type) -> BackendRegistrationError:
@@ -137,6 +138,35 @@ class Backend(MixinLogable):
         buffer = io.BytesIO()
         yield buffer
         self.put(payload=buffer.getvalue(), fragment=fragment, **select(self.put, kwargs)[0])
+
+    # --- what versioned artifacts need (see statisfactory.IO.versions) ------------------------
+    def list_folder(self, fragment: ParseResult, **kwargs: Any) -> list[tuple[str, int | None]]:
+        """The names and sizes of the objects directly in the folder ``fragment`` (its path
+        ends with ``/``); empty, or ``FileNotFoundError``, when there are none."""
+        raise NotImplementedError(
+            f"backend {type(self).__name__} cannot list a folder, which versioned artifacts "
+            "need: implement list_folder and delete"
+        )
+
+    def delete(self, fragment: ParseResult, **kwargs: Any) -> None:
+        """Delete what is stored at ``fragment``."""
+        raise NotImplementedError(f"backend {type(self).__name__} cannot delete")
+
+    def copy(self, source: ParseResult, target: ParseResult, **kwargs: Any) -> None:
+        """Store at ``target`` what is stored at ``source`` (by default through the streams;
+        a storage that copies by itself overrides it)."""
+        import shutil
+
+        with (
+            self.open_read(source, **select(self.open_read, kwargs, positional=1)[0]) as reader,
+            self.open_write(target, **select(self.open_write, kwargs, positional=1)[0]) as writer,
+        ):
+            shutil.copyfileobj(reader, writer, 1024 * 1024)
+
+    def version_tag(self, fragment: ParseResult, **kwargs: Any) -> str | None:
+        """The version id stored with the object at ``fragment`` (S3 metadata), when the
+        storage keeps one; None, and the current version is found by its content."""
+        return None
 
     def local_path(self, fragment: ParseResult) -> Path | None:
         """The local file behind ``fragment``, when there is one (readers then open it directly)."""

@@ -95,6 +95,40 @@ class FsspecBackend(StreamingBackend):
         ):
             yield handle
 
+    # --- versions -------------------------------------------------------------------------------
+    def list_folder(
+        self,
+        fragment: ParseResult,
+        storage_options: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> list[tuple[str, int | None]]:
+        filesystem = self._filesystem(fragment, storage_options)
+        entries = filesystem.ls(fragment.geturl().rstrip("/"), detail=True)
+        return [
+            (str(entry["name"]).rstrip("/").rpartition("/")[2], entry.get("size"))
+            for entry in entries
+            if entry.get("type") == "file"
+        ]
+
+    def delete(
+        self,
+        fragment: ParseResult,
+        storage_options: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        self._filesystem(fragment, storage_options).rm(fragment.geturl())
+
+    def copy(
+        self,
+        source: ParseResult,
+        target: ParseResult,
+        storage_options: Mapping[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        filesystem = self._filesystem(target, storage_options)
+        with _write_lock(filesystem):
+            filesystem.copy(source.geturl(), target.geturl())
+
 
 # One lock per file system instance (fsspec caches them): dropped with the file system.
 _write_locks: weakref.WeakKeyDictionary[Any, threading.Lock] = weakref.WeakKeyDictionary()

@@ -34,6 +34,7 @@ class Target:
     repository: str
     endpoint: str
     writing: bool
+    reference: Any = None  # the lakefs.Reference (a Branch for a write) holding the object
 
     def describe(self) -> str:
         return (
@@ -99,7 +100,28 @@ class LakeFSBackend(StreamingBackend, prefix="lakefs"):
             with translated_errors(placeholder):
                 ensure_branch(session, repository, ref.ref)
         reference = repository.branch(ref.ref) if writing else repository.ref(ref.ref)
-        return Target(reference.object(path), path, ref, repository.id, endpoint, writing)
+        return Target(
+            reference.object(path), path, ref, repository.id, endpoint, writing, reference
+        )
+
+    # --- versions: a folder beside the object, on the same reference ------------------------
+    def list_folder(
+        self, fragment: ParseResult, lake_ref: str | None = None, **kwargs: Any
+    ) -> list[tuple[str, int | None]]:
+        target = self.target(fragment, lake_ref, writing=False)
+        prefix = object_path(fragment)
+        with translated_errors(target):
+            entries = list(target.reference.objects(prefix=prefix, delimiter="/"))
+        return [
+            (entry.path[len(prefix) :], getattr(entry, "size_bytes", None))
+            for entry in entries
+            if hasattr(entry, "size_bytes")  # objects, not the common prefixes of sub-folders
+        ]
+
+    def delete(self, fragment: ParseResult, lake_ref: str | None = None, **kwargs: Any) -> None:
+        target = self.target(fragment, lake_ref, writing=True)
+        with translated_errors(target):
+            target.stored.delete()
 
 
 def object_path(fragment: ParseResult) -> str:

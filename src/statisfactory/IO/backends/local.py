@@ -6,7 +6,7 @@ import contextlib
 import functools
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -55,10 +55,17 @@ class LocalBackend(StreamingBackend, prefix="file", aliases=("",)):
 
 
 @contextmanager
-def atomic_write(target: Path, *, mode: int | None = None) -> Iterator[BinaryIO]:
+def atomic_write(
+    target: Path,
+    *,
+    mode: int | None = None,
+    before_replace: Callable[[Path], None] | None = None,
+) -> Iterator[BinaryIO]:
     """Write ``target`` through a temporary sibling file renamed over it on success.
 
     The file gets ``mode``, by default the one ``open()`` would give (0o666 minus the umask).
+    ``before_replace(temporary)`` is called once the temporary is whole and synced, before the
+    rename (the version store links it then).
     """
     from statisfactory.processes import this_process
 
@@ -73,13 +80,43 @@ def atomic_write(target: Path, *, mode: int | None = None) -> Iterator[BinaryIO]
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(temporary, _default_file_mode() if mode is None else mode)
+        if before_replace is not None:
+            before_replace(Path(temporary))
         os.replace(temporary, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
         raise
-    _fsync_folder(target.parent)
+    fsync_folder(target.parent)
     remove_abandoned_temporaries(target)
+
+
+def replace_by_link(source: Path, target: Path) -> None:
+    """Make ``target`` a hard link to ``source``, atomically (a temporary link renamed over it;
+    an atomic copy when the two are on different file systems)."""
+    import secrets
+
+    from statisfactory.processes import this_process
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.parent / (
+        f".{target.name}.{this_process().tag}.{secrets.token_hex(4)}{TEMPORARY_SUFFIX}"
+    )
+    try:
+        os.link(source, temporary)
+    except OSError:  # another file system, or links refused: the bytes are copied once
+        import shutil
+
+        with open(source, "rb") as reader, atomic_write(target) as writer:
+            shutil.copyfileobj(reader, writer, 1024 * 1024)
+        return
+    try:
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    fsync_folder(target.parent)
 
 
 def remove_abandoned_temporaries(target: Path) -> list[Path]:
@@ -131,7 +168,7 @@ def writer_tag(name: str) -> str | None:
     return tag if target and tag.count("-") == 2 else None
 
 
-def _fsync_folder(folder: Path) -> None:
+def fsync_folder(folder: Path) -> None:
     """Persist the rename itself, so that a power loss does not bring the old file back."""
     try:
         descriptor = os.open(folder, os.O_RDONLY)

@@ -27,6 +27,7 @@ CREDENTIAL_CODES = frozenset(
     {"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "AccessDenied"}
 )
 MISSING_CODES = frozenset({"404", "NoSuchKey", "NoSuchBucket", "NotFound"})
+VERSION_METADATA = "statisfactory-version"  # the version id of a versioned save's object
 
 
 @dataclass
@@ -79,23 +80,67 @@ class S3Backend(StreamingBackend, prefix="s3"):
             yield spool
 
     @contextmanager
-    def open_write(self, fragment: ParseResult, **kwargs: Any) -> Iterator[BinaryIO]:
+    def open_write(
+        self, fragment: ParseResult, stored_version: str | None = None, **kwargs: Any
+    ) -> Iterator[BinaryIO]:
+        """``stored_version``: the version id kept in the object's metadata (a versioned
+        save)."""
         with spooled() as spool:
             yield spool
             spool.seek(0)
-            self._upload(spool, fragment)
+            self._upload(spool, fragment, stored_version)
 
-    def _upload(self, source: BinaryIO, fragment: ParseResult) -> None:
+    # --- versions: a folder beside the object, copied server-side --------------------------
+    def list_folder(self, fragment: ParseResult, **kwargs: Any) -> list[tuple[str, int | None]]:
+        connection = self.connection()
+        bucket, prefix = split_url(fragment)
+        found: list[tuple[str, int | None]] = []
+        with translated_errors(connection, fragment):
+            pages = connection.client.get_paginator("list_objects_v2").paginate(
+                Bucket=bucket, Prefix=prefix, Delimiter="/"
+            )
+            for page in pages:
+                found += [(o["Key"][len(prefix) :], o["Size"]) for o in page.get("Contents", [])]
+        return found
+
+    def delete(self, fragment: ParseResult, **kwargs: Any) -> None:
+        connection = self.connection()
+        bucket, key = split_url(fragment)
+        with translated_errors(connection, fragment):
+            connection.client.delete_object(Bucket=bucket, Key=key)
+
+    def copy(self, source: ParseResult, target: ParseResult, **kwargs: Any) -> None:
+        """A server-side copy (multipart for large objects); the metadata goes with it."""
+        connection = self.connection()
+        (bucket, key), (to_bucket, to_key) = split_url(source), split_url(target)
+        with translated_errors(connection, source):
+            ensure_bucket(connection, to_bucket)
+            connection.client.copy(
+                {"Bucket": bucket, "Key": key}, to_bucket, to_key, Config=connection.transfer
+            )
+
+    def version_tag(self, fragment: ParseResult, **kwargs: Any) -> str | None:
+        connection = self.connection()
+        bucket, key = split_url(fragment)
+        try:
+            with translated_errors(connection, fragment):
+                head = connection.client.head_object(Bucket=bucket, Key=key)
+        except FileNotFoundError:
+            return None
+        return head.get("Metadata", {}).get(VERSION_METADATA)
+
+    def _upload(self, source: BinaryIO, fragment: ParseResult, version: str | None = None) -> None:
         from botocore.exceptions import ClientError
 
         connection = self.connection()
         bucket, key = split_url(fragment)
+        extra = {"Metadata": {VERSION_METADATA: version}} if version else None
         with translated_errors(connection, fragment):
             for last_try in (False, True):
                 ensure_bucket(connection, bucket)
                 try:
                     connection.client.upload_fileobj(
-                        KeptOpen(source), bucket, key, Config=connection.transfer
+                        KeptOpen(source), bucket, key, ExtraArgs=extra, Config=connection.transfer
                     )
                     return
                 except ClientError as error:

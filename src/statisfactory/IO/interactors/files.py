@@ -7,7 +7,7 @@ import io
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 from urllib.parse import ParseResult, urlparse
 
 from pydantic import BaseModel, ConfigDict
@@ -22,6 +22,9 @@ from statisfactory.IO.backends.base import RESERVED_ARGUMENTS, Backend
 from statisfactory.IO.interactors.base import ArtifactInteractor
 from statisfactory.IO.interpolation import check_path, scheme_of
 from statisfactory.IO.signatures import select
+
+if TYPE_CHECKING:
+    from statisfactory.IO.versions import StoredVersion, VersionStore
 
 
 def empty_local_file(handle: BinaryIO) -> str | None:
@@ -92,7 +95,9 @@ class FileInteractor(ArtifactInteractor):
 
     def save(self, asset: Any, **context: Any) -> None:
         self.check_asset(asset)
-        with self._streamed(self.storage[0].open_write, "save", context) as handle:
+        versioned = self.catalog.versioned(self.name)
+        opener = self.versions.open_write if versioned else self.storage[0].open_write
+        with self._streamed(opener, "save", context) as handle:
             self.write(asset, handle, context)
 
     def exists(self, **context: Any) -> bool:
@@ -119,6 +124,59 @@ class FileInteractor(ArtifactInteractor):
         for name in RESERVED_ARGUMENTS.intersection(values):
             del values[name]
         return values
+
+    # --- versions (see statisfactory.IO.versions) ---------------------------------------------
+    @functools.cached_property
+    def versions(self) -> VersionStore:
+        """The version store of the artifact's storage."""
+        from statisfactory.IO.versions import version_store
+
+        return version_store(self.storage[0])
+
+    def stored_versions(self, context: Mapping[str, Any]) -> list[StoredVersion]:
+        """The versions stored for this location, oldest first."""
+        return self._on_versions(self.versions.list, "load", context)
+
+    def current_version(self, context: Mapping[str, Any], digest: str | None = None) -> str | None:
+        """The id of the version stored at the location now, if it is one."""
+        return self._on_versions(self.versions.current, "load", context, digest=digest)
+
+    def load_version(self, version: str, context: Mapping[str, Any]) -> Any:
+        """The value of the stored version ``version`` (an id, its prefix or content hash)."""
+        from statisfactory.IO.versions import choose
+
+        chosen = choose(self.name, version, self.stored_versions(context))
+        with self._backend_errors("load"):
+            manager = self._on_versions(self.versions.open_read, "load", context, chosen)
+            source = manager.__enter__()
+        try:
+            return self.read(source, context)
+        finally:
+            manager.__exit__(None, None, None)
+
+    def restore_version(self, version: str, context: Mapping[str, Any]) -> StoredVersion:
+        """Make the stored version ``version`` the current one; returns it."""
+        from statisfactory.IO.versions import choose
+
+        chosen = choose(self.name, version, self.stored_versions(context))
+        self._on_versions(self.versions.restore, "save", context, chosen)
+        return chosen
+
+    def delete_version(self, version: StoredVersion, context: Mapping[str, Any]) -> None:
+        self._on_versions(self.versions.delete, "save", context, version)
+
+    def _on_versions(
+        self,
+        method: Callable[..., Any],
+        operation: str,
+        context: Mapping[str, Any],
+        *args: Any,
+        **more: Any,
+    ) -> Any:
+        with self._backend_errors(operation):
+            return method(
+                self.storage[1], *args, **more, **self._backend_kwargs(method, operation, context)
+            )
 
     # --- helpers for formats -----------------------------------------------------------------
     def options(

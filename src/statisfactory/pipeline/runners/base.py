@@ -11,7 +11,8 @@ A strategy overrides two small hooks:
 
 The loop starts a craft as soon as the crafts it waits for are done, keeps at most ``workers``
 crafts running, and on the first failure stops starting crafts, lets the running ones finish and
-raises the failure, naming the craft. A craft the job skips is not submitted; a craft the job
+raises the failure, naming the craft (a sweep's job keeps a failure to its member's crafts, and
+the others go on). A craft the job skips is not submitted; a craft the job
 makes wait (for skipped crafts to run again and provide its volatiles) starts once they are done.
 
 Runners register by name with ``class MyRunner(Runner, runner_name="mine")``; a runner living in
@@ -111,8 +112,9 @@ class Runner:
                     else:
                         future = self._submit(executor, call)
                 except Exception as error:
-                    failures.append(job.fail(index, error))
-                    break
+                    if _failed(job, index, error, failures):
+                        break
+                    continue
                 running[future] = index
                 future.add_done_callback(finished.put)
             if not running:
@@ -122,7 +124,7 @@ class Runner:
             try:
                 unblocked = job.finish(index, future.result())
             except Exception as error:
-                failures.append(job.fail(index, error))
+                _failed(job, index, error, failures)
                 continue
             for dependent in unblocked:
                 waiting[dependent] -= 1
@@ -136,6 +138,16 @@ class Runner:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(max_workers={self.max_workers})"
+
+
+def _failed(job: Any, index: int, error: Exception, failures: list[Exception]) -> bool:
+    """Tell the job a craft failed; True when the run stops starting crafts (a sweep's job
+    keeps the failure to its member, returning None, and its other members go on)."""
+    failure = job.fail(index, error)
+    if failure is None:
+        return False
+    failures.append(failure)
+    return True
 
 
 def register_runner(name: str, runner: type[Runner] | str) -> None:

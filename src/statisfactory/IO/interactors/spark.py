@@ -184,6 +184,8 @@ def _local_listing(folder: Path) -> list[tuple[str, int, int]] | None:
     found = []
     for directory, _, names in os.walk(folder):
         for name in names:
+            if name.startswith(".") and name.endswith(".crc"):
+                continue  # Hadoop's checksums of the files listed: its listing leaves them out
             path = Path(directory, name)
             info = path.stat()
             found.append((path.relative_to(folder).as_posix(), info.st_size, info.st_mtime_ns))

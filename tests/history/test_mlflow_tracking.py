@@ -12,7 +12,6 @@ import pytest
 
 from statisfactory.errors import ConfigurationError
 from statisfactory.history.mlflow_tracking import default_tracking_uri
-from statisfactory.hookspecs import hookimpl
 
 pytest.importorskip("mlflow")
 
@@ -178,33 +177,23 @@ def test_a_wrong_setting_stops_the_run_naming_it(
     assert not (session.root / "data/table.json").exists()
 
 
-class _SweepMember:
-    """Marks each run as a member of one sweep, as the sweeps do (``run.sweep_id``)."""
-
-    def __init__(self, sweep_id: str) -> None:
-        self.sweep_id = sweep_id
-
-    @hookimpl(tryfirst=True)
-    def before_run(self, run) -> None:
-        run.sweep_id = self.sweep_id
-
-
 def test_the_members_of_a_sweep_are_children_of_one_mlflow_run(
     session_factory: Callable[..., object],
 ) -> None:
     session = session_factory(with_mlflow("{enabled: true}"))
-    pipeline = session.pipelines_definitions["train"]
+    members = [(f"alpha={a}", {**PARAMS, "fit": {"alpha": a}}) for a in (0.1, 0.2)]
     with session:
-        for alpha in (0.1, 0.2):
-            params = {**PARAMS, "fit": {"alpha": alpha}}
-            pipeline.run(params, plugins=[_SweepMember("sweep-it's-1")])
+        session.pipelines_definitions["train"].sweep(members)  # one graph, side by side
 
     runs = mlflow_runs(default_tracking_uri(session.root))
     (parent,) = [r for r in runs if "statisfactory.sweep" in r.data.tags]
-    members = [r for r in runs if r is not parent]
-    assert parent.data.tags["statisfactory.sweep"] == "sweep-it's-1"
-    assert sorted(r.data.params["fit.alpha"] for r in members) == ["0.1", "0.2"]
-    assert {r.data.tags["mlflow.parentRunId"] for r in members} == {parent.info.run_id}
+    children = [r for r in runs if r is not parent]
+    assert sorted(r.data.params["fit.alpha"] for r in children) == ["0.1", "0.2"]
+    assert {r.data.tags["mlflow.parentRunId"] for r in children} == {parent.info.run_id}
+    assert {r.data.tags["statisfactory.sweep_id"] for r in children} == {
+        parent.data.tags["statisfactory.sweep"]
+    }
+    assert {r.info.status for r in runs} == {"FINISHED"}
 
 
 def test_the_runs_metrics_reach_its_mlflow_run(session_factory: Callable[..., object]) -> None:

@@ -177,32 +177,44 @@ class MlflowTracking:
                 tags["mlflow.source.git.commit"] = commit
             self._previous_uri = mlflow.get_tracking_uri()
             mlflow.set_tracking_uri(self.uri)  # what a craft's mlflow.log_metric goes to
-            # A run the caller opened is this one's parent (MLflow tags it so); else a sweep's
-            # member is a child of the sweep's run.
-            nested = mlflow.active_run() is not None
-            sweep = run.sweep_id
-            if sweep and not nested:
-                tags["statisfactory.sweep_id"] = str(sweep)
-                tags["mlflow.parentRunId"] = self._sweep_run(str(sweep), experiment_id)
-            try:
-                started = mlflow.start_run(experiment_id, run_name=run.id, nested=nested, tags=tags)
-            except Exception:  # the experiment remembered may have been deleted since
-                if _EXPERIMENTS.pop((self.uri, self.experiment), None) is None:
-                    raise
-                started = mlflow.start_run(
-                    experiment_id=self._experiment_id(), run_name=run.id, nested=nested, tags=tags
-                )
-            self.mlflow_run_id = started.info.run_id
-            self._active_threads.add(threading.get_ident())
+            if run.sweep_id:
+                # A sweep's members run as one graph, side by side: each member's MLflow run is
+                # a child of the sweep's, and none is a thread's active run.
+                tags["statisfactory.sweep_id"] = str(run.sweep_id)
+                tags["mlflow.parentRunId"] = self._sweep_run(str(run.sweep_id), experiment_id)
+                assert self._client is not None
+                created = self._client.create_run(experiment_id, run_name=run.id, tags=tags)
+                self.mlflow_run_id = created.info.run_id
+            else:
+                self.mlflow_run_id = self._start_active(run, experiment_id, tags)
             self._log(params=mlflow_params(run))
         except Exception as error:
             self._give_up(error)
             return
         store_for(run.session).link_mlflow_run(run.id, self.mlflow_run_id)
 
+    def _start_active(self, run: Run, experiment_id: str, tags: dict[str, str]) -> str:
+        """Start the MLflow run as this thread's active run; a run the caller opened is its
+        parent (MLflow tags it so)."""
+        import mlflow
+
+        nested = mlflow.active_run() is not None
+        try:
+            started = mlflow.start_run(
+                experiment_id=experiment_id, run_name=run.id, nested=nested, tags=tags
+            )
+        except Exception:  # the experiment remembered may have been deleted since
+            if _EXPERIMENTS.pop((self.uri, self.experiment), None) is None:
+                raise
+            started = mlflow.start_run(
+                experiment_id=self._experiment_id(), run_name=run.id, nested=nested, tags=tags
+            )
+        self._active_threads.add(threading.get_ident())
+        return str(started.info.run_id)
+
     @hookimpl
     def before_craft_call(self, run: Run | None) -> None:
-        if run is self.run and not self._failed and self.mlflow_run_id is not None:
+        if run is self.run and not self._failed and self.mlflow_run_id and not run.sweep_id:
             try:
                 self._activate()
             except Exception as error:

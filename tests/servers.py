@@ -263,3 +263,65 @@ def start_postgres() -> PostgresServer:
         server.stop()
         raise
     return server
+
+
+# --- MLflow tracking server -----------------------------------------------------------------------
+MLFLOW_START_TIMEOUT = 90.0  # its first start migrates a new SQLite database
+
+
+@dataclass
+class MlflowServer:
+    """``mlflow server`` on a free loopback port, its SQLite store and artifacts in ``base``."""
+
+    base: Path = field(
+        default_factory=lambda: Path(tempfile.mkdtemp(prefix="statisfactory-mlflow-"))
+    )
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def log(self) -> Path:
+        return self.base / "server.log"
+
+    def start(self) -> None:
+        mlflow = Path(sys.executable).with_name("mlflow")
+        argv = [
+            str(mlflow) if mlflow.exists() else "mlflow",
+            "server",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            "1",
+            "--backend-store-uri",
+            f"sqlite:///{self.base / 'mlflow.db'}",
+            "--artifacts-destination",
+            (self.base / "artifacts").as_uri(),
+        ]
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        if not wait_for_port(self.port, process=self.process, timeout=MLFLOW_START_TIMEOUT):
+            self.stop()
+            raise RuntimeError(f"mlflow server did not start on port {self.port}: {self.tail()}")
+
+    def stop(self) -> None:
+        """Stop the server and its workers (its own process group)."""
+        if self.process is not None and self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+
+    def tail(self) -> str:
+        return self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""

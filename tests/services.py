@@ -6,6 +6,7 @@ developer's machine and fails them in CI.
 - ``moto_server``: an authenticated moto S3 server (:class:`servers.MotoServer`).
 - ``s3_locals``: ``make(**overrides)``, the ``conf/locals.yaml`` text pointing a project at it.
 - ``postgres_server``: a PostgreSQL cluster (:class:`servers.PostgresServer`).
+- ``mlflow_server``: an MLflow tracking server on SQLite (:class:`servers.MlflowServer`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from servers import MotoServer, PostgresServer, start_postgres
+from servers import MlflowServer, MotoServer, PostgresServer, start_postgres
 from service_guard import service_unavailable
 
 
@@ -56,3 +57,19 @@ def postgres_server() -> Iterator[PostgresServer]:
         service_unavailable(f"PostgreSQL did not start: {error}")
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def mlflow_server() -> Iterator[MlflowServer]:
+    """One MLflow tracking server for the whole test session, removed at the end."""
+    import shutil
+
+    server = MlflowServer()
+    try:
+        server.start()
+    except Exception as error:
+        shutil.rmtree(server.base, ignore_errors=True)
+        service_unavailable(f"mlflow server: {error}")
+    yield server
+    server.stop()
+    shutil.rmtree(server.base, ignore_errors=True)

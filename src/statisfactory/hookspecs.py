@@ -164,6 +164,21 @@ def after_metrics(run: Run, craft: Craft, metrics: Mapping[str, float]) -> None:
     """
 
 
+@hookspec
+def before_craft_call(run: Run | None, craft: Craft, context: Mapping[str, Any]) -> None:
+    """The craft's function is about to be called, where it runs: in the runner's thread (the
+    calling one, or a thread of the threads runner), a worker process or a Dask worker; there,
+    the worker session's plugins hear it with ``run=None``. Its artifacts are not loaded yet.
+
+    This is where a plugin sets up what is per thread or per process for the craft's code
+    (e.g. the MLflow plugin makes its run the thread's active run).
+
+    :param run: the run, or None in a worker process or on a Dask worker.
+    :param craft: the craft.
+    :param context: its parameters and ``!{}`` values, as it runs with them.
+    """
+
+
 # --- artifacts (called where the artifact is loaded or saved) ---------------------------------
 @hookspec
 def before_artifact_load(
@@ -239,6 +254,7 @@ HOOK_NAMES: tuple[str, ...] = (
     "on_craft_error",
     "on_craft_skip",
     "after_metrics",
+    "before_craft_call",
     "before_artifact_load",
     "after_artifact_load",
     "before_artifact_save",

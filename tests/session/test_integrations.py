@@ -84,3 +84,54 @@ def test_lakefs_missing_settings(session_factory):
     assert "lakefs_secret_access_key" in str(caught.value)
     with pytest.raises(IntegrationError):
         sess.lakefs_repo
+
+
+def test_spark_settings_and_aws_ones_become_spark_conf(session_factory):
+    from statisfactory.session.integrations import spark_conf
+
+    sess = session_factory(
+        {
+            "conf/globals.yaml": "spark: {app_name: nightly, conf: {spark.sql.adaptive.enabled: false}}\n",
+            "conf/locals.yaml": """
+                aws_access_key: AKIATEST
+                aws_secret_access_key: not-a-real-secret
+                aws_region: eu-west-1
+                aws_s3_endpoint: http://127.0.0.1:5555
+            """,
+        }
+    )
+    conf = spark_conf(sess.settings, slug="demo", root=sess.root)
+    assert conf["spark.master"] == "local[*]"
+    assert conf["spark.app.name"] == "nightly"
+    assert conf["spark.sql.adaptive.enabled"] == "false"
+    assert conf["spark.sql.warehouse.dir"] == (sess.root / "spark-warehouse").as_posix()
+    assert conf["spark.hadoop.fs.s3a.access.key"] == "AKIATEST"
+    assert conf["spark.hadoop.fs.s3a.secret.key"] == "not-a-real-secret"
+    assert conf["spark.hadoop.fs.s3a.endpoint"] == "http://127.0.0.1:5555"
+    assert conf["spark.hadoop.fs.s3a.path.style.access"] == "true"
+    assert conf["spark.hadoop.fs.s3a.connection.ssl.enabled"] == "false"
+    assert conf["spark.hadoop.fs.s3a.endpoint.region"] == "eu-west-1"
+
+
+def test_spark_without_aws_settings_has_no_s3a_conf(session_factory):
+    from statisfactory.session.integrations import spark_conf
+
+    sess = session_factory()
+    conf = spark_conf(sess.settings, slug="demo", root=sess.root)
+    assert conf["spark.app.name"] == "demo"
+    assert not [key for key in conf if "s3a" in key]
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("spark: [local]\n", "must be a mapping"),
+        ("spark: {mastr: local}\n", r"unknown key\(s\) mastr: its keys are master, app_name, conf"),
+        ("spark: {conf: [a]}\n", r"'spark.conf' must map Spark options"),
+    ],
+)
+def test_a_wrong_spark_setting_names_itself(session_factory, setting, message):
+    sess = session_factory({"conf/globals.yaml": setting})
+    with pytest.raises(IntegrationError, match=message):
+        sess.spark
+    assert "spark" not in sess.resources

@@ -3,8 +3,9 @@
 An artifact's fingerprint is a streaming digest of a local file (large files are remembered by
 size and modification time), else what its storage backend gives
 (:meth:`~statisfactory.IO.backends.base.Backend.fingerprint`: the ETag of an S3 object, the
-checksum of a lakeFS object, the checksum fsspec reports for other schemes). Types that are not
-files (SQL tables, custom types) have none.
+checksum of a lakeFS object, the checksum fsspec reports for other schemes), or what the
+artifact's type says of it (``ArtifactInteractor.fingerprint``: a Spark folder's listing). Other
+types that are not files (SQL tables, custom types) have none.
 Code fingerprints are in :mod:`statisfactory.history.code`.
 """
 
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from statisfactory.history.code import RACY_SECONDS
-from statisfactory.history.digests import file_digest, folder_digest
+from statisfactory.history.digests import bytes_digest, file_digest, folder_digest
 from statisfactory.IO.interactors.base import FILE_TYPES
 from statisfactory.IO.interpolation import scheme_of, substitute
 from statisfactory.protocols import DigestStore
@@ -125,6 +126,8 @@ class ArtifactFingerprints:
         options choose a lakeFS reference."""
         scheme = urlparse(location).scheme if "://" in location else ""
         try:
+            if artifact.type not in FILE_TYPES and _own_fingerprint(artifact):
+                return self._from_interactor(location, artifact, context)
             if scheme in ("", "file"):
                 return self._local(location, artifact)
             if not _is_file_type(artifact):
@@ -134,6 +137,13 @@ class ArtifactFingerprints:
             return Stored(location, None, missing=True)
 
     # --- per storage ----------------------------------------------------------------------------
+    def _from_interactor(self, location: str, artifact: Any, context: Mapping[str, Any]) -> Stored:
+        """What the artifact's type says of its content (a Spark folder's listing…)."""
+        said = self.catalog.interactor(artifact.name, context).fingerprint(**context)
+        if said is None:
+            return Stored(location, None, problem=_no_fingerprint(artifact))
+        return Stored(location, bytes_digest(str(said).encode()))
+
     def _from_backend(
         self, location: str, artifact: Any, context: Mapping[str, Any], operation: str
     ) -> Stored:
@@ -180,6 +190,13 @@ class ArtifactFingerprints:
                     store.remember_digest(path, info.st_size, info.st_mtime_ns, digest)
             self._known[key] = digest
         return Stored(location, digest)
+
+
+def _own_fingerprint(artifact: Any) -> bool:
+    """Whether the artifact's type fingerprints what it stores itself."""
+    from statisfactory.IO.interactors.base import interactor_class
+
+    return interactor_class(artifact.type).fingerprint is not None
 
 
 def _is_file_type(artifact: Any) -> bool:

@@ -306,15 +306,25 @@ def running_process() -> dict[str, Any]:
     return {"host": owner.host, "pid": owner.pid, "process_started": owner.started}
 
 
+def git_commit(session: Any) -> str | None:
+    """The commit the project's git repository is at; None outside one or before a commit."""
+    try:
+        return str(session.git.head.target)
+    except Exception as error:  # not a repository, no commit yet, pygit2 missing
+        _logger.debug("no git commit: %s", error)
+        return None
+
+
 def run_details(session: Any) -> dict[str, Any]:
     """Who ran, where, and the git commit of the project (with a dirty flag) when in a repo."""
     details: dict[str, Any] = {"user_name": _user(), "host": socket.gethostname()}
-    try:
-        repository = session.git
-        details["git_commit"] = str(repository.head.target)
-        details["git_dirty"] = int(bool(repository.status(untracked_files="no")))
-    except Exception as error:  # not a repository, no commit yet, pygit2 missing
-        _logger.debug("run recorded without git details: %s", error)
+    commit = git_commit(session)
+    if commit is not None:
+        details["git_commit"] = commit
+        try:
+            details["git_dirty"] = int(bool(session.git.status(untracked_files="no")))
+        except Exception as error:
+            _logger.debug("run recorded without git status: %s", error)
     return details
 
 

@@ -17,7 +17,8 @@ sweep records the sweep's id in ``runs.sweep_id``.
 
 Fingerprints and parameters are JSON text; times are seconds since the epoch. A run records
 the process running it (``host``, ``pid``, ``process_started``), so that a run whose process
-died is told from one still going. A store made by an earlier version gets the columns added
+died is told from one still going, and the MLflow run it is tracked as (``mlflow_run_id``, when
+the MLflow plugin is on). A store made by an earlier version gets the columns added
 since (:func:`missing_columns`); its rows keep them empty.
 """
 
@@ -50,6 +51,7 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("process_started", TEXT),
         ("kept", INTEGER),
         ("sweep_id", TEXT),
+        ("mlflow_run_id", TEXT),
     ),
     "executions": (
         ("run_id", TEXT),

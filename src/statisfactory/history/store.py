@@ -374,6 +374,15 @@ class HistoryStore:
 
         self.submit(build)
 
+    def link_mlflow_run(self, run_id: str, mlflow_run_id: str) -> None:
+        """Record the MLflow run that tracks the run ``run_id`` (its ``begin_run`` came first)."""
+        self.submit(
+            (
+                "UPDATE runs SET mlflow_run_id = :mlflow_run_id WHERE run_id = :run_id",
+                {"run_id": run_id, "mlflow_run_id": mlflow_run_id},
+            )
+        )
+
     def add_write(self, row: Mapping[str, Any]) -> None:
         """Record an artifact write (encoded by the writer: ``row`` must not change after)."""
         self.submit(lambda: [_insert("writes", _encoded(self._relative(row)))])

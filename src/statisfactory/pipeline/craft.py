@@ -160,6 +160,8 @@ class Craft(Hookable):
         through ``catalog`` (default: the active session's) and the run's artifact ``hooks``.
         """
         signature = self.signature
+        if hooks is not None and hooks.before_craft_call is not None:
+            hooks.before_craft_call(hooks.run, self, context)
         kwargs = dict(arguments)
         for parameter, name in signature.artifacts:
             if parameter not in kwargs:

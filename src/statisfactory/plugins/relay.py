@@ -63,6 +63,7 @@ class HookRelay:
     on_craft_error: Callable[[Run, Craft, int, BaseException], None] | None
     on_craft_skip: Callable[[Run, Craft, int, str], None] | None
     after_metrics: Callable[[Run, Craft, Mapping[str, float]], None] | None
+    before_craft_call: Callable[[Run | None, Craft, _Context], None] | None
     before_artifact_load: Callable[[Run | None, Craft, str, _Context, str], None] | None
     after_artifact_load: Callable[[Run | None, Craft, str, _Context, str, Any], None] | None
     before_artifact_save: Callable[[Run | None, Craft, str, _Context, str, Any], None] | None

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import lakefs
     import pluggy
     import pygit2
+    import pyspark.sql
     from dynaconf import Dynaconf
 
     from statisfactory.history.runs import Runs
@@ -238,10 +239,13 @@ class BaseSession(MixinLogable):
         self, run: Any, *, volatile_cache: bool | None = None, explain: bool = False
     ) -> list[tuple[str, Any]]:
         """The plugins this session adds to each of its runs, as ``(name, plugin)``: the run
-        history and, for an incremental run, the skip policy (:mod:`statisfactory.history`)."""
+        history and, for an incremental run, the skip policy (:mod:`statisfactory.history`),
+        and MLflow tracking when the ``mlflow`` setting enables it."""
         from statisfactory.history.incremental import history_plugins  # not needed to start
+        from statisfactory.history.mlflow_tracking import tracking_plugins
 
-        return history_plugins(run, volatile_cache=volatile_cache, explain=explain)
+        tracking = tracking_plugins(run)  # a wrong setting stops the run before it records
+        return history_plugins(run, volatile_cache=volatile_cache, explain=explain) + tracking
 
     @property
     def history_store(self) -> HistoryStore:
@@ -278,6 +282,18 @@ class BaseSession(MixinLogable):
     def aws_session(self) -> boto3.Session:
         """A ``boto3.Session`` from ``aws_access_key``, ``aws_secret_access_key``, ``aws_region``."""
         return self._integration("aws", lambda: integrations.build_aws_session(self._settings))
+
+    @property
+    def spark(self) -> pyspark.sql.SparkSession:
+        """A ``pyspark.sql.SparkSession`` from the ``spark`` settings (``master``, default
+        ``local[*]``; ``app_name``, default the project slug; ``conf``) and the ``aws_*`` ones
+        (as ``s3a`` options), built on first access and stopped when the process exits."""
+        return self._integration(
+            "spark",
+            lambda: integrations.build_spark_session(
+                self._settings, slug=self._config.project_slug, root=self.root
+            ),
+        )
 
     @property
     def git(self) -> pygit2.Repository:

@@ -1,4 +1,4 @@
-"""Builders for the session's integrations: AWS (boto3), git (pygit2) and lakeFS (``lakefs`` SDK).
+"""Builders for the session's integrations: AWS (boto3), git (pygit2), lakeFS (``lakefs`` SDK), Spark.
 
 Each builder imports its SDK only when called, so that a project that does not use it never pays
 for the import. Missing settings raise an :class:`IntegrationError` naming the keys to provide.
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import boto3
     import lakefs
     import pygit2
+    import pyspark.sql
 
 AWS_KEYS = ("aws_access_key", "aws_secret_access_key", "aws_region")
 AWS_OPTIONAL_KEYS = ("aws_s3_endpoint",)
@@ -123,3 +124,95 @@ def build_lakefs_repository(
             f"lakefs_endpoint and the credentials in "
             f"{settings.get('configuration') or 'conf'}/locals.yaml."
         ) from error
+
+
+# --- Spark ------------------------------------------------------------------------------------
+SPARK_SETTING = "spark"
+SPARK_KEYS = ("master", "app_name", "conf")
+SPARK_DEFAULT_MASTER = "local[*]"
+
+
+def spark_conf(settings: Any, *, slug: str, root: Path) -> dict[str, str]:
+    """The Spark configuration of the ``spark`` settings (``master``, ``app_name``, ``conf``),
+    with the ``aws_*`` settings mapped to ``s3a`` (Hadoop's S3 connector) when they are set."""
+    raw = settings.get(SPARK_SETTING) or {}
+    folder = settings.get("configuration") or "conf"
+    if not isinstance(raw, Mapping):
+        raise IntegrationError(
+            f"Setting '{SPARK_SETTING}' must be a mapping such as {{master: 'local[*]', conf: "
+            f"{{...}}}}, got {type(raw).__name__}: fix it in {folder}/globals.yaml."
+        )
+    unknown = sorted(set(raw) - set(SPARK_KEYS))
+    if unknown:
+        raise IntegrationError(
+            f"Setting '{SPARK_SETTING}' has unknown key(s) {', '.join(unknown)}: its keys are "
+            f"{', '.join(SPARK_KEYS)} (Spark's own options go under {SPARK_SETTING}.conf); fix "
+            f"it in {folder}/globals.yaml."
+        )
+    conf = raw.get("conf") or {}
+    if not isinstance(conf, Mapping):
+        raise IntegrationError(
+            f"Setting '{SPARK_SETTING}.conf' must map Spark options to values "
+            f"(spark.sql.shuffle.partitions: 8), got {type(conf).__name__}: fix it in "
+            f"{folder}/globals.yaml."
+        )
+    values = {
+        "spark.master": str(raw.get("master") or SPARK_DEFAULT_MASTER),
+        "spark.app.name": str(raw.get("app_name") or slug),
+        # Tables of spark.table artifacts live in the project, not in the working directory.
+        "spark.sql.warehouse.dir": (root / "spark-warehouse").as_posix(),
+        **_s3a_conf(settings),
+    }
+    values.update({str(key): _spark_value(value) for key, value in conf.items()})
+    return values
+
+
+def _spark_value(value: Any) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _s3a_conf(settings: Any) -> dict[str, str]:
+    """Hadoop's ``fs.s3a.*`` options from the ``aws_*`` settings (none when they are unset)."""
+    key = settings.get("aws_access_key")
+    secret = settings.get("aws_secret_access_key") or settings.get(
+        AWS_ALIASES["aws_secret_access_key"]
+    )
+    if key in (None, "") or secret in (None, ""):
+        return {}
+    prefix = "spark.hadoop.fs.s3a."
+    conf = {
+        f"{prefix}access.key": str(key),
+        f"{prefix}secret.key": str(secret),
+        f"{prefix}aws.credentials.provider": "org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider",
+    }
+    region = settings.get("aws_region")
+    if region:
+        conf[f"{prefix}endpoint.region"] = str(region)
+    endpoint = settings.get("aws_s3_endpoint")
+    if endpoint:  # an S3-compatible server (moto, MinIO): addressed by path, TLS as its URL says
+        conf[f"{prefix}endpoint"] = str(endpoint)
+        conf[f"{prefix}path.style.access"] = "true"
+        conf[f"{prefix}connection.ssl.enabled"] = str(str(endpoint).startswith("https")).lower()
+    return conf
+
+
+def build_spark_session(settings: Any, *, slug: str, root: Path) -> pyspark.sql.SparkSession:
+    """A ``pyspark.sql.SparkSession`` from the ``spark`` settings, stopped when the process exits."""
+    import atexit
+
+    conf = spark_conf(settings, slug=slug, root=root)
+    sql = _import("pyspark.sql", "spark")
+    builder = sql.SparkSession.builder
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    try:
+        spark: pyspark.sql.SparkSession = builder.getOrCreate()
+    except Exception as error:  # no Java, a bad option: pyspark raises several kinds
+        raise IntegrationError(
+            f"The Spark session cannot start ({type(error).__name__}: "
+            f"{str(error).splitlines()[0] if str(error) else ''}). Spark needs a Java runtime "
+            f"(17 or later: `java -version`, or set JAVA_HOME); check the '{SPARK_SETTING}' "
+            f"settings."
+        ) from error
+    atexit.register(spark.stop)
+    return spark

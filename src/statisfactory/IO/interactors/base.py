@@ -29,9 +29,10 @@ BUILTIN_MODULES: dict[str, str] = {
     **dict.fromkeys(("pickle", "json", "text", "binary"), "python_objects"),
     **dict.fromkeys(("sql", "odbc"), "sql"),
     "datapane": "reports",
+    **dict.fromkeys(("spark.parquet", "spark.csv", "spark.json", "spark.table"), "spark"),
 }
 # Built-in types stored as one file: their entries need ``extra.path``.
-FILE_TYPES = frozenset(BUILTIN_MODULES) - {"sql", "odbc"}
+FILE_TYPES = frozenset(n for n, m in BUILTIN_MODULES.items() if m not in ("sql", "spark"))
 
 
 def _conflict(name: str, known: type, new: type) -> InteractorRegistrationError:
@@ -121,6 +122,11 @@ class ArtifactInteractor(MixinLogable):
     def exists(self, **kwargs: Any) -> bool:
         """Whether something is stored for this artifact (and context)."""
         raise NotImplementedError(f"type {self.interactor_name!r} cannot tell if it exists")
+
+    # A type that can tell cheaply whether what it stores changed defines
+    # ``fingerprint(**context) -> str | None``: a text that changes with the content (the run
+    # history digests it), None when it cannot tell, FileNotFoundError when nothing is stored.
+    fingerprint: Any = None
 
     def locate(self, **kwargs: Any) -> str:
         """Where the artifact lives: ``extra.path`` by default, else its name."""

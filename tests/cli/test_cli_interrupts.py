@@ -143,6 +143,20 @@ def test_sigint_to_the_command_alone_stops_the_processes_runner_workers(project_
     assert not _alive(worker)
 
 
+@pytest.fixture
+def plain_sigint():
+    """SIGINT as a fresh interpreter has it: an earlier test in this process may have left its
+    own handler (a SparkContext installs one) or wake-up pipe."""
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    wakeup = signal.set_wakeup_fd(-1)
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(wakeup)
+        signal.signal(signal.SIGINT, handler)
+
+
+@pytest.mark.usefixtures("plain_sigint")
 def test_a_missed_interrupt_is_raised_in_the_main_thread_once() -> None:
     started = time.monotonic()
     with pytest.raises(KeyboardInterrupt), interrupts_delivered():
@@ -152,6 +166,7 @@ def test_a_missed_interrupt_is_raised_in_the_main_thread_once() -> None:
     time.sleep(4 * GRACE)  # no second interrupt follows the first
 
 
+@pytest.mark.usefixtures("plain_sigint")
 def test_the_handler_and_wakeup_pipe_are_restored() -> None:
     before = signal.getsignal(signal.SIGINT)
     with interrupts_delivered():
@@ -161,6 +176,7 @@ def test_the_handler_and_wakeup_pipe_are_restored() -> None:
     assert not [t for t in threading.enumerate() if t.name == "statisfactory-interrupts"]
 
 
+@pytest.mark.usefixtures("plain_sigint")
 def test_an_ignored_sigint_stays_ignored() -> None:
     """A background job of a shell (``cmd &``) ignores Ctrl-C: so does its run."""
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)

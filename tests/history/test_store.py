@@ -540,3 +540,22 @@ def test_a_locked_history_url_database_does_not_hold_up_a_run(lab, tmp_path: Pat
     (warning,) = [r.message for r in caplog.records if r.levelno >= logging.WARNING]
     assert "database is locked" in warning and "this run is not recorded" in warning
     assert [run["params"] for run in store_for(Session(root_folder=root)).runs()] == [{"n": 5}]
+
+
+def test_the_ui_reads_give_absolute_locations_like_every_read(lab) -> None:
+    root = lab()
+    store = store_for(run_lab(root))
+    (run,) = store.runs()
+    samples = str(root / "data/samples_5.json")
+    simulate, fit = store.executions(run["run_id"])[:2]
+
+    (write,) = store.writes_of("samples")
+    (execution,) = store.executions_of("lab.models.simulate")
+    (reader,) = store.readers_of(write["fingerprint"])
+
+    assert write["location"] == samples
+    assert execution["outputs"] == simulate["outputs"]
+    assert execution["outputs"]["samples"]["location"] == samples
+    assert (
+        reader["inputs"]["samples"]["location"] == samples == fit["inputs"]["samples"]["location"]
+    )

@@ -305,3 +305,22 @@ def test_a_busy_port_is_one_clear_error(project: Path) -> None:
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_write_s_location_is_the_one_runs_show_gives(server, project) -> None:
+    with server.client() as client:
+        run = client.get("/api/runs", params={"configuration": "large"}).json()["runs"][0]
+        table = client.get("/api/artifacts/table", params={"configuration": "large"}).json()
+        writes = client.get(f"/api/runs/{run['run_id']}").json()["writes"]
+        written = next(write for write in writes if write["name"] == "table")
+        down = client.get(
+            "/lineage/table",
+            params={"location": written["location"], "fingerprint": written["fingerprint"]},
+        ).text
+    shown = cli("runs", "show", run["run_id"], cwd=project)
+
+    location = str(project / "data/table_6.csv")
+    assert shown.returncode == 0, shown.stderr
+    assert location in shown.stdout and written["location"] == location
+    assert location in {version["location"] for version in table["versions"]}
+    assert str(project / "data/chart_6.png") in down  # what a reader of it wrote, downstream

@@ -646,7 +646,7 @@ class HistoryStore:
             craft=craft,
             limit=limit,
         )
-        return [_decoded(row) for row in rows]
+        return [self._resolved(_decoded(row)) for row in rows]
 
     def writes_of(self, name: str, limit: int = 20) -> list[dict[str, Any]]:
         """The latest recorded writes of artifact ``name``, newest first."""
@@ -655,7 +655,7 @@ class HistoryStore:
             name=name,
             limit=limit,
         )
-        return [_decoded(row) for row in rows]
+        return [self._resolved(_decoded(row)) for row in rows]
 
     def readers_of(self, fingerprint: str, limit: int = 50) -> list[dict[str, Any]]:
         """Executions that read an input with this content ``fingerprint``, newest first."""
@@ -667,7 +667,7 @@ class HistoryStore:
         )
         found = [_decoded(row) for row in rows]
         return [
-            row
+            self._resolved(row)
             for row in found
             if any(
                 isinstance(entry, Mapping) and entry.get("fingerprint") == fingerprint

@@ -1,5 +1,6 @@
 """Crafts: how a decorated function reads its annotations, is called alone, and fails."""
 
+import functools
 import importlib
 import json
 
@@ -302,3 +303,23 @@ def test_crafts_pickle_by_reference():
     import pickle
 
     assert pickle.loads(pickle.dumps(add_up)) is add_up
+
+
+class Scale:
+    def __call__(self, x: int = 1) -> Volatile("scaled"):
+        return 2 * x
+
+
+def scale(x: int = 1, factor: int = 2) -> Volatile("scaled"):
+    return factor * x
+
+
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [(Scale(), "Scale object"), (functools.partial(scale, factor=3), "functools.partial")],
+)
+def test_a_craft_of_a_callable_object_is_an_error_saying_what_to_pass(given, shown) -> None:
+    with pytest.raises(CraftError, match="decorates a function") as info:
+        Craft(given)
+
+    assert shown in str(info.value) and "def " in str(info.value)

@@ -77,6 +77,16 @@ class Craft(Hookable):
     ) -> None:
         if not callable(function):
             raise CraftError(f"@Craft() decorates a function, got {function!r}")
+        if not isinstance(getattr(function, "__name__", None), str) or not isinstance(
+            getattr(function, "__module__", None), str
+        ):
+            # A callable object or a functools.partial has no name of its own: a craft is known
+            # by its module and function name (in plans, the history, settings).
+            raise CraftError(
+                f"@Craft() decorates a function, got {function!r}, which has no __name__ and "
+                "__module__ to name the craft by: wrap it in a def that calls it, e.g. "
+                "`def fit(x: int = 1) -> ...: return model(x)`, and decorate that"
+            )
         functools.update_wrapper(self, function)
         self.function = function
         self.name: str = function.__name__

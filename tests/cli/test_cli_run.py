@@ -213,3 +213,11 @@ def test_processes_runner_summary_still_names_where_artifacts_went(shop: Path) -
     assert result.returncode == 0, result.stderr
     assert "orders -> data/orders_10.json" in result.stdout
     assert "summary -> data/summary_big.json" in result.stdout
+
+
+def test_a_dry_run_creates_no_run_history(shop: Path) -> None:
+    result = statisfactory("run", "orders", "big", "--dry-run", "--incremental", cwd=shop)
+
+    assert result.returncode == 0, result.stderr
+    assert "Dry run of orders with big: nothing was run." in result.stdout
+    assert not (shop / ".statisfactory").exists()

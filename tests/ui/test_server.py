@@ -324,3 +324,14 @@ def test_a_write_s_location_is_the_one_runs_show_gives(server, project) -> None:
     assert location in shown.stdout and written["location"] == location
     assert location in {version["location"] for version in table["versions"]}
     assert str(project / "data/chart_6.png") in down  # what a reader of it wrote, downstream
+
+
+def test_the_ui_of_a_project_that_never_ran_creates_no_run_history(tmp_path: Path) -> None:
+    root = make_project(tmp_path / "lab")
+    with ui_server(root) as server, server.client() as client:
+        runs = client.get("/api/runs").json()["runs"]
+        craft = client.get("/api/pipelines/train/crafts/lab.crafts.fit").json()
+        table = client.get("/api/artifacts/table", params={"configuration": "large"}).json()
+
+    assert runs == [] and craft["runs"] == [] and table["versions"] == []
+    assert not (root / ".statisfactory").exists()

@@ -193,6 +193,7 @@ def _is_sweep(session, configuration: str) -> bool:
 
 def _dry_run(session, chosen, run_params, configuration, incremental: bool, label: str) -> None:
     """Check the run as a run would, print its plan, run nothing."""
+    session.open_history(create=False)  # read-only: no store file for a new project
     with session:
         chosen.run(
             run_params,

@@ -40,7 +40,7 @@ def ui(state: CliState, port: int, host: str, token: str | None, open_browser: b
         raise UiError(f"statisfactory ui needs its extra: {install_hint('ui')}") from error
 
     session = state.session()
-    store = session.history_store
+    store = session.open_history(create=False)  # read-only: no store file for a new project
 
     def announce(url: str, chosen: str | None) -> None:
         if not is_loopback(host):

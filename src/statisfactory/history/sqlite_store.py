@@ -45,23 +45,41 @@ if hasattr(os, "register_at_fork"):
 class SqliteDriver:
     """SQL on ``path``, one connection per thread; damaged files are replaced on first sight."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, create: bool = True) -> None:
+        """``create=False`` (a read-only command): a missing file is not made; until a run
+        makes it, reads answer nothing and writes (caches only, then) are dropped."""
         self.path = Path(path)
         self.description = str(self.path)
         self.created = not self.path.exists()  # a first run, or a store deleted since
         self._local = threading.local()
         self._generation = 0  # bumped when the file is replaced: threads then reconnect
         self._lock = threading.Lock()
-        with _outside_sqlite:
-            try:
-                self._create()
-            except sqlite3.DatabaseError as error:
-                if not is_damaged(error):
-                    raise
-                self._replace_damaged(error, self._generation)
+        self._may_create = create
+        self._opened = False
+        self._opening = threading.Lock()  # not _lock: opening may replace a damaged file
+        self._open()
+
+    def _open(self) -> bool:
+        """Open the file (made first when allowed); False while it is missing and may not be
+        made."""
+        if self._opened:
+            return True
+        with self._opening:
+            if not self._opened and (self._may_create or self.path.exists()):
+                with _outside_sqlite:
+                    try:
+                        self._create()
+                    except sqlite3.DatabaseError as error:
+                        if not is_damaged(error):
+                            raise
+                        self._replace_damaged(error, self._generation)
+                self._opened = True
+        return self._opened
 
     # --- the driver contract ----------------------------------------------------------------
     def query(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        if not self._open():
+            return []  # no store yet: nothing recorded
         for attempt in range(READ_ATTEMPTS):
             generation = self._generation
             with _outside_sqlite:
@@ -77,6 +95,8 @@ class SqliteDriver:
 
     def write(self, operations: Sequence[Operation]) -> None:
         """One transaction; raises a busy error when the lock stays taken (see is_busy)."""
+        if not self._open():
+            return  # a read-only command's cache of a store no run made yet: not kept
         for _ in range(2):  # a second time after replacing a damaged file
             generation = self._generation
             with _outside_sqlite:

@@ -930,9 +930,12 @@ def _flush_at_exit() -> None:
         store.flush()  # a busy database is waited for no longer than the patience left
 
 
-def open_store(root: Path, url: str | None = None, enabled: bool = True) -> HistoryStore:
+def open_store(
+    root: Path, url: str | None = None, enabled: bool = True, *, create: bool = True
+) -> HistoryStore:
     """A store for the project at ``root`` (``enabled``: the ``history`` setting); a store that
-    cannot open warns and keeps nothing."""
+    cannot open warns and keeps nothing. ``create=False``: a read-only command's store, which
+    makes no SQLite file (see :class:`SqliteDriver`)."""
     if not enabled:
         return HistoryStore(None)
     try:
@@ -943,7 +946,7 @@ def open_store(root: Path, url: str | None = None, enabled: bool = True) -> Hist
         else:
             from statisfactory.history.sqlite_store import SqliteDriver
 
-            driver = SqliteDriver(Path(root) / STORE_FOLDER / SQLITE_NAME)
+            driver = SqliteDriver(Path(root) / STORE_FOLDER / SQLITE_NAME, create=create)
     except Exception as error:
         where = redact(str(url)) if url else str(Path(root) / STORE_FOLDER / SQLITE_NAME)
         _logger.warning(

@@ -254,6 +254,11 @@ class BaseSession(MixinLogable):
         Settings: ``history`` (default true) and ``history_url`` (an SQLAlchemy URL; default:
         SQLite at ``<root>/.statisfactory/history.db``). A forked process opens its own.
         """
+        return self.open_history()
+
+    def open_history(self, *, create: bool = True) -> HistoryStore:
+        """:attr:`history_store`; ``create=False``, for a read-only command opening it first: a
+        project that never ran gets no store file (its reads answer nothing)."""
         import os
 
         with self._lock:
@@ -265,6 +270,7 @@ class BaseSession(MixinLogable):
                     self.root,
                     self._settings.get("history_url"),
                     flag(self._settings, "history", default=True),
+                    create=create,
                 )
                 weakref.finalize(self, store.retire)
                 opened = self._integrations["history"] = (os.getpid(), store)

@@ -3,6 +3,10 @@ of as their rows are built (a large run's records and rows are never all in memo
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from statisfactory.history.recorder import _craft_rows, _flat, _flat_params
 from statisfactory.secrets import Secrets
 
@@ -40,3 +44,32 @@ def test_rows_follow_the_records_and_the_records_are_emptied() -> None:
     assert first["inputs"]["source"]["kind"] == "artifact"
     assert first["outputs"] == {"v": {"kind": "volatile", "fingerprint": None}}
     assert states[0]["inputs"] == {"source": "f"}
+
+
+RUN_OUTSIDE_GIT = """
+import sys
+from statisfactory import Session
+from statisfactory.history.store import store_for
+
+session = Session(root_folder=sys.argv[1])
+with session:
+    session.pipelines_definitions["lab"].run({"n": 5})
+(run,) = store_for(session).runs()
+print(run["status"], run.get("git_commit"), "pygit2" in sys.modules)
+"""
+
+
+def test_a_run_outside_git_records_without_importing_pygit2(lab) -> None:
+    root = lab()
+    assert not any((folder / ".git").exists() for folder in (root, *root.parents))
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_OUTSIDE_GIT, str(root)],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["succeeded", "None", "False"]

@@ -75,16 +75,24 @@ def build_aws_session(settings: Any) -> boto3.Session:
     return session
 
 
+def in_git_work_tree(root: Path) -> bool:
+    """Whether ``root`` or a folder above it has a ``.git`` (a folder, or a worktree's file):
+    told without importing pygit2, so that a project outside git never pays for it."""
+    folder = Path(root).resolve()
+    return any((place / ".git").exists() for place in (folder, *folder.parents))
+
+
 def build_git_repository(root: Path) -> pygit2.Repository:
     """The ``pygit2.Repository`` enclosing ``root``."""
-    sdk = _import("pygit2", "git")
-    found = sdk.discover_repository(str(root))
+    found = None
+    if in_git_work_tree(root):
+        found = _import("pygit2", "git").discover_repository(str(root))
     if found is None:
         raise IntegrationError(
             f"{root} is not inside a git repository: run `git init` in the project root "
             f"(or clone the project) to use session.git."
         )
-    repository: pygit2.Repository = sdk.Repository(found)
+    repository: pygit2.Repository = _import("pygit2", "git").Repository(found)
     return repository
 
 

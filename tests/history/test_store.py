@@ -559,3 +559,24 @@ def test_the_ui_reads_give_absolute_locations_like_every_read(lab) -> None:
     assert (
         reader["inputs"]["samples"]["location"] == samples == fit["inputs"]["samples"]["location"]
     )
+
+
+# A few rounds by default; more with STATISFACTORY_TEST_LONG=1.
+ROUNDS = 40 if os.environ.get("STATISFACTORY_TEST_LONG") else 3
+
+
+def test_a_session_after_another_in_one_process_sees_its_run(lab) -> None:
+    root = lab()
+    run_lab(root, {"n": 1})  # creates the store
+    for round_ in range(ROUNDS):
+        params = {"n": 2 + round_}  # a new input each round: the first session runs it
+        first, second = Session(root_folder=root), Session(root_folder=root)
+        # Another process's lock holds the first session's writes back until after its run.
+        holder = hold_lock(root / ".statisfactory/history.db", 0.5)
+        with first:
+            first.pipelines_definitions["lab"].run(params, incremental=True)
+        holder.wait()
+        with second:  # its reads wait for what the first session still writes
+            result = second.pipelines_definitions["lab"].run(params, incremental=True)
+
+        assert set(result.statuses.values()) == {"skipped"}, round_

@@ -279,8 +279,9 @@ class HistoryStore:
         """Rows as dicts, the queued writes done first; on failure a warning and no rows."""
         if not self.enabled:
             return []
-        if self._handled != self._submitted or self._backlog:
-            self.flush()
+        for store in (self, *_stores_of(self.description)):  # and other sessions' of it
+            if store._writing():
+                store.flush()
         started = time.monotonic()
         if self._stalled_since is not None and self._patience <= 0 and started < self._read_again:
             return []  # busy, and waited for long enough: answered "nothing recorded"
@@ -295,6 +296,10 @@ class HistoryStore:
             self._read_again = time.monotonic() + READ_AGAIN_SECONDS
             self._warn_busy()
             return []
+
+    def _writing(self) -> bool:
+        """Whether writes are queued, or held while the database is busy."""
+        return self._handled != self._submitted or bool(self._backlog)
 
     def _is_busy(self, error: Exception) -> bool:
         is_busy = getattr(self._driver, "is_busy", None)
@@ -921,6 +926,12 @@ def store_for(session: Any) -> HistoryStore:
 
 
 _open_stores: weakref.WeakSet[HistoryStore] = weakref.WeakSet()
+
+
+def _stores_of(description: str) -> list[HistoryStore]:
+    """This process's open stores of one database: a read waits for all of their writes (an
+    earlier session's run is then seen by the next one)."""
+    return [store for store in list(_open_stores) if store.description == description]
 
 
 @atexit.register

@@ -1,8 +1,12 @@
-"""Writing a minimal project to a folder: shared by the root conftest and by test helpers that
-cannot import it by name (a folder's own conftest.py may be the one called ``conftest``)."""
+"""Writing a minimal project to a folder, and running Python or the command line on it: shared by
+the root conftest and by test helpers that cannot import it by name (a folder's own conftest.py
+may be the one called ``conftest``)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -29,3 +33,30 @@ def write_project(root: Path, files: dict[str, str] | None = None, *, tool: str 
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(text))
     return root
+
+
+def python(
+    *args: str,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+    timeout: float = 120,
+) -> subprocess.CompletedProcess:
+    """Run ``python ARGS`` in ``cwd`` (wide, uncoloured output); output captured as text."""
+    environment = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=cwd,
+        env=environment,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def statisfactory(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
+    """Run ``python -m statisfactory.cli.main ARGS`` in ``cwd``; output captured as text."""
+    return python("-m", "statisfactory.cli.main", *args, cwd=cwd, env=env, timeout=timeout)

@@ -1,4 +1,5 @@
-"""Shared by the command-line tests: a small shop project and a runner of the real CLI.
+"""Shared by the command-line tests: a small shop project, and the real CLI's runner
+(:func:`project_files.statisfactory`).
 
 (Not a conftest.py: test modules import it, so that no second module named ``conftest``
 shadows the root one that other tests import from.)
@@ -6,10 +7,9 @@ shadows the root one that other tests import from.)
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
+from project_files import statisfactory
+
+__all__ = ["SHOP", "statisfactory"]
 
 SHOP = {
     "lib/shop/__init__.py": "",
@@ -86,18 +86,3 @@ SHOP = {
           database: {user: bob, password: hunter2}
     """,
 }
-
-
-def statisfactory(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
-) -> subprocess.CompletedProcess:
-    """Run ``python -m statisfactory.cli.main ARGS`` in ``cwd``; output captured as text."""
-    environment = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "statisfactory.cli.main", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from shop_project import statisfactory
 
-from conftest import write_project
+from project_files import write_project
 
 PYPROJECT = "pyproject.toml"
 # file -> the command that reads it

@@ -166,32 +166,24 @@ def test_worker_processes_crafts_logs_reach_the_output(shop: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("script") is None, reason="needs util-linux `script` for a TTY")
-def test_on_a_terminal_crafts_logs_show_but_statisfactorys_info_lines_do_not(shop: Path) -> None:
-    command = f"{shlex.quote(sys.executable)} -m statisfactory.cli.main run talk"
-    environment = {**os.environ, "COLUMNS": "200"}
+@pytest.mark.parametrize(("flag", "info_lines"), [("", False), (" -v", True)])
+def test_on_a_terminal_crafts_logs_show_and_statisfactorys_info_lines_only_with_verbose(
+    shop: Path, flag: str, info_lines: bool
+) -> None:
+    command = f"{shlex.quote(sys.executable)} -m statisfactory.cli.main run talk{flag}"
     shown = subprocess.run(
         ["script", "-qc", command, "/dev/null"],
         cwd=shop,
-        env=environment,
+        env={**os.environ, "COLUMNS": "200"},
         stdin=subprocess.DEVNULL,
         capture_output=True,
         text=True,
         timeout=120,
     )
+
     assert shown.returncode == 0, shown.stdout
     assert "shop.talk: simulated 3 orders" in shown.stdout
-    assert "statisfactory.pipeline" not in shown.stdout
-
-    verbose = subprocess.run(
-        ["script", "-qc", command + " -v", "/dev/null"],
-        cwd=shop,
-        env=environment,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert "statisfactory.pipeline" in verbose.stdout
+    assert ("statisfactory.pipeline" in shown.stdout) is info_lines
 
 
 def test_an_error_that_pickles_without_its_place_still_names_its_line(shop: Path) -> None:

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 from lock_holder import hold_lock
 
+from project_files import statisfactory
+
 
 def cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "COLUMNS": "250", "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "statisfactory.cli.main", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return statisfactory(*args, cwd=cwd, env={"COLUMNS": "250"})  # the widest tables whole
 
 
 def test_incremental_runs_explain_and_history_from_the_command_line(lab) -> None:

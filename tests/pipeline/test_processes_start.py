@@ -2,9 +2,10 @@
 says what to do when a fresh worker cannot import the crafts."""
 
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
+
+from project_files import python
 
 SCRIPT = """
 from statisfactory.pipeline import Craft, Pipeline, Volatile
@@ -23,14 +24,7 @@ UNGUARDED = 'print(Pipeline(double).run({"x": 21}, runner="processes", max_worke
 
 
 def _python(*args: str, cwd: Path, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-W", "error::DeprecationWarning", *args],
-        cwd=cwd,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return python("-W", "error::DeprecationWarning", *args, cwd=cwd, stdin=stdin)
 
 
 def test_a_guarded_script_runs_without_forking(tmp_path):

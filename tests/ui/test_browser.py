@@ -37,20 +37,6 @@ def browser():
         launched.close()
 
 
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = make_project(tmp_path_factory.mktemp("ui-browser") / "lab")
-    run_pipeline(root, "train", "small")
-    run_pipeline(root, "train", "large")
-    return root
-
-
-@pytest.fixture(scope="module")
-def server(project: Path):
-    with ui_server(project) as running:
-        yield running
-
-
 @pytest.fixture
 def page(browser, server):
     context = browser.new_context(viewport={"width": 1400, "height": 900})

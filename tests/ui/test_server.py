@@ -7,32 +7,17 @@ import socket
 import urllib.parse
 from pathlib import Path
 
-import pytest
 from ui_project import (
     CRAFTS,
     DATA,
     PNG,
     SECRET_PARAM,
     SECRET_PASSWORD,
-    cli,
     make_project,
-    run_pipeline,
     ui_server,
 )
 
-
-@pytest.fixture(scope="module")
-def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = make_project(tmp_path_factory.mktemp("ui") / "lab")
-    run_pipeline(root, "train", "small")
-    run_pipeline(root, "train", "large")
-    return root
-
-
-@pytest.fixture(scope="module")
-def server(project: Path):
-    with ui_server(project) as running:
-        yield running
+from project_files import statisfactory
 
 
 def test_the_url_is_printed_and_every_page_answers(server) -> None:
@@ -264,7 +249,7 @@ def test_a_token_given_is_used_and_never_printed(project: Path) -> None:
 
 
 def test_a_short_token_is_refused(project: Path) -> None:
-    result = cli("ui", "--port", "0", "--token", "short", cwd=project)
+    result = statisfactory("ui", "--port", "0", "--token", "short", cwd=project)
 
     assert result.returncode == 2
     assert "--token: use at least 16 characters" in result.stderr
@@ -281,14 +266,14 @@ def test_without_run_history_the_runs_page_says_so(tmp_path: Path) -> None:
 
 
 def test_outside_a_project_is_one_clear_error(tmp_path: Path) -> None:
-    result = cli("ui", "--port", "0", cwd=tmp_path)
+    result = statisfactory("ui", "--port", "0", cwd=tmp_path)
 
     assert result.returncode == 2
     assert "statisfactory new" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_an_unknown_host_is_one_clear_error(project: Path) -> None:
-    result = cli("ui", "--port", "0", "--host", "no-such-host.invalid", cwd=project)
+    result = statisfactory("ui", "--port", "0", "--host", "no-such-host.invalid", cwd=project)
 
     assert result.returncode == 2
     assert "--host 'no-such-host.invalid' is not an address" in result.stderr
@@ -300,7 +285,7 @@ def test_a_busy_port_is_one_clear_error(project: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        result = cli("ui", "--port", str(port), cwd=project)
+        result = statisfactory("ui", "--port", str(port), cwd=project)
 
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
@@ -317,7 +302,7 @@ def test_a_write_s_location_is_the_one_runs_show_gives(server, project) -> None:
             "/lineage/table",
             params={"location": written["location"], "fingerprint": written["fingerprint"]},
         ).text
-    shown = cli("runs", "show", run["run_id"], cwd=project)
+    shown = statisfactory("runs", "show", run["run_id"], cwd=project)
 
     location = str(project / "data/table_6.csv")
     assert shown.returncode == 0, shown.stderr

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from project_files import write_project
+from project_files import statisfactory, write_project
 
 SECRET_PARAM = "tok-SECRET-4242-xyz"
 SECRET_PASSWORD = "hunter2pass"
@@ -131,20 +131,8 @@ def make_project(root: Path) -> Path:
     return write_project(root, FILES)
 
 
-def cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, "-m", "statisfactory.cli.main", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
 def run_pipeline(root: Path, *args: str) -> None:
-    result = cli("run", *args, cwd=root)
+    result = statisfactory("run", *args, cwd=root)
     assert result.returncode == 0, result.stderr
 
 

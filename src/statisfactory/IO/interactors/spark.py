@@ -14,7 +14,6 @@ size and modification time; a local folder is listed without starting Spark.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -22,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from statisfactory.errors import CatalogError, MissingArtifactError
+from statisfactory.IO.interactors import folders
 from statisfactory.IO.interactors.base import ArtifactInteractor
 from statisfactory.IO.interpolation import check_path, check_sql_values, scheme_of
 
@@ -152,12 +152,12 @@ class SparkFiles(SparkInteractor):
         """The listing of the folder's files, one ``name size modification-time`` line each
         (the run history digests it); ``FileNotFoundError`` when nothing is stored."""
         local = self._local()
-        listing = _local_listing(local) if local is not None else self._listing()
+        listing = folders.local_listing(local) if local is not None else self._listing()
         if listing is None:
             raise FileNotFoundError(self.locate())
-        return "\n".join(f"{name} {size} {time}" for name, size, time in listing)
+        return folders.listing_text(listing)
 
-    def _listing(self) -> list[tuple[str, int, int]] | None:
+    def _listing(self) -> folders.Listing | None:
         """The files under a remote location, through Spark's Hadoop file system."""
         spark = self.spark
         jvm: Any = spark.sparkContext._jvm
@@ -167,29 +167,12 @@ class SparkFiles(SparkInteractor):
             return None
         root = system.makeQualified(path).toString().rstrip("/") + "/"
         files = system.listFiles(path, True)
-        found = []
+        found: folders.Listing = []
         while files.hasNext():
             status = files.next()
             name = status.getPath().toString().removeprefix(root)
             found.append((name, int(status.getLen()), int(status.getModificationTime())))
         return sorted(found)
-
-
-def _local_listing(folder: Path) -> list[tuple[str, int, int]] | None:
-    if not folder.exists():
-        return None
-    if folder.is_file():
-        info = folder.stat()
-        return [(folder.name, info.st_size, info.st_mtime_ns)]
-    found = []
-    for directory, _, names in os.walk(folder):
-        for name in names:
-            if name.startswith(".") and name.endswith(".crc"):
-                continue  # Hadoop's checksums of the files listed: its listing leaves them out
-            path = Path(directory, name)
-            info = path.stat()
-            found.append((path.relative_to(folder).as_posix(), info.st_size, info.st_mtime_ns))
-    return sorted(found)
 
 
 class SparkParquet(SparkFiles, interactor_name="spark.parquet"):

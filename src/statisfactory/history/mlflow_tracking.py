@@ -5,7 +5,8 @@ On with the setting ``mlflow: {enabled: true}``; the session adds it to each of 
 project slug) with the run's resolved parameters (a craft's own ones prefixed ``craft.``; secrets
 left out), the tags ``statisfactory.run_id``, ``statisfactory.pipeline``,
 ``statisfactory.configuration`` and the git commit, the metrics recorded during the run, and the
-artifacts listed in ``log_artifacts``. The run history gets the MLflow run id
+artifacts listed in ``log_artifacts`` and every MLflow model the run writes (a ``mlflow.<flavour>``
+artifact, logged as its folder under the artifact's name). The run history gets the MLflow run id
 (``runs.mlflow_run_id``).
 
 The MLflow run is the active run of the thread that runs the pipeline and of every thread that

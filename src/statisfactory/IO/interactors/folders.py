@@ -50,11 +50,12 @@ def listing_text(listing: Iterable[tuple[str, int, int | str]]) -> str:
     return "\n".join(f"{name} {size} {tag}" for name, size, tag in listing)
 
 
-def upload_folder(backend: Any, local: Path, url: str) -> None:
-    """Store the files of the local folder ``local`` under ``url``, then delete the files left
-    there from before: what was stored stays until the new files are all uploaded."""
+def upload_folder(backend: Any, local: Path, url: str, *, replace: bool = True) -> None:
+    """Store the files of the local folder ``local`` under ``url``, then (``replace``) delete
+    the files left there from before: what was stored stays until the new files are all
+    uploaded."""
     root = _folder_url(url)
-    before = {name for name, _, _ in remote_listing(backend, url) or []}
+    before = {name for name, _, _ in remote_listing(backend, url) or []} if replace else set()
     written = set()
     for path in sorted(p for p in local.rglob("*") if p.is_file()):
         name = path.relative_to(local).as_posix()

@@ -266,7 +266,7 @@ def start_postgres() -> PostgresServer:
 
 
 # --- MLflow tracking server -----------------------------------------------------------------------
-MLFLOW_START_TIMEOUT = 90.0  # its first start migrates a new SQLite database
+MLFLOW_START_TIMEOUT = 240.0  # its first start migrates a new SQLite database; slow when loaded
 
 
 @dataclass

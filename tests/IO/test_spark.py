@@ -158,13 +158,13 @@ def test_mistakes_name_the_artifact(session) -> None:
 
 
 def test_a_remote_folder_is_listed_through_hadoop_as_a_local_one(session) -> None:
-    from statisfactory.IO.interactors.spark import _local_listing
+    from statisfactory.IO.interactors.folders import local_listing
 
     session.catalog.save("lines", session.spark.createDataFrame([(1,)], ["n"]))
     interactor = session.catalog.interactor("lines", {})
     through_hadoop = interactor._listing()  # what s3a:// folders are fingerprinted with
     assert through_hadoop is not None
-    local = _local_listing(session.root / "data/lines")
+    local = local_listing(session.root / "data/lines")
     assert [(name, size) for name, size, _ in through_hadoop] == [
         (name, size) for name, size, _ in local
     ]

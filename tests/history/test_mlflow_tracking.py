@@ -221,3 +221,45 @@ def test_the_runs_metrics_reach_its_mlflow_run(session_factory: Callable[..., ob
         for name, value in session.history_store.metrics_of([result.run_id])[result.run_id].items()
     }
     assert sorted(tracked.data.metrics.values()) == [0.75, 3.0]
+
+
+def test_a_model_the_run_writes_is_logged_to_its_mlflow_run(
+    session_factory: Callable[..., object], mlflow_server
+) -> None:
+    pytest.importorskip("sklearn")
+    setting = f"{{enabled: true, tracking_uri: '{mlflow_server.uri}', experiment: models}}"
+    session = session_factory(
+        {
+            **with_mlflow(setting),
+            "lib/train.py": """
+                from sklearn.linear_model import LinearRegression
+
+                from statisfactory import Artifact, Craft
+
+
+                @Craft()
+                def fit(rows: int) -> Artifact("model"):
+                    x = [[float(i), float(i * i)] for i in range(rows)]
+                    return LinearRegression().fit(x, [a + 2 * b for a, b in x])
+            """,
+            "catalog/catalog.yaml": """
+                - name: model
+                  type: mlflow.sklearn
+                  extra: {path: models/linear}
+            """,
+            "pipelines/definitions/p.yaml": "train:\n  +operators: [train.fit]\n",
+        }
+    )
+    with session:
+        result = session.pipelines_definitions["train"].run({"rows": 5})
+
+    import mlflow
+
+    (tracked,) = mlflow_runs(mlflow_server.uri, "models")
+    assert tracked.data.tags["statisfactory.run_id"] == result.run_id
+    mlflow.set_tracking_uri(mlflow_server.uri)
+    try:
+        model = mlflow.sklearn.load_model(f"runs:/{tracked.info.run_id}/model")
+    finally:
+        mlflow.set_tracking_uri(None)
+    assert model.predict([[1.0, 1.0]])[0] == pytest.approx(3.0)

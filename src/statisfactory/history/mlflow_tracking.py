@@ -5,7 +5,8 @@ On with the setting ``mlflow: {enabled: true}``; the session adds it to each of 
 project slug) with the run's resolved parameters (a craft's own ones prefixed ``craft.``; secrets
 left out), the tags ``statisfactory.run_id``, ``statisfactory.pipeline``,
 ``statisfactory.configuration`` and the git commit, the metrics recorded during the run, and the
-artifacts listed in ``log_artifacts``. The run history gets the MLflow run id
+artifacts listed in ``log_artifacts`` and every MLflow model the run writes (a ``mlflow.<flavour>``
+artifact, logged as its folder under the artifact's name). The run history gets the MLflow run id
 (``runs.mlflow_run_id``).
 
 The MLflow run is the active run of the thread that runs the pipeline and of every thread that
@@ -33,6 +34,9 @@ from statisfactory.errors import ConfigurationError, IntegrationError, install_h
 from statisfactory.history.recorder import git_commit
 from statisfactory.history.store import STORE_FOLDER, store_for
 from statisfactory.hookspecs import hookimpl
+from statisfactory.IO.interactors import folders
+from statisfactory.IO.interactors.base import is_model_type
+from statisfactory.IO.interpolation import scheme_of
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.run import RunStatus
 from statisfactory.secrets import is_secret_key, of_session
@@ -338,10 +342,11 @@ class MlflowTracking:
 
     def _log_artifacts(self, written: Mapping[str, str]) -> None:
         assert self._client is not None and self.mlflow_run_id is not None
+        models = self._models(written)
         for name in self.settings.log_artifacts:
             location = written.get(name)
-            if not location:
-                continue  # not written by this run
+            if not location or name in models:
+                continue  # not written by this run, or a model (logged below)
             path = Path(location.removeprefix("file://"))
             if "://" in location.removeprefix("file://") or not path.exists():
                 _logger.warning(
@@ -354,6 +359,33 @@ class MlflowTracking:
                 self._client.log_artifacts(self.mlflow_run_id, str(path), artifact_path=name)
             else:
                 self._client.log_artifact(self.mlflow_run_id, str(path), artifact_path=name)
+
+        for name in models:
+            self._log_model(name, written[name])
+
+    def _models(self, written: Mapping[str, str]) -> list[str]:
+        """The MLflow models (artifacts of a model flavour's type) the run wrote."""
+        catalog = self.run.catalog
+        if catalog is None:
+            return []
+        return [n for n in written if n in catalog and is_model_type(catalog[n].type)]
+
+    def _log_model(self, name: str, location: str) -> None:
+        """Log the model's folder (with its ``MLmodel``) under the artifact's name, so that
+        ``mlflow.<flavour>.load_model("runs:/<id>/<name>")`` loads it; a model on a remote store
+        is copied to a local temporary folder first."""
+        import tempfile
+
+        assert self._client is not None and self.mlflow_run_id is not None
+        local = Path(location.removeprefix("file://"))
+        if "://" not in location.removeprefix("file://"):
+            self._client.log_artifacts(self.mlflow_run_id, str(local), artifact_path=name)
+            return
+        assert self.run.catalog is not None
+        backend = self.run.catalog.backend(scheme_of(location))
+        with tempfile.TemporaryDirectory(prefix="statisfactory-model-") as staged:
+            if folders.download_folder(backend, location, Path(staged)):
+                self._client.log_artifacts(self.mlflow_run_id, staged, artifact_path=name)
 
     def _deactivate(self, status: str) -> bool:
         """End the run and take it off this thread's stack, if it is this thread's active run

@@ -148,6 +148,15 @@ class Backend(MixinLogable):
             "need: implement list_folder and delete"
         )
 
+    def list_tree(self, fragment: ParseResult) -> list[tuple[str, int, int | str]]:
+        """Every object under the folder ``fragment`` (its path ends with ``/``), at any depth:
+        ``(name relative to the folder, size, content tag)``; empty when there are none.
+        Artifacts stored as folders on this storage (MLflow models, staged Spark) need it."""
+        raise NotImplementedError(
+            f"backend {type(self).__name__} cannot list a folder tree, which artifacts stored "
+            "as folders need: implement list_tree, delete and open_read/open_write"
+        )
+
     def delete(self, fragment: ParseResult, **kwargs: Any) -> None:
         """Delete what is stored at ``fragment``."""
         raise NotImplementedError(f"backend {type(self).__name__} cannot delete")

@@ -103,6 +103,25 @@ class S3Backend(StreamingBackend, prefix="s3"):
                 found += [(o["Key"][len(prefix) :], o["Size"]) for o in page.get("Contents", [])]
         return found
 
+    def list_tree(self, fragment: ParseResult) -> list[tuple[str, int, int | str]]:
+        """Every object under the prefix, with its size and ETag (none in a missing bucket)."""
+        connection = self.connection()
+        bucket, prefix = split_url(fragment)
+        found: list[tuple[str, int, int | str]] = []
+        try:
+            with translated_errors(connection, fragment):
+                pages = connection.client.get_paginator("list_objects_v2").paginate(
+                    Bucket=bucket, Prefix=prefix
+                )
+                for page in pages:
+                    found += [
+                        (o["Key"][len(prefix) :], o["Size"], o["ETag"].strip('"'))
+                        for o in page.get("Contents", [])
+                    ]
+        except FileNotFoundError:
+            return []
+        return found
+
     def delete(self, fragment: ParseResult, **kwargs: Any) -> None:
         connection = self.connection()
         bucket, key = split_url(fragment)

@@ -31,8 +31,18 @@ BUILTIN_MODULES: dict[str, str] = {
     "datapane": "reports",
     **dict.fromkeys(("spark.parquet", "spark.csv", "spark.json", "spark.table"), "spark"),
 }
+# MLflow model flavours, each a type ``mlflow.<flavour>`` stored as a folder.
+MODEL_FLAVOURS = ("sklearn", "pyfunc", "xgboost", "lightgbm", "statsmodels", "pytorch", "onnx")
+BUILTIN_MODULES.update(dict.fromkeys((f"mlflow.{f}" for f in MODEL_FLAVOURS), "mlflow_models"))
 # Built-in types stored as one file: their entries need ``extra.path``.
-FILE_TYPES = frozenset(n for n, m in BUILTIN_MODULES.items() if m not in ("sql", "spark"))
+FILE_TYPES = frozenset(
+    n for n, m in BUILTIN_MODULES.items() if m not in ("sql", "spark", "mlflow_models")
+)
+
+
+def is_model_type(name: str) -> bool:
+    """Whether artifact type ``name`` is an MLflow model flavour (imports nothing)."""
+    return BUILTIN_MODULES.get(name) == "mlflow_models"
 
 
 def _conflict(name: str, known: type, new: type) -> InteractorRegistrationError:

@@ -14,7 +14,7 @@ size and modification time; a local folder is listed without starting Spark.
 
 from __future__ import annotations
 
-import os
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
@@ -22,8 +22,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from statisfactory.errors import CatalogError, MissingArtifactError
+from statisfactory.IO.interactors import folders
 from statisfactory.IO.interactors.base import ArtifactInteractor
 from statisfactory.IO.interpolation import check_path, check_sql_values, scheme_of
+from statisfactory.logger import get_logger
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -131,33 +133,74 @@ class SparkFiles(SparkInteractor):
 
     def _read(self, reader: Any) -> DataFrame:
         local = self._local()
+        staged = self._staged()
+        if staged is not None:
+            local = _staging_folder()
+            if not folders.download_folder(self._s3_backend(), staged, local):
+                local = Path(staged)  # for the message below: nothing is there
         if local is not None and not local.exists():
             raise MissingArtifactError(
-                f"{self.artifact.where}: nothing is stored at {local}; save the artifact "
-                f"first, or fix extra.path (or the values of its !{{}} variables)"
+                f"{self.artifact.where}: nothing is stored at {staged or local}; save the "
+                f"artifact first, or fix extra.path (or the values of its !{{}} variables)"
             )
-        frame: DataFrame = reader.format(self.spark_format).load(self.locate())
+        where = str(local) if staged is not None else self.locate()
+        frame: DataFrame = reader.format(self.spark_format).load(where)
         return frame
 
     def _write(self, writer: Any) -> None:
-        writer.format(self.spark_format).save(self.locate())
+        staged = self._staged()
+        if staged is None:
+            writer.format(self.spark_format).save(self.locate())
+            return
+        mode = self.artifact.extra.mode
+        if mode != "overwrite" and self.exists():
+            if mode == "ignore":
+                return
+            if mode in ("error", "errorifexists"):
+                raise CatalogError(
+                    f"{self.artifact.where}: {staged} already exists and extra.mode is {mode}"
+                )
+        local = _staging_folder()
+        try:
+            writer.mode("overwrite").format(self.spark_format).save(str(local))
+            folders.upload_folder(self._s3_backend(), local, staged, replace=mode == "overwrite")
+        finally:
+            shutil.rmtree(local, ignore_errors=True)
 
     def exists(self, **context: Any) -> bool:
         local = self._local()
         if local is not None:
             return local.exists()
-        return self._listing() is not None
+        return self._remote_listing() is not None
 
     def fingerprint(self, **context: Any) -> str | None:
         """The listing of the folder's files, one ``name size modification-time`` line each
         (the run history digests it); ``FileNotFoundError`` when nothing is stored."""
         local = self._local()
-        listing = _local_listing(local) if local is not None else self._listing()
+        listing = folders.local_listing(local) if local is not None else self._remote_listing()
         if listing is None:
             raise FileNotFoundError(self.locate())
-        return "\n".join(f"{name} {size} {time}" for name, size, time in listing)
+        return folders.listing_text(listing)
 
-    def _listing(self) -> list[tuple[str, int, int]] | None:
+    def _remote_listing(self) -> folders.Listing | None:
+        staged = self._staged()
+        if staged is not None:
+            return folders.remote_listing(self._s3_backend(), staged)
+        return self._listing()
+
+    def _staged(self) -> str | None:
+        """The ``s3://`` URL when this S3 folder goes through the driver (Spark has no s3a file
+        system on its classpath), else None (Spark reaches the location itself)."""
+        location = self.locate()
+        if scheme_of(location) != "s3a" or _has_file_system(self.spark, "s3a"):
+            return None
+        _warn_staging_once()
+        return "s3" + location[len("s3a") :]
+
+    def _s3_backend(self) -> Any:
+        return self.catalog.backend("s3")
+
+    def _listing(self) -> folders.Listing | None:
         """The files under a remote location, through Spark's Hadoop file system."""
         spark = self.spark
         jvm: Any = spark.sparkContext._jvm
@@ -167,7 +210,7 @@ class SparkFiles(SparkInteractor):
             return None
         root = system.makeQualified(path).toString().rstrip("/") + "/"
         files = system.listFiles(path, True)
-        found = []
+        found: folders.Listing = []
         while files.hasNext():
             status = files.next()
             name = status.getPath().toString().removeprefix(root)
@@ -175,21 +218,47 @@ class SparkFiles(SparkInteractor):
         return sorted(found)
 
 
-def _local_listing(folder: Path) -> list[tuple[str, int, int]] | None:
-    if not folder.exists():
-        return None
-    if folder.is_file():
-        info = folder.stat()
-        return [(folder.name, info.st_size, info.st_mtime_ns)]
-    found = []
-    for directory, _, names in os.walk(folder):
-        for name in names:
-            if name.startswith(".") and name.endswith(".crc"):
-                continue  # Hadoop's checksums of the files listed: its listing leaves them out
-            path = Path(directory, name)
-            info = path.stat()
-            found.append((path.relative_to(folder).as_posix(), info.st_size, info.st_mtime_ns))
-    return sorted(found)
+# Folders staged on the driver's local disk: a Spark DataFrame is read lazily, so what was
+# downloaded for it stays until the process ends.
+_STAGING: list[Path] = []
+_WARNED: list[bool] = []
+STAGING_WARNING = (
+    "spark: Spark has no s3a file system (the hadoop-aws jars are not on its classpath): "
+    "s3:// and s3a:// Spark artifacts are copied through this process's local disk, which "
+    "suits a local Spark only. For a cluster, give Spark the connector in the spark.conf "
+    "setting: spark.jars.packages: org.apache.hadoop:hadoop-aws:<pyspark's Hadoop version>"
+)
+
+
+def _has_file_system(spark: SparkSession, scheme: str) -> bool:
+    """Whether Spark's Hadoop has a file system for ``scheme`` (asked once per Spark session)."""
+    known: dict[str, bool] = spark.__dict__.setdefault("_statisfactory_file_systems", {})
+    if scheme not in known:
+        jvm: Any = spark.sparkContext._jvm
+        configuration = spark.sparkContext._jsc.hadoopConfiguration()
+        try:
+            jvm.org.apache.hadoop.fs.FileSystem.getFileSystemClass(scheme, configuration)
+            known[scheme] = True
+        except Exception:  # UnsupportedFileSystemException, or the class cannot be loaded
+            known[scheme] = False
+    return known[scheme]
+
+
+def _warn_staging_once() -> None:
+    if not _WARNED:
+        _WARNED.append(True)
+        get_logger("IO.spark").warning(STAGING_WARNING)
+
+
+def _staging_folder() -> Path:
+    """A fresh local folder under this process's staging folder (removed at exit)."""
+    import atexit
+    import tempfile
+
+    if not _STAGING:
+        _STAGING.append(Path(tempfile.mkdtemp(prefix="statisfactory-spark-")))
+        atexit.register(shutil.rmtree, _STAGING[0], True)
+    return Path(tempfile.mkdtemp(dir=_STAGING[0])) / "frame"
 
 
 class SparkParquet(SparkFiles, interactor_name="spark.parquet"):

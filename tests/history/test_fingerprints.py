@@ -280,3 +280,30 @@ def test_a_file_written_moments_ago_is_not_remembered(note, monkeypatch):
     store.flush()
 
     assert str(path) not in store.file_digests()
+
+
+def test_a_versioned_save_is_hashed_once_for_its_version_and_its_fingerprint(
+    project_factory, monkeypatch
+):
+    import statisfactory.hashing
+    from statisfactory import Session
+    from versions_project import TRAIN
+
+    root = project_factory(TRAIN, name="train")
+    hashed = []
+    for module in (statisfactory.hashing, fingerprints_module):
+        original = module.file_digest
+        monkeypatch.setattr(
+            module, "file_digest", lambda p, original=original: hashed.append(p) or original(p)
+        )
+    session = Session(root_folder=root)
+    with session:
+        session.pipelines_definitions["train"].run({"alpha": 1.0})
+    store = store_for(session)
+    store.flush()
+
+    assert len(hashed) == 2  # the model and the metrics, each once
+    writes = {row["name"]: row for row in store.writes(store.runs(limit=1)[0]["run_id"])}
+    for name in ("model", "metrics"):
+        assert writes[name]["fingerprint"] == file_digest(root / f"data/{name}.json")
+        assert writes[name]["version"] == session.catalog.versions(name)[-1].version

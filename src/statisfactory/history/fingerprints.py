@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from statisfactory.hashing import noted_digest
 from statisfactory.history.code import RACY_SECONDS
 from statisfactory.history.digests import bytes_digest, file_digest, folder_digest
 from statisfactory.IO.interactors.base import FILE_TYPES
@@ -189,8 +190,8 @@ class ArtifactFingerprints:
         digest = self._known.get(key)
         if digest is None:
             digest = self._remembered_digest(key)
-            if digest is None:
-                digest = file_digest(path)
+            if digest is None:  # else hashed by this process as it wrote it (a versioned save)
+                digest = noted_digest(info) or file_digest(path)
                 self._remember(key, info, digest)
             self._known[key] = digest
         return Stored(location, digest)

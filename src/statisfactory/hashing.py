@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
 CHUNK = 1024 * 1024
+NOTED_LIMIT = 4096  # digests of files this process wrote, kept for their readers
 
 
 def _hasher_factory() -> tuple[str, Callable[[], Any]]:
@@ -58,3 +60,33 @@ def stream_digest(handle: BinaryIO) -> str:
         while read := readinto(buffer):
             hasher.update(view[:read])
     return f"{ALGORITHM}:{hasher.hexdigest()}"
+
+
+# Digests of files this process just wrote and hashed (a versioned save's bytes), by the file's
+# identity after the write: device, inode, size, modification and change times. Any later write,
+# rename over it or ``os.utime`` changes one of them, so a match is the same bytes; the run
+# history's fingerprint of the save then reads nothing again.
+_noted: dict[tuple[int, int, int, int, int], str] = {}
+_noted_lock = threading.Lock()
+
+
+def _identity(info: os.stat_result) -> tuple[int, int, int, int, int]:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
+def note_digest(path: Path | str, digest: str) -> None:
+    """``digest`` is the content of the file at ``path`` as it is now (just written)."""
+    try:
+        key = _identity(os.stat(path))
+    except OSError:
+        return
+    with _noted_lock:
+        _noted[key] = digest
+        if len(_noted) > NOTED_LIMIT:  # the oldest first: a save's reader comes soon after it
+            del _noted[next(iter(_noted))]
+
+
+def noted_digest(info: os.stat_result) -> str | None:
+    """The digest noted for the file ``info`` describes, if it is unchanged since."""
+    with _noted_lock:
+        return _noted.get(_identity(info))

@@ -78,14 +78,29 @@ class Future(Protocol):
 
 @runtime_checkable
 class DigestStore(Protocol):
-    """Where file digests are remembered by path, size and modification time, so that an
-    unchanged large file is not read again (the run history store)."""
+    """Where digests are remembered by path, size and modification time (local files also by
+    inode and change time), so that an unchanged file is not read again (the run history
+    store)."""
 
     def known_digest(self, path: str, size: int, mtime_ns: int) -> str | None:
         """The digest remembered for this version of ``path``, if any."""
         ...
 
-    def remember_digest(self, path: str, size: int, mtime_ns: int, digest: str) -> None:
+    def file_digests(self) -> dict[str, tuple[int, int, int, int, str]]:
+        """Every remembered local file digest, by path: ``(size, mtime_ns, inode, ctime_ns,
+        digest)``."""
+        ...
+
+    def remember_digest(
+        self,
+        path: str,
+        size: int,
+        mtime_ns: int,
+        digest: str,
+        *,
+        inode: int | None = None,
+        ctime_ns: int | None = None,
+    ) -> None:
         """Remember ``digest`` for this version of ``path``."""
         ...
 

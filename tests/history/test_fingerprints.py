@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import time
 from types import SimpleNamespace
 from typing import ClassVar
 
 import pytest
 
+from statisfactory.history import fingerprints as fingerprints_module
 from statisfactory.history.code import CodeFingerprints
+from statisfactory.history.digests import file_digest
 from statisfactory.history.fingerprints import ArtifactFingerprints
+from statisfactory.history.store import store_for
 from statisfactory.IO import Backend
 from statisfactory.IO.backends.lakefs import LakeFSBackend
 
@@ -187,3 +192,118 @@ def test_a_custom_backend_supplies_its_own_fingerprints(session_factory):
     shelved = fingerprints.of("shelved", {})
     assert shelved.digest is None and "PlainShelf" in shelved.problem
     assert "Backend.fingerprint" in shelved.problem
+
+
+# --- remembered digests of local files ----------------------------------------------------------
+TEXT_CATALOG = """
+    - name: note
+      type: text
+      extra: {path: data/note.txt}
+"""
+
+
+def _aged(path, seconds: float = 60.0) -> None:
+    """Set ``path``'s modification time in the past, out of the racy window."""
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+@pytest.fixture
+def note(session_factory, monkeypatch):
+    """A session whose catalog has one text artifact, stored (and aged), and its store; a file
+    is remembered however recently it changed (its change time cannot be set back)."""
+    monkeypatch.setattr(fingerprints_module, "RACY_SECONDS", -1.0)
+    session = session_factory({"catalog/catalog.yaml": TEXT_CATALOG, "data/note.txt": "first"})
+    path = session.root / "data" / "note.txt"
+    _aged(path)
+    return session, path, store_for(session)
+
+
+def test_a_small_file_digest_is_remembered_and_read_back_in_one_query(note, monkeypatch):
+    session, path, store = note
+    ArtifactFingerprints(session.catalog, store).of("note", {})
+    store.flush()
+    hashed = []
+    monkeypatch.setattr(
+        fingerprints_module, "file_digest", lambda p: hashed.append(p) or "rehashed"
+    )
+    queries = []
+    original = type(store).query
+    monkeypatch.setattr(
+        type(store), "query", lambda self, sql, **p: queries.append(sql) or original(self, sql, **p)
+    )
+
+    again = ArtifactFingerprints(session.catalog, store)
+    assert again.of("note", {}).digest == file_digest(path)
+    assert again.of("note", {}).digest == file_digest(path)
+    assert hashed == []  # remembered: the file is not read again
+    assert len([sql for sql in queries if "file_digests" in sql]) == 1
+
+
+def test_a_file_rewritten_in_place_with_its_size_and_mtime_restored_is_hashed_again(note):
+    session, path, store = note
+    ArtifactFingerprints(session.catalog, store).of("note", {})
+    store.flush()
+    before = os.stat(path)
+    time.sleep(0.05)  # the rewrite's change time differs from the remembered one
+    with open(path, "r+b") as handle:  # same inode, same size
+        handle.write(b"other")
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    after = os.stat(path)
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (
+        before.st_ino,
+        before.st_size,
+        before.st_mtime_ns,
+    )
+
+    assert ArtifactFingerprints(session.catalog, store).of("note", {}).digest == file_digest(path)
+
+
+def test_a_file_replaced_by_another_with_the_same_size_and_mtime_is_hashed_again(note):
+    session, path, store = note
+    ArtifactFingerprints(session.catalog, store).of("note", {})
+    store.flush()
+    before = os.stat(path)
+    replacement = path.with_name("replacement.txt")
+    replacement.write_text("other")
+    os.utime(replacement, ns=(before.st_atime_ns, before.st_mtime_ns))
+    os.replace(replacement, path)  # a new inode, as an atomic save makes
+
+    assert ArtifactFingerprints(session.catalog, store).of("note", {}).digest == file_digest(path)
+
+
+def test_a_file_written_moments_ago_is_not_remembered(note, monkeypatch):
+    session, path, store = note
+    monkeypatch.setattr(fingerprints_module, "RACY_SECONDS", 2.0)
+    path.write_text("fresh")  # within the racy window: may change again in the same tick
+    ArtifactFingerprints(session.catalog, store).of("note", {})
+    store.flush()
+
+    assert str(path) not in store.file_digests()
+
+
+def test_a_versioned_save_is_hashed_once_for_its_version_and_its_fingerprint(
+    project_factory, monkeypatch
+):
+    import statisfactory.hashing
+    from statisfactory import Session
+    from versions_project import TRAIN
+
+    root = project_factory(TRAIN, name="train")
+    hashed = []
+    for module in (statisfactory.hashing, fingerprints_module):
+        original = module.file_digest
+        monkeypatch.setattr(
+            module, "file_digest", lambda p, original=original: hashed.append(p) or original(p)
+        )
+    session = Session(root_folder=root)
+    with session:
+        session.pipelines_definitions["train"].run({"alpha": 1.0})
+    store = store_for(session)
+    store.flush()
+
+    assert len(hashed) == 2  # the model and the metrics, each once
+    writes = {row["name"]: row for row in store.writes(store.runs(limit=1)[0]["run_id"])}
+    for name in ("model", "metrics"):
+        assert writes[name]["fingerprint"] == file_digest(root / f"data/{name}.json")
+        assert writes[name]["version"] == session.catalog.versions(name)[-1].version

@@ -480,6 +480,31 @@ def test_a_store_of_the_first_schema_is_upgraded_and_keeps_its_runs(lab) -> None
     assert runs[1]["unchecked"]
 
 
+def test_a_store_of_schema_4_gets_the_file_identity_columns_and_keeps_its_digests(
+    lab, caplog
+) -> None:
+    root = lab()
+    (root / ".statisfactory").mkdir()
+    old = sqlite3.connect(root / ".statisfactory/history.db")
+    old.execute("PRAGMA journal_mode = WAL")
+    old.execute(
+        "CREATE TABLE file_digests (path TEXT, size BIGINT, mtime_ns BIGINT, digest TEXT, "
+        "PRIMARY KEY (path))"
+    )
+    old.execute("INSERT INTO file_digests VALUES ('module.py:analysis', 1, 2, 'kept')")
+    old.execute("PRAGMA user_version = 4")
+    old.commit()
+    old.close()
+
+    with caplog.at_level(logging.WARNING):
+        session = run_lab(root, incremental=True)
+
+    store = store_for(session)
+    assert store.known_digest("module.py:analysis", 1, 2) == "kept"
+    assert "module.py:analysis" not in store.file_digests()  # no file identity: not trusted
+    assert not [r for r in caplog.records if "run history" in r.getMessage()]
+
+
 @pytest.mark.service
 def test_a_postgresql_store_of_the_first_schema_is_upgraded(
     tmp_path: Path, postgres_server

@@ -1,7 +1,8 @@
 """Fingerprints of artifacts, and the ``!{}`` variables that locate them.
 
-An artifact's fingerprint is a streaming digest of a local file (large files are remembered by
-size and modification time), else what its storage backend gives
+An artifact's fingerprint is a streaming digest of a local file (remembered in the run history
+by path, size, modification time, inode and change time, as git's index does, and read back in
+one query), else what its storage backend gives
 (:meth:`~statisfactory.IO.backends.base.Backend.fingerprint`: the ETag of an S3 object, the
 checksum of a lakeFS object, the checksum fsspec reports for other schemes), or what the
 artifact's type says of it (``ArtifactInteractor.fingerprint``: a Spark folder's listing). Other
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from statisfactory.hashing import noted_digest
 from statisfactory.history.code import RACY_SECONDS
 from statisfactory.history.digests import bytes_digest, file_digest, folder_digest
 from statisfactory.IO.interactors.base import FILE_TYPES
@@ -30,7 +32,6 @@ from statisfactory.protocols import DigestStore
 if TYPE_CHECKING:
     from statisfactory.IO.catalog import Catalog
 
-LARGE_FILE = 8 * 1024 * 1024  # smaller files are hashed again rather than looked up
 _VARIABLE = re.compile(r"!!|!\{([^{}]*)\}")
 
 
@@ -72,15 +73,22 @@ class Stored:
 
 
 class ArtifactFingerprints:
-    """Fingerprints of artifacts through a catalog; large local files are hashed once per
-    size and modification time (remembered in ``store`` across runs)."""
+    """Fingerprints of artifacts through a catalog; a local file is hashed once per path, size,
+    modification time, inode and change time (remembered in ``store`` across runs).
+
+    What this trusts, as git and make do: a file whose content changes also changes one of
+    these (any write or ``os.utime`` sets the change time; a replacing rename brings another
+    inode). A file changed within :data:`RACY_SECONDS` of its last change is not remembered,
+    so a second write within the same timestamp tick is never missed.
+    """
 
     def __init__(self, catalog: Catalog, store: DigestStore | None = None) -> None:
         self.catalog = catalog
         self.store = store
-        # Digests by path, size, modification time and inode, for this object's lifetime: an
-        # artifact written then read in one run is hashed once.
-        self._known: dict[tuple[str, int, int, int], str] = {}
+        # Digests by path, size, modification time, inode and change time, for this object's
+        # lifetime: an artifact written then read in one run is hashed once.
+        self._known: dict[tuple[str, int, int, int, int], str] = {}
+        self._remembered: dict[str, tuple[int, int, int, int, str]] | None = None  # from store
         self._root = str(catalog.root) if catalog is not None else ""
         self._variables: dict[str, frozenset[str]] = {}
         self._static: dict[str, str] = {}  # local paths without `!{}`, by artifact name
@@ -178,18 +186,37 @@ class ArtifactFingerprints:
             return Stored(location, None, problem=_no_fingerprint(artifact))
         if stat.S_ISDIR(info.st_mode):
             return Stored(location, folder_digest(Path(path)))
-        key = (path, info.st_size, info.st_mtime_ns, info.st_ino)
+        key = (path, info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
         digest = self._known.get(key)
         if digest is None:
-            store = self.store if info.st_size >= LARGE_FILE else None  # small: hashed again
-            if store is not None:
-                digest = store.known_digest(path, info.st_size, info.st_mtime_ns)
-            if digest is None:
-                digest = file_digest(path)
-                if store is not None and time.time() - info.st_mtime > RACY_SECONDS:
-                    store.remember_digest(path, info.st_size, info.st_mtime_ns, digest)
+            digest = self._remembered_digest(key)
+            if digest is None:  # else hashed by this process as it wrote it (a versioned save)
+                digest = noted_digest(info) or file_digest(path)
+                self._remember(key, info, digest)
             self._known[key] = digest
         return Stored(location, digest)
+
+    def _remembered_digest(self, key: tuple[str, int, int, int, int]) -> str | None:
+        """The digest ``store`` remembers for this version of the file (every remembered
+        digest is read at the first lookup, in one query)."""
+        if self.store is None:
+            return None
+        if self._remembered is None:
+            self._remembered = self.store.file_digests()
+        found = self._remembered.get(key[0])
+        return found[4] if found is not None and found[:4] == key[1:] else None
+
+    def _remember(
+        self, key: tuple[str, int, int, int, int], info: os.stat_result, digest: str
+    ) -> None:
+        """Remember the digest in ``store``, unless the file changed too recently to be sure
+        that a later write within the same timestamp would change its times."""
+        if self.store is None or time.time() - max(info.st_mtime, info.st_ctime) <= RACY_SECONDS:
+            return
+        path, size, mtime_ns, inode, ctime_ns = key
+        self.store.remember_digest(path, size, mtime_ns, digest, inode=inode, ctime_ns=ctime_ns)
+        if self._remembered is not None:
+            self._remembered[path] = (size, mtime_ns, inode, ctime_ns, digest)
 
 
 def _own_fingerprint(artifact: Any) -> bool:

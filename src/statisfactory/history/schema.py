@@ -5,8 +5,9 @@
 ``writes``       one row per artifact saved: where, with which content fingerprint, by whom;
 ``craft_state``  per craft and parameters, the fingerprints of its last successful execution
                  (what an incremental run compares against);
-``file_digests`` digests of large local files by size and modification time, so an unchanged
-                 file is not read again;
+``file_digests`` digests of local files by size, modification time, inode and change time
+                 (``inode`` and ``ctime_ns``, empty for other keys), so an unchanged file is
+                 not read again;
 ``restores``     one row per version of a versioned artifact made current again by hand;
 ``metrics``      the named numbers a run's crafts reported (``+tags: [metrics]`` artifacts and
                  ``Metrics`` outputs), with the artifact they came from.
@@ -27,8 +28,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
-SCHEMA_VERSION = 4  # 2: runs' pid and process_started; 3: writes.version, runs.kept,
-# restores; 4: metrics, runs' sweep_id
+SCHEMA_VERSION = 5  # 2: runs' pid and process_started; 3: writes.version, runs.kept,
+# restores; 4: metrics, runs' sweep_id; 5: file_digests.inode, ctime_ns
 
 TEXT, INTEGER, BIGINT, REAL = "text", "integer", "bigint", "real"
 
@@ -94,6 +95,8 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("size", BIGINT),
         ("mtime_ns", BIGINT),
         ("digest", TEXT),
+        ("inode", BIGINT),
+        ("ctime_ns", BIGINT),
     ),
     "restores": (
         ("name", TEXT),

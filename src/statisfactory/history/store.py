@@ -448,8 +448,24 @@ class HistoryStore:
             ]
         )
 
-    def remember_digest(self, path: str, size: int, mtime_ns: int, digest: str) -> None:
-        row = {"path": path, "size": size, "mtime_ns": mtime_ns, "digest": digest}
+    def remember_digest(
+        self,
+        path: str,
+        size: int,
+        mtime_ns: int,
+        digest: str,
+        *,
+        inode: int | None = None,
+        ctime_ns: int | None = None,
+    ) -> None:
+        row = {
+            "path": path,
+            "size": size,
+            "mtime_ns": mtime_ns,
+            "digest": digest,
+            "inode": inode,
+            "ctime_ns": ctime_ns,
+        }
         self.submit(
             lambda: [
                 ("DELETE FROM file_digests WHERE path = :path", {"path": path}),
@@ -467,6 +483,24 @@ class HistoryStore:
             marks = ", ".join(f":{key}" for key in names)
             rows += self.query(f"SELECT * FROM craft_state WHERE craft IN ({marks})", **names)
         return [_decoded(row) for row in rows]
+
+    def file_digests(self) -> dict[str, tuple[int, int, int, int, str]]:
+        """Every remembered digest of a local file, by path: ``(size, mtime_ns, inode,
+        ctime_ns, digest)``, in one query."""
+        rows = self.query(
+            "SELECT path, size, mtime_ns, inode, ctime_ns, digest FROM file_digests "
+            "WHERE inode IS NOT NULL AND ctime_ns IS NOT NULL"
+        )
+        return {
+            row["path"]: (
+                row["size"],
+                row["mtime_ns"],
+                row["inode"],
+                row["ctime_ns"],
+                row["digest"],
+            )
+            for row in rows
+        }
 
     def known_digest(self, path: str, size: int, mtime_ns: int) -> str | None:
         rows = self.query(
@@ -867,12 +901,16 @@ def _encoded(row: Mapping[str, Any]) -> dict[str, Any]:
     return {key: _to_json(value) if key in _JSON_COLUMNS else value for key, value in row.items()}
 
 
+_from_json = json.JSONDecoder().decode  # built once: rows are many
+
+
 def _decoded(row: Mapping[str, Any]) -> dict[str, Any]:
     decoded = dict(row)
     for key in _JSON_COLUMNS:
-        if isinstance(decoded.get(key), str):
+        text = decoded.get(key)
+        if isinstance(text, str):
             with contextlib.suppress(ValueError):  # an old or hand-edited row: kept as text
-                decoded[key] = json.loads(decoded[key])
+                decoded[key] = _from_json(text)
     return decoded
 
 

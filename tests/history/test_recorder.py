@@ -56,6 +56,7 @@ with session:
     session.pipelines_definitions["lab"].run({"n": 5})
 (run,) = store_for(session).runs()
 print(run["status"], run.get("git_commit"), "pygit2" in sys.modules)
+print("statisfactory.history.mlflow_tracking" in sys.modules)
 """
 
 
@@ -72,4 +73,18 @@ def test_a_run_outside_git_records_without_importing_pygit2(lab) -> None:
     )
 
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["succeeded", "None", "False"]
+    assert result.stdout.split()[:3] == ["succeeded", "None", "False"]
+
+
+def test_a_run_without_the_mlflow_setting_imports_no_mlflow_plugin(lab) -> None:
+    """A project that does not track pays nothing for the plugin's module and its imports."""
+    root = lab()
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_OUTSIDE_GIT, str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[3:] == ["False"]

@@ -242,9 +242,14 @@ class BaseSession(MixinLogable):
         history and, for an incremental run, the skip policy (:mod:`statisfactory.history`),
         and MLflow tracking when the ``mlflow`` setting enables it."""
         from statisfactory.history.incremental import history_plugins  # not needed to start
-        from statisfactory.history.mlflow_tracking import tracking_plugins
 
-        tracking = tracking_plugins(run)  # a wrong setting stops the run before it records
+        tracking: list[tuple[str, Any]] = []
+        if (
+            self.settings.get("mlflow") is not None
+        ):  # the plugin costs a project that does not track nothing
+            from statisfactory.history.mlflow_tracking import tracking_plugins
+
+            tracking = tracking_plugins(run)  # a wrong setting stops the run before it records
         return history_plugins(run, volatile_cache=volatile_cache, explain=explain) + tracking
 
     @property

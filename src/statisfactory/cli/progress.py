@@ -78,7 +78,7 @@ class RunMonitor:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
-        self._display.stop()
+        self._display.stop(self.tally)
 
     @property
     def any_started(self) -> bool:
@@ -152,13 +152,19 @@ class RunMonitor:
 
 # --- displays ---------------------------------------------------------------------------------
 class PlainDisplay:
-    """One log line per event, for logs and pipes."""
+    """One log line per craft that runs, for logs and pipes; skipped crafts are counted in one
+    line at the end (a no-op rerun may skip 100,000), each one's reason at DEBUG."""
 
     def start(self) -> None:
         pass
 
-    def stop(self) -> None:
-        pass
+    def stop(self, tally: Tally) -> None:
+        if tally.skipped:
+            _logger.info(
+                "%d of %d craft(s) skipped (-v or --explain for each one's reason)",
+                tally.skipped,
+                tally.total,
+            )
 
     def started(self, record: CraftRecord, tally: Tally) -> None:
         _logger.info("craft %s started", record.name)
@@ -176,7 +182,7 @@ class PlainDisplay:
         _logger.error("craft %s failed: %s", record.name, record.error)
 
     def skipped(self, record: CraftRecord, tally: Tally) -> None:
-        _logger.info("craft %s skipped: %s", record.name, record.error)
+        _logger.debug("craft %s skipped: %s", record.name, record.error)
 
 
 class LiveDisplay:
@@ -205,7 +211,7 @@ class LiveDisplay:
     def start(self) -> None:
         self._progress.start()
 
-    def stop(self) -> None:
+    def stop(self, tally: Tally) -> None:
         self._progress.stop()
 
     def _describe(self, tally: Tally) -> None:

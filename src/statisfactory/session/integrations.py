@@ -77,15 +77,29 @@ def build_aws_session(settings: Any) -> boto3.Session:
 
 def build_git_repository(root: Path) -> pygit2.Repository:
     """The ``pygit2.Repository`` enclosing ``root``."""
-    sdk = _import("pygit2", "git")
-    found = sdk.discover_repository(str(root))
-    if found is None:
+    # pygit2 takes a noticeable share of a short command's start-up: outside any repository
+    # (no `.git` at or above root, root not a bare repository) it is not imported at all.
+    sdk = _import("pygit2", "git") if _may_be_in_repository(root) else None
+    found = sdk.discover_repository(str(root)) if sdk is not None else None
+    if sdk is None or found is None:
         raise IntegrationError(
             f"{root} is not inside a git repository: run `git init` in the project root "
             f"(or clone the project) to use session.git."
         )
     repository: pygit2.Repository = sdk.Repository(found)
     return repository
+
+
+def _may_be_in_repository(root: Path) -> bool:
+    """Whether a ``.git`` (folder, or file of a linked worktree or submodule) is at or above
+    ``root``, or ``root`` or a parent is a bare repository, as git's discovery looks for."""
+    root = root.resolve()
+    for folder in (root, *root.parents):
+        if (folder / ".git").exists():
+            return True
+        if (folder / "HEAD").is_file() and (folder / "objects").is_dir():
+            return True
+    return False
 
 
 def build_lakefs_client(settings: Any) -> lakefs.Client:

@@ -76,3 +76,16 @@ def test_no_skip_summary_when_nothing_was_skipped(caplog, tmp_path: Path) -> Non
         monitor.before_craft(index=0)
         monitor.after_craft(index=0)
     assert not any("skipped" in r.getMessage() for r in caplog.records)
+
+
+def test_on_a_terminal_skipped_crafts_are_counted_in_one_line(capsys, tmp_path: Path) -> None:
+    monitor = RunMonitor(Pipeline(first, second, third), root=tmp_path, terminal=True)
+    with monitor:
+        monitor.on_craft_skip(index=0, reason="unchanged since run 1")
+        monitor.on_craft_skip(index=1, reason="unchanged since run 1")
+        monitor.before_craft(index=2)
+        monitor.after_craft(index=2)
+    shown = capsys.readouterr().out
+    assert "first skipped" not in shown and "second skipped" not in shown
+    assert "2 of 3 craft(s) skipped" in shown
+    assert "test_progress.third" in shown

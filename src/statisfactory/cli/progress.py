@@ -186,7 +186,8 @@ class PlainDisplay:
 
 
 class LiveDisplay:
-    """A rich progress bar with the crafts running now; a line per finished craft above it."""
+    """A rich progress bar with the crafts running now; a line per finished craft above it,
+    one for all the skipped crafts at the end."""
 
     def __init__(self, total: int) -> None:
         from rich.progress import (
@@ -212,6 +213,12 @@ class LiveDisplay:
         self._progress.start()
 
     def stop(self, tally: Tally) -> None:
+        if tally.skipped:
+            from rich.text import Text
+
+            self._progress.console.print(
+                Text(f"- {tally.skipped} of {tally.total} craft(s) skipped", style="dim")
+            )
         self._progress.stop()
 
     def _describe(self, tally: Tally) -> None:
@@ -241,7 +248,4 @@ class LiveDisplay:
         self._describe(tally)
 
     def skipped(self, record: CraftRecord, tally: Tally) -> None:
-        from rich.text import Text
-
-        self._progress.console.print(Text.assemble(("- ", "dim"), record.name, (" skipped", "dim")))
-        self._describe(tally)
+        self._describe(tally)  # counted in one line at the end: a rerun may skip 100,000

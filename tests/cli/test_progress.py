@@ -89,3 +89,14 @@ def test_on_a_terminal_skipped_crafts_are_counted_in_one_line(capsys, tmp_path: 
     assert "first skipped" not in shown and "second skipped" not in shown
     assert "2 of 3 craft(s) skipped" in shown
     assert "test_progress.third" in shown
+
+
+def test_a_craft_whose_outputs_were_restored_keeps_its_info_line(caplog, tmp_path: Path) -> None:
+    monitor = RunMonitor(Pipeline(first, second), root=tmp_path, terminal=False)
+    with caplog.at_level(logging.INFO, logger="statisfactory"), monitor:
+        monitor.on_craft_skip(index=0, reason="restored: ran as now in run 1")
+        monitor.on_craft_skip(index=1, reason="unchanged since run 1")
+    info = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert any("first skipped: restored: ran as now in run 1" in line for line in info)
+    assert not any("second skipped" in line for line in info)
+    assert "2 of 2 craft(s) skipped (-v or --explain for each one's reason)" in info

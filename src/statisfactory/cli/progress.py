@@ -8,6 +8,7 @@ saves made in worker processes are shown too.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -151,6 +152,12 @@ class RunMonitor:
 
 
 # --- displays ---------------------------------------------------------------------------------
+def restored(record: CraftRecord) -> bool:
+    """Whether a skipped craft had its outputs brought back from an earlier run (the run
+    cache's reason starts so): files changed, so it keeps a line of its own."""
+    return record.error.startswith("restored")
+
+
 class PlainDisplay:
     """One log line per craft that runs, for logs and pipes; skipped crafts are counted in one
     line at the end (a no-op rerun may skip 100,000), each one's reason at DEBUG."""
@@ -182,7 +189,8 @@ class PlainDisplay:
         _logger.error("craft %s failed: %s", record.name, record.error)
 
     def skipped(self, record: CraftRecord, tally: Tally) -> None:
-        _logger.debug("craft %s skipped: %s", record.name, record.error)
+        level = logging.INFO if restored(record) else logging.DEBUG
+        _logger.log(level, "craft %s skipped: %s", record.name, record.error)
 
 
 class LiveDisplay:
@@ -248,4 +256,9 @@ class LiveDisplay:
         self._describe(tally)
 
     def skipped(self, record: CraftRecord, tally: Tally) -> None:
-        self._describe(tally)  # counted in one line at the end: a rerun may skip 100,000
+        if restored(record):
+            from rich.text import Text
+
+            line = Text.assemble(("- ", "dim"), record.name, (f" {record.error}", "dim"))
+            self._progress.console.print(line)
+        self._describe(tally)  # others counted in one line at the end: a rerun may skip 100,000

@@ -135,3 +135,38 @@ def test_on_a_terminal_listings_are_rich_tables(shop: Path) -> None:
     assert status == 0, screen
     assert "┃ name" in screen
     assert "data/orders_!{n_orders}.json" in screen
+
+
+EXIT_PROBE = """
+import atexit, gc, sys
+from pathlib import Path
+
+marker = Path(sys.argv[1])
+atexit.register(lambda: print("FROZEN AT THE END", gc.get_freeze_count() > 0))
+
+from statisfactory.cli.main import main  # its exit handler runs before the one above
+
+
+class Garbage:
+    def __del__(self):
+        marker.write_text("finalized")
+
+
+cycle = Garbage()
+cycle.itself = cycle
+gc.disable()  # left for the exit handler, not for a collection of the command's own
+del cycle
+sys.exit(main(["--help"]))
+"""
+
+
+def test_the_command_s_exit_finalizes_its_garbage_then_skips_the_last_heap_walks(
+    tmp_path: Path,
+) -> None:
+    marker = tmp_path / "marker"
+    result = subprocess.run(
+        [sys.executable, "-c", EXIT_PROBE, str(marker)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert marker.read_text() == "finalized"  # garbage made before the exit is finalized
+    assert "FROZEN AT THE END True" in result.stdout  # the heap is kept out of the last passes

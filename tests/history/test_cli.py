@@ -27,7 +27,8 @@ def test_incremental_runs_explain_and_history_from_the_command_line(lab) -> None
     assert again.returncode == 0, again.stderr
     assert "Pipeline 'lab': 0 craft(s) will run, 4 will be skipped" in again.stdout
     assert "Run of lab with small: 4 craft(s), 4 skipped as unchanged" in again.stdout
-    assert "craft lab.models.fit skipped: unchanged since run" in again.stderr
+    assert "4 of 4 craft(s) skipped (-v or --explain for each one's reason)" in again.stderr
+    assert "craft lab.models.fit skipped" not in again.stderr  # one line per skip: DEBUG only
 
     changed = cli("run", "lab", "strong", "--explain", cwd=root)
     assert changed.returncode == 0, changed.stderr
@@ -50,6 +51,9 @@ def test_incremental_runs_explain_and_history_from_the_command_line(lab) -> None
     assert "configuration: strong" in shown.stdout
     assert re.search(r"lab\.models\.simulate +skipped", shown.stdout)
     assert re.search(r"coefficients +lab\.models\.keep", shown.stdout)
+
+    verbose = cli("-v", "run", "lab", "strong", "--incremental", cwd=root)
+    assert "craft lab.models.fit skipped: unchanged since run" in verbose.stderr
 
 
 def test_runs_show_names_an_unknown_run(lab) -> None:

@@ -135,3 +135,49 @@ def test_a_wrong_spark_setting_names_itself(session_factory, setting, message):
     with pytest.raises(IntegrationError, match=message):
         sess.spark
     assert "spark" not in sess.resources
+
+
+def test_outside_a_repository_pygit2_is_not_even_imported(tmp_path):
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from statisfactory.errors import IntegrationError\n"
+        "from statisfactory.session.integrations import build_git_repository\n"
+        "try:\n"
+        "    build_git_repository(Path(sys.argv[1]))\n"
+        "except IntegrationError as error:\n"
+        "    print('refused:', error)\n"
+        "print('pygit2 imported:', 'pygit2' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    assert "refused:" in done.stdout and "not inside a git repository" in done.stdout
+    assert "pygit2 imported: False" in done.stdout
+
+
+@pytest.mark.parametrize("layout", ["above", "worktree file", "bare"])
+def test_a_repository_above_or_linked_is_still_found(tmp_path, layout):
+    import pygit2
+
+    from statisfactory.session.integrations import build_git_repository
+
+    if layout == "above":
+        pygit2.init_repository(str(tmp_path))
+        project = tmp_path / "deep" / "project"
+    elif layout == "worktree file":  # a linked worktree or a submodule: `.git` is a file
+        main = tmp_path / "main"
+        repository = pygit2.init_repository(str(main))
+        signature = pygit2.Signature("Ana Lyst", "ana@example.org")
+        tree = repository.index.write_tree()
+        repository.create_commit("HEAD", signature, signature, "first", tree, [])
+        repository.add_worktree("linked", str(tmp_path / "linked"))
+        project = tmp_path / "linked" / "project"
+    else:
+        pygit2.init_repository(str(tmp_path / "bare.git"), bare=True)
+        project = tmp_path / "bare.git"
+    project.mkdir(parents=True, exist_ok=True)
+    assert isinstance(build_git_repository(project), pygit2.Repository)

@@ -7,6 +7,7 @@ traceback.
 
 from __future__ import annotations
 
+import atexit
 import sys
 
 import click
@@ -15,7 +16,12 @@ from statisfactory import __version__
 from statisfactory.cli.common_options import LOG_LEVELS
 from statisfactory.cli.lazy import LazyGroup
 from statisfactory.cli.state import CliState
+from statisfactory.collector import frozen_for_exit
 from statisfactory.errors import StatisfactoryError
+
+# Registered before the modules a command imports register theirs (the history's flush, Spark's
+# stop...), so it runs after all of them, just before the interpreter shuts down.
+atexit.register(frozen_for_exit)
 
 COMMANDS = {
     "run": ("statisfactory.cli.run:run", "Run a pipeline, optionally with a parameter set."),

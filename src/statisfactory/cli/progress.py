@@ -8,6 +8,7 @@ saves made in worker processes are shown too.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,7 +79,7 @@ class RunMonitor:
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
-        self._display.stop()
+        self._display.stop(self.tally)
 
     @property
     def any_started(self) -> bool:
@@ -151,14 +152,26 @@ class RunMonitor:
 
 
 # --- displays ---------------------------------------------------------------------------------
+def restored(record: CraftRecord) -> bool:
+    """Whether a skipped craft had its outputs brought back from an earlier run (the run
+    cache's reason starts so): files changed, so it keeps a line of its own."""
+    return record.error.startswith("restored")
+
+
 class PlainDisplay:
-    """One log line per event, for logs and pipes."""
+    """One log line per craft that runs, for logs and pipes; skipped crafts are counted in one
+    line at the end (a no-op rerun may skip 100,000), each one's reason at DEBUG."""
 
     def start(self) -> None:
         pass
 
-    def stop(self) -> None:
-        pass
+    def stop(self, tally: Tally) -> None:
+        if tally.skipped:
+            _logger.info(
+                "%d of %d craft(s) skipped (-v or --explain for each one's reason)",
+                tally.skipped,
+                tally.total,
+            )
 
     def started(self, record: CraftRecord, tally: Tally) -> None:
         _logger.info("craft %s started", record.name)
@@ -176,11 +189,13 @@ class PlainDisplay:
         _logger.error("craft %s failed: %s", record.name, record.error)
 
     def skipped(self, record: CraftRecord, tally: Tally) -> None:
-        _logger.info("craft %s skipped: %s", record.name, record.error)
+        level = logging.INFO if restored(record) else logging.DEBUG
+        _logger.log(level, "craft %s skipped: %s", record.name, record.error)
 
 
 class LiveDisplay:
-    """A rich progress bar with the crafts running now; a line per finished craft above it."""
+    """A rich progress bar with the crafts running now; a line per finished craft above it,
+    one for all the skipped crafts at the end."""
 
     def __init__(self, total: int) -> None:
         from rich.progress import (
@@ -205,7 +220,13 @@ class LiveDisplay:
     def start(self) -> None:
         self._progress.start()
 
-    def stop(self) -> None:
+    def stop(self, tally: Tally) -> None:
+        if tally.skipped:
+            from rich.text import Text
+
+            self._progress.console.print(
+                Text(f"- {tally.skipped} of {tally.total} craft(s) skipped", style="dim")
+            )
         self._progress.stop()
 
     def _describe(self, tally: Tally) -> None:
@@ -235,7 +256,9 @@ class LiveDisplay:
         self._describe(tally)
 
     def skipped(self, record: CraftRecord, tally: Tally) -> None:
-        from rich.text import Text
+        if restored(record):
+            from rich.text import Text
 
-        self._progress.console.print(Text.assemble(("- ", "dim"), record.name, (" skipped", "dim")))
-        self._describe(tally)
+            line = Text.assemble(("- ", "dim"), record.name, (f" {record.error}", "dim"))
+            self._progress.console.print(line)
+        self._describe(tally)  # others counted in one line at the end: a rerun may skip 100,000

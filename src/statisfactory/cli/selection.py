@@ -45,10 +45,25 @@ def _pipeline_or_craft(definitions: Any, name: str) -> Pipeline:
         unknown = error
     from statisfactory.pipeline.pipeline import Pipeline
 
-    for pipeline_name in definitions:  # a single craft: the first pipeline that has it
+    for pipeline_name in _listing_first(definitions, name):  # a single craft, alone
         for craft in definitions[pipeline_name].crafts:
             if name in (craft.name, craft.fqname):
                 return Pipeline(craft, name=craft.name)
     raise UnknownPipelineError(
         f"{unknown}; no craft of these pipelines is called '{name}' either", key=name
     ) from None
+
+
+def _listing_first(definitions: Any, name: str) -> list[str]:
+    """The pipeline names, those that list craft ``name`` (its full path or its last part)
+    first: building a pipeline imports its modules, so the others are built only if none of
+    these has it (a craft listed under another name)."""
+    listing = [
+        pipeline
+        for pipeline in definitions
+        if any(
+            name in (operator, operator.rpartition(".")[2])
+            for operator in definitions.listed_operators(pipeline)
+        )
+    ]
+    return listing + [pipeline for pipeline in definitions if pipeline not in listing]

@@ -76,6 +76,23 @@ class PipelinesDefinitions(Mapping[str, Pipeline]):
             self[name]  # raises the helpful error
         return self._definitions[name]
 
+    def listed_operators(self, name: str) -> set[str]:
+        """The dotted operators pipeline ``name`` lists, through the pipelines it includes
+        (nothing is imported; a cycle is reported when the pipeline is built)."""
+        listed: set[str] = set()
+        pending, seen = [name], set()
+        while pending:
+            current = pending.pop()
+            if current in seen or current not in self._definitions:
+                continue
+            seen.add(current)
+            for operator in self._definitions[current].operators:
+                if operator in self._definitions:
+                    pending.append(operator)
+                else:
+                    listed.add(operator)
+        return listed
+
     def __repr__(self) -> str:
         return f"PipelinesDefinitions({self.names()})"
 

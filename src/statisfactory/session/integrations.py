@@ -75,25 +75,31 @@ def build_aws_session(settings: Any) -> boto3.Session:
     return session
 
 
-def in_git_work_tree(root: Path) -> bool:
-    """Whether ``root`` or a folder above it has a ``.git`` (a folder, or a worktree's file):
-    told without importing pygit2, so that a project outside git never pays for it."""
-    folder = Path(root).resolve()
-    return any((place / ".git").exists() for place in (folder, *folder.parents))
-
-
 def build_git_repository(root: Path) -> pygit2.Repository:
     """The ``pygit2.Repository`` enclosing ``root``."""
-    found = None
-    if in_git_work_tree(root):
-        found = _import("pygit2", "git").discover_repository(str(root))
-    if found is None:
+    # pygit2 takes a noticeable share of a short command's start-up: outside any repository
+    # (no `.git` at or above root, root not a bare repository) it is not imported at all.
+    sdk = _import("pygit2", "git") if _may_be_in_repository(root) else None
+    found = sdk.discover_repository(str(root)) if sdk is not None else None
+    if sdk is None or found is None:
         raise IntegrationError(
             f"{root} is not inside a git repository: run `git init` in the project root "
             f"(or clone the project) to use session.git."
         )
     repository: pygit2.Repository = _import("pygit2", "git").Repository(found)
     return repository
+
+
+def _may_be_in_repository(root: Path) -> bool:
+    """Whether a ``.git`` (folder, or file of a linked worktree or submodule) is at or above
+    ``root``, or ``root`` or a parent is a bare repository, as git's discovery looks for."""
+    root = root.resolve()
+    for folder in (root, *root.parents):
+        if (folder / ".git").exists():
+            return True
+        if (folder / "HEAD").is_file() and (folder / "objects").is_dir():
+            return True
+    return False
 
 
 def build_lakefs_client(settings: Any) -> lakefs.Client:

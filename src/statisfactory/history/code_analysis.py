@@ -76,7 +76,8 @@ def analyse(text: str, filename: str, package: str | None) -> ModuleCode:
 
     Raises :class:`SyntaxError` when the text is not Python. Each top-level statement is
     walked once, serialised and scanned in the same pass (a module of thousands of crafts is
-    analysed in one pass, in time proportional to its size).
+    analysed in one pass, in time proportional to its size), and a long module is parsed a
+    slice at a time (:func:`_sliced`), so its whole tree is never in memory.
     """
     with collector_paused():  # the tree is millions of objects, none of them garbage
         return _analysed(text, filename, package)

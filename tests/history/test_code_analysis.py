@@ -117,3 +117,122 @@ def test_a_huge_module_is_analysed_with_the_collector_back_on_after() -> None:
     text = "".join(f"def step_{i}(x):\n    return x + {i}\n\n" for i in range(2_000))
     code = analysed(text)
     assert len(code.definitions) == 2_000 and gc.isenabled()
+
+
+# A long module is parsed a slice at a time; cuts fall before a definition at column 0 after a
+# blank line, also where the text there is not a statement's start (the fallback parses whole).
+SLICED = textwrap.dedent(
+    '''
+    """The module's docstring."""
+    import numpy as np
+
+    try:
+        import scipy
+    except ImportError:
+        scipy = None
+
+    if np:
+        LIMIT = 3
+
+    else:
+        LIMIT = 4
+
+    @Craft(
+        "decorated"
+    )
+    def decorated(values):
+        return np.mean(values) + LIMIT
+
+
+    class Holder:
+        value = 1
+
+
+    async def later():
+        return LIMIT
+
+
+    def last(values):
+        return [v for v in values]
+    '''
+)
+# Cut inside a string: that slice is not whole Python, the module is parsed whole.
+UNCUTTABLE = SLICED + '\nTEXT = """\ndef not_a_definition(x):\n\ndef still_text():\n"""\n'
+
+
+@pytest.fixture(params=[1, 40, 10_000_000], ids=["every-cut", "some-cuts", "whole"])
+def parses(request, monkeypatch) -> list[int]:
+    """The length of each text parsed by the analysis, with slices of ``param`` characters."""
+    import statisfactory.history.code_analysis as code_analysis
+
+    monkeypatch.setattr(code_analysis, "SLICE_CHARS", request.param)
+    lengths: list[int] = []
+    real = code_analysis.syntax.parse
+
+    def parse(text: str, *args: object, **kwargs: object):
+        lengths.append(len(text))
+        return real(text, *args, **kwargs)
+
+    monkeypatch.setattr(code_analysis.syntax, "parse", parse)
+    return lengths
+
+
+@pytest.mark.parametrize("text", [SLICED, UNCUTTABLE], ids=["sliced", "parsed-whole"])
+def test_a_module_parsed_in_slices_is_analysed_as_if_parsed_whole(parses, text) -> None:
+    import statisfactory.history.code_analysis as code_analysis
+    from statisfactory import syntax
+
+    code = analysed(text)
+    if text is SLICED:  # the slices are the whole text, cut in pieces
+        assert sum(parses) == len(text) and (len(parses) > 2) == (code_analysis.SLICE_CHARS < 50)
+    else:
+        assert parses[-1] == len(text)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(code_analysis, "SLICE_CHARS", 10_000_000)
+        assert code == analysed(text)
+    assert code == code_analysis._analysed_tree(syntax.parse(text).body, "pkg")
+    assert {"decorated", "Holder", "later", "last", "LIMIT", "scipy"} <= set(code.definitions)
+
+
+def test_a_syntax_error_in_a_late_slice_names_its_true_line(parses) -> None:
+    text = SLICED + "\n\ndef broken(:\n    pass\n"
+    with pytest.raises(SyntaxError) as raised:
+        analysed(text)
+    assert raised.value.lineno == text.splitlines().index("def broken(:") + 1
+
+
+def test_a_module_that_is_only_a_docstring_or_empty_is_analysed_as_before() -> None:
+    from statisfactory.history.digests import bytes_digest
+
+    assert analysed('"""Only this."""\n') == analysed("pass\n")
+    assert analysed("").whole == bytes_digest(b"") and analysed("# nothing\n").preamble == ""
+
+
+def test_a_long_module_never_has_its_whole_tree_in_memory(monkeypatch) -> None:
+    import tracemalloc
+
+    monkeypatch.setattr("statisfactory.history.code_analysis.SLICE_CHARS", 10_000)  # ~8 slices
+
+    text = "".join(
+        f'\n\n@Craft()\ndef step_{i}(v{i}: Volatile) -> Volatile("w{i}"):\n    return v{i} + 1\n'
+        for i in range(1_000)
+    )
+    tracemalloc.start()
+    try:
+        syntax_tree = ast_parse(text)
+        whole = tracemalloc.get_traced_memory()[1]
+        del syntax_tree
+        tracemalloc.reset_peak()
+        baseline = tracemalloc.get_traced_memory()[0]
+        code = analysed(text)
+        peak = tracemalloc.get_traced_memory()[1] - baseline
+    finally:
+        tracemalloc.stop()
+    assert len(code.definitions) == 1_000
+    assert peak < whole / 2, (peak, whole)
+
+
+def ast_parse(text: str):
+    from statisfactory import syntax
+
+    return syntax.parse(text)

@@ -13,7 +13,8 @@ from __future__ import annotations
 import ast
 import importlib.util
 import json
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import cast
 
@@ -75,22 +76,56 @@ def analyse(text: str, filename: str, package: str | None) -> ModuleCode:
 
     Raises :class:`SyntaxError` when the text is not Python. Each top-level statement is
     walked once, serialised and scanned in the same pass (a module of thousands of crafts is
-    analysed in one pass, in time proportional to its size).
+    analysed in one pass, in time proportional to its size), and a long module is parsed a
+    slice at a time (:func:`_sliced`), so its whole tree is never in memory.
     """
     with collector_paused():  # the tree is millions of objects, none of them garbage
         return _analysed(text, filename, package)
 
 
 def _analysed(text: str, filename: str, package: str | None) -> ModuleCode:
-    tree = syntax.parse(text, filename)
-    _drop_docstring(tree)  # the module's: its statements are walked one by one
+    try:
+        return _analysed_tree(_sliced(text, filename), package)
+    except SyntaxError:  # a cut fell where no statement starts, or the text is not Python
+        return _analysed_tree(syntax.parse(text, filename).body, package)
+
+
+# A module longer than this is parsed a slice at a time, so that a module of thousands of crafts
+# never has its whole syntax tree in memory (it is many times the size of its text).
+SLICE_CHARS = 64_000
+# Where a slice may end: before a definition (or its decorator) at column 0 after a blank line.
+_CUT = re.compile(r"\n[ \t\r\f]*\n(?=def |async def |class |@)")
+
+
+def _sliced(text: str, filename: str) -> Iterator[ast.stmt]:
+    """The top-level statements of ``text``, parsed one slice after the other.
+
+    Raises :class:`SyntaxError` when a slice is not whole Python: the cut fell inside a string
+    or before code continuing a statement (the caller then parses the text whole). A slice that
+    parses ends where the tokenizer is back at the start of a line, outside any bracket or
+    string, so the next slice starts where the whole text's next statement does.
+    """
+    start = 0
+    while start < len(text):
+        cut = _CUT.search(text, start + SLICE_CHARS) if len(text) - start > SLICE_CHARS else None
+        end = cut.end() if cut else len(text)
+        yield from syntax.parse(text[start:end], filename).body
+        start = end
+
+
+def _analysed_tree(statements: Iterable[ast.stmt], package: str | None) -> ModuleCode:
+    """The analysis of a module's top-level ``statements``; each is dropped once scanned."""
     imports: dict[str, list[tuple[str, str | None]]] = {}
     stars: list[str] = []
     dynamic = ""
     dumps: list[str] = []
     preamble: list[str] = []
     bound: dict[str, list[tuple[str, _Scan]]] = {}
-    for statement in tree.body:
+    documented = False
+    for position, statement in enumerate(statements):
+        if position == 0 and _is_docstring(statement):
+            documented = True  # the module's docstring: its statements are walked one by one
+            continue
         scan = _scan(statement, package, imports, stars)
         dumped = scan.code
         dumps.append(dumped)
@@ -102,6 +137,9 @@ def _analysed(text: str, filename: str, package: str | None) -> ModuleCode:
             preamble.append(dumped)
         for name in names:
             bound.setdefault(name, []).append((dumped, scan))
+    if documented and not dumps:  # a module that is only a docstring reads as `pass`
+        dumps.append(_scan(ast.Pass(), package, imports, stars).code)
+        preamble.append(dumps[0])
     return ModuleCode(
         whole=bytes_digest("\n".join(dumps).encode()),
         preamble=bytes_digest("\n".join(preamble).encode()) if preamble else "",
@@ -208,9 +246,13 @@ def _drop_docstring(
     node: _Documented,
 ) -> None:
     body = node.body
-    first = body[0].value if body and isinstance(body[0], ast.Expr) else None
-    if isinstance(first, ast.Constant) and isinstance(first.value, str):
+    if body and _is_docstring(body[0]):
         node.body = body[1:] or [ast.Pass()]
+
+
+def _is_docstring(statement: ast.stmt) -> bool:
+    value = statement.value if isinstance(statement, ast.Expr) else None
+    return isinstance(value, ast.Constant) and isinstance(value.value, str)
 
 
 def _absolute(node: ast.ImportFrom, package: str | None) -> str:

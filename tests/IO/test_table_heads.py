@@ -124,3 +124,13 @@ def test_a_head_of_a_missing_file_names_the_artifact(tmp_path: Path) -> None:
 
     with pytest.raises(StatisfactoryError, match="table"):
         catalog.head("table", 20)
+
+
+def test_a_csv_whose_options_need_the_whole_file_is_read_whole(tmp_path: Path) -> None:
+    catalog = catalog_of(tmp_path, "csv", "{skipfooter: 1, engine: python}")
+    catalog.save("table", FRAME.head(30))
+
+    head = catalog.head("table", 20)
+
+    assert not head.partial
+    pd.testing.assert_frame_equal(head.frame, FRAME.head(20))

@@ -59,7 +59,7 @@ class CsvInteractor(DataFrameInteractor, interactor_name="csv"):
         import pandas as pd
 
         options = self.options(pd.read_csv, "load", context)
-        if options.get("chunksize") or options.get("iterator"):
+        if any(options.get(name) for name in ("chunksize", "iterator", "skipfooter")):
             return super().read_head(source, rows, context)
         options["nrows"] = min(rows, options.get("nrows") or rows)
         return Head(pd.read_csv(source, **options), partial=True)

@@ -134,3 +134,20 @@ def test_a_csv_whose_options_need_the_whole_file_is_read_whole(tmp_path: Path) -
 
     assert not head.partial
     pd.testing.assert_frame_equal(head.frame, FRAME.head(20))
+
+
+def test_a_parquet_head_of_columns_it_lacks_fails_as_a_load_does(tmp_path: Path) -> None:
+    catalog = catalog_of(tmp_path, "parquet", "{columns: [nope]}")
+    catalog.save("table", FRAME.head(10))
+
+    with pytest.raises(StatisfactoryError, match="table.*nope"):
+        catalog.head("table", 5)
+
+
+def test_no_rows_give_the_columns_and_fewer_than_none_is_refused(tmp_path: Path) -> None:
+    catalog = catalog_of(tmp_path, "parquet")
+    catalog.save("table", FRAME.head(10))
+
+    assert list(catalog.head("table", 0).frame.columns) == ["x", "y", "label"]
+    with pytest.raises(CatalogError, match="'table'.*0 or more"):
+        catalog.head("table", -1)

@@ -181,6 +181,11 @@ class Catalog(MixinLogable):
         (csv, parquet and feather stop early; another table type is read whole, then cut)."""
         from statisfactory.IO.interactors.tabular import DataFrameInteractor
 
+        if rows < 0:
+            raise CatalogError(
+                f"artifact {name!r}: cannot give its first {rows} rows; ask for 0 or more",
+                artifact=name,
+            )
         interactor = self.interactor(name, context)
         if not isinstance(interactor, DataFrameInteractor):
             raise CatalogError(

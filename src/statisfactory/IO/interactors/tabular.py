@@ -89,12 +89,14 @@ class ParquetInteractor(DataFrameInteractor, interactor_name="parquet"):
         parquet = pq.ParquetFile(source)
         # The first batch decodes the first row group(s) only; the index columns pandas wrote
         # come along, so that the frame looks as a load gives it.
+        schema = parquet.schema_arrow
         columns = options.get("columns")
         if columns is not None:
-            columns = [*columns, *_index_columns(parquet.schema_arrow)]
-        batch = next(parquet.iter_batches(batch_size=rows, columns=columns), None)
-        schema = parquet.schema_arrow
-        table = pa.Table.from_batches([batch]) if batch is not None else schema.empty_table()
+            if not set(columns) <= set(schema.names):  # the load's own error names them
+                return super().read_head(source, rows, context)
+            columns = [*columns, *_index_columns(schema)]
+        batch = next(parquet.iter_batches(batch_size=max(rows, 1), columns=columns), None)
+        table = pa.Table.from_batches([batch]).slice(0, rows) if batch else schema.empty_table()
         return Head(table.replace_schema_metadata(schema.metadata).to_pandas(), partial=True)
 
     def write(self, asset: Any, handle: BinaryIO, context: Mapping[str, Any]) -> None:

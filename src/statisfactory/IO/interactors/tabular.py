@@ -82,9 +82,8 @@ class ParquetInteractor(DataFrameInteractor, interactor_name="parquet"):
         import pyarrow.parquet as pq
 
         options = self.options(pd.read_parquet, "load", context)
-        if set(options) - {"columns"} or not _seekable(
-            source
-        ):  # filters, another engine...: as a load reads it
+        # Options beyond columns (filters, another engine...) are read as a load reads them.
+        if set(options) - {"columns"} or not _seekable(source):
             return super().read_head(source, rows, context)
         parquet = pq.ParquetFile(source)
         # The first batch decodes the first row group(s) only; the index columns pandas wrote
@@ -122,6 +121,8 @@ class FeatherInteractor(DataFrameInteractor, interactor_name="feather"):
         try:
             reader = pa.ipc.open_file(pa.memory_map(source) if isinstance(source, str) else source)
         except pa.ArrowInvalid:  # a version 1 feather file: no record batches to stop at
+            if not isinstance(source, str):
+                source.seek(0)
             return super().read_head(source, rows, context)
         batches, count = [], 0
         for index in range(reader.num_record_batches):  # only the batches the rows are in

@@ -99,6 +99,7 @@ def test_clicking_a_craft_shows_its_code_and_an_artifact_its_rows(page, server) 
     click_node(page, "table")
     page.wait_for_selector("#preview")
     assert page.locator("#preview tr").count() == 1 + 6  # the header, then n = 6 rows
+    assert "read alone" in page.inner_text("#preview-note")
     assert "data/table_6.csv" in page.inner_text("#artifact-location")
     shoot(page, "artifact")
 

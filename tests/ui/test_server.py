@@ -74,6 +74,7 @@ def test_an_artifact_shows_its_entry_location_versions_and_first_rows(server, pr
     assert table["location"] == str(project / "data/table_6.csv")
     assert table["preview"]["columns"] == ["x", "y"]
     assert table["preview"]["rows"][:3] == [[0, 0], [1, 1], [2, 4]]
+    assert table["preview"]["partial"]  # a csv: its first rows alone were read
     assert len(table["versions"]) == 2 and {v["craft"] for v in table["versions"]} == {
         "lab.crafts.make_table"
     }

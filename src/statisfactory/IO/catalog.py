@@ -36,6 +36,7 @@ from statisfactory.scope import active_session_or_none, get_active_session
 from statisfactory.secrets import Secrets, of_session, redact
 
 if TYPE_CHECKING:
+    from statisfactory.IO.interactors.tabular import Head
     from statisfactory.IO.versions import ArtifactVersion
 
 _MISSING: Any = object()
@@ -174,6 +175,26 @@ class Catalog(MixinLogable):
         interactor = self.interactor(name, context)
         with self._failures(interactor, "check", context):
             return bool(interactor.exists(**select(interactor.exists, context)[0]))
+
+    def head(self, name: str, rows: int, /, **context: Any) -> Head:
+        """The first ``rows`` rows of table artifact ``name`` and whether only they were read
+        (csv, parquet and feather stop early; another table type is read whole, then cut)."""
+        from statisfactory.IO.interactors.tabular import DataFrameInteractor
+
+        if rows < 0:
+            raise CatalogError(
+                f"artifact {name!r}: cannot give its first {rows} rows; ask for 0 or more",
+                artifact=name,
+            )
+        interactor = self.interactor(name, context)
+        if not isinstance(interactor, DataFrameInteractor):
+            raise CatalogError(
+                f"{interactor.artifact.where}: a {interactor.artifact.type} artifact is not a "
+                f"table: load it to see it",
+                **_about(interactor.artifact),
+            )
+        with self._failures(interactor, "load", context):
+            return interactor.head(rows, **select(interactor.load, context)[0])
 
     def locate(self, name: str = _MISSING, /, **context: Any) -> str:
         """Where artifact ``name`` lives once interpolated: an absolute local path or a URL."""

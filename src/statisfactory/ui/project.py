@@ -112,11 +112,12 @@ def preview(session: Any, name: str, location: str, context: Mapping[str, Any]) 
         if isinstance(interactor, DataFrameInteractor):
             if not interactor.exists():
                 return {"kind": "missing"}
-            frame = catalog.load(name, **context).head(PREVIEW_ROWS)
+            frame, partial = catalog.head(name, PREVIEW_ROWS, **context)
             return {
                 "kind": "table",
                 "columns": [str(column) for column in frame.columns],
                 "rows": frame.astype(object).where(frame.notna(), None).values.tolist(),
+                "partial": partial,  # False: this type is read whole to show its first rows
             }
     except Exception as error:  # a preview is a courtesy: the page says why there is none
         return {"kind": "error", "message": f"{type(error).__name__}: {error}"}

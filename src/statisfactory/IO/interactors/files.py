@@ -81,13 +81,20 @@ class FileInteractor(ArtifactInteractor):
 
     # --- the interactor contract -------------------------------------------------------------
     def load(self, **context: Any) -> Any:
+        return self.read_stored(self.read, context)
+
+    def read_stored(
+        self, reader: Callable[[str | BinaryIO, Mapping[str, Any]], Any], context: Mapping[str, Any]
+    ) -> Any:
+        """What ``reader(source, context)`` returns from the stored file: ``source`` is its local
+        path, else a stream from the backend (``read`` for a load; a format's partial reader)."""
         backend, fragment = self.storage
         local = backend.local_path(fragment)
         if local is None:
             with self._streamed(backend.open_read, "load", context) as handle:
-                return self.read(handle, context)
+                return reader(handle, context)
         try:
-            return self.read(str(local), context)
+            return reader(str(local), context)
         except FileNotFoundError as error:
             if isinstance(error, CatalogError):
                 raise

@@ -189,6 +189,9 @@ function artifactPanel(data) {
       const shown = table(preview.rows, preview.columns);
       shown.id = "preview";
       parts.push(shown);
+      parts.push(el("p", preview.partial ? `The first ${preview.rows.length} rows, read alone.`
+        : `The first ${preview.rows.length} rows (this type is read whole to show them).`,
+      { class: "hint", id: "preview-note" }));
     } else if (preview.kind === "image") {
       parts.push(el("img", null, { id: "preview", alt: data.name, style: "max-width: 100%",
         src: `/api/artifacts/${encodeURIComponent(data.name)}/image?configuration=${encodeURIComponent(data.configuration || "")}` }));

@@ -52,7 +52,9 @@ path = folder / f"{variant}.{fmt}"
 # Every variant writes a new file (overwriting costs differently); a versioned Kedro dataset
 # of an earlier round left a folder there.
 import shutil
-shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+if path.is_dir():
+    shutil.rmtree(path)
+path.unlink(missing_ok=True)
 if variant in ("ours", "versioned"):
     from statisfactory.IO import Catalog
     shutil.rmtree(folder / ".statisfactory" / "versions", ignore_errors=True)  # no dedupe

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from statisfactory.errors import ConfigurationError
+from statisfactory.project import yaml_loader
 from statisfactory.project.templating import parse_yaml
 from statisfactory.project.yaml_events import UNSURE, build_from_events
 from statisfactory.project.yaml_loader import DEPTH_LIMIT, BoundedLoader, _load_from_nodes
@@ -97,3 +98,33 @@ def test_a_merge_key_written_as_a_value_is_refused_as_pyyaml_refuses_it():
     assert build_from_events(BoundedLoader("a: <<\n")) is UNSURE
     with pytest.raises(ConfigurationError, match="could not determine a constructor"):
         parse_yaml("a: <<\n", source="f.yaml")
+
+
+MISUSE = [
+    "a: *undefined\n",
+    "path: !{run}/x\n",
+    "a:\n\tb: 1\n",
+    "a: [1, 2\n",
+    "- a\nb: c\n",
+    "%YAML 1.1\n---\na: 1\n",
+    "a: !!binary aGVsbG8=\n",
+    "{a: 1, a: 1}",
+    "---\n---\n",
+    "a: b: c",
+    "'a': 1\na: 2\n",
+]
+
+
+def _outcome(text: str) -> tuple[str, object]:
+    try:
+        return "value", parse_yaml(text, source="f.yaml")
+    except ConfigurationError as error:
+        return "error", str(error)
+
+
+@pytest.mark.parametrize("text", MISUSE)
+def test_misuse_reads_as_through_the_nodes_alone(text, monkeypatch):
+    through_events = _outcome(text)
+    monkeypatch.setattr(yaml_loader, "_Base", yaml.SafeLoader)  # turns the event builder off
+
+    assert through_events == _outcome(text)

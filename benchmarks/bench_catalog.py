@@ -49,9 +49,13 @@ columns["t"] = pd.date_range("2020-01-01", periods=ROWS, freq="s")
 frame = pd.DataFrame(columns)
 del columns
 path = folder / f"{variant}.{fmt}"
-path.unlink(missing_ok=True)  # every variant writes a new file: overwriting costs differently
+# Every variant writes a new file (overwriting costs differently); a versioned Kedro dataset
+# of an earlier round left a folder there.
+import shutil
+if path.is_dir():
+    shutil.rmtree(path)
+path.unlink(missing_ok=True)
 if variant in ("ours", "versioned"):
-    import shutil
     from statisfactory.IO import Catalog
     shutil.rmtree(folder / ".statisfactory" / "versions", ignore_errors=True)  # no dedupe
     versioned = "true" if variant == "versioned" else "false"
@@ -61,9 +65,7 @@ if variant in ("ours", "versioned"):
     catalog = Catalog.from_path(folder / f"catalog_{fmt}.yaml", variables={}, root=folder)
     save, load = (lambda: catalog.save("table", frame)), (lambda: catalog.load("table"))
 elif variant in ("kedro", "kedro_versioned"):
-    import shutil
     from kedro.io import DataCatalog
-    shutil.rmtree(path, ignore_errors=True)  # a versioned Kedro dataset is a folder
     dataset = {
         "parquet": "pandas.ParquetDataset",
         "feather": "pandas.FeatherDataset",

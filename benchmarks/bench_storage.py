@@ -10,16 +10,13 @@ from __future__ import annotations
 
 import io
 import shutil
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _servers import MotoServer, start_postgres
 from _table import Row
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from servers import MotoServer, start_postgres
 
 S3_TARGET = 1.15
 SQL_TARGET = 1.10

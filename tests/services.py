@@ -3,10 +3,10 @@
 per test session and stops at its end. A server that cannot start skips its tests on a
 developer's machine and fails them in CI.
 
-- ``moto_server``: an authenticated moto S3 server (:class:`servers.MotoServer`).
+- ``moto_server``: an authenticated moto S3 server (:class:`_servers.MotoServer`).
 - ``s3_locals``: ``make(**overrides)``, the ``conf/locals.yaml`` text pointing a project at it.
-- ``postgres_server``: a PostgreSQL cluster (:class:`servers.PostgresServer`).
-- ``mlflow_server``: an MLflow tracking server on SQLite (:class:`servers.MlflowServer`).
+- ``postgres_server``: a PostgreSQL cluster (:class:`_servers.PostgresServer`).
+- ``mlflow_server``: an MLflow tracking server on SQLite (:class:`_servers.MlflowServer`).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from servers import MlflowServer, MotoServer, PostgresServer, start_postgres
+from _servers import MlflowServer, MotoServer, PostgresServer, start_postgres
 from service_guard import service_unavailable
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from catalog_files import make_catalog
 
-from servers import unique_name
+from _servers import unique_name
 from statisfactory.errors import InterpolationError, StatisfactoryError
 
 REPORT = "[{name: report, type: text, extra: {path: '!{out_dir}/report.txt'}}]"

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import pandas as pd
 import pytest
 
-from servers import free_port
+from _servers import free_port
 from statisfactory.errors import IntegrationError, StorageError
 from statisfactory.IO.backends.lakefs import Target, translated_errors
 from statisfactory.IO.lakefs_refs import (

@@ -7,7 +7,7 @@ import os
 import pandas as pd
 import pytest
 
-from servers import free_port, unique_name
+from _servers import free_port, unique_name
 from statisfactory.errors import MissingArtifactError, StorageError, VersionNotFoundError
 
 

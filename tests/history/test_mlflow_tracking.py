@@ -137,7 +137,7 @@ def test_a_run_nests_in_the_callers_active_mlflow_run(
 def test_a_server_that_is_down_warns_once_and_the_run_goes_on(
     session_factory: Callable[..., object], caplog: pytest.LogCaptureFixture
 ) -> None:
-    from servers import free_port
+    from _servers import free_port
 
     dead = f"http://127.0.0.1:{free_port()}"
     session = session_factory(with_mlflow(f"{{enabled: true, tracking_uri: '{dead}'}}"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from servers import unique_name
+from _servers import unique_name
 from statisfactory import Session
 from statisfactory.history.lineage import artifact_lineage, render
 from statisfactory.history.store import store_for

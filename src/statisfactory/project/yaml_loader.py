@@ -8,6 +8,10 @@ PyYAML's safe loader (its C version when available), with three refusals:
   hundred bytes of nested ``&anchor``/``*alias`` stand for billions of values).
 
 Each refusal is a :class:`RefusedYaml` saying where; :func:`parse_yaml` names the file.
+
+Most files (plain mappings, lists and scalars, no anchor, no explicit tag) are built straight
+from the C parser's events (:mod:`yaml_events`), without PyYAML's nodes; any other file, or one
+the event builder meets something unusual in, is read from nodes, with every check below.
 """
 
 from __future__ import annotations
@@ -39,6 +43,19 @@ else:
 
 def load_yaml(text: str) -> Any:
     """The data of one YAML document, refusing duplicate keys, deep nesting and alias bombs."""
+    anchored = "&" in text and _ANCHOR.search(text) is not None  # the plain test: 20× cheaper
+    if not anchored and _Base is not yaml.SafeLoader:
+        from statisfactory.project.yaml_events import UNSURE, build_from_events
+
+        with collector_paused():
+            value = build_from_events(BoundedLoader(text))
+        if value is not UNSURE:
+            return value
+    return _load_from_nodes(text, anchored=anchored)
+
+
+def _load_from_nodes(text: str, *, anchored: bool) -> Any:
+    """:func:`load_yaml` through PyYAML's nodes: every file the event builder leaves."""
     loader = BoundedLoader(text)
     # A file's nodes and values form no cycles (an alias that would is refused): the cyclic
     # collector would only rescan them, for more than half of a large file's parse.
@@ -47,7 +64,7 @@ def load_yaml(text: str) -> Any:
             node = loader.get_single_node()
             if node is None:
                 return None
-            if "&" in text and _ANCHOR.search(text):  # the plain test: 20× cheaper
+            if anchored:
                 check_expansion(node)
                 return loader.construct_document(node)
             # Without anchors, no aliases: a tree, where only the depth matters.

@@ -1,5 +1,7 @@
-"""Real servers in their own processes, for the tests and the benchmarks: moto's S3 server and a
-PostgreSQL cluster. Nothing here needs pytest; ``services.py`` turns them into fixtures.
+"""Real servers in their own processes, for the benchmarks and the tests: moto's S3 server, a
+PostgreSQL cluster and an MLflow tracking server. Nothing here needs pytest; the tests import it
+from ``benchmarks`` (``pythonpath`` in ``pyproject.toml``) and ``tests/services.py`` turns the
+servers into fixtures.
 
 - :class:`MotoServer`: ``python -m moto.server`` on a free loopback port; with ``authenticated``,
   requests must carry the credentials of an IAM user it creates, so wrong ones are refused as

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from servers import unique_name
+from _servers import unique_name
 from statisfactory.errors import CatalogError, MissingArtifactError
 
 pytest.importorskip("mlflow")

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from test_spark import write_project
 
-from servers import unique_name
+from _servers import unique_name
 from service_guard import service_unavailable
 
 pytest.importorskip("pyspark")

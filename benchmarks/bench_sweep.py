@@ -39,6 +39,7 @@ IDEAL = SHARED_SECONDS + MEMBERS * MEMBER_SECONDS / WORKERS
 TARGET = 1.25
 RUNS = 10_000
 COMPARE_TARGET = 0.5
+DVC_TIMEOUT = 1200.0  # seconds for DVC's queue to run the 20 experiments, else the row fails
 
 SPIN = """
 def spin(seconds):
@@ -196,15 +197,28 @@ def dvc_figure() -> float | None:
     for seed in range(MEMBERS):
         _run([str(dvc), "exp", "run", "--queue", "-q", "-S", f"seed={seed}"], root, environment)
     _run([str(dvc), "queue", "start", "-j", str(WORKERS)], root, environment)
-    while True:
-        status = _run([str(dvc), "queue", "status"], root, environment)
-        if not any(word in status for word in ("Queued", "Running")):
-            break
-        time.sleep(0.5)
-    seconds = time.perf_counter() - started
+    deadline = started + DVC_TIMEOUT
+    try:
+        while True:
+            status = _run([str(dvc), "queue", "status"], root, environment)
+            if not any(word in status for word in ("Queued", "Running")):
+                break
+            if time.perf_counter() > deadline:
+                raise RuntimeError(
+                    f"DVC's queue did not finish in {DVC_TIMEOUT:g} s (status below); "
+                    f"its workers' logs: `dvc queue logs` in {root}\n{status}"
+                )
+            time.sleep(0.5)
+        seconds = time.perf_counter() - started
+    finally:  # never leave the queue's workers running
+        subprocess.run(
+            [str(dvc), "queue", "stop", "--kill"],
+            cwd=root,
+            env={**os.environ, **environment},
+            capture_output=True,
+        )
     if status.count("Success") < MEMBERS:
         raise RuntimeError(f"DVC's queue did not run every experiment:\n{status}")
-    _run([str(dvc), "queue", "stop"], root, environment)
     return seconds
 
 

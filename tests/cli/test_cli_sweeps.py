@@ -27,7 +27,7 @@ def test_a_sweep_runs_every_member_and_compares(swept: Path) -> None:
         "runs", "compare", "--sort", "loss", "--format", "markdown", cwd=swept
     ).stdout.splitlines()
     assert compared[0] == (
-        "| run | pipeline | configuration | status | started | alpha | model | loss | weight |"
+        "| run | pipeline | configuration | status | started | model | alpha | loss | weight |"
     )
     losses = [line.split(" | ")[-2] for line in compared[2:]]
     assert losses == ["1.5", "1.5", "2.25", "2.25"]  # |3 * alpha - 3|, sorted
@@ -90,3 +90,33 @@ def test_a_swept_secret_is_masked_in_the_stored_member_names(swept: Path) -> Non
     configurations = [text for text in stored if text.startswith("s[")]
     assert configurations, "the members' names are recorded"
     assert not [text for text in stored if any(secret in text for secret in secrets)]
+
+
+def test_runs_ls_shows_each_runs_sweep_and_filters_by_sweep(swept: Path) -> None:
+    alone = ("--param", "alpha=1.0", "--param", "model=z")
+    assert statisfactory("run", "swept", "base", *alone, cwd=swept).returncode == 0
+    ran = statisfactory("run", "swept", "grid", cwd=swept)
+    assert ran.returncode == 0, ran.stderr
+    with sqlite3.connect(swept / ".statisfactory/history.db") as connection:
+        (sweep_id,) = {row[0] for row in connection.execute("SELECT sweep_id FROM runs") if row[0]}
+    listed = statisfactory("runs", "ls", cwd=swept).stdout
+    assert "sweep" in listed.splitlines()[1]
+    assert listed.count(sweep_id) == 4
+    only = statisfactory("runs", "ls", "--sweep", "last", cwd=swept)
+    assert only.returncode == 0, only.stderr
+    members = [line for line in only.stdout.splitlines() if "grid[" in line]
+    assert len(members) == 4 and only.stdout.count(sweep_id) == 4
+    assert " base " not in only.stdout
+    assert statisfactory("runs", "ls", "--sweep", sweep_id, cwd=swept).stdout == only.stdout
+    unknown = statisfactory("runs", "ls", "--sweep", "sweep-nope", cwd=swept)
+    assert unknown.returncode == 2 and "sweep 'sweep-nope' is not recorded" in unknown.stderr
+    assert "Traceback" not in unknown.stderr
+
+
+def test_runs_compare_shows_swept_parameters_in_their_declared_order(swept: Path) -> None:
+    (swept / "pipelines/parameters/sets.yaml").write_text(
+        "s: {n: 4, +grid: {model: [b, a], alpha: [0.5, 0.25]}}\n"
+    )
+    assert statisfactory("run", "swept", "s", cwd=swept).returncode == 0
+    compared = statisfactory("runs", "compare", "--format", "csv", cwd=swept).stdout
+    assert compared.splitlines()[0].split(",")[5:7] == ["model", "alpha"]

@@ -138,9 +138,9 @@ def sweep_of_the_demo(demo: Path, *runner: str) -> list[dict]:
         "configuration",
         "status",
         "started",
+        "model",  # the swept keys first, as the sweep declares them
         "diabetes.models.fit.estimator",
         "diabetes.models.fit.hyperparameters.alpha",
-        "model",
         "diabetes.models.fit.hyperparameters.max_depth",
         "diabetes.models.fit.hyperparameters.min_samples_leaf",
         "diabetes.models.fit.hyperparameters.n_estimators",
@@ -150,7 +150,8 @@ def sweep_of_the_demo(demo: Path, *runner: str) -> list[dict]:
         "r2",
         "rmse",
     ]
-    assert [row[1:4] + row[5:] for row in rows] == EXPECTED_COMPARISON
+    # EXPECTED_COMPARISON lists the estimator and alpha before the model
+    assert [[*row[1:4], row[6], row[7], row[5], *row[8:]] for row in rows] == EXPECTED_COMPARISON
     listed = statisfactory("runs", "compare", "--sort", "-r2", "--format", "json", cwd=demo)
     return json.loads(listed.stdout)
 

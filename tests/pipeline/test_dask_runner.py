@@ -25,6 +25,7 @@ from session_sources import COUNTING_SESSION
 from service_guard import service_unavailable
 from statisfactory import Session
 from statisfactory.errors import CraftError, RunnerError, WorkerLostError
+from statisfactory.history.store import store_for
 from statisfactory.pipeline import Pipeline
 from statisfactory.pipeline.runners.dask import DaskRunner
 
@@ -577,3 +578,35 @@ def test_crafts_reading_volatiles_are_skipped_after_a_dask_run(project_factory, 
     assert set(first.statuses.values()) == {"done"}
     assert set(again.statuses.values()) == {"skipped"}, again.statuses
     assert set(changed.statuses.values()) == {"done"}, changed.statuses
+
+
+SCORED = """
+    from statisfactory import Craft, Metrics, Volatile
+
+
+    @Craft()
+    def fit(alpha: float) -> [Volatile("model"), Metrics("scores"), Metrics("loss")]:
+        return {"alpha": alpha}, {"r2": 1 - alpha / 10, "name": "ridge"}, alpha * 2
+
+
+    @Craft()
+    def check(model: Volatile, scores: Volatile) -> Volatile("checked"):
+        return scores["r2"] + model["alpha"]
+"""
+
+
+def test_metrics_outputs_are_recorded_on_dask(project_factory, scheduler_address, caplog):
+    root = _project(project_factory, "dask_metrics_crafts", SCORED)
+    session = Session(root_folder=root)
+    from dask_metrics_crafts import check, fit
+
+    with session, caplog.at_level(logging.WARNING, logger="statisfactory"):
+        result = Pipeline(fit, check).run(
+            {"alpha": 2.0}, runner=DaskRunner(address=scheduler_address)
+        )
+    assert result["checked"] == 2.8  # the metrics still reach the crafts reading them
+    assert result["scores"] == {"r2": 0.8, "name": "ridge"}
+    assert store_for(session).metrics_of([result.run_id]) == {
+        result.run_id: {"r2": 0.8, "loss": 4.0}
+    }
+    assert "not recorded" not in caplog.text

@@ -90,6 +90,29 @@ STEPS = """
         return fast + 1
 
 
+    # --- warm pool: `first` only returns True if every worker was built while it ran
+    @Craft()
+    def first(workers: int, parent: int) -> Volatile("first"):
+        builds = Session.get_active_session().root / "builds"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            pids = {path.name.split("-")[0] for path in builds.iterdir()} - {str(parent)}
+            if len(pids) == workers:
+                return True
+            time.sleep(0.01)
+        return False
+
+
+    @Craft()
+    def then_a(first: Volatile) -> Volatile("a"):
+        return first
+
+
+    @Craft()
+    def then_b(first: Volatile) -> Volatile("b"):
+        return first
+
+
     # --- failure: `long_running` is running when `fails` fails
     @Craft()
     def fails(signals: str) -> Volatile("failed"):
@@ -218,6 +241,24 @@ def test_processes_rebuild_the_session_once_per_worker(project_factory):
     builds = [path.name.split("-")[0] for path in (root / "builds").iterdir()]
     for pid in pids:  # each run has its own pool: one build per worker process
         assert builds.count(str(pid)) == 1
+
+
+def test_processes_start_every_worker_with_the_pool(project_factory):
+    """A worker does not wait for a second craft to be ready before it starts: it builds its
+    session while the first craft runs."""
+    root = project_factory(
+        {"lib/steps.py": STEPS, "counting_session.py": COUNTING_SESSION},
+        tool='\n[tool.statisfactory.session_factory]\nmodule = "counting_session"\n'
+        'factory = "CountingSession"\n',
+    )
+    session = Session(root_folder=root)
+    steps = importlib.import_module("steps")
+    with session:
+        pipeline = Pipeline(steps.first, steps.then_a, steps.then_b)
+        state = pipeline.run(
+            {"workers": 2, "parent": os.getpid()}, runner="processes", max_workers=2
+        )
+    assert state["first"] is True
 
 
 def test_processes_work_without_fork(project):

@@ -79,3 +79,11 @@ def test_a_malformed_sweep_names_the_file_the_set_and_the_key(tmp_path, body, me
         sets["bad"]
     assert "sets.yaml: parameter set 'bad'" in str(caught.value)
     assert caught.value.key == key
+
+
+def test_a_members_name_gives_its_axes_in_declaration_order():
+    from statisfactory.project.sweeps import member_labels
+
+    assert member_labels("grid[model=ridge,alpha=0.1]") == ["model", "alpha"]
+    assert member_labels("g[fit.alpha=1,ids=[1, 2]]") == ["fit.alpha", "ids"]
+    assert member_labels("base") == []

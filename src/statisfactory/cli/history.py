@@ -84,12 +84,20 @@ def runs() -> None:
 @runs.command("ls")
 @click.option("-n", "--limit", type=click.IntRange(min=1), default=20, show_default=True)
 @click.option("--pipeline", help="Only the runs of this pipeline.")
+@click.option("--sweep", metavar="ID|last", help="Only the runs of this sweep.")
 @click.pass_obj
-def runs_ls(state: CliState, limit: int, pipeline: str | None) -> None:
+def runs_ls(state: CliState, limit: int, pipeline: str | None, sweep: str | None) -> None:
     """List the latest runs, newest first (a * after the commit: uncommitted changes)."""
     store = _store(state)
     rows = []
-    found = store.runs(limit=limit, pipeline=pipeline)
+    if sweep is None:
+        found = store.runs(limit=limit, pipeline=pipeline)
+    else:
+        from statisfactory.history.runs import sweep_runs
+
+        found, _ = store.search_runs(
+            filters={"pipeline": pipeline or ""}, run_ids=sweep_runs(store, sweep), limit=limit
+        )
     sets: dict[str, Any] = {}
     for run in found:
         counts = run.get("counts", {})
@@ -103,6 +111,7 @@ def runs_ls(state: CliState, limit: int, pipeline: str | None) -> None:
                 _duration(run),
                 f"{counts.get('ran', 0)}/{counts.get('skipped', 0)}/{counts.get('failed', 0)}",
                 _commit(run),
+                run.get("sweep_id") or "",
             )
         )
     print_table(
@@ -116,6 +125,7 @@ def runs_ls(state: CliState, limit: int, pipeline: str | None) -> None:
             "seconds",
             "ran/skipped/failed",
             "commit",
+            "sweep",
         ),
         rows,
         terminal=state.is_terminal,

@@ -44,7 +44,10 @@ def compare_runs(store: Any, run_ids: Sequence[str], *, sweep_id: str | None = N
     runs = store.runs_by_id(list(dict.fromkeys(run_ids)), read, sweep_id=sweep_id)
     flat = {run["run_id"]: flat_params(_mapping(run.get("params"))) for run in runs}
     keys = list(dict.fromkeys(key for params in flat.values() for key in params))
-    differing = [key for key in keys if _differs(key, flat.values())]
+    differing = _declared_first(
+        [key for key in keys if _differs(key, flat.values())],
+        (run.get("configuration") for run in runs),
+    )
     metrics = store.metrics_of(list(flat), sweep_id=sweep_id)
     metric_names = sorted({name for values in metrics.values() for name in values})
     taken = set(METADATA) | set(differing)
@@ -75,6 +78,26 @@ def flat_params(params: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[name] = value
     return flat
+
+
+def _declared_first(keys: list[str], configurations: Iterable[Any]) -> list[str]:
+    """``keys`` with the swept ones first, in the order their sweeps declare them (read from
+    the members' names: ``grid[model=a,alpha=0.5]``), the others after, as they were."""
+    from statisfactory.project.sweeps import member_labels, set_of_member
+
+    labels: dict[str, None] = {}
+    sets: set[str] = set()
+    for name in configurations:
+        swept = set_of_member(name) if isinstance(name, str) else None
+        if swept is not None and swept not in sets:  # a set's members share their labels
+            sets.add(swept)
+            labels.update(dict.fromkeys(member_labels(name)))
+    rank: dict[str, int] = {}
+    for position, label in enumerate(labels):
+        for key in keys:
+            if key not in rank and (key == label or key.endswith(f".{label}")):
+                rank[key] = position
+    return sorted(keys, key=lambda key: rank.get(key, len(labels)))
 
 
 def _mapping(params: Any) -> dict[str, Any]:

@@ -153,5 +153,16 @@ def set_of_member(name: str) -> str | None:
     return None
 
 
+def member_labels(name: str) -> list[str]:
+    """The axis labels in a member's name, in declaration order: ``["model", "alpha"]`` for
+    ``grid[model=ridge,alpha=0.1]``; none for a name that is no member's (a value holding
+    ``,key=`` may add a label: they only order columns)."""
+    if set_of_member(name) is None:
+        return []
+    import re
+
+    return re.findall(r"(?:^|,)([^=,\[\]]+)=", name[name.index("[") + 1 : -1])
+
+
 def _shown(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)

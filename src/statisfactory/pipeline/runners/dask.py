@@ -30,6 +30,7 @@ from statisfactory.errors import CraftUsageError, RunnerError, WorkerLostError
 from statisfactory.logger import get_logger
 from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.job import CraftCall, Job
+from statisfactory.pipeline.markers import Metrics
 from statisfactory.pipeline.runners import worker as process_worker
 from statisfactory.pipeline.runners.base import Runner
 
@@ -239,9 +240,22 @@ class _CraftFuture:
                 "scheduler or the client lost it); run the pipeline again"
             )
         remote = _Remote(self.future)
-        return {
+        kept: dict[str, Any] = {
             name: remote for name, kind in self.craft.output_kinds.items() if kind == "volatile"
         }
+        if self.craft.has_metrics:  # the run history records them here, on the client
+            kept.update(self._metrics())
+        return kept
+
+    def _metrics(self) -> dict[str, Any]:
+        """The values of the craft's ``Metrics`` outputs, picked where its result is."""
+        from statisfactory.pipeline.runners.dask_plugin import picked
+
+        names = tuple(o.name for o in self.craft.signature.outputs if isinstance(o, Metrics))
+        values: dict[str, Any] = self.future.client.submit(
+            picked, self.future, names, pure=False
+        ).result()
+        return values
 
 
 def _remote_error(craft: Craft, future: DaskFuture) -> BaseException:

@@ -121,3 +121,10 @@ def _unpack(craft: Craft, upstream: Mapping[str, bytes]) -> dict[str, Any]:
                 ) from error
         volatiles[name] = results[id(pickled)][name]
     return volatiles
+
+
+def picked(result: bytes, names: tuple[str, ...]) -> dict[str, Any]:
+    """The volatiles ``names`` of a craft's pickled ``result`` (:func:`run_craft`), picked on
+    the worker holding it: the client fetches a craft's metrics, not its other volatiles."""
+    kept = pickle.loads(result)
+    return {name: kept[name] for name in names if name in kept}

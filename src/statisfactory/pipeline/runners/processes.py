@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
@@ -47,13 +47,15 @@ class ProcessRunner(Runner, runner_name="processes"):
         context = multiprocessing.get_context(method)
         if method == "forkserver":  # the server imports the framework once; workers fork from it
             context.set_forkserver_preload(["statisfactory.pipeline.runners.worker"])
+        workers = max(1, min(self.workers, len(job.plan.crafts)))
         executor = ProcessPoolExecutor(
-            max_workers=max(1, min(self.workers, len(job.plan.crafts))),
+            max_workers=workers,
             mp_context=context,
             initializer=worker.initialize,
             initargs=(worker.pickled_session(job.session), worker.parent_logging()),
         )
         try:
+            _start_workers(executor, workers, job.plan.crafts)
             yield executor
         except KeyboardInterrupt:
             # Interrupted (a SIGINT sent to this process alone, not to its workers): stop the
@@ -70,6 +72,15 @@ class ProcessRunner(Runner, runner_name="processes"):
         except BrokenProcessPool as error:
             raise _broken(error) from error
         return _Unpickled(future)
+
+
+def _start_workers(executor: ProcessPoolExecutor, workers: int, crafts: Sequence[Craft]) -> None:
+    """Start every worker now, each importing the crafts' modules: the pool would start one
+    only when a craft is submitted with all busy, so a worker would spend its start-up (a
+    fresh interpreter, the session) after the first crafts rather than while they run."""
+    modules = tuple(dict.fromkeys(craft.function.__module__ for craft in crafts))
+    for _ in range(workers):  # each submit with no idle worker starts one
+        executor.submit(worker.warm_up, modules)
 
 
 def _stop_workers(executor: ProcessPoolExecutor) -> None:

@@ -14,6 +14,7 @@ contexts (:func:`keep_secret`, :func:`mask_raised`; the Dask workers use them to
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import pickle
 from collections.abc import Mapping
@@ -99,6 +100,19 @@ def initialize(session: bytes | None, logs: LoggingSetup | None = None) -> None:
     _session, _session_sent = pickle.loads(session), session
     _hooks = worker_hooks(_session)
     keep_secret(_session)
+
+
+def warm_up(modules: tuple[str, ...]) -> None:
+    """Import the crafts' ``modules`` and build the session's catalog, before the first craft
+    (errors are left for that craft to report)."""
+    import importlib
+
+    for name in modules:
+        with contextlib.suppress(Exception):
+            importlib.import_module(name)
+    if _session is not None:
+        with contextlib.suppress(Exception):
+            _ = _session.catalog
 
 
 def execute(craft: Craft, payload: bytes, sent_session: bytes | None = None) -> bytes:

@@ -224,14 +224,19 @@ def test_threads_never_run_more_crafts_than_workers():
     assert 1 <= peak[0] <= 2
 
 
-def test_processes_rebuild_the_session_once_per_worker(project_factory):
+@pytest.fixture
+def counting_project(project_factory):
+    """A project whose session factory counts its builds (a file per build, in builds/)."""
     root = project_factory(
         {"lib/steps.py": STEPS, "counting_session.py": COUNTING_SESSION},
         tool='\n[tool.statisfactory.session_factory]\nmodule = "counting_session"\n'
         'factory = "CountingSession"\n',
     )
-    session = Session(root_folder=root)
-    steps = importlib.import_module("steps")
+    return root, Session(root_folder=root), importlib.import_module("steps")
+
+
+def test_processes_rebuild_the_session_once_per_worker(counting_project):
+    root, session, steps = counting_project
     with session:
         pids = set()
         for _ in range(3):  # several crafts per worker and several runs
@@ -243,16 +248,10 @@ def test_processes_rebuild_the_session_once_per_worker(project_factory):
         assert builds.count(str(pid)) == 1
 
 
-def test_processes_start_every_worker_with_the_pool(project_factory):
+def test_processes_start_every_worker_with_the_pool(counting_project):
     """A worker does not wait for a second craft to be ready before it starts: it builds its
     session while the first craft runs."""
-    root = project_factory(
-        {"lib/steps.py": STEPS, "counting_session.py": COUNTING_SESSION},
-        tool='\n[tool.statisfactory.session_factory]\nmodule = "counting_session"\n'
-        'factory = "CountingSession"\n',
-    )
-    session = Session(root_folder=root)
-    steps = importlib.import_module("steps")
+    _, session, steps = counting_project
     with session:
         pipeline = Pipeline(steps.first, steps.then_a, steps.then_b)
         state = pipeline.run(

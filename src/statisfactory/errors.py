@@ -278,3 +278,8 @@ def _craft_failed_error() -> type[Exception]:
 
 class UnusedParameterWarning(UserWarning):
     """A run parameter that no craft takes, no ``!{}`` uses and no ``**kwargs`` absorbs."""
+
+
+class NodeReadingNeeded(Exception):
+    """Internal to :mod:`statisfactory.project.yaml_events`, never raised to a caller: the YAML
+    document needs PyYAML's node-level reading (an anchor, a tag, a merge, a refusal)."""

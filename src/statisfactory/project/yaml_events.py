@@ -26,16 +26,14 @@ from yaml.events import (
 )
 from yaml.nodes import ScalarNode
 
+from statisfactory.errors import NodeReadingNeeded
+
 UNSURE: Any = object()
 """Returned when the document needs the node-level reading."""
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _IMMUTABLE = (int, float, bool, type(None), str, datetime.date)  # a datetime is a date
-
-
-class _Unsure(Exception):
-    """Raised inside the builder to leave for the node-level reading."""
 
 
 def build_from_events(loader: Any) -> Any:
@@ -48,7 +46,7 @@ def build_from_events(loader: Any) -> Any:
 
     try:
         return _build(loader, DEPTH_LIMIT)
-    except _Unsure:
+    except NodeReadingNeeded:
         return UNSURE
     finally:
         loader.dispose()
@@ -70,9 +68,9 @@ def _build(loader: Any, depth_limit: int) -> Any:
         kind = event.__class__
         if kind is ScalarEvent:  # the hot path of every file: kept inline
             if event.anchor is not None:
-                raise _Unsure
+                raise NodeReadingNeeded
             if event.tag is not None and event.tag != "!":
-                raise _Unsure  # an explicit tag: PyYAML's constructors and their errors
+                raise NodeReadingNeeded  # an explicit tag: PyYAML's constructors and their errors
             if event.implicit[0]:  # plain (even tagged ``!``, as PyYAML reads it): by its text
                 value = (plain.get(event.value) or scalars.plain(event))[0]
             else:  # quoted
@@ -89,16 +87,16 @@ def _build(loader: Any, depth_limit: int) -> Any:
                 _set(top, value)
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
             if event.anchor is not None or event.tag not in (None, "!"):
-                raise _Unsure
+                raise NodeReadingNeeded
             if len(stack) >= depth_limit:
-                raise _Unsure
+                raise NodeReadingNeeded
             value = {} if kind is MappingStartEvent else []
             if not stack:
                 root = value
             elif not stack[-1][1]:
                 stack[-1][0].append(value)
             elif stack[-1][2] is _NO_KEY:
-                raise _Unsure  # a collection as a key: left to PyYAML's constructor
+                raise NodeReadingNeeded  # a collection as a key: left to PyYAML's constructor
             else:
                 _set(stack[-1], value)
             stack.append([value, kind is MappingStartEvent, _NO_KEY])
@@ -106,10 +104,10 @@ def _build(loader: Any, depth_limit: int) -> Any:
             stack.pop()
         elif kind is DocumentEndEvent and not stack:
             if get_event().__class__ is not StreamEndEvent:
-                raise _Unsure  # a second document: the node-level reading refuses it
+                raise NodeReadingNeeded  # a second document: the node-level reading refuses it
             return root
         else:  # an alias
-            raise _Unsure
+            raise NodeReadingNeeded
 
 
 _NO_KEY: Any = object()
@@ -121,7 +119,7 @@ def _set(top: list[Any], value: Any) -> None:
     size = len(mapping)
     mapping[top[2]] = value
     if len(mapping) == size:  # a key written twice: the node-level reading names both places
-        raise _Unsure
+        raise NodeReadingNeeded
     top[2] = _NO_KEY
 
 
@@ -139,7 +137,7 @@ class _ScalarValues:
         text = event.value
         tag = self.loader.resolve(ScalarNode, text, event.implicit)
         if tag == _MERGE_TAG:  # ``<<``: merged by the nodes' constructor, or refused there
-            raise _Unsure
+            raise NodeReadingNeeded
         if tag == _STR_TAG:
             self.known[text] = (text,)
             return (text,)
@@ -147,8 +145,8 @@ class _ScalarValues:
         try:
             value = self.loader.yaml_constructors[tag](self.loader, node)
         except Exception as error:  # its refusal, with its message, comes from the nodes
-            raise _Unsure from error
+            raise NodeReadingNeeded from error
         if not isinstance(value, _IMMUTABLE):  # shared by every equal text: must not change
-            raise _Unsure
+            raise NodeReadingNeeded
         self.known[text] = (value,)
         return (value,)

@@ -41,11 +41,31 @@ def print_table(rows: list[Row]) -> None:
     Console(width=max(160, Console().width)).print(table)
 
 
+def markdown_table(rows: list[Row]) -> str:
+    """The table in Markdown, for the README's benchmark section."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    lines = [
+        "| group | figure | Statisfactory | peer (same run) | ratio | target | met |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for row in rows:
+        ok = {True: "yes", False: "**no**", None: ""}[row.ok]
+        values = (row.group, row.figure, row.ours, row.peer, row.ratio, row.target, ok)
+        lines.append("| " + " | ".join(cell(str(value)) for value in values) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
     parser.add_argument("--quick", action="store_true", help="skip the largest sizes")
     parser.add_argument("--long", action="store_true", help="add DVC at 2,000 stages")
+    parser.add_argument(
+        "--markdown", metavar="FILE", help="also write the table there, in Markdown"
+    )
     args = parser.parse_args()
     if args.quick:  # read by _table when the benchmark modules import it
         os.environ["STATISFACTORY_BENCH_QUICK"] = "1"
@@ -66,6 +86,8 @@ def main() -> int:
             rows.append(Row(name, "benchmark failed (traceback above)", "—", ok=False))
         print(f"  done in {time.perf_counter() - started:.1f} s", file=sys.stderr, flush=True)
     print_table(rows)
+    if args.markdown:
+        Path(args.markdown).write_text(markdown_table(rows), encoding="utf-8")
     return 1 if failed else 0
 
 

@@ -150,3 +150,29 @@ def test_a_tag_filter_builds_the_full_view_at_once(big_page, big_server) -> None
         [f"step_{line}_{PER_LINE - 1}" for line in range(LINES)]
         + [f"a_{line}_{PER_LINE - i}" for line in range(LINES) for i in (1, 2)]
     )
+
+
+def test_the_first_view_zooms_pans_and_a_drag_is_no_click(big_page, big_server) -> None:
+    big_page.goto(f"{big_server.url}pipelines/big")
+    big_page.wait_for_selector("#dag[data-drawn=true]")
+    view = "(() => { const b = document.querySelector('.sketch').viewBox.baseVal; return [b.x, b.y, b.width]; })()"
+    unreadable = "document.querySelector('.sketch').classList.contains('unreadable')"
+    box = big_page.locator("#dag").bounding_box()
+    x, y = sketch_box(big_page, "step_1_3")
+    fitted, hidden = big_page.evaluate(view), big_page.evaluate(unreadable)
+
+    big_page.mouse.move(x, y)
+    for _ in range(6):
+        big_page.mouse.wheel(0, -400)
+    zoomed, shown = big_page.evaluate(view), big_page.evaluate(unreadable)
+    big_page.mouse.move(box["x"] + 300, box["y"] + 300)
+    big_page.mouse.down()
+    big_page.mouse.move(box["x"] + 200, box["y"] + 250, steps=4)
+    big_page.mouse.up()
+    dragged = big_page.evaluate(view)
+
+    assert hidden and not shown  # labels once readable
+    assert zoomed[2] < fitted[2] / 10  # a narrower model area: zoomed in
+    assert dragged[0] > zoomed[0] and dragged[2] == pytest.approx(zoomed[2])
+    assert big_page.get_attribute("#details", "data-shown") is None  # a drag opens no panel
+    assert big_page.locator(".sketch").count() == 1

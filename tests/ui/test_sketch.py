@@ -176,3 +176,26 @@ def test_the_first_view_zooms_pans_and_a_drag_is_no_click(big_page, big_server) 
     assert dragged[0] > zoomed[0] and dragged[2] == pytest.approx(zoomed[2])
     assert big_page.get_attribute("#details", "data-shown") is None  # a drag opens no panel
     assert big_page.locator(".sketch").count() == 1
+
+
+def test_the_full_view_waits_while_the_user_moves_about(big_page, big_server) -> None:
+    big_page.goto(f"{big_server.url}pipelines/big")
+    big_page.wait_for_selector("#dag[data-drawn=true]")
+
+    # A pointer move, then the idle moment comes (in the same task: no time between them).
+    big_page.evaluate(
+        """() => {
+            const sketch = document.querySelector(".sketch");
+            sketch.dispatchEvent(new PointerEvent("pointermove", { clientX: 500, clientY: 400 }));
+            const idle = window.heldIdle;
+            window.heldIdle = null;
+            idle();
+        }"""
+    )
+    big_page.wait_for_function("() => !!window.heldIdle")  # asked again, later
+    waited = big_page.get_attribute("#dag", "data-ready")
+    big_page.evaluate("window.heldIdle()")
+    big_page.wait_for_selector("#dag[data-swapped=true]")
+
+    assert waited is None
+    assert big_page.evaluate("window.uiGraph.nodes().length") == NODES

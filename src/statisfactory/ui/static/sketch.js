@@ -28,6 +28,7 @@ class Sketch {
     this.container = container;
     this.nodes = graph.nodes;
     this.onSelect = onSelect;
+    this.lastActivity = -Infinity;  // performance.now() of the last pointer or wheel event
     this.svg = svgElement("svg", { class: "sketch", preserveAspectRatio: "xMinYMin meet" });
     this.svg.append(this.edgesPath(graph), this.nodeBoxes(), this.labels());
     container.append(this.svg);
@@ -105,6 +106,9 @@ class Sketch {
     // Events stop here: Cytoscape, built underneath, listens on the same container.
     const svg = this.svg;
     let press = null;
+    for (const name of ["pointermove", "pointerdown", "wheel"]) {
+      svg.addEventListener(name, () => { this.lastActivity = performance.now(); }, { passive: true });
+    }
     svg.addEventListener("wheel", (event) => {
       event.preventDefault();
       event.stopPropagation();

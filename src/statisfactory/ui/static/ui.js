@@ -5,6 +5,7 @@
 
 const LARGE_GRAPH = 600;  // nodes
 const SKETCH_GRAPH = 300;  // nodes: above, a quick SVG view comes first (sketch.js)
+const BUSY_USER = 800;  // ms since the last pointer or wheel event on the sketch: still busy
 const STATUS_COLOURS = { ran: "#38a169", skipped: "#a0aec0", failed: "#e53e3e", running: "#d69e2e" };
 
 function readData(id) {
@@ -128,7 +129,15 @@ function pipelinePage() {
     details.dataset.shown = node.label;
   }
 
-  if (sketch) afterFirstPaint(full);
+  function buildWhenIdle() {
+    // The build holds the page for a second or more: not while the user moves about the sketch.
+    afterFirstPaint(() => {
+      if (cy) return;
+      if (performance.now() - sketch.lastActivity < BUSY_USER) setTimeout(buildWhenIdle, BUSY_USER);
+      else full();
+    });
+  }
+  if (sketch) buildWhenIdle();
   else full();
   configuration.addEventListener("change", () => { if (selected) show(selected); });
   document.getElementById("fit").addEventListener("click", () => (cy ? cy.fit(undefined, 20) : sketch.fit()));

@@ -4,7 +4,10 @@
   answer the first page, a text search, a filtered page and a deep page (wall time of the
   request from this machine, and the server process's CPU time for it);
 * the DAG page of a 1,000-craft pipeline (10 lines of 100 crafts, each line reading and writing
-  artifacts), loaded and drawn in headless Chromium, first visit (the layout is computed then);
+  artifacts) in headless Chromium: the time from navigation until the graph is drawn and
+  clickable (the page's first view, an SVG for a graph this large: every node shown, a click
+  opens its panel), and until the full Cytoscape view has replaced it; the browser's CPU for
+  each (the server has answered this page once before, so its layout is cached);
 * ``statisfactory ui`` from the command's start to its first response.
 
 No peer is measured: kedro-viz draws structure only, MLflow's run browser needs its own server.
@@ -22,6 +25,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from typing import NamedTuple
 
 from _table import Row, quick
 
@@ -167,10 +171,22 @@ def time_request(url: str, pid: int, *, warm: bool = True) -> tuple[float, float
     return statistics.median(walls), statistics.median(cpus)
 
 
-def dag_load(url: str, server: int) -> tuple[float, float, float] | None:
-    """Seconds for headless Chromium to load the DAG page and draw it, of the drawing alone
-    (Cytoscape, in the page), and the browser's CPU seconds meanwhile (a figure a loaded
-    machine disturbs less than wall time); None without Chromium. ``server``: its process."""
+class DagLoad(NamedTuple):
+    """What loading the DAG page costs, in seconds (``*_cpu``: the browser's CPU)."""
+
+    shown: float  # navigation start to the first view painted, drawn and clickable
+    full: float  # navigation start to the Cytoscape view drawn in its place
+    full_cpu: float
+    building: float  # Cytoscape's own build, in the page
+
+
+def dag_load(url: str, server: int) -> DagLoad | None:
+    """Headless Chromium loads the DAG page: the time from navigation start until the graph is
+    drawn and clickable (the page's ``sketch-shown`` mark: the frame showing the SVG first view
+    of a large graph, handlers attached, has been painted; read in the page, as Cytoscape's
+    build, which follows, keeps the page from answering meanwhile), and until the full
+    Cytoscape view has replaced it (``data-swapped``, then a frame), with the browser's CPU
+    until then; None without Chromium. ``server``: its process, left out of the browser's CPU."""
     chromium = shutil.which("chromium")
     try:
         from playwright.sync_api import sync_playwright
@@ -178,20 +194,23 @@ def dag_load(url: str, server: int) -> tuple[float, float, float] | None:
         return None
     if chromium is None:
         return None
+    frame = "new Promise((done) => requestAnimationFrame(() => done()))"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         cpu, started = tree_cpu_seconds(os.getpid(), server), time.perf_counter()
-        page.goto(url + "pipelines/big")
-        page.wait_for_selector("#dag[data-ready=true]", timeout=120_000)
-        page.evaluate("new Promise((done) => requestAnimationFrame(() => done()))")
-        seconds = time.perf_counter() - started
-        cpu = tree_cpu_seconds(os.getpid(), server) - cpu
+        page.goto(url + "pipelines/big", wait_until="commit")
+        page.wait_for_selector("#dag[data-swapped=true]", timeout=120_000)
+        page.evaluate(frame)
+        full = time.perf_counter() - started
+        full_cpu = tree_cpu_seconds(os.getpid(), server) - cpu
         nodes = int(page.get_attribute("#dag", "data-nodes") or 0)
-        drawn = page.evaluate("performance.getEntriesByName('dag-drawn')[0].duration") / 1000
+        sketched = int(page.get_attribute("#dag", "data-sketch-nodes") or 0)
+        shown = page.evaluate("performance.getEntriesByName('sketch-shown')[0].startTime") / 1000
+        building = page.evaluate("performance.getEntriesByName('dag-drawn')[0].duration") / 1000
         browser.close()
-    assert nodes == 2 * CRAFTS, nodes
-    return seconds, drawn, cpu
+    assert nodes == sketched == 2 * CRAFTS, (nodes, sketched)
+    return DagLoad(shown, full, full_cpu, building)
 
 
 def run() -> list[Row]:
@@ -223,14 +242,15 @@ def run() -> list[Row]:
         if measured is None:
             rows.append(Row("ui", "DAG page in headless Chromium", "no chromium/playwright"))
         else:
-            seconds, drawn, browser_cpu = measured
             rows.append(
-                Row("ui", f"DAG page of a {CRAFTS:,}-craft pipeline ({2 * CRAFTS:,} nodes) loaded "
-                    f"and drawn in headless Chromium (s): server's first answer (layout) "
+                Row("ui", f"DAG page of a {CRAFTS:,}-craft pipeline ({2 * CRAFTS:,} nodes) in "
+                    f"headless Chromium, until drawn and clickable (s): server's first answer (layout) "
                     f"{server_first[0]:.2f} (CPU {server_first[1]:.2f}), later ones "
-                    f"{server_again[0]:.2f} (CPU {server_again[1]:.2f}), drawing {drawn:.2f}; "
-                    f"the browser's CPU {browser_cpu:.2f}",
-                    f"{seconds:.2f}", target=f"≤ {DAG_TARGET}", ok=seconds <= DAG_TARGET)
+                    f"{server_again[0]:.2f} (CPU {server_again[1]:.2f}); the full Cytoscape "
+                    f"view in its place at {measured.full:.2f} (browser's CPU "
+                    f"{measured.full_cpu:.2f}, its build {measured.building:.2f})",
+                    f"{measured.shown:.2f}", target=f"≤ {DAG_TARGET}",
+                    ok=measured.shown <= DAG_TARGET)
             )  # fmt: skip
     finally:
         process.terminate()

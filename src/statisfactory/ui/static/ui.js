@@ -4,6 +4,8 @@
 "use strict";
 
 const LARGE_GRAPH = 600;  // nodes
+const SKETCH_GRAPH = 300;  // nodes: above, a quick SVG view comes first (sketch.js)
+const BUSY_USER = 800;  // ms since the last pointer or wheel event on the sketch: still busy
 const STATUS_COLOURS = { ran: "#38a169", skipped: "#a0aec0", failed: "#e53e3e", running: "#d69e2e" };
 
 function readData(id) {
@@ -38,7 +40,8 @@ function graphStyle() {
   ];
 }
 
-function drawGraph(container, graph) {
+function drawGraph(container, graph, viewport) {
+  // ``viewport`` (zoom and pan): where a first view left it, kept so that the swap does not jump.
   performance.mark("dag-start");
   const elements = [];
   for (const node of graph.nodes) {
@@ -60,8 +63,12 @@ function drawGraph(container, graph) {
   const cy = cytoscape({ container, elements, style, layout: { name: "preset" },
     wheelSensitivity: 0.3, minZoom: 0.02, maxZoom: 4, pixelRatio: large ? 1 : "auto",
     hideEdgesOnViewport: large, textureOnViewport: large });
-  cy.fit(undefined, 20);
-  if (cy.zoom() > 1.2) { cy.zoom(1.2); cy.center(); }  // a small graph keeps readable sizes
+  if (viewport) {
+    cy.viewport({ zoom: viewport.zoom, pan: viewport.pan });
+  } else {
+    cy.fit(undefined, 20);
+    if (cy.zoom() > 1.2) { cy.zoom(1.2); cy.center(); }  // a small graph keeps readable sizes
+  }
   window.uiGraph = cy;
   container.dataset.nodes = String(cy.nodes().length);
   container.dataset.ready = "true";
@@ -69,44 +76,81 @@ function drawGraph(container, graph) {
   return cy;
 }
 
+function afterFirstPaint(work) {
+  // The next idle moment after the frame that shows the page (soon, even if never idle).
+  requestAnimationFrame(() => setTimeout(() => {
+    if (window.requestIdleCallback) requestIdleCallback(work, { timeout: 200 });
+    else work();
+  }, 0));
+}
+
 // --- the pipeline page ------------------------------------------------------------------------
 function pipelinePage() {
   const graph = readData("graph-data");
-  const cy = drawGraph(document.getElementById("dag"), graph);
+  const container = document.getElementById("dag");
   const details = document.getElementById("details");
   const configuration = document.getElementById("configuration");
   let selected = null;
+  let cy = null;
+  // A large DAG shows a quick SVG first; the Cytoscape view replaces it once built.
+  let sketch = graph.nodes.length > SKETCH_GRAPH ? new Sketch(container, graph, show) : null;
+
+  function full() {
+    // The Cytoscape view: built now unless it already is (filters and collapsing need it).
+    if (cy) return cy;
+    cy = drawGraph(container, graph, sketch ? sketch.viewport : null);
+    cy.on("tap", "node", (event) => { if (!event.target.hasClass("group")) show(event.target.data()); });
+    if (selected) cy.getElementById(selected.id).select();
+    if (sketch) {
+      const shown = sketch;
+      sketch = null;
+      // The SVG stays on top until Cytoscape has drawn its first frame underneath.
+      cy.one("render", () => requestAnimationFrame(() => shown.remove()));
+    }
+    return cy;
+  }
 
   async function show(node) {
     selected = node;
     const chosen = encodeURIComponent(configuration.value);
-    const url = node.data("kind") === "craft"
-      ? `/api/pipelines/${encodeURIComponent(graph.name)}/crafts/${encodeURIComponent(node.data("fqname"))}?configuration=${chosen}`
-      : `/api/artifacts/${encodeURIComponent(node.data("label"))}?configuration=${chosen}`;
-    if (node.data("kind") === "volatile") {
-      details.replaceChildren(el("h2", `volatile ${node.data("label")}`),
+    const url = node.kind === "craft"
+      ? `/api/pipelines/${encodeURIComponent(graph.name)}/crafts/${encodeURIComponent(node.fqname)}?configuration=${chosen}`
+      : `/api/artifacts/${encodeURIComponent(node.label)}?configuration=${chosen}`;
+    if (node.kind === "volatile") {
+      details.replaceChildren(el("h2", `volatile ${node.label}`),
         el("p", "Kept in memory during a run, between the crafts that give and read it."));
+      details.dataset.shown = node.label;
       return;
     }
     const response = await fetch(url);
     const data = await response.json();
     if (!response.ok) { details.replaceChildren(el("p", data.error, { class: "problem" })); return; }
-    details.replaceChildren(...(node.data("kind") === "craft" ? craftPanel(data) : artifactPanel(data)));
-    details.dataset.shown = node.data("label");
+    details.replaceChildren(...(node.kind === "craft" ? craftPanel(data) : artifactPanel(data)));
+    details.dataset.shown = node.label;
   }
 
-  cy.on("tap", "node", (event) => { if (!event.target.hasClass("group")) show(event.target); });
+  function buildWhenIdle() {
+    // The build holds the page for a second or more: not while the user moves about the sketch.
+    afterFirstPaint(() => {
+      if (cy) return;
+      if (performance.now() - sketch.lastActivity < BUSY_USER) setTimeout(buildWhenIdle, BUSY_USER);
+      else full();
+    });
+  }
+  if (sketch) buildWhenIdle();
+  else full();
   configuration.addEventListener("change", () => { if (selected) show(selected); });
-  document.getElementById("fit").addEventListener("click", () => cy.fit(undefined, 20));
+  document.getElementById("fit").addEventListener("click", () => (cy ? cy.fit(undefined, 20) : sketch.fit()));
   document.getElementById("tag").addEventListener("change", (event) => {
     const tag = event.target.value;
-    cy.elements().removeClass("dim");
+    const view = full();
+    view.elements().removeClass("dim");
     if (!tag) return;
-    const kept = cy.nodes(".craft").filter((n) => n.data("tags").includes(tag));
-    cy.elements().not(kept.union(kept.neighborhood())).addClass("dim");
+    const kept = view.nodes(".craft").filter((n) => n.data("tags").includes(tag));
+    view.elements().not(kept.union(kept.neighborhood())).addClass("dim");
   });
   for (const box of document.querySelectorAll("input.collapse")) {
-    box.addEventListener("change", () => (box.checked ? collapse(cy, box.value) : expand(cy, box.value)));
+    box.addEventListener("change", () => (box.checked ? collapse(full(), box.value) : expand(full(), box.value)));
   }
 }
 

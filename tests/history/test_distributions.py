@@ -95,3 +95,31 @@ def test_a_change_to_a_folder_of_the_path_without_distributions_keeps_the_map(
     distributions.forget()
     distributions.installed(store).get("statisfactory", [])
     assert len(scans) == 1
+
+
+def test_a_version_is_read_once_per_process_while_the_distributions_are_the_same(
+    scans, tmp_path, monkeypatch
+) -> None:
+    """The runs of a sweep each fingerprint their crafts: the version of a distribution their
+    code imports is read from its metadata once, and again once something is installed."""
+    import importlib.metadata
+
+    from statisfactory.history.code import CodeFingerprints
+
+    reads: list[str] = []
+    real = importlib.metadata.version
+
+    def counted(name: str) -> str:
+        reads.append(name)
+        return real(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", counted)
+    site = tmp_path / "site"
+    site.mkdir()
+    monkeypatch.setattr(sys, "path", [*sys.path, str(site)])
+    parts = [CodeFingerprints(None, roots=(tmp_path,))._package_parts("yaml") for _ in range(3)]
+    assert parts[0] == parts[1] == parts[2] and parts[0]  # PyYAML's version
+    assert len(reads) == 1
+    fake_distribution(site, "tiny-dist", "tinytop")  # an install: versions are read again
+    CodeFingerprints(None, roots=(tmp_path,))._package_parts("yaml")
+    assert len(reads) == 2

@@ -38,7 +38,7 @@ from typing import Any
 
 from statisfactory.history.code_analysis import Definition, ModuleCode, analyse, normalised_digest
 from statisfactory.history.digests import bytes_digest
-from statisfactory.history.distributions import installed
+from statisfactory.history.distributions import installed, version
 from statisfactory.project.settings import flag
 
 RACY_SECONDS = 2.0  # a module younger than this may change again within its modification time
@@ -95,7 +95,6 @@ class CodeFingerprints:
         self.environment = environment
         self._found: dict[str, _Module | None] = {}  # module name -> module, None if not ours
         self._memo: dict[_Node, tuple[dict[str, str], list[_Node]]] = {}  # node -> edges
-        self._versions: dict[str, str] = {}
         self._packages: dict[str, dict[str, str]] = {}  # top-level module -> its parts
         self._distributions: Mapping[str, list[str]] | None = None  # read once per run
         self._own: dict[Any, str] = {}  # code object -> digest of its source (nested functions)
@@ -287,13 +286,7 @@ class CodeFingerprints:
             return {}
         if self._distributions is None:  # read once per run
             self._distributions = installed(self.store)
-        parts = {}
-        for distribution in self._distributions.get(top, ()):
-            version = self._versions.get(distribution)
-            if version is None:
-                version = self._versions[distribution] = _version(distribution)
-            parts[PACKAGE + distribution] = version
-        return parts
+        return {PACKAGE + name: version(name) for name in self._distributions.get(top, ())}
 
     # --- modules of the project -----------------------------------------------------------
     def _module(self, name: str, *, always: bool = False) -> _Module | None:
@@ -377,15 +370,6 @@ def _analysed(key: _FileKey, package: str | None, store: Any) -> ModuleCode:
     with _lock:
         _modules[key, package] = code
     return code
-
-
-def _version(distribution: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(distribution)
-    except PackageNotFoundError:
-        return "unknown"
 
 
 def describe_change(before: Mapping[str, str], now: Mapping[str, str]) -> str:

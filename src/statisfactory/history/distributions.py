@@ -22,6 +22,7 @@ RACY_SECONDS = 2.0  # a folder younger than this may change again within its mod
 STORE_KEY = "#distributions"  # its row in the store's file digests (see path_state)
 
 _known: tuple[tuple[int, int], Mapping[str, list[str]]] | None = None  # (path state, map)
+_versions: dict[str, str] = {}  # distribution -> its version, for the path state of _known
 
 
 def installed(store: Any = None) -> Mapping[str, list[str]]:
@@ -31,13 +32,31 @@ def installed(store: Any = None) -> Mapping[str, list[str]]:
     state, youngest = _path_state()
     if _known is None or _known[0] != state:
         _known = state, _read(state, youngest, store)
+        _versions.clear()
     return _known[1]
+
+
+def version(distribution: str) -> str:
+    """The installed version of ``distribution`` ("unknown" when it is not installed), read
+    from its metadata once while the distributions stay as :func:`installed` last found them
+    (the runs of a sweep each ask for the same ones)."""
+    found = _versions.get(distribution)
+    if found is None:
+        from importlib import metadata
+
+        try:
+            found = metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            found = "unknown"
+        _versions[distribution] = found
+    return found
 
 
 def forget() -> None:
     """Drop the map read in this process (the next call reads it again)."""
     global _known
     _known = None
+    _versions.clear()
 
 
 def path_state() -> tuple[int, int]:

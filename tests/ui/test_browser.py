@@ -5,47 +5,20 @@ code, runs, a live run, lineage and the comparison. Each test leaves a screensho
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
-from ui_project import CRAFTS, DATA, make_project, run_pipeline, ui_server
-
-from service_guard import service_unavailable
+from ui_project import CRAFTS, DATA, make_project, open_page, run_pipeline, ui_server
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "ui-screenshots"
-CHROMIUM = "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    chromium = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
-    if chromium is None:
-        service_unavailable("chromium is not installed (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        service_unavailable("playwright is not installed (pip install playwright)")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=chromium, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
 def page(browser, server):
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    yield opened
-    context.close()
-    assert not errors, errors
+    yield from open_page(browser)
 
 
 def shoot(page, name: str) -> None:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_browser import browser, shoot  # noqa: F401  (the browser fixture)
-from ui_project import ui_server
+from test_browser import shoot
+from ui_project import open_page, ui_server
 
 from project_files import write_project
 
@@ -53,17 +53,12 @@ def big_server(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture
-def big_page(browser, big_server):  # noqa: F811
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
+def big_page(browser, big_server):
     # The browser stays busy: the Cytoscape view waits (for an idle moment) until a test
     # releases it with ``window.heldIdle()``.
-    context.add_init_script("window.requestIdleCallback = (work) => { window.heldIdle = work; };")
-    opened = context.new_page()
-    errors: list[str] = []
-    opened.on("pageerror", lambda error: errors.append(str(error)))
-    yield opened
-    context.close()
-    assert not errors, errors
+    yield from open_page(
+        browser, "window.requestIdleCallback = (work) => { window.heldIdle = work; };"
+    )
 
 
 def sketch_box(page, label: str) -> tuple[float, float]:

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -186,3 +187,17 @@ def ui_server(root: Path, *args: str, startup: float = 60) -> Iterator[Server]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def open_page(browser: Any, init_script: str | None = None) -> Iterator[Any]:
+    """A page in a new browser context (``init_script`` runs before the page's own scripts);
+    fails the test if the page raised a JavaScript error."""
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    if init_script is not None:
+        context.add_init_script(init_script)
+    opened = context.new_page()
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert not errors, errors

@@ -2,7 +2,9 @@
 2 single-threaded worker processes.
 
 The single craft's work is timed first (alone, in this process); the ideal wall is then
-8 × that ÷ 2 workers. The run is timed on a cluster already started (best of 3, after one small
+8 × that ÷ 2 workers. The same work split over 2 plain processes started together (no Dask,
+no Statisfactory) is timed too: what the machine's cores give when all of them are busy, which
+the ideal, measured on one busy core, does not see. The run is timed on a cluster already started (best of 3, after one small
 run that warms the workers' imports), and once more with the LocalCluster started and stopped
 by the run itself, as ``runner="dask"`` does without an address. The CPU seconds the crafts
 report from the workers are shown too: on a busy machine the wall grows, not the CPU time.
@@ -45,6 +47,7 @@ def run() -> list[Row]:
         Row(
             "dask",
             f"{work}, {WORKERS} workers × 1 thread, cluster running: wall s (ideal {ideal:.2f}; "
+            f"{WORKERS} plain processes side by side {figures['side_by_side']:.2f}; "
             f"crafts' CPU on the workers {figures['cpu']:.2f} s)",
             f"{warm:.2f}",
             KEDRO,
@@ -91,6 +94,28 @@ def _run(pipeline, params: dict, runner) -> tuple[float, float]:
     return time.perf_counter() - started, sum(state.values())
 
 
+def _side_by_side(crafts: int, iterations: int) -> float:
+    """Wall seconds of ``crafts`` × the work split over ``WORKERS`` plain processes that start
+    it at the same moment (after their imports): the longest of them."""
+    code = (
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(HERE)!r})\n"
+        "from _crafts import burn\n"
+        "start = float(sys.argv[1])\n"
+        "time.sleep(max(0.0, start - time.time()))\n"
+        "started = time.perf_counter()\n"
+        f"for _ in range({crafts // WORKERS}):\n"
+        f"    burn({iterations})\n"
+        "print(time.perf_counter() - started)\n"
+    )
+    start = str(time.time() + 2.0)  # every process has imported by then
+    processes = [
+        subprocess.Popen([sys.executable, "-c", code, start], stdout=subprocess.PIPE, text=True)
+        for _ in range(WORKERS)
+    ]
+    return max(float(process.communicate()[0]) for process in processes)
+
+
 def _measure() -> dict:
     from distributed import LocalCluster
 
@@ -103,6 +128,7 @@ def _measure() -> dict:
     probe = 2_000_000
     iterations = int(probe * CRAFT_SECONDS / crafts.spin(probe))
     single = statistics.median(_timed(crafts.spin, iterations) for _ in range(3))
+    side_by_side = _side_by_side(crafts.CRAFTS, iterations)
     pipeline = crafts.independent_pipeline()
     params = {"iterations": iterations}
     with session:
@@ -118,6 +144,7 @@ def _measure() -> dict:
         "crafts": crafts.CRAFTS,
         "single": single,
         "ideal": crafts.CRAFTS * single / WORKERS,
+        "side_by_side": side_by_side,
         "warm": warm,
         "cpu": cpu,
         "cold": cold,

@@ -277,6 +277,40 @@ def test_workers_build_the_session_once_and_inner_pipelines_see_it(
         assert builds.count(pid) == 1
 
 
+def test_workers_keep_the_session_for_its_next_runs_and_build_a_new_one(
+    project_factory, scheduler_address
+):
+    root = project_factory(
+        {
+            "lib/kept_crafts.py": NESTED.replace("spread(6)", "spread(4)"),
+            "counting_session.py": COUNTING_SESSION,
+        },
+        tool='\n[tool.statisfactory.session_factory]\nmodule = "counting_session"\n'
+        'factory = "CountingSession"\n',
+    )
+    session = Session(root_folder=root)
+    from kept_crafts import STEPS
+
+    def worker_builds() -> int:
+        return len(
+            [
+                path
+                for path in (root / "builds").iterdir()
+                if path.name.split("-")[0] != str(os.getpid())
+            ]
+        )
+
+    runner = DaskRunner(address=scheduler_address)
+    with session:
+        for _ in range(3):
+            Pipeline(*STEPS).run({"label": "x"}, runner=runner)
+    assert worker_builds() == 2  # once per worker of the cluster, for the three runs
+
+    with Session(root_folder=root):  # another session: the workers build theirs again
+        Pipeline(*STEPS).run({"label": "x"}, runner=runner)
+    assert worker_builds() == 4
+
+
 def test_a_craft_raising_on_a_worker_is_named_with_the_worker_traceback(
     project_factory, scheduler_address
 ):

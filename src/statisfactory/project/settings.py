@@ -41,8 +41,9 @@ def _read_settings_file(path: Path) -> dict[str, Any]:
 def build_settings(config: ProjectConfig) -> Dynaconf:
     """The layered settings of a project; a missing configuration folder, globals or locals
     file is only a warning."""
-    from dynaconf import Dynaconf
+    from statisfactory.project.dynaconf_import import import_dynaconf
 
+    Dynaconf = import_dynaconf().Dynaconf
     folder = config.configuration.is_dir()
     if not folder:  # as the original: a project may keep every setting elsewhere
         warnings.warn(

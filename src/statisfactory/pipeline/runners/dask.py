@@ -6,7 +6,7 @@ the settings ``runner: dask`` and ``dask_scheduler_address``. Without an address
 processes) starts with the run and stops after it; the dashboard link is logged at INFO.
 
 How a run goes: every worker rebuilds the session once from the project root (a worker
-plugin), so artifacts are loaded and saved on the workers and storage must be reachable from
+plugin; a worker keeps it for the same client session's next runs), so artifacts are loaded and saved on the workers and storage must be reachable from
 all of them. The base loop submits each craft once its inputs exist, so the run hooks (and the
 CLI's progress) stay on the client; a craft's upstream volatiles are passed as the Dask futures
 of the crafts producing them, so they move from worker to worker, and the client gathers only
@@ -23,6 +23,7 @@ import contextlib
 import pickle
 import sys
 import uuid
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -297,7 +298,7 @@ def _register_session(client: Client, job: Job) -> str | None:
         pickled = process_worker.pickled_session(job.session)
         if pickled is None:  # no session: nothing for the workers to rebuild
             return None
-        client.register_plugin(SessionPlugin(pickled), name=name)
+        client.register_plugin(SessionPlugin(pickled, _identity(job.session)), name=name)
     except Exception as error:
         raise RunnerError(
             f"{job.name}: the Dask workers could not rebuild the session from {root} "
@@ -305,6 +306,17 @@ def _register_session(client: Client, job: Job) -> str | None:
             "the same path (a shared file system), with the same Python environment"
         ) from error
     return name
+
+
+# A token per client session object: workers reuse the session they built for its earlier runs.
+_identities: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+
+def _identity(session: Any) -> str:
+    try:
+        return _identities.setdefault(session, uuid.uuid4().hex)
+    except TypeError:  # a session that cannot be weakly referenced: rebuilt for every run
+        return uuid.uuid4().hex
 
 
 def _check_resources(job: Job, workers: Mapping[str, Any]) -> None:

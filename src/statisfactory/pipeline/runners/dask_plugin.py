@@ -1,5 +1,9 @@
 """What runs on Dask workers: the session rebuilt once per worker, then one craft per task.
 
+A worker keeps the last session it built: the runs of one client session (its identity, sent
+with its pickle) reuse it, so a run on a running cluster does not wait for every worker to read
+the project again; a run of another session (a new ``Session()``) builds its own.
+
 Crafts and values reach a worker as bytes pickled by the client and are unpickled only here,
 after the worker's session has put the project's ``sources`` on ``sys.path``: the scheduler
 never needs to import the user's modules, and a value that cannot cross processes is reported
@@ -25,24 +29,35 @@ from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.runners import worker as process_worker
 from statisfactory.plugins.relay import worker_hooks
 
+# The last session this worker built: (client session identity, its pickle), session, hooks.
+_built: tuple[tuple[str, bytes], Any, Any] | None = None
+
 
 class SessionPlugin(WorkerPlugin):
     """Rebuild the client's session when a worker starts (or the plugin is registered), from
-    its :func:`~statisfactory.pipeline.runners.worker.pickled_session` (its root).
+    its :func:`~statisfactory.pipeline.runners.worker.pickled_session` (its root), unless this
+    worker built it for an earlier run of the same client session (``identity``).
 
     Workers started later (a replacement for a worker that died, a scaled-up cluster) build
     theirs before running any task.
     """
 
-    def __init__(self, session: bytes) -> None:
+    def __init__(self, session: bytes, identity: str) -> None:
         self.pickled = session  # bytes: the scheduler, which never unpickles it, needs no project
+        self.identity = identity
         self.session: Any = None
         self.hooks: Any = None
 
     def setup(self, worker: Any) -> None:
+        global _built
+        key = (self.identity, self.pickled)
+        if _built is not None and _built[0] == key:
+            _, self.session, self.hooks = _built
+            return
         self.session = pickle.loads(self.pickled)
         self.hooks = worker_hooks(self.session)
         process_worker.keep_secret(self.session)
+        _built = (key, self.session, self.hooks)
 
     def teardown(self, worker: Any) -> None:
         self.session = self.hooks = None

@@ -28,12 +28,13 @@ import contextlib
 import importlib
 import queue
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
 from statisfactory.errors import RunnerError, install_hint
 from statisfactory.logger import get_logger
+from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.job import CraftCall, Job, Skipped, Waiting
 from statisfactory.protocols import Future
 
@@ -76,6 +77,11 @@ class Runner:
         import os
 
         return os.cpu_count() or 1
+
+    def start_early(self, crafts: Sequence[Craft], session: Any) -> None:
+        """Start what a run of ``crafts`` will need and may start before its job is built
+        (its checks, its hooks), so that it starts meanwhile (the processes runner's fork
+        server); the default starts nothing."""
 
     # --- strategy hooks -----------------------------------------------------------------------
     def _open(self, job: Job) -> AbstractContextManager[Any]:

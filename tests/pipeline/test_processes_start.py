@@ -62,3 +62,60 @@ def test_crafts_given_through_stdin_or_dash_c_are_refused_before_running(tmp_pat
         assert result.returncode != 0
         assert "CraftUsageError" in result.stderr
         assert "python -c" in result.stderr and "runner='threads'" in result.stderr
+
+
+EARLY = """
+import os
+from pathlib import Path
+
+from statisfactory import Session
+from statisfactory.pipeline import Pipeline
+
+
+def fork_server() -> str:
+    \"\"\"The command line of this process's fork server ("" when none runs).\"\"\"
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            fields = dict(line.split(":", 1) for line in status.read_text().splitlines())
+            command = (status.parent / "cmdline").read_text()
+        except (OSError, ValueError):
+            continue
+        if int(fields["PPid"]) == os.getpid() and "forkserver import main" in command:
+            return command
+    return ""
+
+
+if __name__ == "__main__":
+    with Session(root_folder="."):
+        import steps  # from lib/, on the path with the session
+
+        try:  # refused while its job is built: nothing gives x
+            Pipeline(steps.needs_x).run(runner="processes", max_workers=2)
+        except Exception as error:
+            print(type(error).__name__)
+    print(fork_server())
+"""
+
+
+def test_the_fork_server_boots_while_the_job_is_built_with_the_sessions_modules(tmp_path):
+    from project_files import write_project
+    from statisfactory.pipeline.runners.processes import _fresh_start_method
+
+    if _fresh_start_method() != "forkserver":
+        return  # a platform without fork servers: workers spawn, there is none to start
+    root = write_project(tmp_path / "early")
+    (root / "lib" / "steps.py").write_text(
+        "from statisfactory.pipeline import Craft, Volatile\n\n\n"
+        "@Craft()\ndef needs_x(x: int) -> Volatile('y'):\n    return x\n"
+    )
+    (root / "early.py").write_text(textwrap.dedent(EARLY))
+
+    result = _python("early.py", cwd=root)
+
+    assert result.returncode == 0, result.stderr
+    refused, server = result.stdout.strip().splitlines()
+    assert "Error" in refused
+    # started before the job was refused, importing what every worker's session needs
+    for module in ("statisfactory.pipeline.runners.worker", "statisfactory.session.session"):
+        assert repr(module) in server
+    assert "'dynaconf" in server

@@ -11,6 +11,7 @@ from session_sources import COUNTING_SESSION
 
 from statisfactory import Session
 from statisfactory.errors import CraftError, RunnerError
+from statisfactory.hookspecs import hookimpl
 from statisfactory.pipeline import Craft, Pipeline, Runner, Volatile, get_runner, known_runners
 from statisfactory.pipeline.runners import Completed
 
@@ -222,6 +223,49 @@ def test_threads_never_run_more_crafts_than_workers():
     pipeline = Pipeline(*[make(i) for i in range(8)])
     assert pipeline.run(runner="threads", max_workers=2) == {f"out{i}": i for i in range(8)}
     assert 1 <= peak[0] <= 2
+
+
+def _journaled(events: list[tuple[str, str]]):
+    """Three independent crafts, and a plugin noting the hooks around each."""
+
+    class Journal:
+        @hookimpl
+        def before_craft(self, craft):
+            events.append(("before", craft.name))
+
+        @hookimpl
+        def after_craft(self, craft):
+            events.append(("after", craft.name))
+
+    def make(name):
+        def work() -> Volatile(name):
+            return name
+
+        work.__name__ = work.__qualname__ = name
+        return Craft(work)
+
+    return Pipeline(make("a"), make("b"), make("c")), Journal()
+
+
+def test_a_worker_back_from_a_craft_gets_the_next_ready_one_before_its_hooks_run():
+    events: list[tuple[str, str]] = []
+    pipeline, journal = _journaled(events)
+    pipeline.run(runner="threads", max_workers=1, plugins=[journal])
+    assert events == [
+        ("before", "a"),
+        ("before", "b"),  # the worker took b before a's hooks (the run history) ran
+        ("after", "a"),
+        ("before", "c"),
+        ("after", "b"),
+        ("after", "c"),
+    ]
+
+
+def test_the_sequential_runner_keeps_each_craft_between_its_hooks():
+    events: list[tuple[str, str]] = []
+    pipeline, journal = _journaled(events)
+    pipeline.run(runner="sequential", plugins=[journal])
+    assert events == [(when, name) for name in "abc" for when in ("before", "after")]
 
 
 @pytest.fixture

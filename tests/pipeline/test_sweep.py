@@ -10,6 +10,7 @@ import pytest
 from statisfactory import Session
 from statisfactory.errors import PipelineError
 from statisfactory.history.store import store_for
+from statisfactory.hookspecs import hookimpl
 from sweep_project import SWEPT
 
 
@@ -84,6 +85,61 @@ def test_a_shared_craft_runs_once_and_each_member_is_its_own_run(swept, runner) 
     first = result.run_ids["grid[model=a,alpha=0.25]"]
     assert {row["reason"] for row in shared} == {f"shared from run {first}"}
     assert json.loads((swept / "data/fitted_b_0.5.json").read_text())["weight"] == 3.0
+
+
+class Journal:
+    """Notes each member's hooks around each craft; fails the runs given when they take the
+    shared craft."""
+
+    def __init__(self, failing: tuple[str, ...] = ()) -> None:
+        self.events: list[tuple[str, str, str]] = []
+        self.failing = failing
+
+    @hookimpl
+    def before_craft(self, run, craft):
+        self.events.append((run.configuration, craft.name, "before"))
+
+    @hookimpl
+    def after_craft(self, run, craft):
+        self.events.append((run.configuration, craft.name, "after"))
+        if run.configuration in self.failing and craft.name == "ingest":
+            raise RuntimeError("cannot take it")
+
+
+@pytest.mark.parametrize("runner", ["sequential", "processes"])
+def test_the_crafts_a_shared_craft_unblocks_start_before_the_others_take_it(swept, runner) -> None:
+    journal = Journal()
+    session, result = sweep(swept, "grid", runner=runner, max_workers=2, plugins=[journal])
+    assert result.succeeded
+    events = journal.events
+    first_fit = events.index(("grid[model=a,alpha=0.25]", "fit", "before"))
+    taken = [i for i, (_, craft, when) in enumerate(events) if (craft, when) == ("ingest", "after")]
+    assert len(taken) == 4 and taken[0] < first_fit < taken[-1]
+    for member in result.run_ids:  # each member's steps in order, the shared one first
+        assert [(craft, when) for name, craft, when in events if name == member] == [
+            (craft, when) for craft in ("ingest", "fit", "score") for when in ("before", "after")
+        ]
+    for crafts in executions(session, result).values():
+        assert [craft for craft, _ in crafts] == ["ingest", "fit", "score"]
+
+
+@pytest.mark.parametrize("runner", ["sequential", "processes"])
+def test_a_member_failing_to_take_a_shared_craft_fails_alone(swept, runner) -> None:
+    failing = "grid[model=b,alpha=0.25]"
+    journal = Journal(failing=(failing,))
+    session, result = sweep(swept, "grid", runner=runner, max_workers=2, plugins=[journal])
+    assert list(result.failures) == [failing]
+    assert "cannot take it" in str(result.failures[failing])
+    assert len(result.results) == 3
+    recorded = executions(session, result)
+    assert [craft for craft, _ in recorded[failing]] == ["ingest"]  # it ran nothing more
+    assert not (swept / "data/fitted_b_0.25.json").exists()
+    for member in result.results:
+        assert recorded[member] == [
+            ("ingest", "shared" if "a,alpha=0.25" not in member else "ran"),
+            ("fit", "ran"),
+            ("score", "ran"),
+        ]
 
 
 def test_a_failing_member_does_not_stop_the_others(swept) -> None:

@@ -287,6 +287,8 @@ class Pipeline(Hookable):
         from statisfactory.pipeline.run import RunResult, RunStatus
 
         chosen = self._runner(runner, max_workers)
+        if not dry_run:
+            chosen.start_early(self.plan.crafts, active_session_or_none())
         job = self._job(
             params, incremental, explain, volatile_cache, configuration, plugins, strict
         )
@@ -336,6 +338,8 @@ class Pipeline(Hookable):
         from statisfactory.pipeline.sweep import run_sweep
 
         chosen = self._runner(runner, max_workers)
+        if not dry_run:
+            chosen.start_early(self.plan.crafts, active_session_or_none())
         sweep_id = f"sweep-{new_run_id()}"
         jobs = [
             (

@@ -8,6 +8,11 @@ so a craft that would compute the same thing for several members runs once, by t
 needing it, and the others take its outputs (recorded as ``shared from run …``). The runner
 (any: sequential, threads, processes, Dask) sees a single job, and fills every worker.
 
+The members sharing a craft take it, with their runs' hooks around it, as late as they may:
+before their next step, while the runner waits for running crafts (:meth:`SweepJob.idle`), or
+at the end; so the crafts it unblocks start first. A member whose taking fails (a hook of its
+run) fails, and runs nothing more: a craft it was to run for others runs for the next of them.
+
 A failing craft fails the members that reach it; the others go on. Two crafts of different
 states writing one location would overwrite each other: that is refused before running, naming
 the artifact.
@@ -15,9 +20,11 @@ the artifact.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
@@ -41,6 +48,10 @@ class _Member:
     job: Job
     nodes: list[int] = field(default_factory=list)  # the node of each of its crafts
     failure: BaseException | None = None
+    refused: bool = False  # a craft shared with it failed it: it takes and runs nothing more
+    # crafts run by another member, to take as this member's before its next step: (its
+    # index, the volatiles kept, the run that ran it, whether that run skipped it)
+    shares: deque[tuple[int, Mapping[str, Any], str, bool]] = field(default_factory=deque)
 
 
 @dataclass
@@ -77,6 +88,8 @@ class SweepJob:
         self._started_by: dict[int, tuple[_Member, int]] = {}
         self._rerun_by: dict[int, tuple[_Member, int]] = {}  # asked for again, by whom
         self._finished: set[int] = set()
+        self._dropped: set[int] = set()  # started for no member (see start)
+        self._unsettled: deque[_Member] = deque()  # members with crafts to take (idle)
         self.executed = 0
         self.plan = self._merge()
         self._check_overwrites()
@@ -146,6 +159,12 @@ class SweepJob:
     # --- what a runner calls ------------------------------------------------------------------
     def start(self, node: int) -> CraftCall | Skipped | Waiting:
         member, index = self._rerun_by.pop(node, self.owners[node])
+        if not self._settle(member):  # it could not take an earlier craft: it runs no more
+            taker = next((m for m, _ in self.sharers[node] if self._settle(m)), None)
+            if taker is None or node in self._finished:  # (asked for again by it alone)
+                self._dropped.add(node)
+                return _NOTHING
+            member, index = taker, taker.nodes.index(node)
         call = member.job.start(index)
         self._started_by[node] = (member, index)
         if isinstance(call, Waiting):  # skipped crafts run again first, for this member
@@ -157,6 +176,11 @@ class SweepJob:
         return call
 
     def finish(self, node: int, kept: Mapping[str, Any]) -> tuple[int, ...]:
+        """Finish the craft for the member that ran it; the members sharing it take it later
+        (:meth:`_settle`), so that the crafts it unblocks start first."""
+        if node in self._dropped:
+            self._dropped.discard(node)
+            return ()
         member, index = self._started_by.pop(node)
         local = member.job.finish(index, kept)
         unblocked = {member.nodes[i] for i in local}
@@ -166,29 +190,60 @@ class SweepJob:
         skipped = member.job.run.statuses[index] is CraftStatus.SKIPPED
         source = member.job.run.id
         for sharer, shared in self.sharers[node]:
-            try:
-                if skipped:
-                    sharer.job.skip_shared(shared, source)
-                else:
-                    sharer.job.share(shared, kept, source)
-            except Exception as error:  # a hook of the sharer's run: that member fails
-                self._fail_member(sharer, shared, error)
+            if sharer is member:  # it ran the craft for an owner that could not
                 continue
+            sharer.shares.append((shared, kept, source, skipped))
+            self._unsettled.append(sharer)
             unblocked.update(sharer.nodes[d] for d in sharer.job.plan.dependents[shared])
         return tuple(sorted(unblocked))
+
+    def idle(self) -> bool:
+        """While crafts run: one member takes the crafts shared with it; True while others
+        have some to take."""
+        while self._unsettled:
+            member = self._unsettled.popleft()
+            if member.shares:
+                self._settle(member)
+                break
+        return bool(self._unsettled)
+
+    def settle(self) -> None:
+        """Every member takes the crafts shared with it that it has not taken yet."""
+        for member in self.members:
+            self._settle(member)
+
+    def _settle(self, member: _Member) -> bool:
+        """The member takes, in order, the crafts shared with it, with its run's hooks around
+        them (before any later step of it); False once one of them failed it."""
+        while member.shares and not member.refused:
+            index, kept, source, skipped = member.shares.popleft()
+            try:
+                if skipped:
+                    member.job.skip_shared(index, source)
+                else:
+                    member.job.share(index, kept, source)
+            except Exception as error:  # a hook of the sharer's run: that member fails
+                member.refused = True
+                member.shares.clear()
+                self._fail_member(member, index, error)
+        return not member.refused
 
     def fail(self, node: int, error: Exception) -> None:
         """The members reaching this craft fail; the others go on (None: nothing to raise)."""
         member, index = self._started_by.pop(node, self.owners[node])
         self._fail_member(member, index, error)
         for sharer, shared in self.sharers[node]:
-            self._fail_member(sharer, shared, error)
+            if sharer is not member and self._settle(sharer):  # its earlier steps first
+                self._fail_member(sharer, shared, error)
 
     def _fail_member(self, member: _Member, index: int, error: Exception) -> None:
         failure = member.job.fail(index, error)
         if member.failure is None:
             member.failure = failure
         _logger.error("%s: member %s failed: %s", self.name, member.name, failure)
+
+
+_NOTHING = Skipped()  # what a member that failed no longer runs
 
 
 def _state_key(job: Job, index: int, sources: Sequence[str]) -> str:
@@ -259,7 +314,10 @@ def run_sweep(
                 hooks.before_run(run)
             started.append(member)
         runner.run(cast(Job, sweep))  # a SweepJob has what runners use of a Job
+        sweep.settle()
     except BaseException as error:
+        with contextlib.suppress(Exception):  # what was shared stays recorded
+            sweep.settle()
         interrupted = isinstance(error, KeyboardInterrupt)
         for member in started:
             _end(member, RunStatus.INTERRUPTED if interrupted else RunStatus.FAILED, error)

@@ -9,11 +9,14 @@ A strategy overrides two small hooks:
                            kept volatiles) and return a :class:`~statisfactory.protocols.Future`
                            (``add_done_callback(fn)`` and ``result()``).
 
-The loop starts a craft as soon as the crafts it waits for are done, keeps at most ``workers``
-crafts running, and on the first failure stops starting crafts, lets the running ones finish and
-raises the failure, naming the craft (a sweep's job keeps a failure to its member's crafts, and
-the others go on). A craft the job skips is not submitted; a craft the job
-makes wait (for skipped crafts to run again and provide its volatiles) starts once they are done.
+The loop starts a craft as soon as the crafts it waits for are done and keeps at most
+``workers`` crafts running: a craft back from a worker frees it for the crafts already ready
+before its ``finish`` hooks run here. While it waits for running crafts it does the job's
+deferred work (``job.idle()``, when the job has one: a sweep's shares). On the first failure it
+stops starting crafts, lets the running ones finish and raises the failure, naming the craft (a
+sweep's job keeps a failure to its member's crafts, and the others go on). A craft the job
+skips is not submitted; a craft the job makes wait (for skipped crafts to run again and provide
+its volatiles) starts once they are done.
 
 Runners register by name with ``class MyRunner(Runner, runner_name="mine")``; a runner living in
 a module that is costly to import is registered lazily with :func:`register_runner`.
@@ -25,12 +28,13 @@ import contextlib
 import importlib
 import queue
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
 from statisfactory.errors import RunnerError, install_hint
 from statisfactory.logger import get_logger
+from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.job import CraftCall, Job, Skipped, Waiting
 from statisfactory.protocols import Future
 
@@ -74,6 +78,11 @@ class Runner:
 
         return os.cpu_count() or 1
 
+    def start_early(self, crafts: Sequence[Craft], session: Any) -> None:
+        """Start what a run of ``crafts`` will need and may start before its job is built
+        (its checks, its hooks), so that it starts meanwhile (the processes runner's fork
+        server); the default starts nothing."""
+
     # --- strategy hooks -----------------------------------------------------------------------
     def _open(self, job: Job) -> AbstractContextManager[Any]:
         return contextlib.nullcontext()
@@ -97,7 +106,9 @@ class Runner:
         running: dict[Future, int] = {}
         failures: list[Exception] = []
         cap = self.workers
-        while ready or running:
+        idle = getattr(job, "idle", None)  # deferred work of the job (a sweep's shares)
+        done: tuple[int, Any] | None = None  # a craft back from a worker, not yet finished
+        while ready or running or done:
             while ready and len(running) < cap and not failures:
                 index = ready.popleft()
                 try:
@@ -117,12 +128,27 @@ class Runner:
                     continue
                 running[future] = index
                 future.add_done_callback(finished.put)
-            if not running:
-                break
-            future = finished.get()
-            index = running.pop(future)
+            if done is None:
+                if not running:
+                    break
+                while idle is not None and finished.empty() and idle():
+                    pass
+                future = finished.get()
+                index = running.pop(future)
+                try:
+                    kept = future.result()
+                except Exception as error:
+                    _failed(job, index, error, failures)
+                    continue
+                if not isinstance(future, Completed):
+                    # Its worker is free: give it the crafts already ready (above) before the
+                    # finish's hooks (the run history) run here.
+                    done = index, kept
+                    continue
+            else:
+                (index, kept), done = done, None
             try:
-                unblocked = job.finish(index, future.result())
+                unblocked = job.finish(index, kept)
             except Exception as error:
                 _failed(job, index, error, failures)
                 continue

@@ -6,7 +6,10 @@ travel by reference (module and name), their inputs and outputs by pickle.
 
 Workers start from a fresh process (forkserver where the platform has it, else spawn), never
 by forking the caller: a fork copies a multi-threaded process (the run history's writer, a
-client's threads) in whatever state its locks are. A fresh worker imports the crafts again, so
+client's threads) in whatever state its locks are. The fork server (one per process, kept for
+the next runs) starts as a run begins, booting while the run's job is built, and imports once
+what every worker's session needs (the framework, the settings library); the project's modules
+are imported by each worker, afresh. A fresh worker imports the crafts again, so
 a craft must come from an importable module, or from a script guarded by
 ``if __name__ == "__main__":``.
 """
@@ -45,8 +48,8 @@ class ProcessRunner(Runner, runner_name="processes"):
             _check_fresh_import(craft)
         method = self.start_method or _fresh_start_method()
         context = multiprocessing.get_context(method)
-        if method == "forkserver":  # the server imports the framework once; workers fork from it
-            context.set_forkserver_preload(["statisfactory.pipeline.runners.worker"])
+        if method == "forkserver":
+            _serve(job.session)
         workers = max(1, min(self.workers, len(job.plan.crafts)))
         executor = ProcessPoolExecutor(
             max_workers=workers,
@@ -65,6 +68,12 @@ class ProcessRunner(Runner, runner_name="processes"):
         finally:
             executor.shutdown(wait=True, cancel_futures=True)
 
+    def start_early(self, crafts: Sequence[Craft], session: Any) -> None:
+        """Start the fork server, so that it boots while the run's job is built."""
+        method = self.start_method or _fresh_start_method()
+        if crafts and method == "forkserver" and not _in_worker():
+            _serve(session)
+
     def _submit(self, executor: ProcessPoolExecutor, call: CraftCall) -> _Unpickled:
         craft, payload = worker.pack(call)
         try:
@@ -72,6 +81,34 @@ class ProcessRunner(Runner, runner_name="processes"):
         except BrokenProcessPool as error:
             raise _broken(error) from error
         return _Unpickled(future)
+
+
+def _serve(session: Any) -> None:
+    """Start this process's fork server (once), importing what every worker needs: the
+    framework's worker side, and the framework's session class and the settings class its
+    session is built with; each worker then forks with them imported, not importing its own."""
+    from multiprocessing import forkserver
+
+    forkserver.set_forkserver_preload(_preloaded(session))
+    forkserver.ensure_running()  # returns at once: the server boots on its own
+
+
+def _preloaded(session: Any) -> list[str]:
+    """The modules the fork server imports: the framework's, and those of the installed
+    packages its session's settings come from (never the project's: a worker imports those
+    afresh, as they may have changed since the server started)."""
+    modules = ["statisfactory.pipeline.runners.worker"]
+    if session is None:
+        return modules
+    framework = next(
+        (k for k in type(session).__mro__ if k.__module__.startswith("statisfactory.")), None
+    )
+    if framework is not None:
+        modules.append(framework.__module__)
+    settings = type(getattr(session, "settings", None)).__module__
+    if settings.partition(".")[0] not in ("builtins", "__main__"):
+        modules.append(settings)
+    return modules
 
 
 def _start_workers(executor: ProcessPoolExecutor, workers: int, crafts: Sequence[Craft]) -> None:
@@ -127,9 +164,14 @@ def _check_fresh_import(craft: Craft) -> None:
         )
 
 
+def _in_worker() -> bool:
+    """True in a worker process that imported the main script again."""
+    return getattr(sys.modules.get("__main__"), "__name__", None) == "__mp_main__"
+
+
 def _refuse_worker_import(job: Job) -> None:
     """A worker importing the main script again reached a top-level run: say so, not hang."""
-    if getattr(sys.modules.get("__main__"), "__name__", None) == "__mp_main__":
+    if _in_worker():
         raise RunnerError(
             f"{job.name}: a processes-runner worker, importing {_main_script() or 'the script'} "
             "again, reached its run of the pipeline: put that run under "

@@ -9,6 +9,7 @@ import click
 from statisfactory.cli.interrupts import interrupts_delivered
 from statisfactory.cli.output import print_table
 from statisfactory.cli.state import CliState
+from statisfactory.collector import frozen_until_exit
 from statisfactory.errors import CraftFailedError
 
 
@@ -146,6 +147,8 @@ def run(
     if dry_run:
         _dry_run(session, chosen, run_params, configuration, incremental or explain, label)
         return
+    if state.ends_process:  # what was loaded stays until the end: out of the collector's passes
+        frozen_until_exit()
     monitor = RunMonitor(chosen, root=session.root, terminal=state.is_terminal)
     started = time.perf_counter()
     try:

@@ -62,12 +62,12 @@ def frozen_until_exit() -> None:
     process ends. What a large project loaded (its modules, crafts, catalog) is then walked by
     this one collection rather than by the collector's later full passes and the last one at
     exit (:func:`frozen_for_exit`, which still collects everything made after). Runs started
-    later nest in this freeze: they no longer give the heap back when they end."""
+    later nest in this freeze: they no longer give the heap back when they end. Called again
+    (after the run), it collects and freezes what was made since."""
     global _frozen_runs
     gc.collect()
     with _lock:
-        if _frozen_runs == 0:
-            gc.freeze()
+        gc.freeze()  # adds to what is frozen already (by a run going on, or an earlier call)
         _frozen_runs += 1
 
 

@@ -178,6 +178,8 @@ def run(
         _print_partial(monitor, f"Run of {label} failed: {error}", where)
         # Exit status 1; the report above already says what failed and what completed.
         raise CraftFailedError(str(error), craft=getattr(error, "craft", None)) from error
+    if state.ends_process:  # and so does what the run made: only its summary is left to do
+        frozen_until_exit()
     skipped = sum(1 for record in monitor.records if record.status == "skipped")
     print_table(
         f"Run of {label}: {len(monitor.records)} craft(s)"

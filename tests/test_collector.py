@@ -37,3 +37,53 @@ def test_parsing_yaml_leaves_the_collector_as_it_was():
     with pytest.raises(Exception, match="twice"):
         load_yaml("a: 1\na: 2")
     assert gc.isenabled()
+
+
+UNTIL_EXIT = """
+import gc
+
+from statisfactory.collector import frozen_until_exit
+from statisfactory.pipeline import Craft, Pipeline, Volatile
+
+finalized = []
+
+
+class Cycle:
+    def __init__(self):
+        self.me = self
+
+    def __del__(self):
+        finalized.append(True)
+
+
+Cycle()
+frozen_until_exit()
+frozen = gc.get_freeze_count()
+
+
+@Craft()
+def one() -> Volatile("one"):
+    return 1
+
+
+Pipeline(one).run()
+after_run = gc.get_freeze_count()
+made = [[i] for i in range(1000)]  # made after the first call: frozen by the next one
+frozen_until_exit()
+print(
+    finalized == [True],
+    frozen > 0,
+    after_run > frozen // 2,
+    gc.get_freeze_count() >= after_run + 1000,
+)
+"""
+
+
+def test_freezing_until_exit_collects_first_and_outlives_the_runs_after_it(tmp_path):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", UNTIL_EXIT], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert done.stdout.split() == ["True"] * 4, done.stderr

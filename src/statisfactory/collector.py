@@ -56,6 +56,21 @@ def heap_frozen() -> Iterator[None]:
                 gc.unfreeze()
 
 
+def frozen_until_exit() -> None:
+    """For a process that ends with what it does next (a command's run): collect the garbage
+    made so far, then keep every object still alive out of the collector's passes until the
+    process ends. What a large project loaded (its modules, crafts, catalog) is then walked by
+    this one collection rather than by the collector's later full passes and the last one at
+    exit (:func:`frozen_for_exit`, which still collects everything made after). Runs started
+    later nest in this freeze: they no longer give the heap back when they end. Called again
+    (after the run), it collects and freezes what was made since."""
+    global _frozen_runs
+    gc.collect()
+    with _lock:
+        gc.freeze()  # adds to what is frozen already (by a run going on, or an earlier call)
+        _frozen_runs += 1
+
+
 def frozen_for_exit() -> None:
     """At the end of a process: collect the garbage made so far (its finalizers run, files it
     holds are flushed), then keep every object still alive out of the collector's passes.

@@ -99,7 +99,13 @@ def redact_url(url: str) -> str:
 
 def redact_text(text: str) -> str:
     """``text`` without URL passwords (``user:***@``) nor secret ``name=value`` pairs."""
-    return _SECRET_ASSIGNMENT.sub(rf"\g<1>{MASK}", redact_url(text))
+    # Neither can be there without its "@" or "=": the command line writes whole tables (a row
+    # per craft) through this, and the case-blind search costs far more than looking for both.
+    if "@" in text:
+        text = redact_url(text)
+    if "=" in text:
+        text = _SECRET_ASSIGNMENT.sub(rf"\g<1>{MASK}", text)
+    return text
 
 
 def shows_secret(text: str) -> bool:

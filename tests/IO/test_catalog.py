@@ -122,6 +122,8 @@ def test_options_a_reader_does_not_accept_are_ignored(tmp_path: Path, caplog):
         ("[{name: a, type: csv, extra: {path: 12}}]", r"'extra.path' is 12 \(int\)"),
         ("[{name: a, type: csv, extra: [1]}]", r"'extra' is a mapping"),
         ("[{name: a, type: csv, extra: {path: a}, +tags: x}]", r"'\+tags' is a list"),
+        ("[{name: a, type: csv, extra: {path: a}, +tags: [1]}]", r"'\+tags' is a list"),
+        ("[3]", r"entry #1: an entry is a mapping"),
         ("just text", r"a catalog file holds a list"),
         ("{a: {name: b, type: csv, extra: {path: a}}}", r"differs from its key"),
     ],

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from shop_project import SHOP, statisfactory
 
+from project_files import python
+
 
 @pytest.fixture
 def shop(project_factory) -> Path:
@@ -35,6 +37,26 @@ def test_run_with_a_configuration_writes_artifacts_and_summarises(shop: Path) ->
     assert "orders -> data/orders_10.json" in summary
     assert "summary -> data/summary_big.json" in summary
     assert "craft shop.crafts.total done in" in result.stderr  # plain log lines: not a terminal
+
+
+HELD_TO_THE_END = """
+import gc, sys
+from statisfactory.cli.main import main
+
+own = sys.argv[1] == "own"
+sys.argv = ["statisfactory", "run", "orders", "big"]
+status = main() if own else main(sys.argv[1:])
+print(status, gc.get_freeze_count() > 0)
+"""
+
+
+def test_what_a_run_loaded_stays_frozen_only_when_the_process_ends_with_the_command(
+    shop: Path,
+) -> None:
+    own = python("-c", HELD_TO_THE_END, "own", cwd=shop)  # as the `statisfactory` script
+    assert own.stdout.split()[-2:] == ["0", "True"], own.stderr
+    caller = python("-c", HELD_TO_THE_END, "caller", cwd=shop)  # main(argv): its process goes on
+    assert caller.stdout.split()[-2:] == ["0", "False"], caller.stderr
 
 
 def test_params_are_shared_or_given_to_one_craft_and_parse_as_yaml(shop: Path) -> None:

@@ -144,3 +144,35 @@ def test_none_means_no_pipelines():
     from statisfactory.pipeline.definitions import load_pipelines_definitions
 
     assert load_pipelines_definitions(None, {}).names() == []
+
+
+COUNTED = """
+    import gc
+
+    from statisfactory import Craft, Volatile
+
+    COLLECTOR_ON_AT_IMPORT = gc.isenabled()
+
+
+    @Craft()
+    def one() -> Volatile("one"):
+        return 1
+    """
+
+
+def test_crafts_modules_are_imported_with_the_collector_paused_then_restored(session_factory):
+    import gc
+
+    session = session_factory(
+        {
+            "lib/counted.py": COUNTED,
+            "lib/fragile.py": "raise RuntimeError('module is broken')\n",
+            "pipelines/definitions/p.yaml": "p: [counted.one]\nbroken: [fragile.craft]\n",
+        }
+    )
+    assert len(session.pipelines_definitions["p"]) == 1
+    assert sys.modules["counted"].COLLECTOR_ON_AT_IMPORT is False
+    assert gc.isenabled()
+    with pytest.raises(DefinitionError, match="module is broken"):
+        session.pipelines_definitions["broken"]
+    assert gc.isenabled()

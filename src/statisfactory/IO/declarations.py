@@ -99,8 +99,9 @@ def read_catalog_file(
 
 
 def _entry(file: Path, key: Any, entry: Any, index: int) -> Artifact:
-    # Run for each of thousands of entries: the places in messages are written only on error.
-    if not isinstance(entry, Mapping):
+    # Run for each of thousands of entries: the places in messages are written only on error,
+    # and a parsed dict is told by its type before the (slower) Mapping ABC is asked.
+    if type(entry) is not dict and not isinstance(entry, Mapping):
         raise CatalogError(
             f"{_label(file, key, index)}: an entry is a mapping of {', '.join(ENTRY_KEYS)}"
         )
@@ -135,7 +136,7 @@ def _entry(file: Path, key: Any, entry: Any, index: int) -> Artifact:
             f"artifact is a file"
         )
     tags = entry.get("+tags") or []
-    if not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags):
+    if tags and (not isinstance(tags, list) or not all(isinstance(tag, str) for tag in tags)):
         raise CatalogError(f"{_where(file, name)}: '+tags' is a list of strings")
     dynamic_location = entry.get("+dynamic_location", False)
     if not isinstance(dynamic_location, bool):
@@ -200,7 +201,7 @@ def _mapping(entry: Mapping[str, Any], key: str, file: Path, name: str) -> dict[
     value = entry.get(key)
     if value is None:
         return {}
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise CatalogError(
             f"{_where(file, name)}: {key!r} is a mapping, not a {type(value).__name__}"
         )

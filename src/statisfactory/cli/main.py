@@ -90,8 +90,10 @@ def cli(state: CliState, path: str | None, verbose: bool, log_level: str | None)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line and return its exit status."""
-    state = CliState()
+    """Run the command line and return its exit status. Without ``argv``, the command is this
+    process's own (``sys.argv``: the ``statisfactory`` script, ``python -m statisfactory``),
+    and the process ends after it; a caller passing ``argv`` keeps its process as it was."""
+    state = CliState(ends_process=argv is None)
     try:
         result = cli.main(args=argv, prog_name="statisfactory", standalone_mode=False, obj=state)
         return result if isinstance(result, int) else 0

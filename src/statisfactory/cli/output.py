@@ -13,7 +13,8 @@ def print_table(
     title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]], *, terminal: bool
 ) -> None:
     """A table with a title; plain text (for pipes and logs) when not on a terminal."""
-    cells = [[_text(value) for value in row] for row in rows]
+    # A run's table has a row per craft: text, most cells already, is kept without a call.
+    cells = [[v if type(v) is str else _text(v) for v in row] for row in rows]
     if terminal:
         from rich.console import Console
         from rich.table import Table
@@ -30,10 +31,10 @@ def print_table(
     if not cells:
         click.echo("  (none)")
         return
-    widths = [max(len(str(c)) for c in column) for column in zip(columns, *cells, strict=True)]
+    widths = [max(map(len, column)) for column in zip(columns, *cells, strict=True)]
     lines = [
         "  "
-        + "  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip()
+        + "  ".join([value.ljust(width) for value, width in zip(row, widths, strict=True)]).rstrip()
         for row in (list(columns), *cells)
     ]
     click.echo("\n".join(lines))  # one write: a run's table has a row per craft

@@ -9,6 +9,7 @@ import click
 from statisfactory.cli.interrupts import interrupts_delivered
 from statisfactory.cli.output import print_table
 from statisfactory.cli.state import CliState
+from statisfactory.collector import collector_paused, frozen_until_exit
 from statisfactory.errors import CraftFailedError
 
 
@@ -111,16 +112,22 @@ def run(
     from statisfactory.cli.selection import chosen_pipeline
 
     overrides = [parse_param(text) for text in params]  # malformed → error before any loading
-    session = state.session()
-    chosen = chosen_pipeline(session, pipeline, crafts=crafts, from_=from_, to=to, tags=tags)
-    for warning in unreflected_overrides(overrides, chosen.crafts, session.catalog.variables):
-        click.echo(f"Warning: {warning}", err=True)
-    _ = chosen.plan  # solve now: a cycle or a duplicate producer is a project error (exit 2)
+    # Loading makes many objects and little garbage: the collector waits, then walks them once
+    # (when the process ends with this one run, it keeps them frozen after: see collector.py).
+    with collector_paused():
+        session = state.session()
+        chosen = chosen_pipeline(session, pipeline, crafts=crafts, from_=from_, to=to, tags=tags)
+        for warning in unreflected_overrides(overrides, chosen.crafts, session.catalog.variables):
+            click.echo(f"Warning: {warning}", err=True)
+        _ = chosen.plan  # solve now: a cycle or a duplicate producer is a project error (exit 2)
+        sweep = configuration is not None and _is_sweep(session, configuration)
+        if state.ends_process and not (sweep or dry_run):
+            frozen_until_exit()
     if workers is None:
         workers = session.settings.get("max_workers")
     if address is not None:
         runner, workers = _dask_runner(address, runner, workers), None
-    if configuration is not None and _is_sweep(session, configuration):
+    if configuration is not None and sweep:
         from statisfactory.cli.sweep import run_sweep
 
         run_sweep(
@@ -175,6 +182,8 @@ def run(
         _print_partial(monitor, f"Run of {label} failed: {error}", where)
         # Exit status 1; the report above already says what failed and what completed.
         raise CraftFailedError(str(error), craft=getattr(error, "craft", None)) from error
+    if state.ends_process:  # and so does what the run made: only its summary is left to do
+        frozen_until_exit()
     skipped = sum(1 for record in monitor.records if record.status == "skipped")
     print_table(
         f"Run of {label}: {len(monitor.records)} craft(s)"

@@ -50,6 +50,7 @@ class CliState:
 
     path: str | None = None
     verbose: bool = False
+    ends_process: bool = False  # the command is the process's own: it ends after it
     log_level: str | None = None  # --log-level: the threshold of every log line shown
     _session: Any = field(default=None, repr=False)
     _restore_streams: Callable[[], None] | None = field(default=None, repr=False)

@@ -94,18 +94,18 @@ class Craft(Hookable):
         self.resources: dict[str, float] = _checked_resources(resources, self.fqname)
         self.tags: tuple[str, ...] = _checked_tags(tags, self.fqname)
         self.signature: CraftSignature = read_signature(function, self.fqname)
-        self._parameter_names = self.signature.parameters
         signature = self.signature
-        # What the craft reads and gives, by name, in signature order.
-        self.requires: tuple[str, ...] = tuple(n for _, n in signature.artifacts) + tuple(
-            n for _, n, _ in signature.volatiles
+        self._parameter_names = signature.parameters
+        outputs = signature.outputs
+        # What the craft reads and gives, by name, in signature order. Lists, not generators:
+        # this runs for each of the thousands of crafts a large project's modules define.
+        self.requires: tuple[str, ...] = tuple(
+            [n for _, n in signature.artifacts] + [n for _, n, _ in signature.volatiles]
         )
-        self.produces: tuple[str, ...] = tuple(o.name for o in signature.outputs)
-        self.output_kinds: dict[str, str] = {o.name: o.kind for o in signature.outputs}
-        self.has_metrics = any(isinstance(o, Metrics) for o in signature.outputs)
-        self.saves: tuple[str, ...] = tuple(
-            o.name for o in signature.outputs if o.kind == "artifact"
-        )
+        self.produces: tuple[str, ...] = tuple([o.name for o in outputs])
+        self.output_kinds: dict[str, str] = {o.name: o.kind for o in outputs}
+        self.has_metrics = any([o.kind == "volatile" and isinstance(o, Metrics) for o in outputs])
+        self.saves: tuple[str, ...] = tuple([o.name for o in outputs if o.kind == "artifact"])
         # Whether the craft loads or saves artifacts, and so needs an active session.
         self.uses_catalog: bool = bool(signature.artifacts or self.saves)
 
@@ -344,6 +344,8 @@ def _checked_resources(resources: Mapping[str, float] | None, fqname: str) -> di
 
 
 def _checked_tags(tags: Any, fqname: str) -> tuple[str, ...]:
+    if type(tags) is tuple and not tags:  # the default
+        return ()
     if isinstance(tags, str) or not all(isinstance(tag, str) and tag for tag in tags):
         raise CraftError(
             f"@Craft(tags={tags!r}) on '{fqname}': tags are a list of non-empty strings, "

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from statisfactory.collector import collector_paused
 from statisfactory.errors import DefinitionError, UnknownPipelineError
 from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.pipeline import Pipeline
@@ -51,7 +52,13 @@ class PipelinesDefinitions(Mapping[str, Pipeline]):
     def __getitem__(self, name: str) -> Pipeline:
         if name not in self._definitions:
             raise UnknownPipelineError(unknown(name, "pipeline", self._definitions, "Defined"))
-        return self._build(name, ())
+        if name in self._built:
+            return self._built[name]
+        # Importing the crafts' modules builds thousands of crafts that make no cycles, and the
+        # collector's full passes over the growing heap would be most of that time (see
+        # collector.py); what a module leaves as cyclic garbage is collected after.
+        with collector_paused():
+            return self._build(name, ())
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._definitions)

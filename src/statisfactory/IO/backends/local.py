@@ -68,7 +68,10 @@ def atomic_write(
     ``before_replace(temporary)`` is called once the temporary is whole and synced, before the
     rename (the version store links it then).
     ``durable=False`` skips the fsyncs, for a file whose reader detects a torn one (a cache).
+    A large file is written back to the disk while it is written (see ``writeback``), so that
+    the fsync at the end waits for its tail only.
     """
+    from statisfactory.IO.backends.writeback import written_back
     from statisfactory.processes import this_process
 
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -78,8 +81,9 @@ def atomic_write(
     try:
         # Opened by its name, so that a writer may open it again by name (see empty_local_file).
         with open(temporary, "wb", opener=lambda *_: descriptor) as handle:
-            yield handle
-            handle.flush()
+            with written_back(descriptor) if durable else contextlib.nullcontext():
+                yield handle
+                handle.flush()
             if durable:
                 os.fsync(handle.fileno())
         os.chmod(temporary, _default_file_mode() if mode is None else mode)

@@ -7,9 +7,12 @@ import threading
 from pathlib import Path
 
 import pytest
+from catalog_files import make_catalog
 
+from statisfactory.hashing import file_digest
 from statisfactory.IO.backends import writeback
 from statisfactory.IO.backends.local import atomic_write
+from statisfactory.IO.versions import content_hash
 
 WAIT = 60.0  # seconds: a generous bound on what the background thread does at once
 
@@ -120,3 +123,52 @@ def test_a_forked_child_syncs_its_own_large_saves(tmp_path: Path, synced: list[i
     _, status = os.waitpid(child, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert (tmp_path / "child.bin").stat().st_size == writeback.STEP
+
+
+def test_a_large_versioned_save_is_hashed_while_its_fsync_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    catalog = make_catalog(
+        tmp_path, "- {name: blob, type: binary, versioned: true, extra: {path: blob.bin}}\n"
+    )
+    syncing, hashing = threading.Event(), threading.Event()
+    real_fsync = os.fsync
+
+    def fsync(descriptor: int) -> None:
+        if os.fstat(descriptor).st_size >= writeback.STEP:  # the temporary's own fsync
+            syncing.set()
+            assert hashing.wait(WAIT)  # the hash started before this fsync ended
+        real_fsync(descriptor)
+
+    def digest(path: Path | str) -> str:
+        hashing.set()
+        assert syncing.wait(WAIT)
+        return file_digest(path)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr("statisfactory.hashing.file_digest", digest)
+    payload = b"z" * writeback.STEP
+    catalog.save("blob", payload)
+    assert syncing.is_set() and hashing.is_set()
+    (version,) = catalog.versions("blob")
+    assert version.version.endswith(content_hash(file_digest(tmp_path / "blob.bin")))
+    assert catalog.load("blob") == payload
+
+
+def test_a_failed_fsync_fails_the_save_and_keeps_the_previous_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    target = tmp_path / "large.bin"
+    target.write_bytes(b"before")
+
+    def fsync(descriptor: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    digests: list[int] = []
+    saving = atomic_write(target, while_syncing=lambda path: digests.append(1))
+    with pytest.raises(OSError, match="Input/output"), saving as handle:
+        handle.write(b"x" * writeback.STEP)
+    assert digests == [1]
+    assert target.read_bytes() == b"before"
+    assert [p.name for p in tmp_path.iterdir()] == ["large.bin"]  # no temporary left

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 STEP = 16 * 1024 * 1024
@@ -108,3 +108,29 @@ def written_back(descriptor: int) -> Iterator[None]:
     finally:
         if syncer is _syncer:  # else a fork happened meanwhile: this child has no thread
             syncer.remove(descriptor)
+
+
+def fsync_while(descriptor: int, work: Callable[[], None] | None = None) -> None:
+    """fsync the file open at ``descriptor``; ``work()`` (reading the file: hashing it) runs
+    meanwhile when the file is large, the fsync in another thread (both release the GIL)."""
+    if work is None or os.fstat(descriptor).st_size < STEP:  # a thread costs more than it saves
+        if work is not None:
+            work()
+        os.fsync(descriptor)
+        return
+    failures: list[BaseException] = []
+
+    def sync() -> None:
+        try:
+            os.fsync(descriptor)
+        except BaseException as error:  # raised in the caller's thread below
+            failures.append(error)
+
+    syncing = threading.Thread(target=sync, name="statisfactory-fsync", daemon=True)
+    syncing.start()
+    try:
+        work()
+    finally:
+        syncing.join()
+    if failures:
+        raise failures[0]

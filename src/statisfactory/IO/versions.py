@@ -196,30 +196,28 @@ class LocalVersions(VersionStore):
 
     @contextmanager
     def open_write(self, fragment: ParseResult, **kwargs: Any) -> Iterator[BinaryIO]:
-        from statisfactory.hashing import note_digest
+        from statisfactory.hashing import file_digest, note_digest
         from statisfactory.IO.backends.local import atomic_write
 
         target = self.backend.path(fragment)
-        digests: list[str] = []
+        digests: list[str] = []  # of the whole temporary, hashed while it is being synced
         with atomic_write(
-            target, before_replace=lambda temporary: digests.append(self._keep(temporary, target))
+            target,
+            while_syncing=lambda temporary: digests.append(file_digest(temporary)),
+            before_replace=lambda temporary: self._keep(temporary, target, digests[0]),
         ) as handle:
             yield handle
         if digests:  # the run history's fingerprint of the save reuses it
             note_digest(target, digests[0])
 
-    def _keep(self, temporary: Path, target: Path) -> str:
-        """Store the saved bytes (fsynced in ``temporary``) as a version, unless stored already;
-        their digest."""
-        from statisfactory.hashing import file_digest
-
-        digest = file_digest(temporary)
+    def _keep(self, temporary: Path, target: Path, digest: str) -> None:
+        """Store the saved bytes (fsynced in ``temporary``, of ``digest``) as a version, unless
+        stored already."""
         folder = self.folder(target)
         if self._by_hash(folder, content_hash(digest)) is not None:
-            return digest
+            return
         folder.mkdir(parents=True, exist_ok=True)
         link_or_copy(temporary, folder / f"{new_version_id(digest)}{target.suffix}")
-        return digest
 
     def _names(self, folder: Path) -> list[tuple[str, str]]:
         try:

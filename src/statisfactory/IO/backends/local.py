@@ -60,15 +60,20 @@ def atomic_write(
     *,
     mode: int | None = None,
     before_replace: Callable[[Path], None] | None = None,
+    while_syncing: Callable[[Path], None] | None = None,
     durable: bool = True,
 ) -> Iterator[BinaryIO]:
     """Write ``target`` through a temporary sibling file renamed over it on success.
 
     The file gets ``mode``, by default the one ``open()`` would give (0o666 minus the umask).
     ``before_replace(temporary)`` is called once the temporary is whole and synced, before the
-    rename (the version store links it then).
+    rename (the version store links it then); ``while_syncing(temporary)`` before it, once
+    the temporary is whole, while its fsync runs (the version store hashes it then).
     ``durable=False`` skips the fsyncs, for a file whose reader detects a torn one (a cache).
+    A large file is written back to the disk while it is written (see ``writeback``), so that
+    the fsync at the end waits for its tail only.
     """
+    from statisfactory.IO.backends.writeback import fsync_while, written_back
     from statisfactory.processes import this_process
 
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -78,10 +83,14 @@ def atomic_write(
     try:
         # Opened by its name, so that a writer may open it again by name (see empty_local_file).
         with open(temporary, "wb", opener=lambda *_: descriptor) as handle:
-            yield handle
-            handle.flush()
+            with written_back(descriptor) if durable else contextlib.nullcontext():
+                yield handle
+                handle.flush()
+            work = (lambda: while_syncing(Path(temporary))) if while_syncing else None
             if durable:
-                os.fsync(handle.fileno())
+                fsync_while(descriptor, work)
+            elif work is not None:
+                work()
         os.chmod(temporary, _default_file_mode() if mode is None else mode)
         if before_replace is not None:
             before_replace(Path(temporary))

@@ -3,12 +3,26 @@ of as their rows are built (a large run's records and rows are never all in memo
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
-from statisfactory.history.recorder import _craft_rows, _flat, _flat_params
+import pytest
+
+from statisfactory.history.recorder import (
+    _craft_rows,
+    _entries,
+    _entries_json,
+    _flat,
+    _flat_params,
+)
+from statisfactory.history.schema import TABLES
+from statisfactory.history.store import to_json
 from statisfactory.secrets import Secrets
+
+EXECUTION = [name for name, _ in TABLES["executions"]]
+STATE = [name for name, _ in TABLES["craft_state"]]
 
 
 def record(position: int, token: str) -> tuple:
@@ -28,7 +42,7 @@ def record(position: int, token: str) -> tuple:
         0.5,
         "",
         True,
-        "{}",
+        {"lab.py::step": "abc"},
     )
 
 
@@ -37,13 +51,50 @@ def test_rows_follow_the_records_and_the_records_are_emptied() -> None:
     records = [record(i, "hunter2") for i in range(3)]
     executions, states = _craft_rows("run", records, secrets)
     assert records == []
-    assert [row["position"] for row in executions] == [0, 1, 2]
-    assert [row["craft"] for row in states] == ["lab.step_0", "lab.step_1", "lab.step_2"]
-    first = executions[0]
+    rows = [dict(zip(EXECUTION, row, strict=True)) for row in executions]
+    kept = [dict(zip(STATE, row, strict=True)) for row in states]
+    assert [row["position"] for row in rows] == [0, 1, 2]
+    assert [row["craft"] for row in kept] == ["lab.step_0", "lab.step_1", "lab.step_2"]
     assert "hunter2" not in repr(executions) + repr(states)
-    assert first["inputs"]["source"]["kind"] == "artifact"
-    assert first["outputs"] == {"v": {"kind": "volatile", "fingerprint": None}}
-    assert states[0]["inputs"] == {"source": "f"}
+    first = rows[0]
+    assert json.loads(first["inputs"])["source"]["kind"] == "artifact"
+    assert json.loads(first["outputs"]) == {"v": {"kind": "volatile", "fingerprint": None}}
+    assert json.loads(first["params"]) == {"token": "***"}
+    assert json.loads(kept[0]["inputs"]) == {"source": "f"}
+    assert kept[0]["params"] == first["params"]
+    assert json.loads(kept[0]["code_parts"]) == {"lab.py::step": "abc"}
+    assert kept[0]["recorded"] == 1.5
+
+
+def test_locations_are_stored_as_the_store_keeps_them() -> None:
+    (row,), _ = _craft_rows("run", [record(0, "t")], Secrets(), lambda text: text.upper())
+    inputs = json.loads(dict(zip(EXECUTION, row, strict=True))["inputs"])
+    assert inputs["source"]["location"] == "S3://B/T/X"
+
+
+ENTRIES = [
+    {},
+    {"v": {"kind": "volatile", "fingerprint": None}},
+    {"v": {"kind": "volatile", "fingerprint": "d" * 64, "producer": "lab.step"}},
+    {"v": {"kind": "volatile", "fingerprint": "default"}, "w": {"kind": "volatile"}},
+    {'é "x"': {"kind": "artifact", "location": "/tmp/ü/a b", "fingerprint": "f"}},
+    {"a": {"kind": "artifact", "location": "", "fingerprint": None, "problem": "missing"}},
+    {"a": {"kind": "artifact", "location": "s3://u:pw@b/k?token=abc", "fingerprint": "f"}},
+    {"n": {"kind": "artifact", "location": "x", "fingerprint": 3}},  # not text: the slow way
+    {1: {"kind": "volatile", "fingerprint": "f"}},
+]
+
+
+@pytest.mark.parametrize("entries", ENTRIES)
+def test_entries_are_written_as_the_json_encoder_writes_them(entries: dict) -> None:
+    """The JSON written directly is the encoder's text of the entries as mappings, masked."""
+    secrets = Secrets(["hunter2", "abc"])
+    flat = _flat(entries)
+    text, fingerprints = _entries_json(flat, secrets.mask, str.upper)
+    as_mappings = _entries(flat, secrets.mask, str.upper)
+    assert text == to_json(as_mappings)
+    assert fingerprints == to_json({n: e.get("fingerprint") for n, e in as_mappings.items()})
+    assert "pw@" not in text and "abc" not in text
 
 
 RUN_OUTSIDE_GIT = """

@@ -11,6 +11,8 @@ import sys
 import pytest
 
 from statisfactory.history.recorder import (
+    BATCH_RECORDS,
+    RunRecorder,
     _craft_rows,
     _entries,
     _entries_json,
@@ -95,6 +97,53 @@ def test_entries_are_written_as_the_json_encoder_writes_them(entries: dict) -> N
     assert text == to_json(as_mappings)
     assert fingerprints == to_json({n: e.get("fingerprint") for n, e in as_mappings.items()})
     assert "pw@" not in text and "abc" not in text
+
+
+class Batches:
+    """A store that builds the rows of each batch of craft records it is handed."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[tuple]] = []
+
+    def add_crafts(self, rows) -> None:
+        self.batches.append(rows(str)[0])
+
+
+def test_records_go_to_the_store_a_batch_at_a_time() -> None:
+    """A run of many quick crafts hands its records over every BATCH_RECORDS crafts, not all
+    at its end: the writer builds rows while the run goes on, and few are held at once."""
+    store = Batches()
+    recorder = RunRecorder(
+        store,  # type: ignore[arg-type]
+        None,
+        run_id="run",
+        pipeline="p",
+        configuration=None,
+        params={},
+        incremental=False,
+        producers={},
+        fingerprints=None,
+    )
+    for position in range(2 * BATCH_RECORDS + 5):
+        recorder.execution(
+            position=position,
+            craft=f"lab.step_{position}",
+            status="ran",
+            reason="",
+            code_fp="code",
+            state_key="key",
+            params={},
+            inputs={},
+            outputs={"v": {"kind": "volatile", "fingerprint": "f"}},
+            started=1.0,
+            duration=0.5,
+        )
+    assert [len(batch) for batch in store.batches] == [BATCH_RECORDS, BATCH_RECORDS]
+    recorder._send_crafts()  # as the run's end does
+    assert [len(batch) for batch in store.batches] == [BATCH_RECORDS, BATCH_RECORDS, 5]
+    assert [row[1] for batch in store.batches for row in batch] == list(
+        range(2 * BATCH_RECORDS + 5)
+    )
 
 
 RUN_OUTSIDE_GIT = """

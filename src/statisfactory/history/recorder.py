@@ -133,17 +133,24 @@ class RunRecorder:
         tracking at once, so that a run of many crafts does not make it scan the whole heap;
         rows are built by the writer, a batch at a time (:data:`BATCH_RECORDS`).
         """
-        record: tuple[Any, ...] = (
-            position,
-            craft,
-            status,
-            reason,
-            code_fp,
-            state_key,
-            _flat_params(params),
+        self._executions.append(
+            (
+                position,
+                craft,
+                status,
+                reason,
+                code_fp,
+                state_key,
+                _flat_params(params) if params else (),
+                _flat(inputs),
+                _flat(outputs),
+                started,
+                duration,
+                error,
+                keep_state,
+                code_parts,
+            )
         )
-        record += (_flat(inputs), _flat(outputs), started, duration, error, keep_state, code_parts)
-        self._executions.append(record)
         if (
             len(self._executions) >= BATCH_RECORDS
             or time.monotonic() - self._batch_started >= BATCH_SECONDS

@@ -154,9 +154,12 @@ class HistoryStoreLike(DigestStore, Protocol):
         ...
 
     def add_crafts(
-        self, rows: Callable[[], tuple[Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]]]]
+        self,
+        rows: Callable[
+            [Callable[[str], str]], tuple[Sequence[tuple[Any, ...]], Sequence[tuple[Any, ...]]]
+        ],
     ) -> None:
-        """Record craft executions and states; ``rows()`` is called by the writer."""
+        """Record craft executions and states; ``rows(stored)`` is called by the writer."""
         ...
 
     def add_write(self, row: Mapping[str, Any]) -> None:

@@ -3,12 +3,28 @@ of as their rows are built (a large run's records and rows are never all in memo
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
-from statisfactory.history.recorder import _craft_rows, _flat, _flat_params
+import pytest
+
+from statisfactory.history.recorder import (
+    BATCH_RECORDS,
+    RunRecorder,
+    _craft_rows,
+    _entries,
+    _entries_json,
+    _flat,
+    _flat_params,
+)
+from statisfactory.history.schema import TABLES
+from statisfactory.history.store import to_json
 from statisfactory.secrets import Secrets
+
+EXECUTION = [name for name, _ in TABLES["executions"]]
+STATE = [name for name, _ in TABLES["craft_state"]]
 
 
 def record(position: int, token: str) -> tuple:
@@ -28,7 +44,7 @@ def record(position: int, token: str) -> tuple:
         0.5,
         "",
         True,
-        "{}",
+        {"lab.py::step": "abc"},
     )
 
 
@@ -37,13 +53,97 @@ def test_rows_follow_the_records_and_the_records_are_emptied() -> None:
     records = [record(i, "hunter2") for i in range(3)]
     executions, states = _craft_rows("run", records, secrets)
     assert records == []
-    assert [row["position"] for row in executions] == [0, 1, 2]
-    assert [row["craft"] for row in states] == ["lab.step_0", "lab.step_1", "lab.step_2"]
-    first = executions[0]
+    rows = [dict(zip(EXECUTION, row, strict=True)) for row in executions]
+    kept = [dict(zip(STATE, row, strict=True)) for row in states]
+    assert [row["position"] for row in rows] == [0, 1, 2]
+    assert [row["craft"] for row in kept] == ["lab.step_0", "lab.step_1", "lab.step_2"]
     assert "hunter2" not in repr(executions) + repr(states)
-    assert first["inputs"]["source"]["kind"] == "artifact"
-    assert first["outputs"] == {"v": {"kind": "volatile", "fingerprint": None}}
-    assert states[0]["inputs"] == {"source": "f"}
+    first = rows[0]
+    assert json.loads(first["inputs"])["source"]["kind"] == "artifact"
+    assert json.loads(first["outputs"]) == {"v": {"kind": "volatile", "fingerprint": None}}
+    assert json.loads(first["params"]) == {"token": "***"}
+    assert json.loads(kept[0]["inputs"]) == {"source": "f"}
+    assert kept[0]["params"] == first["params"]
+    assert json.loads(kept[0]["code_parts"]) == {"lab.py::step": "abc"}
+    assert kept[0]["recorded"] == 1.5
+
+
+def test_locations_are_stored_as_the_store_keeps_them() -> None:
+    (row,), _ = _craft_rows("run", [record(0, "t")], Secrets(), lambda text: text.upper())
+    inputs = json.loads(dict(zip(EXECUTION, row, strict=True))["inputs"])
+    assert inputs["source"]["location"] == "S3://B/T/X"
+
+
+ENTRIES = [
+    {},
+    {"v": {"kind": "volatile", "fingerprint": None}},
+    {"v": {"kind": "volatile", "fingerprint": "d" * 64, "producer": "lab.step"}},
+    {"v": {"kind": "volatile", "fingerprint": "default"}, "w": {"kind": "volatile"}},
+    {'é "x"': {"kind": "artifact", "location": "/tmp/ü/a b", "fingerprint": "f"}},
+    {"a": {"kind": "artifact", "location": "", "fingerprint": None, "problem": "missing"}},
+    {"a": {"kind": "artifact", "location": "s3://u:pw@b/k?token=abc", "fingerprint": "f"}},
+    {"n": {"kind": "artifact", "location": "x", "fingerprint": 3}},  # not text: the slow way
+    {1: {"kind": "volatile", "fingerprint": "f"}},
+]
+
+
+@pytest.mark.parametrize("entries", ENTRIES)
+def test_entries_are_written_as_the_json_encoder_writes_them(entries: dict) -> None:
+    """The JSON written directly is the encoder's text of the entries as mappings, masked."""
+    secrets = Secrets(["hunter2", "abc"])
+    flat = _flat(entries)
+    text, fingerprints = _entries_json(flat, secrets.mask, str.upper)
+    as_mappings = _entries(flat, secrets.mask, str.upper)
+    assert text == to_json(as_mappings)
+    assert fingerprints == to_json({n: e.get("fingerprint") for n, e in as_mappings.items()})
+    assert "pw@" not in text and "abc" not in text
+
+
+class Batches:
+    """A store that builds the rows of each batch of craft records it is handed."""
+
+    def __init__(self) -> None:
+        self.batches: list[list[tuple]] = []
+
+    def add_crafts(self, rows) -> None:
+        self.batches.append(rows(str)[0])
+
+
+def test_records_go_to_the_store_a_batch_at_a_time() -> None:
+    """A run of many quick crafts hands its records over every BATCH_RECORDS crafts, not all
+    at its end: the writer builds rows while the run goes on, and few are held at once."""
+    store = Batches()
+    recorder = RunRecorder(
+        store,  # type: ignore[arg-type]
+        None,
+        run_id="run",
+        pipeline="p",
+        configuration=None,
+        params={},
+        incremental=False,
+        producers={},
+        fingerprints=None,
+    )
+    for position in range(2 * BATCH_RECORDS + 5):
+        recorder.execution(
+            position=position,
+            craft=f"lab.step_{position}",
+            status="ran",
+            reason="",
+            code_fp="code",
+            state_key="key",
+            params={},
+            inputs={},
+            outputs={"v": {"kind": "volatile", "fingerprint": "f"}},
+            started=1.0,
+            duration=0.5,
+        )
+    assert [len(batch) for batch in store.batches] == [BATCH_RECORDS, BATCH_RECORDS]
+    recorder._send_crafts()  # as the run's end does
+    assert [len(batch) for batch in store.batches] == [BATCH_RECORDS, BATCH_RECORDS, 5]
+    assert [row[1] for batch in store.batches for row in batch] == list(
+        range(2 * BATCH_RECORDS + 5)
+    )
 
 
 RUN_OUTSIDE_GIT = """

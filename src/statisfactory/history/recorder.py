@@ -2,8 +2,9 @@
 
 Records are written by the store's background thread; the run does not wait for them (a later
 read of the store, an incremental run or the end of the process waits). Craft executions are
-handed to the store in batches, at most once a second and when the run ends, so that a run of
-many small crafts costs one transaction rather than one per craft.
+handed to the store in batches, at most once a second or a thousand records and when the run
+ends, so that a run of many small crafts costs a transaction per batch rather than one per
+craft; the writer turns them into row tuples with their JSON text written directly.
 
 The run's history plugin (:class:`statisfactory.history.recording.RunHistory`) feeds it: writes
 seen by the ``after_artifact_save`` hook, in the thread that saved, and the outputs of crafts run
@@ -21,11 +22,13 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from json.encoder import encode_basestring_ascii as quoted  # the encoder's own quoting
 from typing import Any
 
 from statisfactory.collector import heap_frozen
 from statisfactory.history.fingerprints import ArtifactFingerprints, Stored
+from statisfactory.history.store import to_json
 from statisfactory.logger import get_logger
 from statisfactory.processes import this_process
 from statisfactory.protocols import HistoryStoreLike
@@ -33,6 +36,9 @@ from statisfactory.secrets import Secrets, of_session
 
 _logger = get_logger("history")
 BATCH_SECONDS = 1.0  # how long craft records wait in the run before going to the store
+# and how many at most: the writer builds their rows while the run goes on, and the records
+# and rows held at once stay few
+BATCH_RECORDS = 1000
 
 
 class RunRecorder:
@@ -116,29 +122,39 @@ class RunRecorder:
         duration: float,
         error: str = "",
         keep_state: bool = False,
-        code_parts: str = "",
+        code_parts: Mapping[str, str] | None = None,
     ) -> None:
         """Record a craft execution; with ``keep_state`` also the craft's state (its last
         successful execution with these parameters, see ``craft_state``), with ``code_parts``
-        (the JSON of what its code fingerprint covers, for ``--explain``).
+        (what its code fingerprint covers, for ``--explain``; encoded by the writer).
 
         ``inputs`` and ``outputs`` map names to their fields (see ``_ENTRY_FIELDS``). The
         record is kept as flat tuples of plain values, which the garbage collector stops
         tracking at once, so that a run of many crafts does not make it scan the whole heap;
-        rows are built by the writer.
+        rows are built by the writer, a batch at a time (:data:`BATCH_RECORDS`).
         """
-        record: tuple[Any, ...] = (
-            position,
-            craft,
-            status,
-            reason,
-            code_fp,
-            state_key,
-            _flat_params(params),
+        self._executions.append(
+            (
+                position,
+                craft,
+                status,
+                reason,
+                code_fp,
+                state_key,
+                _flat_params(params) if params else (),
+                _flat(inputs),
+                _flat(outputs),
+                started,
+                duration,
+                error,
+                keep_state,
+                code_parts,
+            )
         )
-        record += (_flat(inputs), _flat(outputs), started, duration, error, keep_state, code_parts)
-        self._executions.append(record)
-        if time.monotonic() - self._batch_started >= BATCH_SECONDS:
+        if (
+            len(self._executions) >= BATCH_RECORDS
+            or time.monotonic() - self._batch_started >= BATCH_SECONDS
+        ):
             self._send_crafts()
 
     def _send_crafts(self) -> None:
@@ -146,7 +162,7 @@ class RunRecorder:
         self._executions = []
         self._batch_started = time.monotonic()
         if records:
-            self.store.add_crafts(lambda: _craft_rows(run_id, records, secrets))
+            self.store.add_crafts(lambda stored: _craft_rows(run_id, records, secrets, stored))
 
     # --- writes -------------------------------------------------------------------------------
     def on_save(
@@ -212,59 +228,63 @@ class RunRecorder:
         return self.secrets.redact({k: context[k] for k in sorted(variables) if k in context})
 
 
-_EXECUTION_FIELDS = (
-    "position",
-    "craft",
-    "status",
-    "reason",
-    "code_fp",
-    "state_key",
-    "params",
-    "inputs",
-    "outputs",
-    "started",
-    "duration",
-    "error",
-)
-
-
 def _craft_rows(
-    run_id: str, records: list[tuple], secrets: Secrets
-) -> tuple[list[dict], list[dict]]:
-    """The ``executions`` and ``craft_state`` rows of execution records, secrets masked.
+    run_id: str, records: list[tuple], secrets: Secrets, stored: Callable[[str], str] = str
+) -> tuple[list[tuple], list[tuple]]:
+    """The ``executions`` and ``craft_state`` rows of execution records, as tuples in the
+    order of their tables' columns (:data:`~statisfactory.history.schema.TABLES`), their JSON
+    columns encoded, secrets masked and locations as the store keeps them (``stored``).
 
     ``records`` is emptied as its rows are built: a run's records and their rows are never
     all in memory at once."""
     with heap_frozen():  # many rows, no cycles: the collector leaves the rest of the heap
-        return _rows_of(run_id, records, secrets)
+        return _rows_of(run_id, records, secrets, stored)
 
 
-def _rows_of(run_id: str, records: list[tuple], secrets: Secrets) -> tuple[list[dict], list[dict]]:
+def _rows_of(
+    run_id: str, records: list[tuple], secrets: Secrets, stored: Callable[[str], str]
+) -> tuple[list[tuple], list[tuple]]:
     executions, states = [], []
+    mask = secrets.mask
     records.reverse()  # taken from the end, in the order they were recorded
     while records:
-        *values, keep_state, code_parts = records.pop()
-        row = dict(zip(_EXECUTION_FIELDS, values, strict=True))
-        row["run_id"] = run_id
-        params = dict(zip(row["params"][::2], row["params"][1::2], strict=True))
-        row["params"], row["error"] = secrets.redact(params), secrets.mask(row["error"])
-        row["reason"] = secrets.mask(row["reason"]) if row["reason"] else row["reason"]
-        row["inputs"] = _entries(row["inputs"], secrets)
-        row["outputs"] = _entries(row["outputs"], secrets)
-        executions.append(row)
+        (position, craft, status, reason, code_fp, state_key, params, inputs, outputs) = (
+            record := records.pop()
+        )[:9]
+        started, duration, error, keep_state, code_parts = record[9:]
+        params_json = _params_json(params, secrets)  # encoded once, for both rows
+        inputs_json, input_fingerprints = _entries_json(inputs, mask, stored)
+        outputs_json, output_fingerprints = _entries_json(outputs, mask, stored)
+        executions.append(
+            (
+                run_id,
+                position,
+                craft,
+                status,
+                mask(reason) if reason else reason,
+                code_fp,
+                state_key,
+                params_json,
+                inputs_json,
+                outputs_json,
+                started,
+                duration,
+                mask(error) if error else error,
+            )
+        )
         if keep_state:
             states.append(
-                {
-                    "craft": row["craft"],
-                    "state_key": row["state_key"],
-                    "run_id": run_id,
-                    "code_fp": row["code_fp"],
-                    "params": row["params"],
-                    "inputs": {n: i.get("fingerprint") for n, i in row["inputs"].items()},
-                    "outputs": {n: o.get("fingerprint") for n, o in row["outputs"].items()},
-                    "recorded": row["started"] + row["duration"],
-                    "code_parts": code_parts,
-                }
+                (
+                    craft,
+                    state_key,
+                    run_id,
+                    code_fp,
+                    params_json,
+                    input_fingerprints,
+                    output_fingerprints,
+                    started + duration,
+                    "" if code_parts is None else to_json(code_parts),
+                )
             )
     return executions, states
 
@@ -273,6 +293,9 @@ _ENTRY_FIELDS = ("kind", "location", "fingerprint", "producer", "problem")
 _TEXT_FIELDS = ("location", "problem")  # what may repeat a secret (not the digests)
 _ABSENT = ...  # a field an entry does not have (None is a value: "no fingerprint")
 _ABSENTS = (_ABSENT,) * len(_ENTRY_FIELDS)
+_STEP = len(_ENTRY_FIELDS) + 1
+_FINGERPRINT = 1 + _ENTRY_FIELDS.index("fingerprint")
+_KEYS = tuple(f"{quoted(field)}: " for field in _ENTRY_FIELDS)  # as the JSON encoder writes
 
 
 def _flat_params(params: Mapping[str, Any]) -> tuple:
@@ -288,16 +311,72 @@ def _flat(entries: Mapping[str, Mapping[str, Any]]) -> tuple:
     return tuple(flat)
 
 
-def _entries(flat: tuple, secrets: Secrets) -> dict[str, dict[str, Any]]:
-    step = len(_ENTRY_FIELDS) + 1
-    return {
-        flat[start]: {
-            field: secrets.mask(value) if field in _TEXT_FIELDS and value else value
-            for field, value in zip(_ENTRY_FIELDS, flat[start + 1 : start + step], strict=True)
-            if value is not _ABSENT
-        }
-        for start in range(0, len(flat), step)
-    }
+def _params_json(flat: tuple, secrets: Secrets) -> str:
+    """The JSON of flat parameters (see ``_flat_params``), secrets masked."""
+    if not flat:
+        return "{}"
+    return to_json(secrets.redact(dict(zip(flat[::2], flat[1::2], strict=True))))
+
+
+def _entries_json(
+    flat: tuple, mask: Callable[[str], str], stored: Callable[[str], str]
+) -> tuple[str, str]:
+    """The JSON of flat entries (see ``_flat``), text fields masked and locations as stored,
+    and the JSON of their fingerprints by name; the same text as :func:`to_json` gives of
+    the entries as mappings (:func:`_entries`), written directly for entries of text and
+    ``None`` (every entry a run records), through the mappings for any other."""
+    if not flat:
+        return "{}", "{}"
+    entries, fingerprints = [], []
+    for start in range(0, len(flat), _STEP):
+        name, fields = flat[start], []
+        if type(name) is not str:
+            return _entries_json_of_mappings(flat, mask, stored)
+        values = flat[start + 1 : start + _STEP]
+        for key, field, value in zip(_KEYS, _ENTRY_FIELDS, values, strict=True):
+            if value is None:
+                fields.append(key + "null")
+            elif type(value) is str:
+                if value and field in _TEXT_FIELDS:
+                    value = mask(value) if field != "location" else stored(mask(value))
+                fields.append(key + quoted(value))
+            elif value is not _ABSENT:
+                return _entries_json_of_mappings(flat, mask, stored)
+        name = quoted(name)
+        entries.append(f"{name}: {{{', '.join(fields)}}}")
+        fingerprint = flat[start + _FINGERPRINT]  # text or None: the loop checked it
+        fingerprints.append(
+            f"{name}: null"
+            if fingerprint is None or fingerprint is _ABSENT
+            else f"{name}: {quoted(fingerprint)}"
+        )
+    return "{" + ", ".join(entries) + "}", "{" + ", ".join(fingerprints) + "}"
+
+
+def _entries_json_of_mappings(
+    flat: tuple, mask: Callable[[str], str], stored: Callable[[str], str]
+) -> tuple[str, str]:
+    entries = _entries(flat, mask, stored)
+    return to_json(entries), to_json({n: e.get("fingerprint") for n, e in entries.items()})
+
+
+def _entries(
+    flat: tuple, mask: Callable[[str], str], stored: Callable[[str], str] = str
+) -> dict[str, dict[str, Any]]:
+    """Flat entries as mappings, text fields masked and locations as stored."""
+    entries = {}
+    for start in range(0, len(flat), _STEP):
+        fields = {}
+        for field, value in zip(_ENTRY_FIELDS, flat[start + 1 : start + _STEP], strict=True):
+            if value is _ABSENT:
+                continue
+            if field in _TEXT_FIELDS and value:
+                value = mask(value)
+                if field == "location" and isinstance(value, str):
+                    value = stored(value)
+            fields[field] = value
+        entries[flat[start]] = fields
+    return entries
 
 
 def running_process() -> dict[str, Any]:

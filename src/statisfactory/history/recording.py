@@ -8,7 +8,6 @@ it finishes, fails or is skipped. It is also what the incremental skip policy co
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -320,7 +319,7 @@ class RunHistory:
             duration=now - started if status != SKIPPED else 0.0,
             error=error,
             keep_state=keep_state,
-            code_parts=json.dumps(facts.code.parts) if keep_state else "",
+            code_parts=facts.code.parts if keep_state else None,
         )
 
 

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from statisfactory.history.schema import TABLES, missing_columns, sqlalchemy_metadata
+from statisfactory.history.store import Rows
 
 if TYPE_CHECKING:
     from statisfactory.history.store import Operation
@@ -77,6 +78,8 @@ class SqlAlchemyDriver:
             for sql, params in operations:  # a list of parameters runs as an executemany
                 if isinstance(params, Mapping):
                     connection.execute(self._text(sql), dict(params))
+                elif isinstance(params, Rows):
+                    connection.execute(self._text(sql), params.mappings())
                 else:
                     connection.execute(self._text(sql), list(params))
 

@@ -8,7 +8,9 @@ retry later rather than hold up the run. A file that is not a database, or a dam
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from statisfactory.history.schema import SCHEMA_VERSION, TABLES, missing_columns, sqlite_ddl
+from statisfactory.history.store import Rows
 from statisfactory.logger import get_logger
 
 if TYPE_CHECKING:
@@ -128,6 +131,8 @@ class SqliteDriver:
         for sql, params in operations:
             if isinstance(params, Mapping):
                 connection.execute(sql, params)
+            elif isinstance(params, Rows):  # bound by position: no mapping per row
+                connection.executemany(_positional(sql, params.columns), params.values)
             else:
                 connection.executemany(sql, params)
         connection.execute("COMMIT")
@@ -197,6 +202,17 @@ class SqliteDriver:
                 aside,
             )
             self._create()
+
+
+_MARK = re.compile(r":(\w+)")
+
+
+@functools.cache
+def _positional(sql: str, columns: tuple[str, ...]) -> str:
+    """``sql`` with its ``:name`` marks as ``?``; they must name ``columns``, in order."""
+    if tuple(_MARK.findall(sql)) != columns:
+        raise ValueError(f"the marks of {sql!r} are not {columns}")
+    return _MARK.sub("?", sql)
 
 
 def is_busy(error: Exception) -> bool:

@@ -43,8 +43,27 @@ RETRY_SECONDS, MAX_RETRY_SECONDS = 0.1, 0.5
 READ_AGAIN_SECONDS = 5.0  # a store found busy, once out of patience, is read again this often
 BATCH = 500  # operations written in one transaction at most
 
-# SQL text and its parameters: one mapping, or a list of them (one execution each).
-Operation = tuple[str, Mapping[str, Any] | Sequence[Mapping[str, Any]]]
+
+class Rows:
+    """Parameters of one statement run once per row, as tuples in ``columns`` order (the
+    order of the statement's ``:name`` marks): a driver binding by position takes them as
+    they are, another as mappings (:meth:`mappings`)."""
+
+    __slots__ = ("columns", "values")
+
+    def __init__(self, columns: Sequence[str], values: Sequence[tuple]) -> None:
+        self.columns = tuple(columns)
+        self.values = values
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def mappings(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.values]
+
+
+# SQL text and its parameters: one mapping, or a list of them or Rows (one execution each).
+Operation = tuple[str, Mapping[str, Any] | Sequence[Mapping[str, Any]] | Rows]
 
 
 class Driver(Protocol):
@@ -392,26 +411,29 @@ class HistoryStore:
         """Record an artifact write (encoded by the writer: ``row`` must not change after)."""
         self.submit(lambda: [_insert("writes", _encoded(self._relative(row)))])
 
-    def add_crafts(self, rows: Callable[[], tuple[Sequence[Mapping], Sequence[Mapping]]]) -> None:
+    def add_crafts(
+        self, rows: Callable[[Callable[[str], str]], tuple[Sequence[tuple], Sequence[tuple]]]
+    ) -> None:
         """Record craft executions and replace the states of ``(craft, state_key)``, in one
-        transaction; ``rows()``, called by the writer, gives ``(executions, states)``."""
+        transaction; ``rows(stored)``, called by the writer with the translation of a location
+        to its stored form, gives ``(executions, states)``: tuples in the order of the tables'
+        columns, their JSON columns encoded, their locations translated."""
 
         def build() -> list[Operation]:
-            executions, states = rows()
+            executions, states = rows(self.locations.stored)
             operations = []
             if executions:
-                executions = [_encoded(self._relative(row)) for row in executions]
-                operations.append(_insert("executions", *executions))
-            latest = {(row["craft"], row["state_key"]): row for row in states}  # last one wins
+                operations.append(_insert_rows("executions", executions))
+            latest = {row[:2]: row for row in states}  # (craft, state_key): the last one wins
             if latest:
-                keys = [{"craft": craft, "state_key": key} for craft, key in latest]
+                keys = Rows(("craft", "state_key"), list(latest))
                 operations.append(
                     (
                         "DELETE FROM craft_state WHERE craft = :craft AND state_key = :state_key",
                         keys,
                     )
                 )
-                operations.append(_insert("craft_state", *map(_encoded, latest.values())))
+                operations.append(_insert_rows("craft_state", list(latest.values())))
             return operations
 
         self.submit(build)
@@ -886,7 +908,7 @@ def _checked(run: dict[str, Any]) -> dict[str, Any]:
 _JSON_COLUMNS = ("params", "inputs", "outputs", "context")
 
 
-_to_json = json.JSONEncoder(default=str).encode  # built once: rows are many
+to_json = json.JSONEncoder(default=str).encode  # the JSON columns' text; built once
 
 
 def _insert(table: str, row: Mapping[str, Any], *more: Mapping[str, Any]) -> Operation:
@@ -897,8 +919,15 @@ def _insert(table: str, row: Mapping[str, Any], *more: Mapping[str, Any]) -> Ope
     return f"INSERT INTO {table} ({columns}) VALUES ({marks})", params
 
 
+def _insert_rows(table: str, rows: Sequence[tuple]) -> Operation:
+    """The INSERT of ``rows``: tuples of every column of ``table``, in the schema's order."""
+    columns = [name for name, _ in TABLES[table]]
+    marks = ", ".join(f":{column}" for column in columns)
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", Rows(columns, rows)
+
+
 def _encoded(row: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: _to_json(value) if key in _JSON_COLUMNS else value for key, value in row.items()}
+    return {key: to_json(value) if key in _JSON_COLUMNS else value for key, value in row.items()}
 
 
 _from_json = json.JSONDecoder().decode  # built once: rows are many

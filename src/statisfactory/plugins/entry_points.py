@@ -27,6 +27,7 @@ import os
 import re
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -110,18 +111,7 @@ def _declaring() -> list[Distribution]:
         if os.path.isfile(entry):  # a zip file: rare, left to importlib.metadata
             found += _zipped(entry, seen)
             continue
-        try:
-            with os.scandir(entry or ".") as listing:
-                names = [item.name for item in listing if item.name.lower().endswith(_METADATA)]
-        except OSError:
-            continue
-        names.sort(key=lambda name: not name.lower().endswith(".dist-info"))  # as importlib
-        for name in names:
-            normalised = _normalised(name.rpartition(".")[0].partition("-")[0])
-            if normalised in seen:
-                continue
-            seen.add(normalised)
-            folder = os.path.join(entry or ".", name)
+        for folder in metadata_folders([entry], seen).values():
             try:
                 with open(os.path.join(folder, "entry_points.txt"), encoding="utf-8") as handle:
                     declares = _GROUP_PREFIX in handle.read()
@@ -134,13 +124,34 @@ def _declaring() -> list[Distribution]:
     return found
 
 
+def metadata_folders(path: Iterable[str], seen: set[str] | None = None) -> dict[str, str]:
+    """The metadata folders (``.dist-info``, ``.egg-info``) of the distributions installed in
+    the folders of ``path``, by normalised distribution name, as ``importlib.metadata`` finds
+    them: the first of a name on the path hides the later ones (and those in ``seen``, which
+    gets the names found)."""
+    seen = set() if seen is None else seen
+    found: dict[str, str] = {}
+    for entry in path:
+        try:
+            with os.scandir(entry or ".") as listing:
+                names = [item.name for item in listing if item.name.lower().endswith(_METADATA)]
+        except OSError:  # not a folder (a zip file), or gone
+            continue
+        for name in names:
+            key = normalised(name.lower().rpartition(".")[0].partition("-")[0])
+            if key not in seen:
+                seen.add(key)
+                found[key] = os.path.join(entry or ".", name)
+    return found
+
+
 def _zipped(entry: str, seen: set[str]) -> list[Distribution]:
     """The declaring distributions inside a zip file of the import path."""
     from importlib.metadata import distributions
 
     found = []
     for distribution in distributions(path=[entry]):
-        name = _normalised(distribution.metadata["Name"] or "")
+        name = normalised(distribution.metadata["Name"] or "")
         if name in seen:
             continue
         seen.add(name)
@@ -149,7 +160,8 @@ def _zipped(entry: str, seen: set[str]) -> list[Distribution]:
     return found
 
 
-def _normalised(name: str) -> str:
+def normalised(name: str) -> str:
+    """A distribution's name as ``importlib.metadata`` compares them (``PyYAML``: ``pyyaml``)."""
     return _SEPARATORS.sub("_", name).lower()
 
 

@@ -202,9 +202,11 @@ class RunHistory:
             arguments = self.run.arguments[index]
             dynamic: dict[str, Any] = {}
             if self.fingerprints is not None:
-                names = [n for _, n in craft.signature.artifacts] + list(craft.saves)
-                variables = set().union(*(self.fingerprints.variables(n) for n in names))
-                dynamic = {key: context[key] for key in sorted(variables) if key in context}
+                of = self.fingerprints.variables
+                used = [found for name in craft.artifact_names() if (found := of(name))]
+                if used:  # most entries have no `!{}`
+                    variables = sorted(set().union(*used))
+                    dynamic = {key: context[key] for key in variables if key in context}
             if arguments or dynamic:
                 key = value_digest([arguments, dynamic])
                 shown = self.recorder.secrets.redact({**arguments, **dynamic})

@@ -151,7 +151,7 @@ class CodeFingerprints:
         for key, value in parts.items():
             if value.startswith(UNREADABLE):
                 return Code(None, f"{key} {value.removeprefix(UNREADABLE)}", parts)
-        text = "\n".join(f"{key} {parts[key]}" for key in sorted(parts))
+        text = "\n".join([f"{key} {value}" for key, value in sorted(parts.items())])
         return Code(bytes_digest(text.encode()), parts=parts)
 
     # --- what a definition reaches --------------------------------------------------------

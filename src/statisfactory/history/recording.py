@@ -98,8 +98,7 @@ class RunHistory:
         """The craft's record in progress, its inputs fingerprinted when first asked."""
         progress = self._progress.get(index)
         if progress is None:
-            progress = self._progress[index] = _Progress()
-            progress.inputs = self.fingerprint_inputs(index)
+            progress = self._progress[index] = _Progress(inputs=self.fingerprint_inputs(index))
         return progress
 
     # The craft hooks take their hook's first arguments in order: called without re-mapping.
@@ -146,7 +145,7 @@ class RunHistory:
     ) -> None:
         """Record the craft's metrics (see :mod:`statisfactory.history.metrics`), then tell
         the ``after_metrics`` hooks."""
-        if not craft.has_metrics and not self._metrics_artifacts.intersection(craft.saves):
+        if not craft.has_metrics and self._metrics_artifacts.isdisjoint(craft.saves):
             return
         from statisfactory.history.metrics import craft_metrics
 

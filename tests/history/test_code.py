@@ -319,3 +319,58 @@ def test_the_environment_can_be_left_out_of_the_fingerprint(project_factory, tmp
     shutil.rmtree(target)
     install(wheel(tmp_path, "2.0.0"), target)
     assert ran(root, **env) == set()
+
+
+COUNT_ANALYSES = """
+import json, sys
+import statisfactory.history.code as code
+from statisfactory import Session
+from statisfactory.history.store import store_for
+
+parsed = []
+analyse = code.analyse
+code.analyse = lambda text, filename, package: parsed.append(filename) or analyse(
+    text, filename, package
+)
+session = Session(root_folder=sys.argv[1])
+with session:
+    session.pipelines_definitions["shop"].run({}, incremental=True)
+store_for(session).flush()
+print(json.dumps(sorted(parsed)))
+"""
+
+
+def parsed_modules(root: Path) -> list[str]:
+    """The files a fresh process's incremental run parsed (its analyses not remembered)."""
+    result = subprocess.run(
+        [sys.executable, "-c", COUNT_ANALYSES, str(root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    return [Path(name).name for name in json.loads(result.stdout.splitlines()[-1])]
+
+
+def young(path: Path) -> os.stat_result:
+    """Give ``path`` a modification time in the near future: it stays "just changed" (it may
+    change again within the same time) for the whole test."""
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 60 * 10**9))
+    return path.stat()
+
+
+def test_a_module_just_changed_is_not_parsed_again_while_its_text_is_the_same(shop) -> None:
+    young(shop / "lib/shop/features.py")
+    assert "features.py" in parsed_modules(shop)
+    assert "features.py" not in parsed_modules(shop)
+
+
+def test_a_module_rewritten_within_its_modification_time_reruns_its_crafts(shop) -> None:
+    features = shop / "lib/shop/features.py"
+    before = young(features)
+    assert ran(shop) == set()
+    edit(features, "* consts.RATE", "/ consts.RATE")  # same size
+    os.utime(features, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert features.stat().st_size == before.st_size
+    assert ran(shop) == {"scaled"}

@@ -102,18 +102,16 @@ def test_a_version_is_read_once_per_process_while_the_distributions_are_the_same
 ) -> None:
     """The runs of a sweep each fingerprint their crafts: the version of a distribution their
     code imports is read from its metadata once, and again once something is installed."""
-    import importlib.metadata
-
     from statisfactory.history.code import CodeFingerprints
 
     reads: list[str] = []
-    real = importlib.metadata.version
+    real = distributions._declared_version
 
-    def counted(name: str) -> str:
+    def counted(name: str) -> str | None:
         reads.append(name)
         return real(name)
 
-    monkeypatch.setattr(importlib.metadata, "version", counted)
+    monkeypatch.setattr(distributions, "_declared_version", counted)
     site = tmp_path / "site"
     site.mkdir()
     monkeypatch.setattr(sys, "path", [*sys.path, str(site)])
@@ -123,3 +121,26 @@ def test_a_version_is_read_once_per_process_while_the_distributions_are_the_same
     fake_distribution(site, "tiny-dist", "tinytop")  # an install: versions are read again
     CodeFingerprints(None, roots=(tmp_path,))._package_parts("yaml")
     assert len(reads) == 2
+
+
+def test_a_version_is_the_one_importlib_metadata_reads(tmp_path, monkeypatch) -> None:
+    """Read from the metadata file of the first distribution of the name on the path, as
+    ``importlib.metadata.version`` reads it; a name with no metadata folder is asked of it."""
+    import importlib.metadata
+
+    first, later = tmp_path / "first", tmp_path / "later"
+    for folder, number in ((first, "2.0"), (later, "1.0")):
+        meta = folder / f"shadowed_dist-{number}.dist-info"
+        meta.mkdir(parents=True)
+        (meta / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: shadowed-dist\nVersion: {number}\n\nVersion: 9\n"
+        )
+    monkeypatch.setattr(sys, "path", [str(first), *sys.path, str(later)])
+    distributions.forget()
+    try:
+        assert distributions.version("Shadowed.Dist") == "2.0"
+        assert distributions.version("shadowed-dist") == importlib.metadata.version("shadowed-dist")
+        assert distributions.version("pyyaml") == importlib.metadata.version("pyyaml")
+        assert distributions.version("no-such-distribution") == "unknown"
+    finally:
+        distributions.forget()

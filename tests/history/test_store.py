@@ -605,3 +605,31 @@ def test_a_session_after_another_in_one_process_sees_its_run(lab) -> None:
             result = second.pipelines_definitions["lab"].run(params, incremental=True)
 
         assert set(result.statuses.values()) == {"skipped"}, round_
+
+
+def test_the_states_of_many_crafts_are_those_asked_for_whatever_the_table_holds(
+    tmp_path: Path,
+) -> None:
+    """More crafts than one query takes: read in one query of the whole table when it holds
+    few others, else in several; either way exactly the states asked for, decoded."""
+    store = open_store(tmp_path)
+    store.states(["x"])  # the schema exists
+
+    def add(crafts: list[str]) -> None:
+        with sqlite3.connect(tmp_path / ".statisfactory/history.db") as connection:
+            connection.executemany(
+                "INSERT INTO craft_state (craft, state_key, run_id, code_fp, params, inputs, "
+                "outputs, recorded, code_parts) VALUES (?, 'k', 'r1', 'c', '{}', ?, ?, 1.0, '')",
+                [(craft, f'{{"in": "{craft}"}}', '{"out": "o"}') for craft in crafts],
+            )
+
+    asked = [f"lib.step_{i}" for i in range(700)]
+    add(asked + [f"lib.other_{i}" for i in range(300)])
+    expected = {craft: {"in": craft} for craft in asked}
+    found = store.states(asked)
+    assert {row["craft"]: row["inputs"] for row in found} == expected
+    assert len(found) == len(asked) and all(row["outputs"] == {"out": "o"} for row in found)
+    add([f"lib.more_{i}" for i in range(2000)])  # now mostly other crafts' states
+    found = store.states(asked)
+    assert {row["craft"]: row["inputs"] for row in found} == expected and len(found) == 700
+    store.close()

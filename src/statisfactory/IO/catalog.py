@@ -87,6 +87,7 @@ class Catalog(MixinLogable):
         self.root = Path(root).resolve()
         self._session = session
         self._resolved: dict[str, Artifact] = {}  # entries with nothing dynamic, validated once
+        self._fixed_entries: dict[str, bool] = {}  # see _fixed
         self._backends: dict[type[Backend], Backend] = {}
         self._versioned_default: bool | None = None  # the `versioned` setting, read once
 
@@ -208,7 +209,7 @@ class Catalog(MixinLogable):
         (:class:`MissingVariableError`) or the entry refuses one of its values
         (:class:`DynamicValueError`: a path leaving its declared location, a value spliced into
         SQL). Other problems are left to the load or save that meets them."""
-        if not has_markers(self._declared(name).extra):
+        if self._fixed(name):
             return
         try:
             self.interactor(name, context)
@@ -344,7 +345,15 @@ class Catalog(MixinLogable):
 
     def variables(self, name: str) -> set[str]:
         """The ``!{var}`` names artifact ``name``'s entry uses."""
-        return variables(self._declared(name).extra)
+        return set() if self._fixed(name) else variables(self._declared(name).extra)
+
+    def _fixed(self, name: str) -> bool:
+        """Whether entry ``name``'s extra has no ``!{}`` nor ``+{ }+`` (asked for each craft
+        using the entry: found once)."""
+        fixed = self._fixed_entries.get(name)
+        if fixed is None:
+            fixed = self._fixed_entries[name] = not has_markers(self._declared(name).extra)
+        return fixed
 
     # --- building blocks -----------------------------------------------------------------------
     def interactor(self, name: str, context: Mapping[str, Any]) -> ArtifactInteractor:

@@ -18,7 +18,9 @@ or parsed makes a fingerprint that never matches: the craft always runs, and say
 
 A module file is looked at (``stat``) once per run and parsed once per file version (kept for
 the life of the process, and in the history store across processes), whatever the number of
-its crafts.
+its crafts. A file changed within the last two seconds may change again within the same
+modification time: its stored analysis carries the digest of its text, and is used only after
+the file is read again and found the same.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ UNREADABLE = "unreadable: "  # the value of a part that cannot be fingerprinted
 PACKAGE, PYTHON = "package:", "python"
 _PYTHON_VERSION = platform.python_version()
 _STORE_SUFFIX = "#code2"  # the key of a module's analysis in the store's file digests (its format)
+_RACY = "text:"  # an analysis remembered with the digest of its text, to be checked before use
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +151,7 @@ class CodeFingerprints:
         for key, value in parts.items():
             if value.startswith(UNREADABLE):
                 return Code(None, f"{key} {value.removeprefix(UNREADABLE)}", parts)
-        text = "\n".join(f"{key} {parts[key]}" for key in sorted(parts))
+        text = "\n".join([f"{key} {value}" for key, value in sorted(parts.items())])
         return Code(bytes_digest(text.encode()), parts=parts)
 
     # --- what a definition reaches --------------------------------------------------------
@@ -360,13 +363,26 @@ def _analysed(key: _FileKey, package: str | None, store: Any) -> ModuleCode:
     filename, mtime_ns, size = key
     stored_key = f"{filename}{_STORE_SUFFIX}:{package}"
     remembered = store.known_digest(stored_key, size, mtime_ns) if store else None
+    text = None
+    if remembered is not None and remembered.startswith(_RACY):
+        # Analysed within RACY_SECONDS of a change: the file may have changed again since
+        # within the same modification time, so the analysis holds only for the same text.
+        content, _, remembered = remembered.removeprefix(_RACY).partition("\n")
+        text = Path(filename).read_text(encoding="utf-8")
+        if bytes_digest(text.encode()) != content:
+            remembered = None
     if remembered is not None:
         code = ModuleCode.from_json(remembered)
     else:
-        text = Path(filename).read_text(encoding="utf-8")
+        text = Path(filename).read_text(encoding="utf-8") if text is None else text
         code = analyse(text, filename, package)
-        if store is not None and time.time() - mtime_ns / 1e9 > RACY_SECONDS:
-            store.remember_digest(stored_key, size, mtime_ns, code.to_json())
+    racy = time.time() - mtime_ns / 1e9 <= RACY_SECONDS
+    if store is not None and (remembered is None or (text is not None and not racy)):
+        value = code.to_json()
+        if racy:
+            assert text is not None  # read above, to be analysed
+            value = f"{_RACY}{bytes_digest(text.encode())}\n{value}"
+        store.remember_digest(stored_key, size, mtime_ns, value)
     with _lock:
         _modules[key, package] = code
     return code

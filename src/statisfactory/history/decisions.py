@@ -94,7 +94,7 @@ class RecordedStates:
         if state["code_fp"] != facts.code.digest:
             return Decision(RUN, f"its code changed {since}{_code_change(state, facts.code)}")
         recorded = state["inputs"] or {}
-        if set(recorded) != set(inputs):
+        if not isinstance(recorded, Mapping) or recorded.keys() != inputs.keys():
             return Decision(RUN, f"its inputs changed {since}")
         waiting = []
         for name, now in inputs.items():

@@ -4,7 +4,10 @@ Reading the map scans every installed distribution (``packages_distributions``):
 a first run of a small pipeline. It is read once per process and kept in the run history across
 processes, as long as the distributions' metadata folders on the import path are the same ones:
 installing, upgrading or removing a distribution adds, renames (``name-version.dist-info``) or
-removes one, so the map is read again.
+removes one, so the map is read again. A distribution's version is read from the metadata file
+``importlib.metadata`` would read (the first metadata folder of its name on the import path, as
+found by :func:`statisfactory.plugins.entry_points.metadata_folders`), without building its
+distribution objects.
 """
 
 from __future__ import annotations
@@ -23,6 +26,9 @@ STORE_KEY = "#distributions"  # its row in the store's file digests (see path_st
 
 _known: tuple[tuple[int, int], Mapping[str, list[str]]] | None = None  # (path state, map)
 _versions: dict[str, str] = {}  # distribution -> its version, for the path state of _known
+_folders: dict[str, str] | None = (
+    None  # normalised distribution -> its metadata folder, as last seen
+)
 
 
 def installed(store: Any = None) -> Mapping[str, list[str]]:
@@ -42,20 +48,55 @@ def version(distribution: str) -> str:
     (the runs of a sweep each ask for the same ones)."""
     found = _versions.get(distribution)
     if found is None:
-        from importlib import metadata
-
-        try:
-            found = metadata.version(distribution)
-        except metadata.PackageNotFoundError:
-            found = "unknown"
-        _versions[distribution] = found
+        found = _versions[distribution] = _declared_version(distribution) or _metadata_version(
+            distribution
+        )
     return found
+
+
+def _declared_version(distribution: str) -> str | None:
+    """The ``Version`` of the distribution's metadata, read from the folder (and file)
+    ``importlib.metadata`` would read; None when there is none (then it is asked)."""
+    from statisfactory.plugins.entry_points import normalised
+
+    if _folders is None:
+        _path_state()
+    folder = (_folders or {}).get(normalised(distribution))
+    if folder is None:
+        return None
+    if os.path.isfile(folder):  # an old .egg-info file: the metadata itself
+        files = [folder]
+    else:
+        files = [os.path.join(folder, "METADATA"), os.path.join(folder, "PKG-INFO")]
+    for path in files:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                for line in handle:
+                    if not line.strip():  # the end of the headers
+                        return None
+                    if line.lower().startswith("version:"):
+                        return line[len("version:") :].strip() or None
+        except FileNotFoundError:
+            continue
+        except (OSError, UnicodeDecodeError):
+            return None
+        return None
+    return None
+
+
+def _metadata_version(distribution: str) -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def forget() -> None:
     """Drop the map read in this process (the next call reads it again)."""
-    global _known
-    _known = None
+    global _known, _folders
+    _known = _folders = None
     _versions.clear()
 
 
@@ -71,22 +112,21 @@ def _path_state() -> tuple[tuple[int, int], float]:
 
     Only the metadata folders count, not the folders of the path: a project's own folder on
     the path changes at every edit, and says nothing of what is installed."""
+    from statisfactory.plugins.entry_points import metadata_folders
+
+    global _folders
     lines, youngest = [], 0.0
-    for entry in sys.path:
+    folders = metadata_folders(sys.path)
+    for folder in folders.values():
         try:
-            with os.scandir(entry or ".") as found:
-                for item in found:
-                    if item.name.endswith(_METADATA):
-                        written = item.stat().st_mtime_ns
-                        lines.append(f"{entry}/{item.name} {written}")
-                        youngest = max(youngest, written / 1e9)
-        except OSError:  # not a folder (a zip file), or gone: it holds no distribution here
+            written = os.stat(folder).st_mtime_ns
+        except OSError:  # removed meanwhile
             continue
+        lines.append(f"{folder} {written}")
+        youngest = max(youngest, written / 1e9)
+    _folders = folders
     digest = bytes_digest("\n".join(sorted(lines)).encode()).partition(":")[2]
     return (len(lines), int(digest[:15], 16)), youngest
-
-
-_METADATA = (".dist-info", ".egg-info")
 
 
 def _read(state: tuple[int, int], youngest: float, store: Any) -> Mapping[str, list[str]]:

@@ -27,7 +27,6 @@ from statisfactory.errors import PipelineError
 from statisfactory.history.decisions import SKIP, Decision, RecordedStates, explain
 from statisfactory.history.digests import bytes_digest, pickled
 from statisfactory.history.recording import RunHistory
-from statisfactory.history.run_cache import Restoration, find_restoration, restore
 from statisfactory.history.store import store_for
 from statisfactory.history.volatiles import MISSING, VolatileCache
 from statisfactory.hookspecs import hookimpl
@@ -105,8 +104,11 @@ class IncrementalPolicy:
             self._decided.add(index)
             progress = self.history.progress(index)
             decision = self.decide(index, progress.inputs)
-            if isinstance(decision, Restoration):
-                restore(self.history, index, decision)
+            if type(decision) is not Decision:  # found by the run cache, imported then
+                from statisfactory.history.run_cache import Restoration, restore
+
+                if isinstance(decision, Restoration):
+                    restore(self.history, index, decision)
             if decision.verdict == SKIP:
                 self.note_skipped_volatiles(craft, decision)
                 self.history.note_skipped_outputs(index, decision.recorded_outputs)
@@ -143,6 +145,8 @@ class IncrementalPolicy:
         )
         waiting = pending is not None and any(name in pending for name in inputs)
         if decision.verdict != SKIP and not waiting:  # maybe an earlier execution matches
+            from statisfactory.history.run_cache import find_restoration  # a no-op needs none
+
             return find_restoration(self.history, index, inputs) or decision
         return decision
 

@@ -97,8 +97,7 @@ class RunHistory:
         """The craft's record in progress, its inputs fingerprinted when first asked."""
         progress = self._progress.get(index)
         if progress is None:
-            progress = self._progress[index] = _Progress()
-            progress.inputs = self.fingerprint_inputs(index)
+            progress = self._progress[index] = _Progress(inputs=self.fingerprint_inputs(index))
         return progress
 
     # The craft hooks take their hook's first arguments in order: called without re-mapping.
@@ -145,7 +144,7 @@ class RunHistory:
     ) -> None:
         """Record the craft's metrics (see :mod:`statisfactory.history.metrics`), then tell
         the ``after_metrics`` hooks."""
-        if not craft.has_metrics and not self._metrics_artifacts.intersection(craft.saves):
+        if not craft.has_metrics and self._metrics_artifacts.isdisjoint(craft.saves):
             return
         from statisfactory.history.metrics import craft_metrics
 
@@ -201,9 +200,11 @@ class RunHistory:
             arguments = self.run.arguments[index]
             dynamic: dict[str, Any] = {}
             if self.fingerprints is not None:
-                names = [n for _, n in craft.signature.artifacts] + list(craft.saves)
-                variables = set().union(*(self.fingerprints.variables(n) for n in names))
-                dynamic = {key: context[key] for key in sorted(variables) if key in context}
+                of = self.fingerprints.variables
+                used = [found for name in craft.artifact_names() if (found := of(name))]
+                if used:  # most entries have no `!{}`
+                    variables = sorted(set().union(*used))
+                    dynamic = {key: context[key] for key in variables if key in context}
             if arguments or dynamic:
                 key = value_digest([arguments, dynamic])
                 shown = self.recorder.secrets.redact({**arguments, **dynamic})

@@ -12,7 +12,6 @@ to it (:mod:`statisfactory.history.locations`): rows are read back with absolute
 from __future__ import annotations
 
 import atexit
-import contextlib
 import json
 import os
 import queue
@@ -499,6 +498,12 @@ class HistoryStore:
     def states(self, crafts: Sequence[str]) -> list[dict[str, Any]]:
         """Every recorded state of these crafts (each parameter set they ran with)."""
         rows: list[dict[str, Any]] = []
+        if len(crafts) > BATCH:  # several queries: reading the whole table may cost less
+            count = self.query("SELECT COUNT(*) AS n FROM craft_state")
+            if count and count[0]["n"] <= 2 * len(crafts):
+                wanted = set(crafts)
+                rows = self.query("SELECT * FROM craft_state")
+                return [_decoded(row) for row in rows if row["craft"] in wanted]
         for start in range(0, len(crafts), BATCH):
             chunk = list(crafts[start : start + BATCH])
             names = {f"c{i}": craft for i, craft in enumerate(chunk)}
@@ -938,8 +943,10 @@ def _decoded(row: Mapping[str, Any]) -> dict[str, Any]:
     for key in _JSON_COLUMNS:
         text = decoded.get(key)
         if isinstance(text, str):
-            with contextlib.suppress(ValueError):  # an old or hand-edited row: kept as text
+            try:
                 decoded[key] = _from_json(text)
+            except ValueError:  # an old or hand-edited row: kept as text
+                continue
     return decoded
 
 

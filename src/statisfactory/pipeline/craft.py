@@ -234,6 +234,12 @@ class Craft(Hookable):
 
     def artifact_names(self, given: Container[str] = ()) -> tuple[str, ...]:
         """The artifacts the craft loads (but those of parameters in ``given``), then saves."""
+        if not given:  # asked several times per craft and run: built once
+            names = self.__dict__.get("_artifact_names")
+            if names is None:
+                names = tuple(name for _, name in self.signature.artifacts) + self.saves
+                self.__dict__["_artifact_names"] = names
+            return names
         loaded = tuple(
             name for parameter, name in self.signature.artifacts if parameter not in given
         )

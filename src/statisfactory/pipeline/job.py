@@ -237,12 +237,14 @@ class Job:
         found: set[str] = set()
         if self.catalog is None:
             return found
-        for craft in self.plan.crafts:
-            for name in craft.artifact_names() if craft.uses_catalog else ():
-                try:
-                    found |= self.catalog.variables(name)
-                except ArtifactNotFoundError:
-                    continue  # reported by _check_catalog
+        names = {
+            n for craft in self.plan.crafts if craft.uses_catalog for n in craft.artifact_names()
+        }
+        for name in names:  # crafts share artifacts (a source read by many): each one once
+            try:
+                found |= self.catalog.variables(name)
+            except ArtifactNotFoundError:
+                continue  # reported by _check_catalog
         return found
 
     def _check_catalog(self) -> None:

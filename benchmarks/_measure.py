@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 VENV_BIN = Path(sys.executable).parent
@@ -62,3 +64,33 @@ def ratio(ours: float, theirs: float) -> str:
         return ""
     factor = theirs / ours
     return f"{factor:.1f}× faster" if factor >= 1 else f"{1 / factor:.1f}× slower"
+
+
+def new_project(
+    root: Path, files: Mapping[str, str] | None = None, *, sources: str = "lib"
+) -> Path:
+    """A fresh project at ``root`` (whatever was there is removed): a pyproject naming the usual
+    folders (``conf``, ``catalog``, ``sources``, ``pipelines/parameters`` and
+    ``pipelines/definitions``), all created, empty ``globals.yaml`` and ``locals.yaml``, then
+    ``files`` (path from the root: text), which may replace those two."""
+    shutil.rmtree(root, ignore_errors=True)
+    for folder in (
+        "conf",
+        "catalog",
+        "lib",
+        "data",
+        "pipelines/parameters",
+        "pipelines/definitions",
+    ):
+        (root / folder).mkdir(parents=True)
+    (root / "pyproject.toml").write_text(
+        '[tool.statisfactory]\nproject_slug = "bench"\nconfiguration = "conf"\n'
+        f'catalog = "catalog"\nsources = "{sources}"\nparameters = "pipelines/parameters"\n'
+        'pipelines_definitions = "pipelines/definitions"\n'
+    )
+    written = {"conf/globals.yaml": "", "conf/locals.yaml": "", **(files or {})}
+    for name, text in written.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root

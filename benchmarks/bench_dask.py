@@ -16,13 +16,13 @@ one to write by hand.
 from __future__ import annotations
 
 import json
-import shutil
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from _measure import new_project
 from _table import Row
 
 HERE = Path(__file__).resolve().parent
@@ -69,15 +69,7 @@ def run() -> list[Row]:
 def _project() -> Path:
     """A project whose sources are this folder, so workers import ``_dask_crafts``."""
     root = WORK / "project"
-    shutil.rmtree(root, ignore_errors=True)
-    for folder in ("conf", "catalog"):
-        (root / folder).mkdir(parents=True)
-    (root / "pyproject.toml").write_text(
-        '[tool.statisfactory]\nproject_slug = "bench"\nconfiguration = "conf"\n'
-        f'catalog = "catalog"\nsources = "{HERE.as_posix()}"\n'
-    )
-    (root / "conf" / "globals.yaml").write_text("")
-    (root / "conf" / "locals.yaml").write_text("")
+    new_project(root, sources=HERE.as_posix())
     return root
 
 

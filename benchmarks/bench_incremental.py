@@ -24,7 +24,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from _measure import VENV_BIN, ratio, run_snippet
+from _measure import VENV_BIN, new_project, ratio, run_snippet
 from _table import Row
 
 HERE = Path(__file__).resolve().parent
@@ -88,17 +88,7 @@ print("RESULT " + json.dumps({"seconds": time.perf_counter() - started}))
 
 def write_project(root: Path) -> None:
     """A project whose module defines CRAFTS top-level crafts chained by parquet artifacts."""
-    shutil.rmtree(root, ignore_errors=True)
-    (root / "lib" / "bench_chain").mkdir(parents=True)
-    for folder in ("conf", "catalog", "pipelines/definitions"):
-        (root / folder).mkdir(parents=True, exist_ok=True)
-    (root / "pyproject.toml").write_text(
-        '[tool.statisfactory]\nproject_slug = "bench"\nconfiguration = "conf"\n'
-        'catalog = "catalog"\npipelines_definitions = "pipelines/definitions"\n'
-    )
-    (root / "conf" / "globals.yaml").write_text("")
-    (root / "conf" / "locals.yaml").write_text("")
-    (root / "lib" / "bench_chain" / "__init__.py").write_text("")
+    new_project(root, {"lib/bench_chain/__init__.py": ""})
     crafts = [
         textwrap.dedent(
             """

@@ -17,7 +17,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from _measure import run_snippet
+from _measure import new_project, run_snippet
 from _table import Row
 from bench_incremental import write_project
 
@@ -114,15 +114,7 @@ print("RESULT " + json.dumps(best))
 
 def spark_rows() -> list[Row]:
     root = WORK / "spark"
-    shutil.rmtree(root, ignore_errors=True)
-    for folder in ("conf", "catalog", "data"):
-        (root / folder).mkdir(parents=True)
-    (root / "pyproject.toml").write_text(
-        '[tool.statisfactory]\nproject_slug = "bench"\nconfiguration = "conf"\n'
-        'catalog = "catalog"\n'
-    )
-    (root / "conf" / "globals.yaml").write_text("spark: {conf: {spark.ui.enabled: false}}\n")
-    (root / "conf" / "locals.yaml").write_text("")
+    new_project(root, {"conf/globals.yaml": "spark: {conf: {spark.ui.enabled: false}}\n"})
     (root / "catalog" / "catalog.yaml").write_text(
         "- {name: big, type: spark.parquet, extra: {path: data/big}}\n"
     )

@@ -27,7 +27,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from _measure import VENV_BIN, ratio, run_snippet
+from _measure import VENV_BIN, new_project, ratio, run_snippet
 from _table import Row, long_mode
 
 HERE = Path(__file__).resolve().parent
@@ -55,15 +55,7 @@ print("RESULT " + json.dumps({"load": loaded - started, "decide": decided - load
 
 def write_project(root: Path, size: int) -> None:
     """A project of ``size`` crafts, each reading the ``source`` text and writing its own."""
-    shutil.rmtree(root, ignore_errors=True)
-    for folder in ("conf", "catalog", "lib", "pipelines/definitions", "data"):
-        (root / folder).mkdir(parents=True)
-    (root / "pyproject.toml").write_text(
-        '[tool.statisfactory]\nproject_slug = "bench"\nconfiguration = "conf"\n'
-        'catalog = "catalog"\nsources = "lib"\npipelines_definitions = "pipelines/definitions"\n'
-    )
-    (root / "conf" / "globals.yaml").write_text("")
-    (root / "conf" / "locals.yaml").write_text("")
+    new_project(root)
     (root / "data" / "source.txt").write_text("source\n")
     crafts = ["from statisfactory import Artifact, Craft\n"]
     crafts += [

@@ -21,11 +21,10 @@ Kedro), the parallel walls the best of 2.
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
-from _measure import ratio, run_snippet
+from _measure import new_project, ratio, run_snippet
 from _table import Row
 
 HERE = Path(__file__).resolve().parent
@@ -269,15 +268,7 @@ def _iterations_for(seconds: float) -> int:
 
 def _project(name: str = "project") -> Path:
     root = WORK / name
-    shutil.rmtree(root, ignore_errors=True)
-    for folder in ("conf", "catalog", "lib"):
-        (root / folder).mkdir(parents=True)
-    (root / "pyproject.toml").write_text(
-        '[tool.statisfactory]\nproject_slug = "bench"\nconfiguration = "conf"\n'
-        'catalog = "catalog"\n'
-    )
-    (root / "conf" / "globals.yaml").write_text("")
-    (root / "conf" / "locals.yaml").write_text("")
+    new_project(root)
     return root
 
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from _measure import ratio, run_snippet
+from _measure import new_project, ratio, run_snippet
 from _table import Row, quick
 
 HERE = Path(__file__).resolve().parent
@@ -131,15 +131,7 @@ SequentialRunner().run(_crafts.kedro_chain(size), DataCatalog())
 def write_project(root: Path, size: int) -> str:
     """A new project whose module ``lib/chain_<size>.py`` defines a chain of ``size`` crafts
     passing volatiles; returns the module's name."""
-    shutil.rmtree(root, ignore_errors=True)
-    for folder in ("conf", "catalog", "lib"):
-        (root / folder).mkdir(parents=True)
-    (root / "pyproject.toml").write_text(
-        '[tool.statisfactory]\nproject_slug = "bench"\nconfiguration = "conf"\n'
-        'catalog = "catalog"\nsources = "lib"\n'
-    )
-    (root / "conf" / "globals.yaml").write_text("")
-    (root / "conf" / "locals.yaml").write_text("")
+    new_project(root)
     crafts = ["from statisfactory import Craft, Volatile\n\n\n"]
     crafts.append('@Craft()\ndef step_0() -> Volatile("v0"):\n    return 1\n')
     crafts += [

@@ -8,7 +8,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
-from _measure import VENV_BIN, ratio, run_python, wall_of_command
+from _measure import VENV_BIN, new_project, ratio, run_python, wall_of_command
 from _table import Row
 
 HEAVY = ("pandas", "pyarrow", "boto3", "pygit2", "lakefs", "sqlalchemy", "dask", "distributed")
@@ -16,13 +16,7 @@ TARGET_SECONDS = 0.35
 
 
 def _minimal_project(folder: Path) -> Path:
-    (folder / "conf").mkdir(parents=True)
-    (folder / "catalog").mkdir()
-    (folder / "pyproject.toml").write_text(
-        '[tool.statisfactory]\nproject_slug = "bench"\nconfiguration = "conf"\ncatalog = "catalog"\n'
-    )
-    (folder / "conf" / "globals.yaml").write_text("answer: 42\n")
-    (folder / "conf" / "locals.yaml").write_text("")
+    new_project(folder, {"conf/globals.yaml": "answer: 42\n"})
     (folder / "catalog" / "catalog.yaml").write_text(
         "- name: table\n  type: csv\n  extra: {path: data/table.csv}\n"
     )

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _measure import new_project
 from _servers import MotoServer, start_postgres
 from _table import Row
 
@@ -39,13 +40,7 @@ def best_of_alternating(*functions: Callable[[], object], repeat: int) -> list[f
 
 def project(folder: Path, catalog: str, locals_yaml: str) -> Path:
     """A minimal project with one catalog file and the given settings."""
-    (folder / "conf").mkdir(parents=True)
-    (folder / "catalog").mkdir()
-    (folder / "pyproject.toml").write_text(
-        '[tool.statisfactory]\nproject_slug = "bench"\nconfiguration = "conf"\ncatalog = "catalog"\n'
-    )
-    (folder / "conf" / "globals.yaml").write_text("")
-    (folder / "conf" / "locals.yaml").write_text(locals_yaml)
+    new_project(folder, {"conf/locals.yaml": locals_yaml})
     (folder / "catalog" / "catalog.yaml").write_text(catalog)
     return folder
 

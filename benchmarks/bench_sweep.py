@@ -28,7 +28,7 @@ import sys
 import time
 from pathlib import Path
 
-from _measure import VENV_BIN, run_snippet
+from _measure import VENV_BIN, new_project, run_snippet
 from _table import Row
 
 HERE = Path(__file__).resolve().parent
@@ -120,16 +120,7 @@ print("RESULT {}")
 
 
 def write_project(root: Path) -> None:
-    shutil.rmtree(root, ignore_errors=True)
-    for folder in ("conf", "catalog", "lib", "pipelines/definitions", "pipelines/parameters"):
-        (root / folder).mkdir(parents=True, exist_ok=True)
-    (root / "pyproject.toml").write_text(
-        '[tool.statisfactory]\nproject_slug = "bench"\nconfiguration = "conf"\n'
-        'catalog = "catalog"\npipelines_definitions = "pipelines/definitions"\n'
-        'parameters = "pipelines/parameters"\n'
-    )
-    (root / "conf" / "globals.yaml").write_text("")
-    (root / "conf" / "locals.yaml").write_text("")
+    new_project(root)
     (root / "lib" / "bench_sweep_crafts.py").write_text(CRAFTS)
     (root / "catalog" / "catalog.yaml").write_text(
         "- {name: base, type: json, extra: {path: data/base.json}}\n"

@@ -27,6 +27,7 @@ import urllib.request
 from pathlib import Path
 from typing import NamedTuple
 
+from _measure import new_project
 from _table import Row, quick
 
 HERE = Path(__file__).resolve().parent
@@ -39,16 +40,7 @@ REPEAT = 5
 
 def write_project(root: Path, crafts: int = CRAFTS, lines: int = LINES) -> None:
     """``lines`` chains of crafts: step_L_0 writes a_L_0, step_L_i reads a_L_(i-1)."""
-    shutil.rmtree(root, ignore_errors=True)
-    for folder in ("conf", "catalog", "lib", "pipelines/definitions", "pipelines/parameters"):
-        (root / folder).mkdir(parents=True)
-    (root / "pyproject.toml").write_text(
-        '[tool.statisfactory]\nproject_slug = "bench"\nconfiguration = "conf"\n'
-        'catalog = "catalog"\nsources = "lib"\nparameters = "pipelines/parameters"\n'
-        'pipelines_definitions = "pipelines/definitions"\n'
-    )
-    (root / "conf" / "globals.yaml").write_text("")
-    (root / "conf" / "locals.yaml").write_text("")
+    new_project(root)
     per_line = crafts // lines
     code = ["from statisfactory import Artifact, Craft\n"]
     entries, operators = [], []

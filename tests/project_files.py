@@ -4,11 +4,13 @@ may be the one called ``conftest``)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 BASE_TABLE = """\
 [tool.statisfactory]
@@ -53,6 +55,15 @@ def python(
         text=True,
         timeout=timeout,
     )
+
+
+def snippet_result(snippet: str, *args: str, cwd: Path, env: dict[str, str] | None = None) -> Any:
+    """What a Python ``snippet`` run in a fresh process (bytecode not written, as a first run)
+    prints as JSON on its last line; fails the test if the process fails."""
+    environment = {"PYTHONDONTWRITEBYTECODE": "1", **(env or {})}
+    done = python("-c", snippet, *args, cwd=cwd, env=environment)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 def statisfactory(

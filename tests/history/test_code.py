@@ -3,7 +3,6 @@ real project, each followed by an incremental run in a fresh process."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -11,6 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from project_files import snippet_result
 
 DEEP = """
     def base_value(value):
@@ -136,15 +137,7 @@ print(json.dumps({e["craft"].rsplit(".", 1)[1]: [e["status"], e["reason"]]
 
 def run(root: Path, **env: str) -> dict[str, list[str]]:
     """Run the pipeline incrementally in a fresh process: ``{craft: [status, reason]}``."""
-    result = subprocess.run(
-        [sys.executable, "-c", RUN, str(root)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1", **env},
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.splitlines()[-1])
+    return snippet_result(RUN, str(root), cwd=root, env=env)
 
 
 def ran(root: Path, **env: str) -> set[str]:
@@ -342,15 +335,7 @@ print(json.dumps(sorted(parsed)))
 
 def parsed_modules(root: Path) -> list[str]:
     """The files a fresh process's incremental run parsed (its analyses not remembered)."""
-    result = subprocess.run(
-        [sys.executable, "-c", COUNT_ANALYSES, str(root)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-    )
-    assert result.returncode == 0, result.stderr
-    return [Path(name).name for name in json.loads(result.stdout.splitlines()[-1])]
+    return [Path(name).name for name in snippet_result(COUNT_ANALYSES, str(root), cwd=root)]
 
 
 def young(path: Path) -> os.stat_result:

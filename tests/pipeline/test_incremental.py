@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from project_files import snippet_result
 from statisfactory import Craft, Volatile
 from statisfactory.errors import PipelineError
 from statisfactory.history.store import store_for
@@ -351,15 +349,7 @@ print(json.dumps({e["craft"].rsplit(".", 1)[1]: e["status"] for e in executions}
 
 
 def run_in_a_fresh_process(root: Path) -> dict[str, str]:
-    result = subprocess.run(
-        [sys.executable, "-c", RUN_IN_A_FRESH_PROCESS, str(root)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout.splitlines()[-1])
+    return snippet_result(RUN_IN_A_FRESH_PROCESS, str(root), cwd=root)
 
 
 def test_editing_one_craft_reruns_it_and_what_depends_on_it_not_its_neighbours(

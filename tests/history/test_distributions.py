@@ -22,17 +22,15 @@ def store(tmp_path):
 
 @pytest.fixture
 def scans(monkeypatch) -> list[int]:
-    """Counts the scans of the whole environment (``packages_distributions``)."""
-    import importlib.metadata
-
+    """Counts the scans of the whole environment."""
     calls: list[int] = []
-    real = importlib.metadata.packages_distributions
+    real = distributions._scan
 
-    def counted():
+    def counted(folders):
         calls.append(1)
-        return real()
+        return real(folders)
 
-    monkeypatch.setattr(importlib.metadata, "packages_distributions", counted)
+    monkeypatch.setattr(distributions, "_scan", counted)
     monkeypatch.setattr(distributions, "RACY_SECONDS", 0.0)  # folders written by this test
     distributions.forget()
     yield calls
@@ -144,3 +142,76 @@ def test_a_version_is_the_one_importlib_metadata_reads(tmp_path, monkeypatch) ->
         assert distributions.version("no-such-distribution") == "unknown"
     finally:
         distributions.forget()
+
+
+def test_the_scan_gives_the_distributions_importlib_metadata_gives() -> None:
+    """Every module ``packages_distributions`` knows in this environment maps to the same
+    distributions (the scan may know more: extension modules and stubs)."""
+    import importlib.metadata
+
+    distributions.forget()
+    try:
+        distributions.path_state()
+        scanned = distributions._scan(distributions._folders or {})
+    finally:
+        distributions.forget()
+    expected = importlib.metadata.packages_distributions()
+    assert len(expected) > 20  # pandas, pyarrow, pytest...: a real environment
+    assert {module: set(scanned.get(module, ())) for module in expected} == {
+        module: set(names) for module, names in expected.items()
+    }
+
+
+def test_the_scan_reads_top_level_txt_then_the_record(tmp_path, monkeypatch) -> None:
+    site = tmp_path / "site"
+    fake_distribution(site, "declared-dist", "declared_top")
+    recorded = site / "recorded_dist-2.0.dist-info"
+    recorded.mkdir()
+    (recorded / "METADATA").write_text("Metadata-Version: 2.1\nName: Recorded.Dist\n\nName: x\n")
+    (recorded / "RECORD").write_text(
+        "recorded_pkg/__init__.py,sha256=x,1\n"
+        '"recorded_pkg/a,b.py",sha256=x,1\n'
+        "recorded_mod.py,,\n"
+        "recorded_ext.cpython-311-x86_64-linux-gnu.so,,\n"
+        "__pycache__/recorded_mod.cpython-311.pyc,,\n"
+        "recorded_dist-2.0.dist-info/RECORD,,\n"
+        "../../bin/recorded,,\n"
+    )
+    monkeypatch.setattr(sys, "path", [str(site), *sys.path])
+    distributions.forget()
+    try:
+        found = distributions.installed()
+    finally:
+        distributions.forget()
+    assert found["declared_top"] == ["declared-dist"]
+    for module in ("recorded_pkg", "recorded_mod", "recorded_ext"):
+        assert found[module] == ["Recorded.Dist"], module
+    assert not {"__pycache__", "..", "recorded_dist-2"} & set(found)
+
+
+def test_a_distribution_the_scan_cannot_read_asks_importlib_metadata(tmp_path, monkeypatch) -> None:
+    """An ``.egg-info`` folder without ``top_level.txt`` lists its files elsewhere: the whole
+    map then comes from ``importlib.metadata``."""
+    import importlib.metadata
+
+    site = tmp_path / "site"
+    egg = site / "old_dist-1.0.egg-info"
+    egg.mkdir(parents=True)
+    (egg / "PKG-INFO").write_text("Metadata-Version: 1.1\nName: old-dist\nVersion: 1.0\n")
+    (egg / "installed-files.txt").write_text("../old_top/__init__.py\n")
+    monkeypatch.setattr(sys, "path", [str(site), *sys.path])
+    asked: list[int] = []
+    real = importlib.metadata.packages_distributions
+
+    def counted():
+        asked.append(1)
+        return real()
+
+    monkeypatch.setattr(importlib.metadata, "packages_distributions", counted)
+    distributions.forget()
+    try:
+        found = distributions.installed()
+    finally:
+        distributions.forget()
+    assert asked == [1]
+    assert found == real()

@@ -116,25 +116,19 @@ def _path_state() -> tuple[tuple[int, int], float]:
     return (len(lines), int(digest[:15], 16)), youngest
 
 
-class _Unreadable(Exception):
-    """A distribution whose modules only ``importlib.metadata`` can tell."""
-
-
 def _scan(folders: Mapping[str, str]) -> Mapping[str, list[str]]:
     """The distributions providing each top-level module, as ``packages_distributions`` gives
     them, for the distributions whose metadata folders are ``folders``."""
     if any(os.path.isfile(entry) for entry in sys.path if entry):  # zip files, eggs
         return _scanned_by_importlib()
     found: dict[str, list[str]] = {}
-    try:
-        for folder in folders.values():
-            name = _metadata_header(folder, "name")
-            if name is None:
-                raise _Unreadable(folder)
-            for module in _top_level(folder):
-                found.setdefault(module, []).append(name)
-    except _Unreadable:
-        return _scanned_by_importlib()
+    for folder in folders.values():
+        name = _metadata_header(folder, "name")
+        modules = _top_level(folder)
+        if name is None or modules is None:  # only importlib.metadata can tell
+            return _scanned_by_importlib()
+        for module in modules:
+            found.setdefault(module, []).append(name)
     return found
 
 
@@ -144,31 +138,31 @@ def _scanned_by_importlib() -> Mapping[str, list[str]]:
     return metadata.packages_distributions()
 
 
-def _top_level(folder: str) -> list[str]:
+def _top_level(folder: str) -> list[str] | None:
     """The importable top-level names a distribution declares (``top_level.txt``), else those
     of the files it installed (its ``RECORD``): ``pkg/x.py`` gives ``pkg``, ``mod.py`` gives
     ``mod``, an extension module ``ext.cpython-311-x86_64-linux-gnu.so`` gives ``ext``; names
     with a dot (``x.dist-info``, ``..``) and ``__pycache__`` are not modules. (Python 3.11's
     ``packages_distributions`` infers names from ``.py`` files only: this finds those and the
-    extension modules and stubs it misses.)"""
+    extension modules and stubs it misses.) None when neither file can be read here."""
     try:
         with open(os.path.join(folder, "top_level.txt"), encoding="utf-8") as handle:
             declared = handle.read().split()
     except FileNotFoundError:
         declared = []
-    except (OSError, UnicodeDecodeError) as error:
-        raise _Unreadable(folder) from error
+    except (OSError, UnicodeDecodeError):
+        return None
     if declared:
         return list(dict.fromkeys(declared))
     if not folder.endswith(".dist-info"):
-        raise _Unreadable(folder)
+        return None
     try:
         with open(os.path.join(folder, "RECORD"), encoding="utf-8", newline="") as handle:
             paths = [row[0] for row in csv.reader(handle) if row]
     except FileNotFoundError:
         return []  # no files known: packages_distributions gives none either
-    except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise _Unreadable(folder) from error
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return None
     names = dict.fromkeys(_top_name(path) for path in paths)
     return [name for name in names if "." not in name and name != "__pycache__"]
 

@@ -333,3 +333,28 @@ def test_an_artifact_that_cannot_be_located_still_loads_and_saves_in_a_run(sessi
         result = Pipeline(steps.put, steps.take).run(plugins=[locations])
     assert result == {"answer": 42}
     assert locations.heard == [("kept", ""), ("kept", "")]
+
+
+def test_a_refused_plugin_leaves_nothing_behind_for_the_next_one_validated() -> None:
+    """Plugins are validated in turn by one manager: a refused one, or one named like an
+    earlier one, never changes what another is found to implement."""
+    from statisfactory.plugins.manager import implementations
+
+    class Misspelt:
+        @hookimpl
+        def after_crafts(self) -> None: ...
+
+    class First:
+        @hookimpl
+        def after_run(self) -> None: ...
+
+    class Second:
+        @hookimpl
+        def before_run(self) -> None: ...
+
+    with pytest.raises(PluginError, match="did you mean 'after_craft'"):
+        implementations(Misspelt(), "same", "a test")
+    assert [i.hook for i in implementations(First(), "same", "a test")] == ["after_run"]
+    assert [i.hook for i in implementations(Second(), "same", "a test")] == ["before_run"]
+    with pytest.raises(PluginError, match="did you mean 'after_craft'"):  # still refused
+        implementations(Misspelt(), "other", "a test")

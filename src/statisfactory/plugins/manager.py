@@ -127,6 +127,7 @@ class Implementation:
 # trylast), validated by pluggy the first time the class is seen.
 _VALIDATED: dict[Any, tuple[tuple[str, str, tuple[str, ...], bool, bool], ...]] = {}
 _VALIDATED_LOCK = threading.Lock()
+_checker: pluggy.PluginManager | None = None  # one manager validates every new class in turn
 
 
 def implementations(plugin: Any, name: str, source: str) -> list[Implementation]:
@@ -135,20 +136,35 @@ def implementations(plugin: Any, name: str, source: str) -> list[Implementation]
     with _VALIDATED_LOCK:
         found = _VALIDATED.get(key)
     if found is None:
-        manager = new_manager()
-        register(manager, plugin, name, source)
-        found = tuple(
-            (caller.name, _attribute(plugin, impl.function), *_options(impl))
-            for caller in manager.get_hookcallers(plugin) or []
-            for impl in caller.get_hookimpls()
-            if impl.plugin is plugin
-        )
+        found = _validated(plugin, name, source)
         with _VALIDATED_LOCK:
             _VALIDATED[key] = found
     return [
         Implementation(hook, getattr(plugin, attribute), argnames, tryfirst, trylast, name)
         for hook, attribute, argnames, tryfirst, trylast in found
     ]
+
+
+def _validated(
+    plugin: Any, name: str, source: str
+) -> tuple[tuple[str, str, tuple[str, ...], bool, bool], ...]:
+    """The implementations of ``plugin`` as pluggy validates them, registered for that time
+    only with the one checking manager (building a manager per class costs more)."""
+    global _checker
+    with _VALIDATED_LOCK:
+        if _checker is None:
+            _checker = new_manager()
+        manager = _checker
+        register(manager, plugin, name, source)  # unregistered again when refused
+        try:
+            return tuple(
+                (caller.name, _attribute(plugin, impl.function), *_options(impl))
+                for caller in manager.get_hookcallers(plugin) or []
+                for impl in caller.get_hookimpls()
+                if impl.plugin is plugin
+            )
+        finally:
+            manager.unregister(plugin)
 
 
 def bound_implementations(plugins: Iterable[tuple[str, Any]], source: str) -> list[Implementation]:

@@ -18,9 +18,12 @@ or parsed makes a fingerprint that never matches: the craft always runs, and say
 
 A module file is looked at (``stat``) once per run and parsed once per file version (kept for
 the life of the process, and in the history store across processes), whatever the number of
-its crafts. A file changed within the last two seconds may change again within the same
-modification time: its stored analysis carries the digest of its text, and is used only after
-the file is read again and found the same.
+its crafts. Within a run, what the crafts of one module loading the same names reach (or, for
+crafts that are not top-level definitions, what their module reaches) is followed, sorted and
+kept once: each craft's fingerprint then adds only its own definition. A file changed within
+the last two seconds may change again within the same modification time: its stored analysis
+carries the digest of its text, and is used only after the file is read again and found the
+same.
 """
 
 from __future__ import annotations

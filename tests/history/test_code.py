@@ -359,3 +359,79 @@ def test_a_module_rewritten_within_its_modification_time_reruns_its_crafts(shop)
     os.utime(features, ns=(before.st_atime_ns, before.st_mtime_ns))
     assert features.stat().st_size == before.st_size
     assert ran(shop) == {"scaled"}
+
+
+# Crafts loading the same names share what those names reach within a run: each must still
+# count its own body, and what a same-named helper of another module reaches is not theirs.
+SHARING = {
+    "lib/kit/__init__.py": "",
+    "lib/kit/left.py": "def helper(value):\n    return value + 1\n",
+    "lib/kit/right.py": "def helper(value):\n    return value + 1\n",
+    "lib/kit/uses_left.py": """
+        from kit.left import helper
+        from statisfactory import Artifact, Craft
+
+
+        @Craft()
+        def one(source: Artifact) -> Artifact("one"):
+            return [helper(value) for value in source]
+
+
+        @Craft()
+        def two(source: Artifact) -> Artifact("two"):
+            return [helper(value) * 2 for value in source]
+
+
+        @Craft()
+        def alone(source: Artifact) -> Artifact("alone"):
+            return list(source)
+    """,
+    "lib/kit/uses_right.py": """
+        from kit.right import helper
+        from statisfactory import Artifact, Craft
+
+
+        @Craft()
+        def three(source: Artifact) -> Artifact("three"):
+            return [helper(value) for value in source]
+    """,
+    "catalog/catalog.yaml": "\n".join(
+        ["- {name: source, type: json, extra: {path: data/source.json}}"]
+        + [
+            f"- {{name: {n}, type: json, extra: {{path: data/{n}.json}}}}"
+            for n in ("one", "two", "alone", "three")
+        ]
+    ),
+    "pipelines/definitions/pipelines.yaml": """
+        shop:
+          +operators: [kit.uses_left.one, kit.uses_left.two, kit.uses_left.alone,
+                       kit.uses_right.three]
+    """,
+    "data/source.json": "[1, 2, 3]",
+}
+
+
+@pytest.fixture
+def kit(project_factory) -> Path:
+    root = project_factory(SHARING)
+    assert ran(root) == {"one", "two", "alone", "three"}
+    assert ran(root) == set()
+    return root
+
+
+def test_crafts_sharing_a_helper_rerun_together_and_only_they(kit) -> None:
+    edit(kit / "lib/kit/left.py", "return value + 1", "return value + 3")
+    assert ran(kit) == {"one", "two"}
+    assert ran(kit) == set()
+
+
+def test_a_same_named_helper_of_another_module_is_told_apart(kit) -> None:
+    edit(kit / "lib/kit/right.py", "return value + 1", "return value + 3")
+    assert ran(kit) == {"three"}
+
+
+def test_crafts_sharing_what_they_reach_each_count_their_own_body(kit) -> None:
+    edit(kit / "lib/kit/uses_left.py", "helper(value) * 2", "helper(value) * 4")
+    assert ran(kit) == {"two"}
+    edit(kit / "lib/kit/uses_left.py", "return list(source)", "return sorted(source)")
+    assert ran(kit) == {"alone"}

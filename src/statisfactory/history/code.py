@@ -18,13 +18,17 @@ or parsed makes a fingerprint that never matches: the craft always runs, and say
 
 A module file is looked at (``stat``) once per run and parsed once per file version (kept for
 the life of the process, and in the history store across processes), whatever the number of
-its crafts. A file changed within the last two seconds may change again within the same
-modification time: its stored analysis carries the digest of its text, and is used only after
-the file is read again and found the same.
+its crafts. Within a run, what the crafts of one module loading the same names reach (or, for
+crafts that are not top-level definitions, what their module reaches) is followed, sorted and
+kept once: each craft's fingerprint then adds only its own definition. A file changed within
+the last two seconds may change again within the same modification time: its stored analysis
+carries the digest of its text, and is used only after the file is read again and found the
+same.
 """
 
 from __future__ import annotations
 
+import bisect
 import inspect
 import os
 import platform
@@ -63,6 +67,46 @@ class Code:
 
 _FileKey = tuple[str, int, int]  # path, modification time (ns), size
 _Node = tuple[str, str, str]  # ("def", module, name) or ("module", module, "")
+_SharedKey = tuple[str, str, Any]  # see CodeFingerprints._shared
+
+
+class _Shared:
+    """The parts that crafts share, everything but their own definition, with what their
+    digest needs computed once: the parts' lines in order, the first unreadable part."""
+
+    __slots__ = ("code", "keys", "lines", "parts")
+
+    def __init__(self, parts: dict[str, str]) -> None:
+        self.parts = parts
+        self.keys = sorted(parts)
+        self.lines = [f"{key} {parts[key]}" for key in self.keys]
+        self.code = _code(parts, self.lines)
+
+    def with_part(self, key: str, value: str) -> Code:
+        """The fingerprint of these parts and ``key``: the digest of the parts' sorted
+        lines, as :func:`_code` takes it, the new line put in its place."""
+        if self.code.digest is None:
+            return _code({key: value, **self.parts})
+        known = self.parts.get(key)
+        if known is not None:  # it reaches itself (recursion), or a name its own shadows
+            return self.code if known == value else _code({**self.parts, key: value})
+        at = bisect.bisect(self.keys, key)
+        lines = self.lines
+        text = "\n".join([*lines[:at], f"{key} {value}", *lines[at:]])
+        return Code(bytes_digest(text.encode()), parts={**self.parts, key: value})
+
+
+def _code(parts: dict[str, str], lines: list[str] | None = None) -> Code:
+    """The fingerprint of ``parts``: the digest of their lines sorted, none when one of
+    them could not be read (the first found says why)."""
+    for key, value in parts.items():
+        if value.startswith(UNREADABLE):
+            return Code(None, f"{key} {value.removeprefix(UNREADABLE)}", parts)
+    if lines is None:
+        lines = [f"{key} {value}" for key, value in sorted(parts.items())]
+    return Code(bytes_digest("\n".join(lines).encode()), parts=parts)
+
+
 _modules: dict[tuple[_FileKey, str | None], ModuleCode] = {}
 _lock = threading.Lock()
 
@@ -101,7 +145,7 @@ class CodeFingerprints:
         self._packages: dict[str, dict[str, str]] = {}  # top-level module -> its parts
         self._distributions: Mapping[str, list[str]] | None = None  # read once per run
         self._own: dict[Any, str] = {}  # code object -> digest of its source (nested functions)
-        self._closures: dict[_Node, dict[str, str]] = {}  # a module counted whole -> its parts
+        self._reach: dict[_SharedKey, _Shared] = {}  # see _shared
 
     @classmethod
     def of_session(cls, session: Any, store: Any = None) -> CodeFingerprints:
@@ -128,42 +172,69 @@ class CodeFingerprints:
             return Code(None, f"its module {module.label} {module.problem}")
         name = function.__name__
         owner = sys.modules.get(module.name)
-        if name in module.analysed.definitions and getattr(owner, name, None) is craft:
-            parts = self._closure(("def", module.name, name))
-        else:  # not a top-level definition of its module: a factory, a nested function
-            own = self._own.get(function.__code__)  # the crafts one factory made share it
-            if own is None:
-                try:
-                    source = textwrap.dedent(inspect.getsource(function))
-                    own = self._own[function.__code__] = normalised_digest(source, module.label)
-                except (OSError, TypeError, SyntaxError) as error:
-                    return Code(None, f"inspect.getsource cannot read it ({error})")
-            whole = ("module", module.name, "")
-            reached = self._closures.get(whole)  # the same for every craft of the module
-            if reached is None:
-                reached = self._closures[whole] = self._closure(whole)
-            parts = {**reached, f"{module.label}::{function.__qualname__}": own}
-        return self._code(parts)
+        code = module.analysed
+        definition = code.definitions.get(name)
+        if definition is not None and getattr(owner, name, None) is craft:
+            if code.dynamic:  # followed whole: the same fingerprint for every craft of it
+                return self._shared(("module", module.name, "")).code
+            # What the definition reaches besides itself depends only on the names it loads:
+            # crafts of one module loading the same names share it (see _Shared).
+            loads = (definition.names, definition.chains)
+            shared = self._shared(("loads", module.name, loads))
+            return shared.with_part(f"{module.label}::{name}", definition.digest)
+        # Not a top-level definition of its module: a factory, a nested function.
+        own = self._own.get(function.__code__)  # the crafts one factory made share it
+        if own is None:
+            try:
+                source = textwrap.dedent(inspect.getsource(function))
+                own = self._own[function.__code__] = normalised_digest(source, module.label)
+            except (OSError, TypeError, SyntaxError) as error:
+                return Code(None, f"inspect.getsource cannot read it ({error})")
+        shared = self._shared(("module", module.name, ""))  # the same for the whole module
+        return shared.with_part(f"{module.label}::{function.__qualname__}", own)
 
-    def _code(self, parts: dict[str, str]) -> Code:
+    def _shared(self, key: _SharedKey) -> _Shared:
+        """What crafts reach besides their own definition, computed once per run: a module
+        followed whole (``("module", name, "")``), or what the names and chains loaded by a
+        definition of module ``name`` reach (``("loads", name, (names, chains))``)."""
+        found = self._reach.get(key)
+        if found is not None:
+            return found
+        kind, module_name, loads = key
+        if kind == "module":
+            parts = self._closure(key)
+        else:
+            module = self._module(module_name)
+            assert module is not None and module.code is not None  # a craft's module, analysed
+            direct: dict[str, str] = {}
+            children: list[_Node] = []
+            if module.code.preamble:
+                direct[f"{module.label}::"] = module.code.preamble
+            self._references(module, Definition("", *loads), direct, children)
+            parts = self._closure(None, (direct, children))
         if self.environment:
-            parts = {**parts, PYTHON: _PYTHON_VERSION}
-        for key, value in parts.items():
-            if value.startswith(UNREADABLE):
-                return Code(None, f"{key} {value.removeprefix(UNREADABLE)}", parts)
-        text = "\n".join([f"{key} {value}" for key, value in sorted(parts.items())])
-        return Code(bytes_digest(text.encode()), parts=parts)
+            parts[PYTHON] = _PYTHON_VERSION
+        found = self._reach[key] = _Shared(parts)
+        return found
 
     # --- what a definition reaches --------------------------------------------------------
-    def _closure(self, root: _Node) -> dict[str, str]:
-        """The parts of every node ``root`` reaches (each node's own edges found once)."""
+    def _closure(
+        self, root: _Node | None, start: tuple[dict[str, str], list[_Node]] | None = None
+    ) -> dict[str, str]:
+        """The parts of every node ``root`` reaches (each node's own edges found once), or,
+        without a root, of the edges ``start`` and every node they reach."""
         parts: dict[str, str] = {}
-        seen, pending = {root}, [root]
+        seen: set[_Node | None] = {root}
+        pending: list[_Node | None] = [root]
         while pending:
             node = pending.pop()
-            edges = self._memo.get(node)
-            if edges is None:
-                edges = self._memo[node] = self._direct(node)
+            if node is None:
+                assert start is not None  # the root's edges are given
+                edges = start
+            else:
+                edges = self._memo.get(node)  # type: ignore[assignment]
+                if edges is None:
+                    edges = self._memo[node] = self._direct(node)
             parts.update(edges[0])
             for child in edges[1]:
                 if child not in seen:

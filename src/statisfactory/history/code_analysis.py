@@ -58,11 +58,16 @@ class ModuleCode:
     @classmethod
     def from_json(cls, text: str) -> ModuleCode:
         whole, preamble, definitions, imports, stars, dynamic = json.loads(text)
+        one: dict[tuple, tuple] = {}  # definitions loading the same names share one tuple
         return cls(
             whole,
             preamble,
             {
-                name: Definition(digest, tuple(names), tuple(tuple(c) for c in chains))
+                name: Definition(
+                    digest,
+                    one.setdefault(loaded := tuple(names), loaded),
+                    one.setdefault(key := tuple(tuple(c) for c in chains), key),
+                )
                 for name, (digest, names, chains) in definitions.items()
             },
             {name: tuple((m, a) for m, a in targets) for name, targets in imports.items()},
@@ -121,6 +126,7 @@ def _analysed_tree(statements: Iterable[ast.stmt], package: str | None) -> Modul
     dumps: list[str] = []
     preamble: list[str] = []
     bound: dict[str, list[tuple[str, _Scan]]] = {}
+    shared: dict[tuple, tuple] = {}  # definitions loading the same names share one tuple
     documented = False
     for position, statement in enumerate(statements):
         if position == 0 and _is_docstring(statement):
@@ -143,7 +149,7 @@ def _analysed_tree(statements: Iterable[ast.stmt], package: str | None) -> Modul
     return ModuleCode(
         whole=bytes_digest("\n".join(dumps).encode()),
         preamble=bytes_digest("\n".join(preamble).encode()) if preamble else "",
-        definitions={name: _definition(entries) for name, entries in bound.items()},
+        definitions={name: _definition(entries, shared) for name, entries in bound.items()},
         imports={name: tuple(targets) for name, targets in imports.items()},
         stars=tuple(stars),
         dynamic=dynamic or ("it uses `from x import *`" if stars else ""),
@@ -299,14 +305,19 @@ def _bound_names(statement: ast.stmt) -> list[str]:
     return list(names)
 
 
-def _definition(entries: list[tuple[str, _Scan]]) -> Definition:
+def _definition(entries: list[tuple[str, _Scan]], shared: dict[tuple, tuple]) -> Definition:
     names: dict[str, None] = {}
     chains: dict[tuple[str, ...], None] = {}
     for _, scan in entries:
         names.update(scan.names)
         chains.update(scan.chains)
     dumped = "\n".join(dumped for dumped, _ in entries)
-    return Definition(bytes_digest(dumped.encode()), tuple(names), tuple(chains))
+    loaded, reached = tuple(names), tuple(chains)
+    return Definition(
+        bytes_digest(dumped.encode()),
+        shared.setdefault(loaded, loaded),
+        shared.setdefault(reached, reached),
+    )
 
 
 def _chain(node: ast.Attribute) -> tuple[str, ...]:

@@ -17,6 +17,9 @@ from typing import Any, BinaryIO
 
 CHUNK = 1024 * 1024
 NOTED_LIMIT = 4096  # digests of files this process wrote, kept for their readers
+# A file or folder changed less than this long ago may change again within the same
+# modification time: what was read from it is not remembered by its stat alone.
+RACY_SECONDS = 2.0
 
 
 def _hasher_factory() -> tuple[str, Callable[[], Any]]:

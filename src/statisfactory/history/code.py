@@ -42,12 +42,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from statisfactory.hashing import RACY_SECONDS
 from statisfactory.history.code_analysis import Definition, ModuleCode, analyse, normalised_digest
 from statisfactory.history.digests import bytes_digest
 from statisfactory.history.distributions import installed, version
 from statisfactory.project.settings import flag
 
-RACY_SECONDS = 2.0  # a module younger than this may change again within its modification time
 UNREADABLE = "unreadable: "  # the value of a part that cannot be fingerprinted
 PACKAGE, PYTHON = "package:", "python"
 _PYTHON_VERSION = platform.python_version()

@@ -1,9 +1,10 @@
 """Which installed distributions provide a top-level module (``sklearn`` → ``scikit-learn``).
 
 Reading the map scans every installed distribution: a large part of a first run of a small
-pipeline. It is read once per process and kept in the run history across processes, as long as the distributions' metadata folders on the import path are the same ones:
-installing, upgrading or removing a distribution adds, renames (``name-version.dist-info``) or
-removes one, so the map is read again. A distribution's version is read from the metadata file
+pipeline. It is read once per process and kept in the run history across processes, as long as
+the distributions' metadata folders on the import path are the same ones: installing, upgrading
+or removing a distribution adds, renames (``name-version.dist-info``) or removes one, so the map
+is read again. A distribution's version is read from the metadata file
 ``importlib.metadata`` would read (the first metadata folder of its name on the import path, as
 found by :func:`statisfactory.plugins.entry_points.metadata_folders`), without building its
 distribution objects. The scan itself reads what ``importlib.metadata.packages_distributions``
@@ -23,16 +24,14 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from statisfactory.hashing import RACY_SECONDS
 from statisfactory.history.digests import bytes_digest
 
-RACY_SECONDS = 2.0  # a folder younger than this may change again within its modification time
 STORE_KEY = "#distributions"  # its row in the store's file digests (see path_state)
 
 _known: tuple[tuple[int, int], Mapping[str, list[str]]] | None = None  # (path state, map)
 _versions: dict[str, str] = {}  # distribution -> its version, for the path state of _known
-_folders: dict[str, str] | None = (
-    None  # normalised distribution -> its metadata folder, as last seen
-)
+_folders: dict[str, str] | None = None  # normalised distribution -> its metadata folder
 
 
 def installed(store: Any = None) -> Mapping[str, list[str]]:

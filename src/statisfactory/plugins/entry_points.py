@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from statisfactory.errors import PluginError
+from statisfactory.hashing import RACY_SECONDS
 
 if TYPE_CHECKING:
     from importlib.metadata import Distribution, EntryPoint
@@ -54,7 +55,6 @@ class InstalledPlugin:
     distribution: str
 
 
-RACY_SECONDS = 2.0  # a folder younger than this may change again within its modification time
 _GROUP_PREFIX = "[statisfactory."  # how a declaring entry_points.txt names one of the groups
 _METADATA = (".dist-info", ".egg-info")
 _SEPARATORS = re.compile(r"[-_.]+")

@@ -190,6 +190,11 @@ class Job:
             self.hooks.on_craft_error(self.run, craft, index, error)
         return craft.error_for(error)
 
+    def idle(self) -> bool:
+        """Do some deferred work while the runner waits for running crafts; True while more is
+        left. A run's own job defers nothing (a sweep's does: its members' shares)."""
+        return False
+
     # --- what decide_craft said -----------------------------------------------------------------
     def _decided(self, index: int, craft: Craft, verdict: Any) -> Skipped | Waiting | None:
         if isinstance(verdict, Skip):

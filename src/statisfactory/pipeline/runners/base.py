@@ -12,7 +12,7 @@ A strategy overrides two small hooks:
 The loop starts a craft as soon as the crafts it waits for are done and keeps at most
 ``workers`` crafts running: a craft back from a worker frees it for the crafts already ready
 before its ``finish`` hooks run here. While it waits for running crafts it does the job's
-deferred work (``job.idle()``, when the job has one: a sweep's shares). On the first failure it
+deferred work (``job.idle()``: a sweep's shares). On the first failure it
 stops starting crafts, lets the running ones finish and raises the failure, naming the craft (a
 sweep's job keeps a failure to its member's crafts, and the others go on). A craft the job
 skips is not submitted; a craft the job makes wait (for skipped crafts to run again and provide
@@ -106,7 +106,6 @@ class Runner:
         running: dict[Future, int] = {}
         failures: list[Exception] = []
         cap = self.workers
-        idle = getattr(job, "idle", None)  # deferred work of the job (a sweep's shares)
         done: tuple[int, Any] | None = None  # a craft back from a worker, not yet finished
         while ready or running or done:
             while ready and len(running) < cap and not failures:
@@ -131,7 +130,7 @@ class Runner:
             if done is None:
                 if not running:
                     break
-                while idle is not None and finished.empty() and idle():
+                while finished.empty() and job.idle():  # the job's deferred work meanwhile
                     pass
                 future = finished.get()
                 index = running.pop(future)

@@ -29,7 +29,14 @@ _WITH_DOCSTRING = frozenset({ast.Module, *_DEFINITIONS})
 _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
 _NESTED = frozenset({*_DEFINITIONS, *_SCOPES})  # the nodes that open a scope of their own
-_LEAVE = ast.AST()  # on the walk's stack, after a nested scope's nodes: the walk leaves it
+
+
+class _Mark(ast.AST):
+    """A mark the walk puts on its stack between nodes; never a node of the tree."""
+
+
+_LEAVE = _Mark()  # after a nested scope's nodes: the walk leaves it
+_OUTSIDE, _INSIDE = _Mark(), _Mark()  # around what a function's definition runs where it is
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +175,7 @@ class _Scan:
     own: dict[str, None] = field(default_factory=dict)  # bound in the statement's own scope
     nested: dict[str, None] = field(default_factory=dict)  # bound in a scope nested in it
     declared: set[str] = field(default_factory=set)  # named by a `global` or `nonlocal`
+    outside: set[str] = field(default_factory=set)  # in a function's decorators, defaults…
 
 
 def _scan(
@@ -190,15 +198,21 @@ def _scan(
     tokens: list[str] = []
     pending: list[ast.AST] = [statement]
     depth = 0  # how many scopes nested in the statement's the walk is in
+    outside = False  # in what a top-level function's definition runs (decorators, defaults…)
     while pending:
         node = pending.pop()  # depth first, parents first: an attribute comes before its name
-        if node is _LEAVE:
-            depth -= 1
-            continue
         kind = type(node)
+        if kind is _Mark:
+            if node is _LEAVE:
+                depth -= 1
+            else:
+                outside = node is _OUTSIDE
+            continue
         # `type(...) is` rather than isinstance: this loop visits every node of the project
         if kind is ast.Name:
             name = cast(ast.Name, node)
+            if outside:
+                scan.outside.add(name.id)
             if type(name.ctx) is not ast.Load:  # stored or deleted: a name of that scope
                 (scan.nested if depth else scan.own)[name.id] = None
             elif id(node) not in heads:
@@ -255,14 +269,26 @@ def _scan(
                 scan.own[cast(ast.FunctionDef, node).name] = None
             depth += 1
             pending.append(_LEAVE)
+        elif node is statement and kind in _FUNCTIONS:
+            children = _marking_outside(cast(ast.FunctionDef, node), children)
         pending.extend(reversed(children))
     scan.code = "\x00".join(tokens)  # a repr never holds a raw NUL: tokens stay apart
     if isinstance(statement, _FUNCTIONS):
-        _drop_locals(statement, scan)
+        _drop_locals(scan)
     return scan
 
 
-def _drop_locals(function: ast.FunctionDef | ast.AsyncFunctionDef, scan: _Scan) -> None:
+def _marking_outside(function: ast.FunctionDef, children: list[ast.AST]) -> list[ast.AST]:
+    """``function``'s children, marks put around those run where it is defined."""
+    outside = {id(function.args), id(function.returns), *map(id, function.decorator_list)}
+    return [
+        part
+        for child in children
+        for part in ((_OUTSIDE, child, _INSIDE) if id(child) in outside else (child,))
+    ]
+
+
+def _drop_locals(scan: _Scan) -> None:
     """Leave out of what a top-level ``function`` loads the names that are its own locals.
 
     A parameter, or a name assigned in the function's own body, is local to all of it: a load
@@ -271,14 +297,9 @@ def _drop_locals(function: ast.FunctionDef | ast.AsyncFunctionDef, scan: _Scan) 
     class body may read it from the module first), one a ``global`` names, and one loaded by
     what runs where the function is defined (decorators, defaults, annotations).
     """
-    local = scan.own.keys() - scan.nested.keys() - scan.declared
+    local = scan.own.keys() - scan.nested.keys() - scan.declared - scan.outside
     if not local:
         return
-    outside = [*function.decorator_list, function.args, function.returns]
-    for node in outside:
-        for inner in ast.walk(node) if node is not None else ():
-            if isinstance(inner, ast.Name):
-                local.discard(inner.id)
     scan.names = {name: None for name in scan.names if name not in local}
     scan.chains = {chain: None for chain in scan.chains if chain[0] not in local}
 

@@ -435,3 +435,46 @@ def test_crafts_sharing_what_they_reach_each_count_their_own_body(kit) -> None:
     assert ran(kit) == {"two"}
     edit(kit / "lib/kit/uses_left.py", "return list(source)", "return sorted(source)")
     assert ran(kit) == {"alone"}
+
+
+# A craft's parameters and locals are its own: a module-level name of the same spelling is
+# not what the craft reaches.
+SHADOWED = {
+    "lib/shade/__init__.py": "",
+    "lib/shade/steps.py": """
+        from statisfactory import Artifact, Craft
+
+
+        def source():
+            return 1
+
+
+        def total():
+            return 1
+
+
+        @Craft()
+        def counted(source: Artifact) -> Artifact("counted"):
+            total = len(source)
+            return [total]
+    """,
+    "catalog/catalog.yaml": """
+        - {name: source, type: json, extra: {path: data/source.json}}
+        - {name: counted, type: json, extra: {path: data/counted.json}}
+    """,
+    "pipelines/definitions/pipelines.yaml": "shop:\n  +operators: [shade.steps.counted]\n",
+    "data/source.json": "[1, 2, 3]",
+}
+
+
+def test_a_module_name_spelled_like_a_crafts_parameter_or_local_is_not_reached(
+    project_factory,
+) -> None:
+    root = project_factory(SHADOWED)
+    assert ran(root) == {"counted"}
+    steps = root / "lib/shade/steps.py"
+    edit(steps, "def source():\n    return 1", "def source():\n    return 2")
+    edit(steps, "def total():\n    return 1", "def total():\n    return 2")
+    assert ran(root) == set()
+    edit(steps, "return [total]", "return [total, 0]")
+    assert ran(root) == {"counted"}

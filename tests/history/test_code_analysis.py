@@ -236,3 +236,49 @@ def ast_parse(text: str):
     from statisfactory import syntax
 
     return syntax.parse(text)
+
+
+LOCALS = textwrap.dedent(
+    """
+    from statisfactory import Artifact, Craft
+
+
+    @Craft()
+    def craft(scale: Artifact, *rest, total=LIMIT, **options) -> Artifact("scaled"):
+        model = fit(scale)
+        shared = [helper(v) for v in rest]
+        return model.predict(options) + total + shared[0]
+
+
+    def reads_the_module_own(limit):
+        def inner():
+            global limit
+            return limit
+
+        return inner()
+
+
+    def rebinds_in_a_nested_scope(value):
+        class Inner:
+            value = value
+
+        return value
+
+
+    def by_default(value=(value := 2)):
+        return value
+    """
+)
+
+
+def test_a_functions_parameters_and_locals_are_not_names_it_loads_from_its_module() -> None:
+    code = analysed(LOCALS)
+    craft = code.definitions["craft"]
+    # `v` is the comprehension's own: kept, as the analysis does not tell a load of it
+    # inside the comprehension from one after it, which would reach the module's `v`.
+    assert set(craft.names) == {"Craft", "Artifact", "LIMIT", "fit", "helper", "v"}
+    assert craft.chains == ()  # `model.predict` is the local's attribute
+    # Where a load may still reach the module's name, it is kept.
+    assert "limit" in code.definitions["reads_the_module_own"].names
+    assert "value" in code.definitions["rebinds_in_a_nested_scope"].names
+    assert "value" in code.definitions["by_default"].names

@@ -5,7 +5,8 @@ every function, class (with its bases and decorators) and module-level name it r
 any module of the project (a file under the project root or ``sources``), through
 ``from x import f``, ``import x`` then ``x.f``, re-exports and relative imports. Each is
 fingerprinted as normalised code (see :mod:`statisfactory.history.code_analysis`), so comments,
-docstrings and formatting never count, nor do the definitions the craft does not reach. A module
+docstrings and formatting never count, nor do the definitions the craft does not reach (nor
+module-level names spelled like a function's own parameters and locals). A module
 whose names cannot be followed one by one (``from x import *``, ``getattr`` with a computed
 name, ``exec``…) counts whole. With the environment on (the default; setting
 ``incremental_environment: false`` turns it off), the versions of the distributions of the
@@ -51,7 +52,7 @@ from statisfactory.project.settings import flag
 UNREADABLE = "unreadable: "  # the value of a part that cannot be fingerprinted
 PACKAGE, PYTHON = "package:", "python"
 _PYTHON_VERSION = platform.python_version()
-_STORE_SUFFIX = "#code2"  # the key of a module's analysis in the store's file digests (its format)
+_STORE_SUFFIX = "#code3"  # the key of a module's analysis in the store's file digests (its format)
 _RACY = "text:"  # an analysis remembered with the digest of its text, to be checked before use
 
 

@@ -15,7 +15,7 @@ import importlib.util
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 from statisfactory import syntax
@@ -27,6 +27,9 @@ _DYNAMIC_CALLS = frozenset({"exec", "eval", "globals", "locals", "vars", "__impo
 _DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _WITH_DOCSTRING = frozenset({ast.Module, *_DEFINITIONS})
 _SCOPES = (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_NESTED = frozenset({*_DEFINITIONS, *_SCOPES})  # the nodes that open a scope of their own
+_LEAVE = ast.AST()  # on the walk's stack, after a nested scope's nodes: the walk leaves it
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +165,9 @@ class _Scan:
     chains: dict[tuple[str, ...], None]
     dynamic: str
     code: str = ""  # the normalised serialisation of the statement
+    own: dict[str, None] = field(default_factory=dict)  # bound in the statement's own scope
+    nested: dict[str, None] = field(default_factory=dict)  # bound in a scope nested in it
+    declared: set[str] = field(default_factory=set)  # named by a `global` or `nonlocal`
 
 
 def _scan(
@@ -183,14 +189,24 @@ def _scan(
     heads: set[int] = set()  # names used as `name.attribute`: their chains say what they reach
     tokens: list[str] = []
     pending: list[ast.AST] = [statement]
+    depth = 0  # how many scopes nested in the statement's the walk is in
     while pending:
         node = pending.pop()  # depth first, parents first: an attribute comes before its name
+        if node is _LEAVE:
+            depth -= 1
+            continue
         kind = type(node)
         # `type(...) is` rather than isinstance: this loop visits every node of the project
         if kind is ast.Name:
             name = cast(ast.Name, node)
-            if id(node) not in heads and type(name.ctx) is ast.Load:
+            if type(name.ctx) is not ast.Load:  # stored or deleted: a name of that scope
+                (scan.nested if depth else scan.own)[name.id] = None
+            elif id(node) not in heads:
                 scan.names[name.id] = None
+        elif kind is ast.arg:
+            (scan.nested if depth else scan.own)[cast(ast.arg, node).arg] = None
+        elif kind is ast.Global or kind is ast.Nonlocal:
+            scan.declared.update(cast(ast.Global, node).names)
         elif kind is ast.Attribute:
             attribute = cast(ast.Attribute, node)
             chain = _chain(attribute)
@@ -234,9 +250,37 @@ def _scan(
                         tokens.append(repr(item))
             else:
                 tokens.append(repr(value))
+        if kind in _NESTED and node is not statement:
+            if depth == 0 and kind in _DEFINITIONS:  # its name is bound where it is defined
+                scan.own[cast(ast.FunctionDef, node).name] = None
+            depth += 1
+            pending.append(_LEAVE)
         pending.extend(reversed(children))
     scan.code = "\x00".join(tokens)  # a repr never holds a raw NUL: tokens stay apart
+    if isinstance(statement, _FUNCTIONS):
+        _drop_locals(statement, scan)
     return scan
+
+
+def _drop_locals(function: ast.FunctionDef | ast.AsyncFunctionDef, scan: _Scan) -> None:
+    """Leave out of what a top-level ``function`` loads the names that are its own locals.
+
+    A parameter, or a name assigned in the function's own body, is local to all of it: a load
+    of it there or in a scope nested in it never reaches the module's name of the same
+    spelling. Kept, as a load may reach the module's: a name also bound in a nested scope (a
+    class body may read it from the module first), one a ``global`` names, and one loaded by
+    what runs where the function is defined (decorators, defaults, annotations).
+    """
+    local = scan.own.keys() - scan.nested.keys() - scan.declared
+    if not local:
+        return
+    outside = [*function.decorator_list, function.args, function.returns]
+    for node in outside:
+        for inner in ast.walk(node) if node is not None else ():
+            if isinstance(inner, ast.Name):
+                local.discard(inner.id)
+    scan.names = {name: None for name in scan.names if name not in local}
+    scan.chains = {chain: None for chain in scan.chains if chain[0] not in local}
 
 
 def normalised_digest(text: str, filename: str) -> str:

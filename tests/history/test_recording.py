@@ -64,3 +64,26 @@ def test_a_plain_run_records_a_volatile_s_fingerprint_as_its_reader_s_input(lab)
     keep = store.execution(last["run_id"], "lab.models.keep")
     assert fit["outputs"]["model"]["fingerprint"] is not None
     assert keep["inputs"]["model"]["fingerprint"] == fit["outputs"]["model"]["fingerprint"]
+
+
+def test_a_volatile_s_recorded_fingerprint_is_the_digest_of_its_producer_s_state(lab) -> None:
+    # The fingerprint stored for a volatile not hashed itself: the same digest as ever, of
+    # its producer, code, parameters and context, and inputs (incremental runs compare it).
+    from statisfactory.history.digests import value_digest
+
+    root = lab()
+    session = Session(root_folder=root)
+    with session:
+        session.pipelines_definitions["lab"].run({"n": 5})
+    store = store_for(session)
+    (last,) = store.find_runs("last")
+    checked = 0
+    for execution in store.executions(last["run_id"]):
+        inputs = {name: entry["fingerprint"] for name, entry in execution["inputs"].items()}
+        for name, output in execution["outputs"].items():
+            if output["kind"] != "volatile":
+                continue
+            state = [execution["craft"], name, execution["code_fp"], execution["state_key"]]
+            assert output["fingerprint"] == value_digest(["produced", *state, inputs])
+            checked += 1
+    assert checked

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from statisfactory import Session
+from statisfactory.history.digests import value_digest
 from statisfactory.history.store import store_for
 
 CHAIN = ("simulate", "fit", "keep", "summarise")
@@ -69,8 +70,6 @@ def test_a_plain_run_records_a_volatile_s_fingerprint_as_its_reader_s_input(lab)
 def test_a_volatile_s_recorded_fingerprint_is_the_digest_of_its_producer_s_state(lab) -> None:
     # The fingerprint stored for a volatile not hashed itself: the same digest as ever, of
     # its producer, code, parameters and context, and inputs (incremental runs compare it).
-    from statisfactory.history.digests import value_digest
-
     root = lab()
     session = Session(root_folder=root)
     with session:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import pickle
-from collections.abc import Mapping
-from json.encoder import encode_basestring_ascii as quoted  # the encoder's own quoting
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,6 @@ __all__ = [
     "folder_digest",
     "new_hasher",
     "pickled",
-    "texts_digest",
     "value_digest",
 ]
 
@@ -44,17 +41,6 @@ def value_digest(value: Any) -> str | None:
         return bytes_digest(canonical_json(value).encode())
     except (UnhashableValueError, ValueError, TypeError):
         return None
-
-
-def texts_digest(texts: tuple[Any, ...], by_name: Mapping[str, Any]) -> str | None:
-    """``value_digest([*texts, by_name])``, its canonical JSON written directly when every
-    value is text (what a run records once per craft); through :func:`value_digest` else."""
-    try:  # canonical_json's text: compact separators, keys sorted, non-ASCII escaped
-        listed = "".join([quoted(text) + "," for text in texts])
-        mapping = ",".join([quoted(name) + ":" + quoted(by_name[name]) for name in sorted(by_name)])
-    except TypeError:  # a value that is not text (quoted takes text only)
-        return value_digest([*texts, by_name])
-    return bytes_digest(f"[{listed}{{{mapping}}}]".encode())
 
 
 def canonical_json(value: Any) -> str:

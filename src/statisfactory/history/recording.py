@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from statisfactory.history.code import CodeFingerprints
 from statisfactory.history.decisions import Facts
-from statisfactory.history.digests import texts_digest, value_digest
+from statisfactory.history.digests import value_digest
 from statisfactory.history.fingerprints import ArtifactFingerprints, Stored
 from statisfactory.history.recorder import RunRecorder
 from statisfactory.hookspecs import hookimpl
@@ -226,7 +226,7 @@ class RunHistory:
         if facts.code.digest is None or facts.state_key is None or None in inputs.values():
             return None
         craft = self.run.plan.crafts[index].fqname
-        return texts_digest(("produced", craft, name, facts.code.digest, facts.state_key), inputs)
+        return value_digest(["produced", craft, name, facts.code.digest, facts.state_key, inputs])
 
     def fingerprint_inputs(self, index: int) -> dict[str, dict[str, Any]]:
         """The craft's inputs now: artifacts as stored, volatiles as produced in this run."""

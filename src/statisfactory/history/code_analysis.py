@@ -172,8 +172,8 @@ class _Scan:
     chains: dict[tuple[str, ...], None]
     dynamic: str
     code: str = ""  # the normalised serialisation of the statement
-    own: dict[str, None] = field(default_factory=dict)  # bound in the statement's own scope
-    nested: dict[str, None] = field(default_factory=dict)  # bound in a scope nested in it
+    own: set[str] = field(default_factory=set)  # bound in the statement's own scope
+    nested: set[str] = field(default_factory=set)  # bound in a scope nested in it
     declared: set[str] = field(default_factory=set)  # named by a `global` or `nonlocal`
     outside: set[str] = field(default_factory=set)  # in a function's decorators, defaults…
 
@@ -214,11 +214,11 @@ def _scan(
             if outside:
                 scan.outside.add(name.id)
             if type(name.ctx) is not ast.Load:  # stored or deleted: a name of that scope
-                (scan.nested if depth else scan.own)[name.id] = None
+                (scan.nested if depth else scan.own).add(name.id)
             elif id(node) not in heads:
                 scan.names[name.id] = None
         elif kind is ast.arg:
-            (scan.nested if depth else scan.own)[cast(ast.arg, node).arg] = None
+            (scan.nested if depth else scan.own).add(cast(ast.arg, node).arg)
         elif kind is ast.Global or kind is ast.Nonlocal:
             scan.declared.update(cast(ast.Global, node).names)
         elif kind is ast.Attribute:
@@ -266,7 +266,7 @@ def _scan(
                 tokens.append(repr(value))
         if kind in _NESTED and node is not statement:
             if depth == 0 and kind in _DEFINITIONS:  # its name is bound where it is defined
-                scan.own[cast(ast.FunctionDef, node).name] = None
+                scan.own.add(cast(ast.FunctionDef, node).name)
             depth += 1
             pending.append(_LEAVE)
         elif node is statement and kind in _FUNCTIONS:
@@ -289,7 +289,7 @@ def _marking_outside(function: ast.FunctionDef, children: list[ast.AST]) -> list
 
 
 def _drop_locals(scan: _Scan) -> None:
-    """Leave out of what a top-level ``function`` loads the names that are its own locals.
+    """Leave out of what the scanned top-level function loads the names that are its locals.
 
     A parameter, or a name assigned in the function's own body, is local to all of it: a load
     of it there or in a scope nested in it never reaches the module's name of the same
@@ -297,7 +297,7 @@ def _drop_locals(scan: _Scan) -> None:
     class body may read it from the module first), one a ``global`` names, and one loaded by
     what runs where the function is defined (decorators, defaults, annotations).
     """
-    local = scan.own.keys() - scan.nested.keys() - scan.declared - scan.outside
+    local = scan.own - scan.nested - scan.declared - scan.outside
     if not local:
         return
     scan.names = {name: None for name in scan.names if name not in local}

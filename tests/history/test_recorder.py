@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+import statisfactory.history.recorder as recorder_module
 from statisfactory.history.recorder import (
     BATCH_RECORDS,
     RunRecorder,
@@ -109,11 +110,8 @@ class Batches:
         self.batches.append(rows(str)[0])
 
 
-def test_records_go_to_the_store_a_batch_at_a_time() -> None:
-    """A run of many quick crafts hands its records over every BATCH_RECORDS crafts, not all
-    at its end: the writer builds rows while the run goes on, and few are held at once."""
-    store = Batches()
-    recorder = RunRecorder(
+def _recorder(store: Batches) -> RunRecorder:
+    return RunRecorder(
         store,  # type: ignore[arg-type]
         None,
         run_id="run",
@@ -124,7 +122,10 @@ def test_records_go_to_the_store_a_batch_at_a_time() -> None:
         producers={},
         fingerprints=None,
     )
-    for position in range(2 * BATCH_RECORDS + 5):
+
+
+def _record_quick_crafts(recorder: RunRecorder, count: int) -> None:
+    for position in range(count):
         recorder.execution(
             position=position,
             craft=f"lab.step_{position}",
@@ -138,12 +139,46 @@ def test_records_go_to_the_store_a_batch_at_a_time() -> None:
             started=1.0,
             duration=0.5,
         )
+
+
+def test_records_go_to_the_store_a_batch_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A run of many quick crafts hands its records over every BATCH_RECORDS crafts, not all
+    at its end: the records held at once stay bounded."""
+    monkeypatch.setattr(recorder_module, "BATCH_SECONDS", 3600.0)  # the count alone decides
+    store = Batches()
+    recorder = _recorder(store)
+    _record_quick_crafts(recorder, 2 * BATCH_RECORDS + 5)
     assert [len(batch) for batch in store.batches] == [BATCH_RECORDS, BATCH_RECORDS]
     recorder._send_crafts()  # as the run's end does
     assert [len(batch) for batch in store.batches] == [BATCH_RECORDS, BATCH_RECORDS, 5]
     assert [row[1] for batch in store.batches for row in batch] == list(
         range(2 * BATCH_RECORDS + 5)
     )
+
+
+def test_a_run_shorter_than_the_batch_time_hands_its_records_over_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Thousands of quick crafts within BATCH_SECONDS go to the store in one batch, at the
+    run's end: a writer working meanwhile would slow every file-system call of the run."""
+    monkeypatch.setattr(recorder_module, "BATCH_SECONDS", 3600.0)  # however slow the machine
+    store = Batches()
+    recorder = _recorder(store)
+    _record_quick_crafts(recorder, 5_000)
+    assert store.batches == []
+    recorder._send_crafts()  # as the run's end does
+    assert [len(batch) for batch in store.batches] == [5_000]
+
+
+def test_records_waiting_for_the_batch_time_go_with_the_next_craft(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Once BATCH_SECONDS have passed, the next record sends the batch (a long run's records
+    reach the store while it goes on)."""
+    monkeypatch.setattr(recorder_module, "BATCH_SECONDS", 0.0)
+    store = Batches()
+    _record_quick_crafts(_recorder(store), 3)
+    assert [len(batch) for batch in store.batches] == [1, 1, 1]
 
 
 RUN_OUTSIDE_GIT = """

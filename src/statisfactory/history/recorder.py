@@ -2,9 +2,9 @@
 
 Records are written by the store's background thread; the run does not wait for them (a later
 read of the store, an incremental run or the end of the process waits). Craft executions are
-handed to the store in batches, at most once a second or a thousand records and when the run
-ends, so that a run of many small crafts costs a transaction per batch rather than one per
-craft; the writer turns them into row tuples with their JSON text written directly.
+handed to the store in batches, once a second (or every :data:`BATCH_RECORDS` records) and when
+the run ends, so that a run of many small crafts costs a transaction per batch rather than one
+per craft; the writer turns them into row tuples with their JSON text written directly.
 
 The run's history plugin (:class:`statisfactory.history.recording.RunHistory`) feeds it: writes
 seen by the ``after_artifact_save`` hook, in the thread that saved, and the outputs of crafts run
@@ -36,9 +36,12 @@ from statisfactory.secrets import Secrets, of_session
 
 _logger = get_logger("history")
 BATCH_SECONDS = 1.0  # how long craft records wait in the run before going to the store
-# and how many at most: the writer builds their rows while the run goes on, and the records
-# and rows held at once stay few
-BATCH_RECORDS = 1000
+# and how many at most (about 20 MB of records). Not fewer: while the writer works, every
+# pause of the run's thread for the file system (the stat of each output an incremental run
+# checks) hands Python's lock to the writer and waits to get it back, which made each such
+# call about five times slower; a run shorter than a second now hands its records over once,
+# at its end.
+BATCH_RECORDS = 20_000
 
 
 class RunRecorder:

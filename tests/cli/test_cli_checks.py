@@ -124,3 +124,50 @@ def test_describe_and_viz_report_undeclared_artifacts(lab: Path) -> None:
         result = statisfactory(*command, cwd=lab)
 
         assert "artifact 'model', which the catalog" in result.stderr, result.stderr
+
+
+def test_a_parameter_used_only_in_an_entrys_options_is_used(project_factory) -> None:
+    """``!{}`` in ``load_options`` / ``save_options`` is filled from the run's parameters like
+    ``extra``: such a parameter is used, so ``--strict`` runs (and the value reaches the file)."""
+    root = project_factory(
+        {
+            **CHECKED,
+            "catalog/catalog.yaml": """
+                - name: rows
+                  type: csv
+                  extra: {path: data/rows.csv}
+                  save_options: {sep: "!{separator}", index: false}
+                  load_options: {sep: "!{separator}"}
+                - name: model
+                  type: json
+                  extra: {path: data/model.json}
+            """,
+            "lib/lab/crafts.py": """
+                import pandas as pd
+                from statisfactory import Artifact, Craft
+
+
+                @Craft()
+                def sample(n_rows: int = 3) -> Artifact("rows"):
+                    return pd.DataFrame({"a": range(n_rows), "b": range(n_rows)})
+
+
+                @Craft()
+                def fit(rows: Artifact, alpha: float = 1.0) -> Artifact("model"):
+                    return {"alpha": alpha, "columns": list(rows.columns)}
+            """,
+        },
+        name="lab",
+    )
+
+    result = statisfactory("run", "lab", "--strict", "--param", "separator=;", cwd=root)
+
+    assert result.returncode == 0, result.stderr
+    assert "used by no craft" not in result.stderr
+    assert (root / "data/rows.csv").read_text().splitlines()[0] == "a;b"
+
+    (root / "data/rows.csv").unlink()
+    missing = statisfactory("run", "lab", cwd=root)  # stops before the first craft writes
+    assert missing.returncode == 2, missing.stderr
+    assert "'separator' is missing" in missing.stderr and "rows" in missing.stderr
+    assert not (root / "data/rows.csv").exists()

@@ -186,3 +186,28 @@ def test_a_dry_run_counts_the_crafts_and_runs_nothing(swept) -> None:
     assert result.crafts_run == 1 + 4 * 2 and not result.run_ids
     assert not (swept / "data").exists()
     assert store_for(session).runs() == []
+
+
+def test_members_differing_in_a_value_their_artifacts_options_use_are_not_shared(
+    project_factory,
+) -> None:
+    """A value filling ``!{}`` in an entry's save options changes what its craft writes, like
+    one in its path: members differing in it are told apart (here they would overwrite each
+    other's files, which is refused), never shared."""
+    files = dict(SWEPT)
+    files["catalog/catalog.yaml"] = SWEPT["catalog/catalog.yaml"].replace(
+        'extra: {path: "data/raw_!{n}.json"}',
+        'extra: {path: "data/raw_!{n}.json"}\n          save_options: {indent: "!{indent}"}',
+    )
+    files["pipelines/parameters/sets.yaml"] = SWEPT["pipelines/parameters/sets.yaml"].rstrip() + (
+        "\n        indented:\n"
+        "          +from: [base]\n"
+        "          model: a\n"
+        "          alpha: 0.5\n"
+        "          +grid: {indent: [1, 2]}\n"
+    )
+    root = project_factory(files, name="indented")
+
+    with pytest.raises(PipelineError, match="would both save artifact 'raw' to"):
+        sweep(root, "indented")
+    assert not (root / "data").exists()  # nothing ran

@@ -344,15 +344,19 @@ class Catalog(MixinLogable):
         return store if store is not None and store.enabled else None
 
     def variables(self, name: str) -> set[str]:
-        """The ``!{var}`` names artifact ``name``'s entry uses."""
-        return set() if self._fixed(name) else variables(self._declared(name).extra)
+        """The ``!{var}`` names artifact ``name``'s entry uses: in ``extra`` and in its load and
+        save options, which are filled from the same context."""
+        if self._fixed(name):
+            return set()
+        return variables(list(_templated_parts(self._declared(name))))
 
     def _fixed(self, name: str) -> bool:
-        """Whether entry ``name``'s extra has no ``!{}`` nor ``+{ }+`` (asked for each craft
-        using the entry: found once)."""
+        """Whether entry ``name`` has no ``!{}`` nor ``+{ }+`` in its extra or options (asked
+        for each craft using the entry: found once)."""
         fixed = self._fixed_entries.get(name)
         if fixed is None:
-            fixed = self._fixed_entries[name] = not has_markers(self._declared(name).extra)
+            parts = _templated_parts(self._declared(name))
+            fixed = self._fixed_entries[name] = not any(map(has_markers, parts))
         return fixed
 
     # --- building blocks -----------------------------------------------------------------------
@@ -422,11 +426,7 @@ class Catalog(MixinLogable):
                 artifact.save_options, context, where=where, key="save_options"
             ),
         )
-        static = not any(
-            has_markers(part)
-            for part in (artifact.extra, artifact.load_options, artifact.save_options)
-        )
-        if static:
+        if self._fixed(artifact.name):
             self._resolved[artifact.name] = resolved
         return resolved
 
@@ -525,3 +525,8 @@ class Catalog(MixinLogable):
 def _about(artifact: Artifact) -> dict[str, Any]:
     """The error context naming ``artifact``."""
     return {"artifact": artifact.name, "file": artifact.source}
+
+
+def _templated_parts(entry: Artifact) -> tuple[Any, ...]:
+    """The parts of an entry that ``!{}`` and ``+{ }+`` are resolved in."""
+    return (entry.extra, entry.load_options, entry.save_options)

@@ -13,10 +13,9 @@ Code fingerprints are in :mod:`statisfactory.history.code`.
 from __future__ import annotations
 
 import os
-import re
 import stat
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,31 +30,6 @@ from statisfactory.protocols import DigestStore
 
 if TYPE_CHECKING:
     from statisfactory.IO.catalog import Catalog
-
-_VARIABLE = re.compile(r"!!|!\{([^{}]*)\}")
-
-
-# --- dynamic context ----------------------------------------------------------------------------
-def referenced_variables(entries: Iterable[Any]) -> set[str]:
-    """The ``!{var}`` names used anywhere in these catalog entries (extra and options)."""
-    names: set[str] = set()
-    for entry in entries:
-        for part in (entry.extra, entry.load_options, entry.save_options):
-            _collect(part, names)
-    return names
-
-
-def _collect(value: Any, names: set[str]) -> None:
-    if isinstance(value, str):
-        if "!" in value:
-            names.update(m.group(1).strip() for m in _VARIABLE.finditer(value) if m.group(1))
-    # Most entries are plain dicts: told without the slower Mapping check.
-    elif type(value) is dict or isinstance(value, Mapping):
-        for item in value.values():
-            _collect(item, names)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            _collect(item, names)
 
 
 # --- artifacts ----------------------------------------------------------------------------------
@@ -99,12 +73,11 @@ class ArtifactFingerprints:
         return self.at(self.locate(name, context), self.catalog.artifacts[name], context)
 
     def variables(self, name: str) -> frozenset[str]:
-        """The ``!{}`` variables artifact ``name``'s entry uses (read once)."""
+        """The ``!{}`` variables artifact ``name``'s entry uses (:meth:`Catalog.variables`,
+        asked once)."""
         found = self._variables.get(name)
         if found is None:
-            found = self._variables[name] = frozenset(
-                referenced_variables([self.catalog.artifacts[name]])
-            )
+            found = self._variables[name] = frozenset(self.catalog.variables(name))
         return found
 
     def locate(self, name: str, context: Mapping[str, Any]) -> str:

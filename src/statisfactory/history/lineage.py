@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from statisfactory.errors import CatalogError
-from statisfactory.history.fingerprints import ArtifactFingerprints, referenced_variables
+from statisfactory.history.fingerprints import ArtifactFingerprints
 from statisfactory.history.store import HistoryStore
 
 MAX_DEPTH = 50
@@ -50,7 +50,7 @@ def artifact_lineage(
     entry = catalog[name]  # an undeclared name is an error naming close names
     store.flush()
     tracer = _Tracer(store, ArtifactFingerprints(catalog, store), Path(session.root))
-    missing = sorted(referenced_variables([entry]) - set(context))
+    missing = sorted(catalog.variables(name) - set(context))
     if missing:
         variants = store.variants(name)
         if not variants:

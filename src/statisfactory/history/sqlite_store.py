@@ -132,7 +132,7 @@ class SqliteDriver:
             if isinstance(params, Mapping):
                 connection.execute(sql, params)
             elif isinstance(params, Rows):  # bound by position: no mapping per row
-                connection.executemany(_positional(sql, params.columns), params.values)
+                _execute_rows(connection, sql, params)
             else:
                 connection.executemany(sql, params)
         connection.execute("COMMIT")
@@ -205,6 +205,32 @@ class SqliteDriver:
 
 
 _MARK = re.compile(r":(\w+)")
+# The most values one statement binds when it inserts many rows: SQLite's lowest limit (999,
+# before version 3.32). A statement of many rows costs SQLite less than a statement per row.
+_MAX_BOUND = 999
+
+
+def _execute_rows(connection: sqlite3.Connection, sql: str, rows: Rows) -> None:
+    """Run ``sql`` for each of ``rows``; an INSERT inserts them many rows per statement."""
+    statement = _positional(sql, rows.columns)
+    values = rows.values
+    width = len(rows.columns)
+    if not statement.startswith("INSERT ") or len(values) < 2 or width > _MAX_BOUND:
+        connection.executemany(statement, values)
+        return
+    size = _MAX_BOUND // width
+    for start in range(0, len(values), size):
+        chunk = values[start : start + size]
+        connection.execute(_many_rows(statement, width, len(chunk)), [v for r in chunk for v in r])
+
+
+@functools.cache
+def _many_rows(statement: str, width: int, count: int) -> str:
+    """``INSERT … VALUES (?, …)`` with ``count`` rows of ``width`` values."""
+    head, separator, _ = statement.rpartition(" VALUES ")
+    assert separator, statement  # an INSERT of one row of marks, as _positional gives
+    row = "(" + ", ".join("?" * width) + ")"
+    return f"{head} VALUES " + ", ".join([row] * count)
 
 
 @functools.cache

@@ -187,7 +187,15 @@ def dvc_figure() -> float | None:
     started = time.perf_counter()
     for seed in range(MEMBERS):
         _run([str(dvc), "exp", "run", "--queue", "-q", "-S", f"seed={seed}"], root, environment)
-    _run([str(dvc), "queue", "start", "-j", str(WORKERS)], root, environment)
+    # Not waited for: `queue start` spawns the workers and may outlive them (seen: a zombie
+    # child kept it and its output pipe open after every experiment had succeeded).
+    starter = subprocess.Popen(
+        [str(dvc), "queue", "start", "-j", str(WORKERS)],
+        cwd=root,
+        env={**os.environ, **environment},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = started + DVC_TIMEOUT
     try:
         while True:
@@ -208,6 +216,9 @@ def dvc_figure() -> float | None:
             env={**os.environ, **environment},
             capture_output=True,
         )
+        if starter.poll() is None:
+            starter.kill()
+        starter.wait()
     if status.count("Success") < MEMBERS:
         raise RuntimeError(f"DVC's queue did not run every experiment:\n{status}")
     return seconds

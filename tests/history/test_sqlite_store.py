@@ -21,8 +21,7 @@ def test_inserted_rows_come_back_in_order_with_their_values(tmp_path: Path, coun
     columns = [name for name, _ in TABLES["executions"]]
     rows = [
         tuple(
-            f"{column}-{index}" if kind == TEXT else index
-            for column, kind in TABLES["executions"]
+            f"{column}-{index}" if kind == TEXT else index for column, kind in TABLES["executions"]
         )
         for index in range(count)
     ]
@@ -40,8 +39,7 @@ def test_other_statements_of_many_rows_run_once_per_row(tmp_path: Path) -> None:
     driver = SqliteDriver(tmp_path / "history.db")
     rows = [
         tuple(
-            f"{column}-{index}" if kind == TEXT else index
-            for column, kind in TABLES["executions"]
+            f"{column}-{index}" if kind == TEXT else index for column, kind in TABLES["executions"]
         )
         for index in range(5)
     ]

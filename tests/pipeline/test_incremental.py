@@ -433,3 +433,51 @@ def test_a_failed_craft_is_recorded_and_reruns_next_time(session_factory) -> Non
 
     assert run(session, pipeline)["fragile"] == "ran"
     assert run(session, pipeline)["fragile"] == "skipped"
+
+
+def _reachable(root: object, kinds: tuple[type, ...], limit: int = 200_000) -> list[object]:
+    """The objects of ``kinds`` that ``root`` references, directly or not (not through
+    classes or modules: what they hold is not the run's)."""
+    import gc
+    import types
+
+    seen, found, pending = {id(root)}, [], [root]
+    while pending and len(seen) < limit:
+        for referent in gc.get_referents(pending.pop()):
+            kind = type(referent)  # not isinstance: a lazy object would answer by loading
+            if id(referent) in seen or issubclass(kind, type | types.ModuleType):
+                continue
+            seen.add(id(referent))
+            if kind in kinds:
+                found.append(referent)
+            pending.append(referent)
+    return found
+
+
+@pytest.mark.parametrize("failing", [False, True])
+def test_a_kept_run_result_holds_none_of_its_crafts_fingerprints(project, failing) -> None:
+    """Once a run has ended, its history plugin and skip policy let go of what they kept per
+    craft (fingerprints, recorded states, progress): a result kept in a notebook, or the run
+    object an error carries, no longer holds them."""
+    from statisfactory.history.decisions import Facts, RecordedStates
+    from statisfactory.history.fingerprints import Stored
+    from statisfactory.history.recording import RunHistory
+
+    session, pipeline, _ = project
+    run(session, pipeline)  # recorded states to compare with
+    if failing:
+        (session.root / "data/cleaned.json").write_text("[9]")  # clean reruns, then count fails
+        (session.root / "data/source.json").write_text("not json")
+    with session:
+        try:
+            result = pipeline.run({}, incremental=True)
+        except Exception as error:  # what the error carries (its traceback) is checked
+            result = error
+    plugins = _reachable(result, (RunHistory, RecordedStates))
+    assert any(type(p) is RunHistory for p in plugins)  # the walk does reach them
+    for plugin in plugins:
+        if type(plugin) is RunHistory:
+            assert plugin._facts == plugin._progress == {}
+        else:
+            assert plugin._states == {}
+    assert _reachable(result, (Facts, Stored)) == []

@@ -31,6 +31,8 @@ from statisfactory.protocols import DigestStore
 if TYPE_CHECKING:
     from statisfactory.IO.catalog import Catalog
 
+_NONE: frozenset[str] = frozenset()  # the variables of most entries: one object for them all
+
 
 # --- artifacts ----------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,12 @@ class ArtifactFingerprints:
         self._variables: dict[str, frozenset[str]] = {}
         self._static: dict[str, str] = {}  # local paths without `!{}`, by artifact name
 
+    def release(self) -> None:
+        """Forget the digests and locations read so far (read again if asked after)."""
+        self._known = {}
+        self._remembered = None
+        self._static = {}
+
     def of(self, name: str, context: Mapping[str, Any]) -> Stored:
         """The fingerprint of artifact ``name`` as it is stored now for ``context``."""
         return self.at(self.locate(name, context), self.catalog.artifacts[name], context)
@@ -77,7 +85,7 @@ class ArtifactFingerprints:
         asked once)."""
         found = self._variables.get(name)
         if found is None:
-            found = self._variables[name] = frozenset(self.catalog.variables(name))
+            found = self._variables[name] = frozenset(self.catalog.variables(name)) or _NONE
         return found
 
     def locate(self, name: str, context: Mapping[str, Any]) -> str:

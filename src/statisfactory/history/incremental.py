@@ -117,6 +117,19 @@ class IncrementalPolicy:
         producers = self._missing_producers(index)
         return RunFirst(producers) if producers else None
 
+    @hookimpl
+    def after_run(self) -> None:
+        self._release()
+
+    @hookimpl
+    def on_run_error(self) -> None:
+        self._release()
+
+    def _release(self) -> None:
+        """The run is over: its crafts' recorded states are no longer compared with."""
+        self.states = RecordedStates()
+        self._decided = set()
+
     @hookimpl(tryfirst=True)  # before the history records the outputs' fingerprints
     def after_craft(self, craft: Craft, volatiles: Mapping[str, Any]) -> None:
         for name, kind in craft.output_kinds.items():

@@ -217,6 +217,11 @@ class RunRecorder:
         with self._lock:
             self._seen.pop(location, None)
 
+    def release(self) -> None:
+        """The run is over: forget what it saw (its records are with the store already)."""
+        with self._lock:
+            self._seen = {}
+
     def remember(self, stored: Stored) -> None:
         """Keep a fingerprint taken during the run, until a write replaces it."""
         with self._lock:

@@ -82,6 +82,7 @@ class RunHistory:
     @hookimpl
     def after_run(self) -> None:
         self.recorder.end(RunStatus.SUCCEEDED)
+        self._release()
 
     @hookimpl
     def on_run_error(self, run: Run, error: BaseException) -> None:
@@ -91,6 +92,17 @@ class RunHistory:
             self.recorder.end(RunStatus.INTERRUPTED)
         else:
             self.recorder.end(RunStatus.FAILED, f"{type(error).__name__}: {error}")
+        self._release()
+
+    def _release(self) -> None:
+        """The run is recorded: let go of what was kept per craft for it (a run's result kept
+        in a notebook holds its run, whose hooks hold this plugin)."""
+        self._facts.clear()
+        self._progress.clear()
+        self._skipped_outputs.clear()
+        self.recorder.release()
+        if self.fingerprints is not None:
+            self.fingerprints.release()
 
     # --- crafts -------------------------------------------------------------------------------
     def progress(self, index: int) -> _Progress:

@@ -348,7 +348,7 @@ class Catalog(MixinLogable):
         save options, which are filled from the same context."""
         if self._fixed(name):
             return set()
-        return variables(list(_templated_parts(self._declared(name))))
+        return variables(_templated_parts(self._declared(name)))
 
     def _fixed(self, name: str) -> bool:
         """Whether entry ``name`` has no ``!{}`` nor ``+{ }+`` in its extra or options (asked

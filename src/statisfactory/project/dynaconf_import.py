@@ -102,9 +102,12 @@ class _DeferredJinja:
 
     def __init__(self, parse_conf: ModuleType) -> None:
         self._parse_conf = parse_conf
+        self._built: Any = None
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._environment(), name)
+        if self._built is None:  # built once, even for a caller holding on to this object
+            self._built = self._environment()
+        return getattr(self._built, name)
 
     def _environment(self) -> Any:
         spec = self._parse_conf.__spec__

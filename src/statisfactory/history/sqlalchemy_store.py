@@ -86,6 +86,9 @@ class SqlAlchemyDriver:
     def close(self) -> None:
         self._engine.dispose()
 
+    def idle(self) -> None:
+        """Nothing to do: the server keeps its own log."""
+
     def is_busy(self, error: Exception) -> bool:
         """A lock or statement timeout, a refused or lost connection: worth retrying later."""
         if not isinstance(error, self._busy_errors):

@@ -41,6 +41,10 @@ WAIT_STEP = 0.05
 RETRY_SECONDS, MAX_RETRY_SECONDS = 0.1, 0.5
 READ_AGAIN_SECONDS = 5.0  # a store found busy, once out of patience, is read again this often
 BATCH = 500  # operations written in one transaction at most
+# The writer's upkeep (Driver.idle) comes after its first write in a process (a run starting,
+# whose crafts go on meanwhile), then once nothing has come for this long: never between a
+# command's last write and its end, which waits for that write alone.
+QUIET_SECONDS = 0.5
 
 
 class Rows:
@@ -80,6 +84,11 @@ class Driver(Protocol):
         """Whether ``error`` means "locked or unreachable, try later" (the write is kept)."""
         ...
 
+    def idle(self) -> None:
+        """Upkeep no caller waits for, done by the writer once everything queued is written
+        and its waiters are released (SQLite checkpoints its WAL)."""
+        ...
+
 
 class HistoryStore:
     """Runs, craft executions, artifact writes and craft states, in one database."""
@@ -103,6 +112,8 @@ class HistoryStore:
         self._patience = PATIENCE
         self._read_again = 0.0  # reads of a busy store answer nothing until then
         self._abandon = False
+        self._exiting = False  # the process ends once its writes are done: no upkeep
+        self._written_before = False  # by this process
 
     @property
     def enabled(self) -> bool:
@@ -219,11 +230,16 @@ class HistoryStore:
         waiting: list[threading.Event] = []
         stopping = False
         delay = RETRY_SECONDS
+        quiet: float | None = None  # upkeep once nothing has come for this long
         while True:
             try:
-                items = [self._pending.get(timeout=delay if backlog else None)]
+                items = [self._pending.get(timeout=delay if backlog else quiet)]
             except queue.Empty:
-                items = []  # time to try the backlog again
+                items = []  # time to try the backlog again, or for upkeep
+                if not backlog:
+                    self._upkeep()
+                    quiet = None
+                    continue
             while items and len(items) < BATCH:
                 try:
                     items.append(self._pending.get_nowait())
@@ -240,7 +256,8 @@ class HistoryStore:
                     backlog.append(item)
             if self._abandon:
                 self._drop(backlog)
-            if backlog and self._attempt(backlog):
+            wrote = bool(backlog) and self._attempt(backlog)
+            if wrote:
                 backlog, delay = [], RETRY_SECONDS
             elif backlog:
                 delay = min(delay * 2, MAX_RETRY_SECONDS)
@@ -252,9 +269,18 @@ class HistoryStore:
                 for event in waiting:
                     event.set()
                 waiting = []
+                if wrote and not self._written_before:  # the process's first write: a run
+                    self._written_before = True  # starts, upkeep left by an earlier one now
+                    self._upkeep()
+                elif wrote:  # later, once quiet: not while a process about to end waits
+                    quiet = QUIET_SECONDS
                 if stopping and self._leave():
                     return
                 stopping = False
+
+    def _upkeep(self) -> None:
+        if not self._exiting:
+            self._guarded("idle", self._live.idle, None)
 
     def _attempt(self, operations: list[Operation]) -> bool:
         """Write ``operations``; False when the database is busy (they are to be retried)."""
@@ -1010,8 +1036,10 @@ def _stores_of(description: str) -> list[HistoryStore]:
 
 @atexit.register
 def _flush_at_exit() -> None:
-    """Writers are daemon threads: what they have queued is written before the process ends."""
+    """Writers are daemon threads: what they have queued is written before the process ends
+    (and their upkeep left to the next process)."""
     for store in list(_open_stores):
+        store._exiting = True
         store.flush()  # a busy database is waited for no longer than the patience left
 
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 import bisect
 import inspect
 import os
-import platform
 import stat
 import sys
 import textwrap
@@ -51,7 +50,8 @@ from statisfactory.project.settings import flag
 
 UNREADABLE = "unreadable: "  # the value of a part that cannot be fingerprinted
 PACKAGE, PYTHON = "package:", "python"
-_PYTHON_VERSION = platform.python_version()
+# platform.python_version() (its first word), without importing platform for it
+_PYTHON_VERSION = sys.version.split()[0]
 _STORE_SUFFIX = "#code3"  # the key of a module's analysis in the store's file digests (its format)
 _RACY = "text:"  # an analysis remembered with the digest of its text, to be checked before use
 

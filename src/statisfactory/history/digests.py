@@ -5,7 +5,6 @@ through a canonical encoding.
 from __future__ import annotations
 
 import json
-import pickle
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +67,8 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=_en
 
 def pickled(value: Any) -> bytes | None:
     """``value``'s pickle, or None when it cannot be pickled."""
+    import pickle  # a run of artifacts alone never pickles
+
     try:
         return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:

@@ -7,7 +7,6 @@ running those crafts again.
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,8 @@ class VolatileCache:
 
     def get(self, digest: str) -> Any:
         """The value kept under ``digest``, or :data:`MISSING`."""
+        import pickle  # only a run with the cache on reads one
+
         target = self.path(digest)
         try:
             with open(target, "rb") as handle:

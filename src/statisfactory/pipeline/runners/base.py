@@ -28,7 +28,7 @@ import contextlib
 import importlib
 import queue
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
@@ -116,11 +116,10 @@ class Runner:
                         waiting[index] = call.count
                         ready.extendleft(reversed(call.start))
                         continue
-                    future: Future
-                    if isinstance(call, Skipped):  # nothing to submit
-                        future = Completed(call)
-                    else:
-                        future = self._submit(executor, call)
+                    if isinstance(call, Skipped):  # nothing to submit: finished here
+                        _unblock(job.finish(index, {}), waiting, ready)
+                        continue
+                    future = self._submit(executor, call)
                 except Exception as error:
                     if _failed(job, index, error, failures):
                         break
@@ -147,14 +146,9 @@ class Runner:
             else:
                 (index, kept), done = done, None
             try:
-                unblocked = job.finish(index, kept)
+                _unblock(job.finish(index, kept), waiting, ready)
             except Exception as error:
                 _failed(job, index, error, failures)
-                continue
-            for dependent in unblocked:
-                waiting[dependent] -= 1
-                if not waiting[dependent]:
-                    ready.append(dependent)
         if failures:
             for other in failures[1:]:
                 _logger.error("%s: also failed: %s", job.name, other)
@@ -163,6 +157,14 @@ class Runner:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(max_workers={self.max_workers})"
+
+
+def _unblock(finished: Iterable[int], waiting: list[int], ready: deque[int]) -> None:
+    """A craft finished: its dependents left waiting for nothing else are ready."""
+    for dependent in finished:
+        waiting[dependent] -= 1
+        if not waiting[dependent]:
+            ready.append(dependent)
 
 
 def _failed(job: Any, index: int, error: Exception, failures: list[Exception]) -> bool:

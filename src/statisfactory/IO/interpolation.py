@@ -51,6 +51,13 @@ _NUMBER = re.compile(r"\A[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
 
 def has_markers(value: Any) -> bool:
     """True when ``value`` (or any string nested in it) holds ``!`` or ``+{``."""
+    kind = type(value)  # the exact types first: asked of every entry of a large catalog
+    if kind is str:
+        return "!" in value or "+{" in value
+    if kind is dict:
+        return any(map(has_markers, value.values()))
+    if value is None or kind is int or kind is float or kind is bool:
+        return False
     if isinstance(value, str):
         return "!" in value or "+{" in value
     if isinstance(value, Mapping):

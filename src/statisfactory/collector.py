@@ -56,16 +56,21 @@ def heap_frozen() -> Iterator[None]:
                 gc.unfreeze()
 
 
-def frozen_until_exit() -> None:
+def frozen_until_exit(generation: int = 2) -> None:
     """For a process that ends with what it does next (a command's run): collect the garbage
     made so far, then keep every object still alive out of the collector's passes until the
     process ends. What a large project loaded (its modules, crafts, catalog) is then walked by
     this one collection rather than by the collector's later full passes and the last one at
     exit (:func:`frozen_for_exit`, which still collects everything made after). Runs started
     later nest in this freeze: they no longer give the heap back when they end. Called again
-    (after the run), it collects and freezes what was made since."""
+    (after the run), it collects and freezes what was made since.
+
+    ``generation`` 1 collects the young generations only: enough after loading done with the
+    collector paused (:func:`collector_paused`), since everything loading made is young, and
+    about half the time of a full pass over a large project's heap. A command checks that the
+    old generation then holds no garbage (``tests/test_collector.py``)."""
     global _frozen_runs
-    gc.collect()
+    gc.collect(generation)
     with _lock:
         gc.freeze()  # adds to what is frozen already (by a run going on, or an earlier call)
         _frozen_runs += 1

@@ -122,7 +122,7 @@ def run(
         _ = chosen.plan  # solve now: a cycle or a duplicate producer is a project error (exit 2)
         sweep = configuration is not None and _is_sweep(session, configuration)
         if state.ends_process and not (sweep or dry_run):
-            frozen_until_exit()
+            frozen_until_exit(generation=1)  # what loading made is young: see collector.py
     if workers is None:
         workers = session.settings.get("max_workers")
     if address is not None:

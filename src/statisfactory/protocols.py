@@ -137,6 +137,10 @@ class HistoryStoreLike(DigestStore, Protocol):
         """The recorded states of the crafts named ``crafts`` (their full names)."""
         ...
 
+    def code_parts(self, craft: str, state_key: str) -> str | None:
+        """The JSON of what a recorded state's code fingerprint covered."""
+        ...
+
     def begin_run(self, run: Mapping[str, Any]) -> None:
         """Record that a run started."""
         ...

@@ -57,7 +57,14 @@ class Prediction:
 class RecordedStates:
     """The recorded states of a run's crafts, by craft and state key."""
 
-    def __init__(self, rows: Iterable[Mapping[str, Any]] = ()) -> None:
+    def __init__(
+        self,
+        rows: Iterable[Mapping[str, Any]] = (),
+        code_parts: Callable[[str, str], str | None] | None = None,
+    ) -> None:
+        """``rows`` as :meth:`HistoryStore.states` gives them; ``code_parts(craft, key)``
+        reads what a state's code fingerprint covered, when a row does not have it."""
+        self._code_parts = code_parts
         self._states: dict[tuple[str, str], Mapping[str, Any]] = {}
         self._latest: dict[str, Mapping[str, Any]] = {}  # per craft, whatever its parameters
         for row in rows:
@@ -92,7 +99,7 @@ class RecordedStates:
             return Decision(RUN, self._why_new(craft.fqname, facts))
         since = f"since run {state['run_id']}"
         if state["code_fp"] != facts.code.digest:
-            return Decision(RUN, f"its code changed {since}{_code_change(state, facts.code)}")
+            return Decision(RUN, f"its code changed {since}{self._code_change(state, facts)}")
         recorded = state["inputs"] or {}
         if not isinstance(recorded, Mapping) or recorded.keys() != inputs.keys():
             return Decision(RUN, f"its inputs changed {since}")
@@ -131,6 +138,8 @@ class RecordedStates:
         if latest is None:
             return "no earlier successful run recorded"
         before = latest["params"] or {}
+        if isinstance(before, str):  # as the store keeps it (see HistoryStore.states)
+            before = json.loads(before) or {}
         changed = sorted(
             key
             for key in set(before) | set(facts.params)
@@ -144,14 +153,15 @@ class RecordedStates:
         )
         return f"parameters changed since run {latest['run_id']}: {shown}"
 
-
-def _code_change(state: Mapping[str, Any], code: Code) -> str:
-    """``: what changed`` when the recorded state says what its fingerprint covered."""
-    recorded = state.get("code_parts")
-    if not recorded:  # recorded before fingerprints had parts
-        return ""
-    change = describe_change(json.loads(recorded), code.parts)
-    return f": {change}" if change else ""
+    def _code_change(self, state: Mapping[str, Any], facts: Facts) -> str:
+        """``: what changed`` when the recorded state says what its fingerprint covered."""
+        recorded = state.get("code_parts")
+        if recorded is None and self._code_parts is not None:
+            recorded = self._code_parts(state["craft"], state["state_key"])
+        if not recorded:  # recorded before fingerprints had parts
+            return ""
+        change = describe_change(json.loads(recorded), facts.code.parts)
+        return f": {change}" if change else ""
 
 
 # --- predicting -----------------------------------------------------------------------------

@@ -89,7 +89,8 @@ class IncrementalPolicy:
         self._decided: set[int] = set()
         store = history.store
         store.flush()  # the records of a run that just ended in this process
-        self.states = RecordedStates(store.states([c.fqname for c in run.plan.crafts]))
+        crafts = [c.fqname for c in run.plan.crafts]
+        self.states = RecordedStates(store.states(crafts), store.code_parts)
         if store.take_created():
             _logger.warning(
                 "%s: no run history was found, so every craft runs; the history is created at %s",

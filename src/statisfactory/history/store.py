@@ -522,20 +522,34 @@ class HistoryStore:
 
     # --- queries ------------------------------------------------------------------------------
     def states(self, crafts: Sequence[str]) -> list[dict[str, Any]]:
-        """Every recorded state of these crafts (each parameter set they ran with)."""
+        """Every recorded state of these crafts (each parameter set they ran with), as an
+        incremental run compares them: inputs and outputs decoded, parameters left as JSON
+        text and code parts out (:meth:`code_parts`), which only explanations read."""
         rows: list[dict[str, Any]] = []
         if len(crafts) > BATCH:  # several queries: reading the whole table may cost less
             count = self.query("SELECT COUNT(*) AS n FROM craft_state")
             if count and count[0]["n"] <= 2 * len(crafts):
                 wanted = set(crafts)
-                rows = self.query("SELECT * FROM craft_state")
-                return [_decoded(row) for row in rows if row["craft"] in wanted]
+                rows = self.query(f"SELECT {_STATE_COLUMNS} FROM craft_state")
+                return [_compared(row) for row in rows if row["craft"] in wanted]
         for start in range(0, len(crafts), BATCH):
             chunk = list(crafts[start : start + BATCH])
             names = {f"c{i}": craft for i, craft in enumerate(chunk)}
             marks = ", ".join(f":{key}" for key in names)
-            rows += self.query(f"SELECT * FROM craft_state WHERE craft IN ({marks})", **names)
-        return [_decoded(row) for row in rows]
+            rows += self.query(
+                f"SELECT {_STATE_COLUMNS} FROM craft_state WHERE craft IN ({marks})", **names
+            )
+        return [_compared(row) for row in rows]
+
+    def code_parts(self, craft: str, state_key: str) -> str | None:
+        """The JSON of what the code fingerprint of a recorded state covered (see
+        :meth:`states`), None when it has none."""
+        rows = self.query(
+            "SELECT code_parts FROM craft_state WHERE craft = :craft AND state_key = :key",
+            craft=craft,
+            key=state_key,
+        )
+        return rows[0]["code_parts"] if rows else None
 
     def file_digests(self) -> dict[str, tuple[int, int, int, int, str]]:
         """Every remembered digest of a local file, by path: ``(size, mtime_ns, inode,
@@ -962,6 +976,23 @@ def _encoded(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 _from_json = json.JSONDecoder().decode  # built once: rows are many
+
+
+# What an incremental run compares of a recorded state (see HistoryStore.states).
+_STATE_COLUMNS = "craft, state_key, run_id, code_fp, params, inputs, outputs, recorded"
+
+
+def _compared(row: dict[str, Any]) -> dict[str, Any]:
+    """A state row (fresh from a query, so changed in place) with its inputs and outputs
+    decoded."""
+    for key in ("inputs", "outputs"):
+        text = row[key]
+        if isinstance(text, str):
+            try:
+                row[key] = _from_json(text)
+            except ValueError:  # an old or hand-edited row: kept as text
+                continue
+    return row
 
 
 def _decoded(row: Mapping[str, Any]) -> dict[str, Any]:

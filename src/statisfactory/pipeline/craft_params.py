@@ -74,6 +74,8 @@ def unused_keys(
 ) -> dict[str, list[str]]:
     """The keys of ``params`` nothing uses (``variables``: the ``!{}`` of the crafts'
     artifacts), each with the close names it may be a misspelling of."""
+    if not params:
+        return {}
     if any(craft.signature.var_keyword is not None for craft in crafts):
         return {}  # **kwargs takes every key
     used = set(variables)

@@ -228,6 +228,8 @@ class Job:
     def _check_parameters(self) -> None:
         """A misspelt craft's mapping is refused, another unused parameter warned of."""
         run = self.run
+        if not run.params:  # nothing to check (and the catalog's variables are not needed)
+            return
         check_unused(
             self.plan.crafts,
             run.params,

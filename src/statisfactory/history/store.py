@@ -985,26 +985,23 @@ _STATE_COLUMNS = "craft, state_key, run_id, code_fp, params, inputs, outputs, re
 def _compared(row: dict[str, Any]) -> dict[str, Any]:
     """A state row (fresh from a query, so changed in place) with its inputs and outputs
     decoded."""
-    for key in ("inputs", "outputs"):
-        text = row[key]
+    return _decode_columns(row, ("inputs", "outputs"))
+
+
+def _decoded(row: Mapping[str, Any]) -> dict[str, Any]:
+    return _decode_columns(dict(row), _JSON_COLUMNS)
+
+
+def _decode_columns(row: dict[str, Any], columns: Iterable[str]) -> dict[str, Any]:
+    """``row`` with the JSON text of ``columns`` decoded in place."""
+    for key in columns:
+        text = row.get(key)
         if isinstance(text, str):
             try:
                 row[key] = _from_json(text)
             except ValueError:  # an old or hand-edited row: kept as text
                 continue
     return row
-
-
-def _decoded(row: Mapping[str, Any]) -> dict[str, Any]:
-    decoded = dict(row)
-    for key in _JSON_COLUMNS:
-        text = decoded.get(key)
-        if isinstance(text, str):
-            try:
-                decoded[key] = _from_json(text)
-            except ValueError:  # an old or hand-edited row: kept as text
-                continue
-    return decoded
 
 
 def _with_locations(row: Mapping[str, Any], translate: Callable[[str], str]) -> dict[str, Any]:

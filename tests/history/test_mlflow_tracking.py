@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -195,6 +197,40 @@ def test_the_members_of_a_sweep_are_children_of_one_mlflow_run(
         parent.data.tags["statisfactory.sweep"]
     }
     assert {r.info.status for r in [parent, *children]} == {"FINISHED"}
+
+
+def test_a_sweep_leaves_no_mlflow_run_open_in_the_callers_process(
+    session_factory: Callable[..., object], tmp_path: Path
+) -> None:
+    """A craft's ``mlflow.log_metric`` in a sweep's member starts a run of its own: the run ends
+    it, so the caller's thread has no active run afterwards and the process's exit writes no
+    MLflow store in its working folder."""
+    session = session_factory(with_mlflow("{enabled: true}"))
+    script = f"""
+import mlflow
+from statisfactory import Session
+
+session = Session(root_folder={str(session.root)!r})
+members = [(f"alpha={{a}}", {{**{PARAMS!r}, "fit": {{"alpha": a}}}}) for a in (0.1, 0.2)]
+with session:
+    session.pipelines_definitions["train"].sweep(members)
+left = mlflow.active_run()
+assert left is None, f"run {{left.info.run_id}} is still active"
+"""
+    elsewhere = tmp_path / "working-folder"
+    elsewhere.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=elsewhere, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert sorted(p.name for p in elsewhere.iterdir()) == []
+
+    from mlflow import MlflowClient
+
+    client = MlflowClient(default_tracking_uri(session.root))
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert len(runs) >= 3  # the sweep's, its two members', and the crafts' own
+    assert {r.info.status for r in runs} == {"FINISHED"}
 
 
 def test_the_runs_metrics_reach_its_mlflow_run(session_factory: Callable[..., object]) -> None:

@@ -12,6 +12,7 @@ artifact, logged as its folder under the artifact's name). The run history gets 
 The MLflow run is the active run of the thread that runs the pipeline and of every thread that
 runs a craft (``before_craft_call``), so ``mlflow.log_metric`` inside a craft lands in it on
 the sequential and threads runners. Worker processes and Dask workers have no active run.
+Runs a craft leaves open on the pipeline's thread end with the run.
 
 Tracking must never cost the run: calls are batched (``log_batch``), HTTP retries and timeouts
 are bounded, and the first failure (a server that is down) is warned once; the run then goes on
@@ -24,6 +25,7 @@ import contextlib
 import json
 import os
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -158,6 +160,8 @@ class MlflowTracking:
         self.metrics: dict[str, float] = {}
         self._client: MlflowClient | None = None
         self._previous_uri: str | None = None
+        self._callers_run: str | None = None  # the calling thread's active run before ours
+        self._began = 0  # when the run began, in ms: runs started since are the run's
         self._active_threads: set[int] = set()
         self._lock = threading.Lock()
         self._failed = False
@@ -180,6 +184,9 @@ class MlflowTracking:
             if commit is not None:
                 tags["mlflow.source.git.commit"] = commit
             self._previous_uri = mlflow.get_tracking_uri()
+            callers = mlflow.active_run()
+            self._callers_run = callers.info.run_id if callers is not None else None
+            self._began = int(time.time() * 1000)
             mlflow.set_tracking_uri(self.uri)  # what a craft's mlflow.log_metric goes to
             if run.sweep_id:
                 # A sweep's members run as one graph, side by side: each member's MLflow run is
@@ -311,8 +318,6 @@ class MlflowTracking:
         metrics: Mapping[str, float] = {},
     ) -> None:
         """Log in as few ``log_batch`` calls as MLflow's limits allow."""
-        import time
-
         from mlflow.entities import Metric, Param
 
         assert self._client is not None and self.mlflow_run_id is not None
@@ -388,15 +393,24 @@ class MlflowTracking:
                 self._client.log_artifacts(self.mlflow_run_id, staged, artifact_path=name)
 
     def _deactivate(self, status: str) -> bool:
-        """End the run and take it off this thread's stack, if it is this thread's active run
-        (the crafts' threads end with the run)."""
+        """End the runs this thread started since the run began, ours included; True if ours
+        was one of them (the crafts' threads end with the run)."""
         import mlflow
 
+        ended = False
         active = mlflow.active_run()
-        if active is None or active.info.run_id != self.mlflow_run_id:
-            return False
-        mlflow.end_run(status)
-        return True
+        # Down to the caller's own run: a run a craft left open here (``mlflow.log_metric``
+        # with no active run starts one, as in a sweep's members) would otherwise stay this
+        # thread's active run after ours, and be ended at exit in whatever store is current.
+        while (
+            active is not None
+            and active.info.run_id != self._callers_run
+            and (active.info.start_time or 0) >= self._began
+        ):
+            ended = ended or active.info.run_id == self.mlflow_run_id
+            mlflow.end_run(status if active.info.run_id == self.mlflow_run_id else "FINISHED")
+            active = mlflow.active_run()
+        return ended
 
     def _restore(self) -> None:
         if self._previous_uri is not None:

@@ -1,4 +1,4 @@
-"""The parse cache of catalog files: what it keeps, exactly, and what it refuses to read or keep."""
+"""The parse cache of YAML files (shown on catalog files): what it keeps, exactly, and what it refuses to read or keep."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from statisfactory.IO import Catalog, declarations
+from statisfactory.IO import Catalog, parse_cache
 
 CACHE = Path(".statisfactory/cache/catalog")
 
@@ -19,7 +19,7 @@ def _parsing_forbidden(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_: object, **__: object) -> None:
         raise AssertionError("the file was parsed again")
 
-    monkeypatch.setattr(declarations, "parse_yaml", refuse)
+    monkeypatch.setattr(parse_cache, "parse_yaml", refuse)
 
 
 def test_a_second_build_reads_the_cache_and_gets_the_same_values_exactly(

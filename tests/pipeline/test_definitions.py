@@ -176,3 +176,32 @@ def test_crafts_modules_are_imported_with_the_collector_paused_then_restored(ses
     with pytest.raises(DefinitionError, match="module is broken"):
         session.pipelines_definitions["broken"]
     assert gc.isenabled()
+
+
+def test_sessions_remember_the_parsed_definitions_and_follow_edits(session_factory):
+    from statisfactory import Session
+
+    session = session_factory(
+        {
+            "lib/models.py": MODELS,
+            "pipelines/definitions/pipelines.yaml": DEFINITIONS,
+            "conf/globals.yaml": "extra_pipelines: [again]\n",
+        }
+    )
+    root = session.root
+    assert "again" in session.pipelines_definitions.names()
+    cached = list((root / ".statisfactory/cache/pipelines").iterdir())
+    assert len(cached) == 1  # the next session reads this instead of rendering and parsing
+    assert sorted(Session(root_folder=root).pipelines_definitions.names()) == [
+        "again",
+        "full",
+        "training",
+    ]
+    (root / "conf/globals.yaml").write_text("extra_pipelines: [other]\n")  # a variable
+    assert "other" in Session(root_folder=root).pipelines_definitions.names()
+    (root / "pipelines/definitions/pipelines.yaml").write_text("solo: [models.prepare]\n")
+    assert Session(root_folder=root).pipelines_definitions.names() == ["solo"]
+    (root / "pipelines/definitions/pipelines.yaml").write_text("solo: {+tags: [x]}\n")
+    for _ in range(2):  # parsed, then read from the cache: still checked
+        with pytest.raises(DefinitionError, match=r"pipeline 'solo' has no \+operators"):
+            Session(root_folder=root)

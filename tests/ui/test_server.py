@@ -320,4 +320,4 @@ def test_the_ui_of_a_project_that_never_ran_creates_no_run_history(tmp_path: Pat
         table = client.get("/api/artifacts/table", params={"configuration": "large"}).json()
 
     assert runs == [] and craft["runs"] == [] and table["versions"] == []
-    assert not (root / ".statisfactory").exists()
+    assert not list(root.glob(".statisfactory/history.db*"))  # (a parse cache may be kept)

@@ -9,7 +9,7 @@ Parsed files are remembered in ``cache_folder`` when one is given (see parse_cac
 from __future__ import annotations
 
 import warnings
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +17,8 @@ from statisfactory.collector import collector_paused
 from statisfactory.errors import CatalogError, UnknownTypeWarning
 from statisfactory.IO.artifact import Artifact
 from statisfactory.IO.interactors.base import FILE_TYPES, is_known_type, known_types, unknown_type
-from statisfactory.IO.parse_cache import cached_parse, variables_digest
-from statisfactory.project.files import read_text
-from statisfactory.project.templating import parse_yaml, render_template, yaml_files
-from statisfactory.secrets import secret_values
+from statisfactory.IO.parse_cache import yaml_reader
+from statisfactory.project.templating import yaml_files
 
 ENTRY_KEYS = (
     "name",
@@ -48,12 +46,9 @@ def _read_catalog(
     path: Path, variables: Mapping[str, Any], cache_folder: Path | None
 ) -> dict[str, Artifact]:
     artifacts: dict[str, Artifact] = {}
-    digest = variables_digest(variables) if cache_folder is not None else None
-    secrets = secret_values(variables) if cache_folder is not None else set()
+    read = yaml_reader(variables, cache_folder, CatalogError)
     for file in yaml_files(path):
-        for artifact in read_catalog_file(
-            file, variables, digest=digest, cache_folder=cache_folder, secrets=secrets
-        ):
+        for artifact in read_catalog_file(file, read):
             known = artifacts.get(artifact.name)
             if known is not None:
                 places = (
@@ -68,22 +63,10 @@ def _read_catalog(
     return artifacts
 
 
-def read_catalog_file(
-    file: Path,
-    variables: Mapping[str, Any],
-    *,
-    digest: str | None = None,
-    cache_folder: Path | None = None,
-    secrets: Collection[str] = (),
-) -> list[Artifact]:
-    """The entries of one catalog file, in the order they are written; ``secrets`` (values of
-    secret settings) keep a file that holds one out of the parse cache."""
-    text = read_text(file, CatalogError)
-
-    def parse(text: str) -> Any:
-        return parse_yaml(render_template(text, variables, source=file), source=file)
-
-    content = cached_parse(file, text, digest, cache_folder, parse, secrets)
+def read_catalog_file(file: Path, read: Callable[[Path], Any]) -> list[Artifact]:
+    """The entries of one catalog file, in the order they are written; ``read(file)`` gives
+    its parsed content (:func:`~statisfactory.IO.parse_cache.yaml_reader`)."""
+    content = read(file)
     if content is None:
         return []
     if isinstance(content, list):

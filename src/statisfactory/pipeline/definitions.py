@@ -24,6 +24,7 @@ from typing import Any
 
 from statisfactory.collector import collector_paused
 from statisfactory.errors import DefinitionError, UnknownPipelineError
+from statisfactory.IO.parse_cache import yaml_reader
 from statisfactory.pipeline.craft import Craft
 from statisfactory.pipeline.pipeline import Pipeline
 from statisfactory.project.names import named_entries, names, unknown
@@ -156,14 +157,16 @@ def _import_operator(definition: PipelineDefinition, operator: str) -> Any:
 
 # --- reading ------------------------------------------------------------------------------
 def load_pipelines_definitions(
-    path: Path | None, variables: Mapping[str, Any]
+    path: Path | None, variables: Mapping[str, Any], *, cache_folder: Path | None = None
 ) -> PipelinesDefinitions:
-    """Read the pipeline definitions of a YAML file or folder (Jinja-rendered with ``variables``).
+    """Read the pipeline definitions of a YAML file or folder (Jinja-rendered with ``variables``),
+    parsed files remembered in ``cache_folder`` when one is given (see parse_cache.py).
 
     ``None`` (not configured) gives no pipelines. Nothing is imported until a pipeline is used.
     """
     definitions: dict[str, PipelineDefinition] = {}
-    found = named_entries(Path(path), variables, _SHAPE, DefinitionError) if path else ()
+    read = yaml_reader(variables, cache_folder)
+    found = named_entries(Path(path), variables, _SHAPE, DefinitionError, read) if path else ()
     for file, name, body in found:
         definition = _define(file, name, body)
         if name in definitions:

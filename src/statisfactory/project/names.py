@@ -4,7 +4,7 @@ entries, lists of names, and unknown names."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +12,17 @@ from statisfactory.project.templating import read_yaml_template, yaml_files
 
 
 def named_entries(
-    path: Path, variables: Mapping[str, Any], shape: str, error: type[Exception]
+    path: Path,
+    variables: Mapping[str, Any],
+    shape: str,
+    error: type[Exception],
+    read: Callable[[Path], Any] | None = None,
 ) -> Iterator[tuple[Path, Any, Any]]:
-    """``(file, name, body)`` of each entry of the YAML file or folder ``path``; a file that is
-    not a mapping is an ``error`` saying what it should be (``shape``)."""
+    """``(file, name, body)`` of each entry of the YAML file or folder ``path``, each file read
+    by ``read(file)`` (default: rendered with ``variables``, then parsed); a file that is not a
+    mapping is an ``error`` saying what it should be (``shape``)."""
     for file in yaml_files(path):
-        content = read_yaml_template(file, variables)
+        content = read(file) if read is not None else read_yaml_template(file, variables)
         if content is None:
             continue
         if not isinstance(content, dict):

@@ -29,10 +29,13 @@ def load_parameters(session: BaseSession) -> None:
 
 def load_pipelines_definitions(session: BaseSession) -> None:
     """Build ``session.pipelines_definitions`` (lazy: user code is imported on first access)."""
+    from statisfactory.IO.parse_cache import PIPELINES_CACHE_FOLDER
     from statisfactory.pipeline.definitions import load_pipelines_definitions as load
 
     session._pipelines_definitions = load(
-        session.config.pipelines_definitions, session.template_variables
+        session.config.pipelines_definitions,
+        session.template_variables,
+        cache_folder=session.root / PIPELINES_CACHE_FOLDER,
     )
 
 

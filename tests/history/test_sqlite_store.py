@@ -150,3 +150,46 @@ def _wait_for_size(path: Path, size: int, timeout: float = 30) -> None:
     while path.stat().st_size < size and time.monotonic() < deadline:
         time.sleep(0.05)
     assert path.stat().st_size >= size, f"{path} was not checkpointed"
+
+
+def test_the_wal_of_a_writer_that_is_never_idle_stays_bounded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A long run's writer may never be quiet long enough to checkpoint: past its limit, the
+    commit that crosses it does, so that the WAL does not grow with the run (by about 16 KB a
+    craft)."""
+    from statisfactory.history import sqlite_store
+
+    monkeypatch.setattr(sqlite_store, "WAL_LIMIT_PAGES", 500, raising=False)  # about 2 MB
+    path = tmp_path / "history.db"
+    driver = SqliteDriver(path)
+    for start in range(0, 20_000, 1_000):  # about 20 MB in all, 1 MB a commit
+        rows = [(f"run-{start + i}", *row[1:]) for i, row in enumerate(_large_rows(1_000))]
+        driver.write([_insert_rows("executions", rows)])
+    page = driver._connection().execute("PRAGMA page_size").fetchone()[0]
+    assert path.with_name("history.db-wal").stat().st_size < 2 * 500 * page + 2_000_000
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM executions").fetchone() == (20_000,)
+    driver.close()
+
+
+def test_records_that_come_one_by_one_are_committed_together(tmp_path: Path) -> None:
+    """A run's crafts report their records one at a time: the writer lingers a moment for more
+    before a transaction, unless someone waits for the writes (a flush, a read)."""
+    store = open_store(tmp_path)
+    commits = []
+    write = store._live.write
+    store._live.write = lambda operations: commits.append(len(operations)) or write(operations)
+    try:
+        for _ in range(50):  # a craft done every millisecond
+            store.submit(_insert_rows("executions", _large_rows(1)))
+            time.sleep(0.001)
+        assert store.flush()
+        assert sum(commits) == 50
+        assert len(commits) <= 10, commits
+        started = time.monotonic()
+        store.submit(_insert_rows("executions", _large_rows(1)))
+        assert store.query("SELECT COUNT(*) AS n FROM executions") == [{"n": 51}]
+        assert time.monotonic() - started < 0.5  # the read did not wait for more to come
+    finally:
+        store.close()

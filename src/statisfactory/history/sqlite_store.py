@@ -32,6 +32,10 @@ READ_ATTEMPTS = 3  # a read is waited for: a checkpoint may hold the file for a 
 # Rows written since the last checkpoint after which the writer, once idle, copies the WAL
 # back into the database file (about SQLite's own default of 1,000 pages).
 CHECKPOINT_ROWS = 4_000
+# The WAL's size, in pages, past which the commit that crosses it checkpoints (SQLite's
+# wal_autocheckpoint): far above what a command's last commit brings (a 10,000-craft no-op
+# writes about 3,000 pages), it bounds the WAL of a long run whose writer is never idle.
+WAL_LIMIT_PAGES = 10_000
 # SQLite's result codes meaning "this file is damaged" rather than "busy, try again".
 _DAMAGED = {11, 26}  # SQLITE_CORRUPT, SQLITE_NOTADB
 
@@ -169,10 +173,11 @@ class SqliteDriver:
             check_same_thread=False,
         )
         connection.execute("PRAGMA synchronous = NORMAL")  # durable across crashes in WAL mode
-        # Not inside a commit, where SQLite checkpoints by default (about 70 ms a 10,000-craft
-        # run's records here, spent while the run or the process's end waits for the commit):
-        # the writer checkpoints when it has nothing queued (idle()).
-        connection.execute("PRAGMA wal_autocheckpoint = 0")
+        # Not inside a commit, where SQLite checkpoints past 1,000 pages by default (about 70 ms
+        # a 10,000-craft run's records here, spent while the run or the process's end waits for
+        # the commit): the writer checkpoints when it has nothing queued (idle()), and a commit
+        # only past WAL_LIMIT_PAGES.
+        connection.execute(f"PRAGMA wal_autocheckpoint = {WAL_LIMIT_PAGES}")
         return connection
 
     def _query(self, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:

@@ -41,6 +41,11 @@ WAIT_STEP = 0.05
 RETRY_SECONDS, MAX_RETRY_SECONDS = 0.1, 0.5
 READ_AGAIN_SECONDS = 5.0  # a store found busy, once out of patience, is read again this often
 BATCH = 500  # operations written in one transaction at most
+# How long the writer waits for more operations before a transaction, unless someone waits for
+# it (a flush, a read): a run whose crafts each report a record then commits every few dozen
+# crafts instead of each one (a commit rewrites the pages of every table and index it touches,
+# about 16 KB of WAL).
+LINGER_SECONDS = 0.02
 # The writer's upkeep (Driver.idle) comes after its first write in a process (a run starting,
 # whose crafts go on meanwhile), then once nothing has come for this long: never between a
 # command's last write and its end, which waits for that write alone.
@@ -240,11 +245,8 @@ class HistoryStore:
                     self._upkeep()
                     quiet = None
                     continue
-            while items and len(items) < BATCH:
-                try:
-                    items.append(self._pending.get_nowait())
-                except queue.Empty:
-                    break
+            if items:
+                self._gather(items)
             for item in items:
                 if item is None:
                     stopping = True
@@ -277,6 +279,22 @@ class HistoryStore:
                 if stopping and self._leave():
                     return
                 stopping = False
+
+    def _gather(self, items: list[Any]) -> None:
+        """Add to ``items`` what comes within :data:`LINGER_SECONDS`, up to :data:`BATCH`;
+        at once when someone waits (a flush) or the writer is to stop."""
+        deadline = time.monotonic() + LINGER_SECONDS
+        while len(items) < BATCH and not _awaited(items[-1]):
+            try:
+                items.append(self._pending.get_nowait())
+            except queue.Empty:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                try:
+                    items.append(self._pending.get(timeout=left))
+                except queue.Empty:
+                    return
 
     def _upkeep(self) -> None:
         if not self._exiting:
@@ -1033,6 +1051,11 @@ def _entries_with_locations(
 
 def _redacted(error: Exception) -> str:
     return redact(str(error))
+
+
+def _awaited(item: Any) -> bool:
+    """Whether a queued item is a flush's event or the writer's stop (None)."""
+    return item is None or isinstance(item, threading.Event)
 
 
 def _raise(error: Exception) -> None:

@@ -10,6 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
 from catalog_files import make_catalog
 
 CATALOG = """
@@ -180,3 +181,27 @@ def test_a_temporary_whose_pid_was_reused_is_removed(tmp_path: Path):
     catalog.save("blob", b"data")
 
     assert temporaries(tmp_path / "data") == [other_host.name]  # another host's: cannot tell
+
+
+def test_saves_into_one_folder_list_it_only_when_another_process_changed_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A save looks for killed writers' temporaries in the target's folder; listing it at every
+    save made n saves into a folder of n files O(n^2)."""
+    catalog = make_catalog(
+        tmp_path, "- {name: part, type: binary, extra: {path: 'data/part_!{i}.bin'}}\n"
+    )
+    listed = []
+    listdir = os.listdir
+    monkeypatch.setattr(os, "listdir", lambda path: listed.append(path) or listdir(path))
+    for i in range(200):
+        catalog.save("part", b"x", i=i)
+    assert [Path(path) for path in listed].count(tmp_path / "data") == 1  # the first save's
+
+    killed = start(HOLD_TEMPORARY, tmp_path / "data/part_7.bin")  # another process's save
+    assert killed.stdout.readline() == "writing\n"
+    killed.kill()
+    killed.wait()
+    catalog.save("part", b"y", i=7)
+    assert temporaries(tmp_path / "data") == []  # the folder changed: listed, and cleaned
+    assert catalog.load("part", i=7) == b"y"

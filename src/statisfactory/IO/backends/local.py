@@ -77,6 +77,7 @@ def atomic_write(
     from statisfactory.processes import this_process
 
     target.parent.mkdir(parents=True, exist_ok=True)
+    untouched = _untouched_since_our_save(target.parent)
     descriptor, temporary = tempfile.mkstemp(
         prefix=f".{target.name}.{this_process().tag}.", suffix=TEMPORARY_SUFFIX, dir=target.parent
     )
@@ -101,7 +102,10 @@ def atomic_write(
         raise
     if durable:
         fsync_folder(target.parent)
-    remove_abandoned_temporaries(target)
+    if untouched:  # no other process added a file since our last listing found no temporary
+        _note_listed_clean(target.parent)
+    else:
+        remove_abandoned_temporaries(target)
 
 
 def replace_by_link(source: Path, target: Path) -> None:
@@ -140,7 +144,39 @@ def remove_abandoned_temporaries(target: Path) -> list[Path]:
     except OSError:
         return []
     prefix = f".{target.name}."
-    return _remove_dead(target.parent, [name for name in names if name.startswith(prefix)])
+    removed = _remove_dead(target.parent, [name for name in names if name.startswith(prefix)])
+    if not any(name.endswith(TEMPORARY_SUFFIX) for name in names if name[:1] == "."):
+        _note_listed_clean(target.parent)
+    return removed
+
+
+# Listing a folder at every save costs a save in a folder of n files O(n): n saves there,
+# O(n^2) (10,000 outputs in one folder: seconds of listings). A folder whose listing found no
+# temporary at all, and whose modification time is still the one our last save there left,
+# has had no file added by another process since, so no temporary of a killed one: by folder,
+# (inode, modification time) right after that save. (A file another process adds within the
+# same clock tick as our save keeps that time: its temporary, if it is killed, waits for a
+# later listing, or for `statisfactory doctor`.)
+_listed_clean: dict[str, tuple[int, int]] = {}
+
+
+def _untouched_since_our_save(folder: Path) -> bool:
+    known = _listed_clean.pop(str(folder), None)
+    if known is None:
+        return False
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return False
+    return (info.st_ino, info.st_mtime_ns) == known
+
+
+def _note_listed_clean(folder: Path) -> None:
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return
+    _listed_clean[str(folder)] = (info.st_ino, info.st_mtime_ns)
 
 
 def remove_abandoned_temporaries_under(root: Path) -> list[Path]:

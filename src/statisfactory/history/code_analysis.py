@@ -16,7 +16,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 from statisfactory import syntax
 from statisfactory.collector import collector_paused
@@ -37,6 +37,14 @@ class _Mark(ast.AST):
 
 _LEAVE = _Mark()  # after a nested scope's nodes: the walk leaves it
 _OUTSIDE, _INSIDE = _Mark(), _Mark()  # around what a function's definition runs where it is
+
+# Nodes without fields (contexts, operators), about a third of a tree's nodes, by their token:
+# the walk puts the token on its stack in their place and does not visit them.
+_LEAVES: dict[type, str] = {
+    kind: kind.__name__
+    for base in (ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop)
+    for kind in base.__subclasses__()
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,28 +204,37 @@ def _scan(
     scan = _Scan({}, {}, "")
     heads: set[int] = set()  # names used as `name.attribute`: their chains say what they reach
     tokens: list[str] = []
-    pending: list[ast.AST] = [statement]
+    pending: list[ast.AST | str] = [statement]
     depth = 0  # how many scopes nested in the statement's the walk is in
     outside = False  # in what a top-level function's definition runs (decorators, defaults…)
+    append, pop, leaves = tokens.append, pending.pop, _LEAVES
+    node: Any  # a node or a leaf's token; no cast() in this loop: a call per node
     while pending:
-        node = pending.pop()  # depth first, parents first: an attribute comes before its name
+        node = pop()  # depth first, parents first: an attribute comes before its name
         kind = type(node)
+        # `type(...) is` rather than isinstance: this loop visits every node of the project
+        if kind is str:  # a leaf's token
+            append(node)
+            continue
+        if kind is ast.Name:  # the commonest node, whole here: `Name`, its id, its context
+            if outside:
+                scan.outside.add(node.id)
+            if type(node.ctx) is not ast.Load:  # stored or deleted: a name of that scope
+                (scan.nested if depth else scan.own).add(node.id)
+            elif id(node) not in heads:
+                scan.names[node.id] = None
+            tokens.extend(("Name", repr(node.id), "*", leaves[type(node.ctx)]))
+            continue
+        if kind is ast.Constant:  # a leaf too, but for its fields' values
+            tokens.extend(("Constant", repr(node.value), repr(node.kind)))
+            continue
         if kind is _Mark:
             if node is _LEAVE:
                 depth -= 1
             else:
                 outside = node is _OUTSIDE
             continue
-        # `type(...) is` rather than isinstance: this loop visits every node of the project
-        if kind is ast.Name:
-            name = cast(ast.Name, node)
-            if outside:
-                scan.outside.add(name.id)
-            if type(name.ctx) is not ast.Load:  # stored or deleted: a name of that scope
-                (scan.nested if depth else scan.own).add(name.id)
-            elif id(node) not in heads:
-                scan.names[name.id] = None
-        elif kind is ast.arg:
+        if kind is ast.arg:
             (scan.nested if depth else scan.own).add(cast(ast.arg, node).arg)
         elif kind is ast.Global or kind is ast.Nonlocal:
             scan.declared.update(cast(ast.Global, node).names)
@@ -247,23 +264,23 @@ def _scan(
                     stars.append(module)
                 else:
                     imports.setdefault(alias.asname or alias.name, []).append((module, alias.name))
-        tokens.append(kind.__name__)
-        children: list[ast.AST] = []
+        append(kind.__name__)
+        children: list[ast.AST | str] = []
         for field_name in kind._fields:
             value = getattr(node, field_name, None)
             if isinstance(value, ast.AST):
-                tokens.append("*")
-                children.append(value)
+                append("*")
+                children.append(leaves.get(type(value), value))
             elif type(value) is list:
-                tokens.append(f"[{len(value)}")
+                append(f"[{len(value)}")
                 for item in value:
                     if isinstance(item, ast.AST):
-                        tokens.append("*")
-                        children.append(item)
+                        append("*")
+                        children.append(leaves.get(type(item), item))
                     else:  # the names of `global`, a `None` key of `{**d}`…
-                        tokens.append(repr(item))
+                        append(repr(item))
             else:
-                tokens.append(repr(value))
+                append(repr(value))
         if kind in _NESTED and node is not statement:
             if depth == 0 and kind in _DEFINITIONS:  # its name is bound where it is defined
                 scan.own.add(cast(ast.FunctionDef, node).name)
@@ -278,7 +295,9 @@ def _scan(
     return scan
 
 
-def _marking_outside(function: ast.FunctionDef, children: list[ast.AST]) -> list[ast.AST]:
+def _marking_outside(
+    function: ast.FunctionDef, children: list[ast.AST | str]
+) -> list[ast.AST | str]:
     """``function``'s children, marks put around those run where it is defined."""
     outside = {id(function.args), id(function.returns), *map(id, function.decorator_list)}
     return [

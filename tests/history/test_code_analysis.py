@@ -288,3 +288,48 @@ def test_a_functions_parameters_and_locals_are_not_names_it_loads_from_its_modul
     assert "limit" in code.definitions["reads_the_module_own"].names
     assert "value" in code.definitions["rebinds_in_a_nested_scope"].names
     assert "value" in code.definitions["by_default"].names
+
+
+RECORDED = textwrap.dedent(
+    '''
+    import numpy as np
+    from .tools import helper as h
+
+
+    @h.wrap(level=-1)
+    def craft(values, *rest, scale: float = 2.5, **options) -> "Volatile":
+        """Docstring."""
+        total = 0
+        for value in values:
+            if not value and value is not None or value in (1, 2j, b"x", ...):
+                total += np.linalg.norm(value) ** 2 // 3 % 4 << 1 >> 1 | 2 & 3 ^ ~4
+            del value
+        squares = [v * v for v in values if v > 0 >= -v != 1 <= 2 < 3]
+        return {k: f"{total!r:>10}" for k in squares}, lambda x=LIMIT: x @ x
+
+
+    class Model(Base, metaclass=Meta):
+        size: int = 3
+
+        async def fit(self, *, data):
+            global LIMIT
+            async with data as d:
+                yield await d[1:2, ::3]
+
+
+    LIMIT = 3
+    '''
+)
+
+
+def test_digests_are_those_earlier_versions_recorded() -> None:
+    """Histories hold these digests: a change in how code is serialised would make every
+    recorded craft's code differ, and rerun it, after an upgrade (contexts, operators,
+    constants, comprehensions, f-strings, async code and classes below)."""
+    code = analysed(RECORDED)
+    assert code.whole == "xxh3:70847424c75933595d85757e51a3a6e0"
+    assert {name: d.digest for name, d in code.definitions.items()} == {
+        "craft": "xxh3:ee903ee2f318c805924509342d4750b9",
+        "Model": "xxh3:49cad1307ae38ddd9bb25c3e16e7bb78",
+        "LIMIT": "xxh3:28c7b9b0095a3783bd55e87d556af28a",
+    }
